@@ -1,0 +1,171 @@
+"""The agency's set-up (代理中心设置): communities, people and their roles.
+
+These are operator commands: whoever holds the database (or the host
+application) decides who may run them.  They need no acting user and are
+recorded in the audit log as ``operator`` unless an actor is named.
+
+A new entity gets the accounts of its chart template (科目表, see
+:mod:`juzhang.charts`).  Granting a role checks 钱账分离 first
+(:func:`juzhang.core.duty.check_grant`); the database refuses the same grant
+when the service is bypassed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
+from juzhang.core.duty import Role, check_grant
+from juzhang.core.period import format_period
+from juzhang.errors import ConflictError, NotFoundError, ValidationError
+from juzhang.storage.access import (
+    AGENCY,
+    OPERATOR,
+    audit,
+    command,
+    get_entity,
+    get_user_id,
+    now,
+    roles_of,
+)
+from juzhang.storage.engine import lock_entity
+from juzhang.storage.schema import Account, Entity, RoleGrant, User
+
+
+@command
+def add_entity(
+    session: Session,
+    code: str,
+    name: str,
+    *,
+    chart: str = DEFAULT_CHART,
+    start_period: int,
+    actor: str = OPERATOR,
+) -> int:
+    """Create a community with the accounts of its chart template; return its id.
+
+    Raises:
+        ConflictError: the code is taken.
+        NotFoundError: unknown chart.
+        ValidationError: empty code or name.
+    """
+    if not code.strip() or not name.strip():
+        raise ValidationError("社区 entity", "代码和名称不能为空 / code and name are required")
+    if chart not in CHART_KEYS:
+        raise NotFoundError("科目表 chart", chart)
+    template = load_chart(chart)
+    lock_entity(session, AGENCY)
+    if session.execute(select(Entity.id).where(Entity.code == code)).first():
+        raise ConflictError("社区 entity", code)
+    entity_id = session.execute(
+        insert(Entity)
+        .values(
+            code=code,
+            name=name,
+            chart=chart,
+            start_period=start_period,
+            voucher_word="记",
+            link_window_days=10,
+            created_at=now(),
+        )
+        .returning(Entity.id)
+    ).scalar_one()
+    top = template.top_level_length
+    session.execute(
+        insert(Account),
+        [
+            {
+                "entity_id": entity_id,
+                "code": a.code,
+                "name": a.name,
+                "parent_code": a.parent,
+                "level": 1 + (len(a.code) - top) // 2,
+                "category": a.category,
+                "side": a.side,
+                "custody": a.custody,
+                "active": True,
+            }
+            for a in template.accounts
+        ],
+    )
+    audit(
+        session,
+        entity_id,
+        actor,
+        "entity.add",
+        code,
+        {"name": name, "chart": chart, "start": format_period(start_period)},
+    )
+    return entity_id
+
+
+@command
+def add_user(session: Session, login: str, name: str, *, actor: str = OPERATOR) -> int:
+    """Create an agency-wide user; return the id.
+
+    Raises:
+        ConflictError: the login is taken.
+    """
+    if not login.strip() or not name.strip():
+        raise ValidationError("用户 user", "登录名和姓名不能为空 / login and name are required")
+    lock_entity(session, AGENCY)
+    if session.execute(select(User.id).where(User.login == login)).first():
+        raise ConflictError("用户 user", login)
+    uid = session.execute(
+        insert(User).values(login=login, name=name, created_at=now()).returning(User.id)
+    ).scalar_one()
+    audit(session, AGENCY, actor, "user.add", login, {"name": name})
+    return uid
+
+
+@command
+def grant(
+    session: Session, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
+) -> None:
+    """Grant ``role`` for ``entity`` to a user (idempotent).
+
+    Raises:
+        SegregationOfDutiesError: the grant would put money and books in one hand.
+        NotFoundError: unknown user or entity.
+        ValueError: unknown role.
+    """
+    r = Role(role)
+    ent = get_entity(session, entity, lock=True)
+    uid = get_user_id(session, login)
+    held = roles_of(session, ent.id, uid)
+    if r in held:
+        return
+    check_grant(f"{login} ({ent.code})", r, held)
+    session.execute(
+        insert(RoleGrant).values(entity_id=ent.id, user_id=uid, role=r.value, granted_at=now())
+    )
+    audit(session, ent.id, actor, "role.grant", login, {"role": r.value})
+
+
+@command
+def revoke(
+    session: Session, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
+) -> None:
+    """Take a role away (the audit log keeps that it was held).
+
+    Raises:
+        NotFoundError: unknown user or entity, or the role was not held.
+    """
+    r = Role(role)
+    ent = get_entity(session, entity, lock=True)
+    uid = get_user_id(session, login)
+    result = session.execute(
+        delete(RoleGrant).where(
+            RoleGrant.entity_id == ent.id, RoleGrant.user_id == uid, RoleGrant.role == r.value
+        )
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFoundError("角色 role", f"{login} {r.value} {entity}")
+    audit(session, ent.id, actor, "role.revoke", login, {"role": r.value})
+
+
+def list_entities(session: Session) -> list[tuple[str, str, str]]:
+    """Return ``(code, name, chart)`` of every entity, by code."""
+    rows = session.execute(select(Entity.code, Entity.name, Entity.chart).order_by(Entity.code))
+    return [(c, n, ch) for c, n, ch in rows]

@@ -1,0 +1,93 @@
+"""Accounting periods (会计期间): one calendar month per period.
+
+A period is kept as an ``int`` ``YYYYMM`` (202609) inside the library and
+written ``"2026-09"`` for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from juzhang.errors import ValidationError
+
+_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?\s*$")
+
+
+def parse_period(text: str | int) -> int:
+    """Parse ``"2026-09"``, ``"202609"``, ``"2026/9"``, ``"2026年9月"`` or 202609.
+
+    Returns:
+        The period as ``YYYYMM``.
+
+    Raises:
+        ValidationError: not a month.
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        year, month = divmod(text, 100)
+    else:
+        m = _PERIOD_RE.match(str(text))
+        if not m:
+            raise ValidationError(f"期间 period {text!r}", "应为 YYYY-MM / expected YYYY-MM")
+        year, month = int(m.group(1)), int(m.group(2))
+    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+        raise ValidationError(f"期间 period {text!r}", "不是有效月份 / not a valid month")
+    return year * 100 + month
+
+
+def format_period(period: int) -> str:
+    """Return ``"2026-09"`` for 202609."""
+    return f"{period // 100:04d}-{period % 100:02d}"
+
+
+def period_of(date: dt.date) -> int:
+    """Return the period a date falls in."""
+    return date.year * 100 + date.month
+
+
+def next_period(period: int) -> int:
+    """Return the month after ``period``."""
+    year, month = divmod(period, 100)
+    return (year + 1) * 100 + 1 if month == 12 else period + 1
+
+
+def previous_period(period: int) -> int:
+    """Return the month before ``period``."""
+    year, month = divmod(period, 100)
+    return (year - 1) * 100 + 12 if month == 1 else period - 1
+
+
+def period_range(first: int, last: int) -> list[int]:
+    """Return every period from ``first`` to ``last`` inclusive."""
+    out: list[int] = []
+    p = first
+    while p <= last:
+        out.append(p)
+        p = next_period(p)
+    return out
+
+
+def first_day(period: int) -> dt.date:
+    """Return the first day of the period."""
+    return dt.date(period // 100, period % 100, 1)
+
+
+def last_day(period: int) -> dt.date:
+    """Return the last day of the period."""
+    return first_day(next_period(period)) - dt.timedelta(days=1)
+
+
+def parse_period_range(text: str) -> tuple[int, int]:
+    """Parse ``"2026-01..2026-03"`` or a single ``"2026-09"`` into (first, last).
+
+    Raises:
+        ValidationError: not a month or the range runs backwards.
+    """
+    if ".." in text:
+        a, b = text.split("..", 1)
+        first, last = parse_period(a), parse_period(b)
+    else:
+        first = last = parse_period(text)
+    if last < first:
+        raise ValidationError(f"期间 period {text!r}", "结束早于开始 / range runs backwards")
+    return first, last

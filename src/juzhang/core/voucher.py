@@ -1,0 +1,189 @@
+"""Vouchers (记账凭证) as plain values, and the hash chain over posted vouchers.
+
+A :class:`VoucherDraft` is what a bookkeeper prepares: date, lines, number of
+attached originals.  A :class:`Line` carries one amount on one side; red
+(红字) lines carry negative amounts.  :class:`VoucherView` is a voucher as
+stored, returned by the service.  Nothing here touches a database.
+
+Hash chain (哈希链): every posted voucher of an entity carries
+``sha256(prev_hash + canonical text of the voucher)``, in posting order, so a
+posted voucher changed behind the service's back breaks the chain from that
+voucher on; the head of the chain fingerprints the whole books.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from juzhang.errors import Problem
+from juzhang.money import format_amount, from_fen, to_fen
+
+GENESIS_HASH = "0" * 64
+
+STATUS_ZH = {"draft": "未审核", "reviewed": "已审核", "posted": "已记账"}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a voucher: 摘要, account, and a debit *or* a credit amount.
+
+    ``custody_entry`` names the cashier's journal entry that backs a line on
+    a cash or bank account; leave it ``None`` to let the ledger find the one
+    unlinked entry of the same account, amount and direction.
+    """
+
+    account: str
+    summary: str
+    debit: Decimal | None = None
+    credit: Decimal | None = None
+    custody_entry: int | None = None
+
+    @property
+    def side(self) -> str:
+        """``"D"`` for a debit line, ``"C"`` for a credit line."""
+        return "D" if self.debit is not None else "C"
+
+    @property
+    def amount(self) -> Decimal:
+        """The line's amount on its side (negative for a red line)."""
+        value = self.debit if self.debit is not None else self.credit
+        assert value is not None
+        return value
+
+    @property
+    def signed_fen(self) -> int:
+        """The amount in fen, debit positive and credit negative."""
+        fen = to_fen(self.amount)
+        return fen if self.side == "D" else -fen
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherDraft:
+    """A voucher as prepared (制单), before it has a number."""
+
+    date: dt.date
+    lines: tuple[Line, ...]
+    attachments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A stored voucher line."""
+
+    line_no: int
+    account: str
+    summary: str
+    side: str
+    amount: Decimal
+    custody_entry: int | None
+
+    @property
+    def debit(self) -> Decimal | None:
+        """The debit amount, or ``None`` on a credit line."""
+        return self.amount if self.side == "D" else None
+
+    @property
+    def credit(self) -> Decimal | None:
+        """The credit amount, or ``None`` on a debit line."""
+        return self.amount if self.side == "C" else None
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherView:
+    """A stored voucher with its people and lines."""
+
+    id: int
+    entity: str
+    date: dt.date
+    period: int
+    word: str
+    number: int | None
+    status: str
+    kind: str
+    attachments: int
+    prepared_by: str
+    reviewed_by: str | None
+    posted_by: str | None
+    cashier: str | None
+    reverses: int | None
+    hash: str | None
+    lines: tuple[LineView, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """``"记-0003"`` once posted, ``"草稿#12"`` before."""
+        if self.number is None:
+            return f"草稿#{self.id}"
+        return f"{self.word}-{self.number:04d}"
+
+    @property
+    def total(self) -> Decimal:
+        """The voucher's debit total (合计)."""
+        return sum((ln.amount for ln in self.lines if ln.side == "D"), Decimal("0.00"))
+
+
+def check_draft(draft: VoucherDraft, where: str) -> list[Problem]:
+    """Return the problems of a draft that need no database: lines, amounts, balance."""
+    problems: list[Problem] = []
+    if len(draft.lines) < 2:
+        problems.append(Problem(where, "凭证至少需要两行 / a voucher needs at least two lines"))
+    if draft.attachments < 0:
+        problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
+    total = 0
+    for i, line in enumerate(draft.lines, 1):
+        at = f"{where} 第{i}行 line {i}"
+        if (line.debit is None) == (line.credit is None):
+            problems.append(
+                Problem(at, "借方和贷方必须且只能填一个 / exactly one of debit and credit")
+            )
+            continue
+        if line.amount == 0:
+            problems.append(Problem(at, "金额不能为零 / the amount cannot be zero"))
+        if not line.summary.strip():
+            problems.append(Problem(at, "摘要不能为空 / the summary (摘要) is empty"))
+        total += line.signed_fen
+    if total != 0 and not problems:
+        diff = format_amount(from_fen(abs(total)))
+        problems.append(
+            Problem(where, f"借贷不平，相差 {diff} / debits and credits differ by {diff}")
+        )
+    return problems
+
+
+def voucher_hash(
+    prev_hash: str,
+    *,
+    entity: str,
+    seq: int,
+    period: int,
+    number: int,
+    date: dt.date,
+    kind: str,
+    reverses: int | None,
+    lines: Sequence[tuple[int, str, str, int, str, int | None]],
+) -> str:
+    """Return the chain hash of a posted voucher.
+
+    ``lines`` are ``(line_no, account, side, amount_fen, summary, custody_entry)``.
+    """
+    canonical = json.dumps(
+        {
+            "entity": entity,
+            "seq": seq,
+            "period": period,
+            "number": number,
+            "date": date.isoformat(),
+            "kind": kind,
+            "reverses": reverses,
+            "lines": [list(x) for x in sorted(lines)],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()

@@ -1,0 +1,280 @@
+"""The cashier's side (出纳): cash and bank journals (现金/银行日记账).
+
+The community's cashier (报账员) holds the cash and the bank account and
+records every movement here: date, cash or bank account, money in (positive)
+or out (negative), summary, counterparty, reference.  These entries are the
+cashier's record, not the books: only the cashier writes them, and the
+agency's vouchers on cash and bank accounts must each be backed by one of
+them (see :mod:`juzhang.books`).  This is how 钱账分离 is kept in the data:
+the books can never claim money moved that the cashier did not record, and
+the cashier can never write the books.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from juzhang.core.duty import Action
+from juzhang.core.period import format_period, period_of
+from juzhang.errors import (
+    NotFoundError,
+    PeriodClosedError,
+    Problem,
+    ProblemsError,
+    StateError,
+)
+from juzhang.money import from_fen, to_fen
+from juzhang.storage.access import (
+    AccountInfo,
+    EntityInfo,
+    accounts_of,
+    audit,
+    audit_many,
+    closed_periods,
+    command,
+    get_entity,
+    next_id,
+    now,
+    require,
+)
+from juzhang.storage.schema import CustodyEntry, Voucher, VoucherLine
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyInput:
+    """A movement to record: ``amount`` positive for money in, negative for money out."""
+
+    date: dt.date
+    account: str
+    amount: Decimal
+    summary: str
+    counterparty: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyView:
+    """A recorded custody entry, with the posted voucher lines' net backing of it."""
+
+    id: int
+    date: dt.date
+    account: str
+    amount: Decimal
+    summary: str
+    counterparty: str
+    reference: str
+    source: str
+    recorded_by: int
+    backed: bool
+
+
+def _check_inputs(
+    entity: EntityInfo,
+    items: Sequence[CustodyInput],
+    accounts: dict[str, AccountInfo],
+    closed: set[int],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, item in enumerate(items, 1):
+        where = f"{entity.code} 第{i}笔 entry {i}"
+        acc = accounts.get(item.account)
+        if acc is None:
+            problems.append(Problem(where, f"科目不存在 / no account {item.account}"))
+        elif acc.custody is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"{acc.code} {acc.name} 不是现金或银行科目 / not a cash or bank account",
+                )
+            )
+        elif not acc.leaf:
+            problems.append(
+                Problem(where, f"{acc.code} 有明细科目，请用末级科目 / use a detail account")
+            )
+        if item.amount == 0:
+            problems.append(Problem(where, "金额不能为零 / the amount cannot be zero"))
+        if not item.summary.strip():
+            problems.append(Problem(where, "摘要不能为空 / the summary is empty"))
+        period = period_of(item.date)
+        if period < entity.start_period:
+            problems.append(
+                Problem(
+                    where,
+                    f"早于建账月份 {format_period(entity.start_period)} / before the books start",
+                )
+            )
+        if period in closed:
+            problems.append(Problem(where, f"{format_period(period)} 已结账 / period closed"))
+    return problems
+
+
+@command
+def record_entries(
+    session: Session,
+    entity: str,
+    actor: str,
+    items: Sequence[CustodyInput],
+    *,
+    source: str = "manual",
+) -> list[int]:
+    """Record cash or bank journal entries (cashier only); return their ids.
+
+    All or nothing: every problem of every item is listed at once.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not the entity's cashier.
+        ProblemsError: any item is bad (all listed).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.RECORD_CUSTODY)
+    accounts = accounts_of(session, ent.id)
+    problems = _check_inputs(ent, items, accounts, closed_periods(session, ent.id))
+    if problems:
+        raise ProblemsError("登记日记账 record custody entries", problems)
+    first = next_id(session, CustodyEntry.__table__, ent.id)  # type: ignore[arg-type]
+    at = now()
+    rows = [
+        {
+            "entity_id": ent.id,
+            "id": first + i,
+            "entry_date": item.date,
+            "period": period_of(item.date),
+            "account_code": item.account,
+            "amount_fen": to_fen(item.amount),
+            "summary": item.summary,
+            "counterparty": item.counterparty,
+            "reference": item.reference,
+            "source": source,
+            "recorded_by": uid,
+            "recorded_at": at,
+        }
+        for i, item in enumerate(items)
+    ]
+    if rows:
+        session.execute(insert(CustodyEntry), rows)
+    audit_many(
+        session,
+        ent.id,
+        actor,
+        "custody.record",
+        [(f"#{r['id']}", {"account": r["account_code"], "fen": r["amount_fen"]}) for r in rows],
+    )
+    return [first + i for i in range(len(rows))]
+
+
+def record_entry(
+    session: Session,
+    entity: str,
+    actor: str,
+    date: dt.date,
+    account: str,
+    amount: Decimal,
+    summary: str,
+    *,
+    counterparty: str = "",
+    reference: str = "",
+) -> int:
+    """Record one cash or bank journal entry (cashier only); return its id.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not the entity's cashier.
+        ProblemsError: the entry is bad.
+    """
+    item = CustodyInput(date, account, amount, summary, counterparty, reference)
+    return record_entries(session, entity, actor, [item])[0]
+
+
+@command
+def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> None:
+    """Delete a custody entry that no voucher line names yet (cashier only).
+
+    Raises:
+        StateError: a voucher line names it.
+        PeriodClosedError: its month is closed.
+    """
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.RECORD_CUSTODY)
+    row = session.get(CustodyEntry, (ent.id, entry_id))
+    if row is None:
+        raise NotFoundError("日记账 custody entry", f"{entity} #{entry_id}")
+    if row.period in closed_periods(session, ent.id):
+        raise PeriodClosedError(ent.code, format_period(row.period))
+    used = session.execute(
+        select(VoucherLine.voucher_id).where(
+            VoucherLine.entity_id == ent.id, VoucherLine.custody_entry_id == entry_id
+        )
+    ).first()
+    if used is not None:
+        raise StateError(f"日记账 #{entry_id}", "已被凭证引用 / named by a voucher", "删除 delete")
+    session.execute(
+        delete(CustodyEntry).where(CustodyEntry.entity_id == ent.id, CustodyEntry.id == entry_id)
+    )
+    audit(session, ent.id, actor, "custody.delete", f"#{entry_id}")
+
+
+def posted_backing(session: Session, entity_id: int) -> dict[int, int]:
+    """Return ``{custody entry id: net signed fen of posted lines naming it}``."""
+    rows = session.execute(
+        select(VoucherLine.custody_entry_id, VoucherLine.side, func.sum(VoucherLine.amount_fen))
+        .join(
+            Voucher,
+            and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
+        )
+        .where(
+            VoucherLine.entity_id == entity_id,
+            VoucherLine.custody_entry_id.is_not(None),
+            Voucher.status == "posted",
+        )
+        .group_by(VoucherLine.custody_entry_id, VoucherLine.side)
+    )
+    out: dict[int, int] = {}
+    for entry_id, side, total in rows:
+        if entry_id is None:
+            continue
+        out[entry_id] = out.get(entry_id, 0) + (int(total) if side == "D" else -int(total))
+    return out
+
+
+def list_entries(
+    session: Session, entity: str, *, period: int | None = None, account: str | None = None
+) -> list[CustodyView]:
+    """Return custody entries of an entity (optionally one month or account), by date."""
+    ent = get_entity(session, entity)
+    q = select(CustodyEntry).where(CustodyEntry.entity_id == ent.id)
+    if period is not None:
+        q = q.where(CustodyEntry.period == period)
+    if account is not None:
+        q = q.where(CustodyEntry.account_code == account)
+    backing = posted_backing(session, ent.id)
+    return [
+        CustodyView(
+            r.id,
+            r.entry_date,
+            r.account_code,
+            from_fen(r.amount_fen),
+            r.summary,
+            r.counterparty,
+            r.reference,
+            r.source,
+            r.recorded_by,
+            backing.get(r.id, 0) == r.amount_fen,
+        )
+        for r in session.scalars(q.order_by(CustodyEntry.entry_date, CustodyEntry.id))
+    ]
+
+
+__all__ = [
+    "CustodyInput",
+    "CustodyView",
+    "delete_entry",
+    "list_entries",
+    "posted_backing",
+    "record_entries",
+    "record_entry",
+]

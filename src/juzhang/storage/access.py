@@ -1,0 +1,228 @@
+"""Shared plumbing of the services: look-ups, the role check, ids, audit, errors.
+
+Every service function that changes something follows the same steps, all
+here: find the entity, take its write lock, find the acting person and
+re-check their roles *now* (:func:`require`), allocate ids under the lock,
+write an audit record, and turn a refusal by the database backstop into a
+:class:`juzhang.errors.IntegrityError`.  :func:`command` wraps each such
+function in a savepoint, so a refused command leaves nothing behind even when
+the caller goes on using the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from juzhang.core.duty import Action, Role, check_action
+from juzhang.errors import IntegrityError, NotFoundError
+from juzhang.storage.engine import lock_entity
+from juzhang.storage.schema import Account, AuditLog, Entity, Period, RoleGrant, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+AGENCY = 0  # audit_log.entity_id of agency-wide actions
+OPERATOR = "operator"  # audit actor of set-up commands run by whoever holds the database
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    """An entity as the services need it."""
+
+    id: int
+    code: str
+    name: str
+    chart: str
+    start_period: int
+    voucher_word: str
+    link_window_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """An account of an entity, with whether it is a leaf (末级科目)."""
+
+    code: str
+    name: str
+    parent: str | None
+    level: int
+    category: str
+    side: str
+    custody: str | None
+    active: bool
+    leaf: bool
+
+
+def now() -> dt.datetime:
+    """Return the current time in UTC (what the audit log and timestamps store)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def command(
+    fn: Callable[Concatenate[Session, P], R],
+) -> Callable[Concatenate[Session, P], R]:
+    """Run a service function in a savepoint; map backstop refusals to IntegrityError."""
+
+    @functools.wraps(fn)
+    def wrapper(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            with session.begin_nested():
+                return fn(session, *args, **kwargs)
+        except sa_exc.IntegrityError as exc:
+            raise IntegrityError(_db_message(exc)) from exc
+
+    return wrapper
+
+
+def _db_message(exc: sa_exc.DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return text.strip().splitlines()[0]
+
+
+def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo:
+    """Return the entity with this code; with ``lock`` take its write lock first.
+
+    Raises:
+        NotFoundError: no such entity.
+    """
+    row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError("社区 entity", code)
+    if lock:
+        lock_entity(session, row.id)
+    return EntityInfo(
+        row.id,
+        row.code,
+        row.name,
+        row.chart,
+        row.start_period,
+        row.voucher_word,
+        row.link_window_days,
+    )
+
+
+def get_user_id(session: Session, login: str) -> int:
+    """Return the id of the user with this login.
+
+    Raises:
+        NotFoundError: no such user.
+    """
+    uid = session.execute(select(User.id).where(User.login == login)).scalar_one_or_none()
+    if uid is None:
+        raise NotFoundError("用户 user", login)
+    return uid
+
+
+def user_logins(session: Session, ids: set[int]) -> dict[int, str]:
+    """Return ``{user id: login}`` for the given ids."""
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.login).where(User.id.in_(ids)))
+    return {uid: login for uid, login in rows}
+
+
+def roles_of(session: Session, entity_id: int, user_id: int) -> set[Role]:
+    """Return the roles a user holds for an entity, read from the database now."""
+    rows = session.execute(
+        select(RoleGrant.role).where(RoleGrant.entity_id == entity_id, RoleGrant.user_id == user_id)
+    )
+    return {Role(r) for (r,) in rows}
+
+
+def require(session: Session, entity: EntityInfo, login: str, action: Action) -> int:
+    """Check that ``login`` may perform ``action`` on ``entity``; return the user's id.
+
+    Raises:
+        NotFoundError: unknown user.
+        SegregationOfDutiesError: conflicting grants or no role that allows it.
+    """
+    uid = get_user_id(session, login)
+    check_action(f"{login} ({entity.code})", action, roles_of(session, entity.id, uid))
+    return uid
+
+
+def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
+    """Return every account of an entity by code, with leaf flags."""
+    rows = session.execute(select(Account).where(Account.entity_id == entity_id)).scalars().all()
+    parents = {r.parent_code for r in rows if r.parent_code is not None}
+    return {
+        r.code: AccountInfo(
+            r.code,
+            r.name,
+            r.parent_code,
+            r.level,
+            r.category,
+            r.side,
+            r.custody,
+            r.active,
+            r.code not in parents,
+        )
+        for r in rows
+    }
+
+
+def next_id(session: Session, table: Table, entity_id: int, column: str = "id") -> int:
+    """Return the next free per-entity id (call under the entity's write lock)."""
+    col = table.c[column]
+    current = session.execute(
+        select(func.max(col)).where(table.c.entity_id == entity_id)
+    ).scalar_one()
+    return int(current or 0) + 1
+
+
+def audit(
+    session: Session,
+    entity_id: int,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one record to the audit log (who, what, when)."""
+    audit_many(session, entity_id, actor, action, [(subject, detail)])
+
+
+def audit_many(
+    session: Session,
+    entity_id: int,
+    actor: str,
+    action: str,
+    items: list[tuple[str, dict[str, Any] | None]],
+) -> None:
+    """Append several audit records of one action in one statement."""
+    if not items:
+        return
+    if entity_id == AGENCY:
+        lock_entity(session, AGENCY)
+    seq = next_id(session, AuditLog.__table__, entity_id, "seq")  # type: ignore[arg-type]
+    at = now()
+    rows = [
+        {
+            "entity_id": entity_id,
+            "seq": seq + i,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+        }
+        for i, (subject, detail) in enumerate(items)
+    ]
+    session.execute(insert(AuditLog), rows)
+
+
+def closed_periods(session: Session, entity_id: int) -> set[int]:
+    """Return the entity's closed periods."""
+    rows = session.execute(
+        select(Period.period).where(Period.entity_id == entity_id, Period.status == "closed")
+    )
+    return {p for (p,) in rows}

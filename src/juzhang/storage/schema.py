@@ -1,0 +1,294 @@
+"""Tables (数据表) of the books and the custody records.
+
+Design rules, each enforced here or by the triggers in the migrations:
+
+* Every table carries ``entity_id`` in its primary key, and every foreign key
+  between entity-scoped tables includes it, so a voucher line can never point
+  at another community's account or voucher (独立核算), and the schema can be
+  distributed by entity later without redesign.  Row ids (``id``) are
+  allocated per entity by the service under the entity's write lock.
+* Amounts are integer fen (分) in ``BIGINT`` columns; never floats.
+* The cashier's records (``custody_entry``) and the agency's books
+  (``voucher``, ``voucher_line``) are separate tables written by separate roles;
+  a custody-account line points at the custody entry that backs it through a
+  foreign key that includes the entity *and the account*.
+* ``account_balance`` holds the running debit and credit per
+  (entity, account, month), maintained by a trigger in the posting
+  transaction, so reports never scan all lines.
+* ``audit_log`` is append-only; ``entity_id = 0`` marks agency-wide actions.
+
+Only this module and the migrations know table layouts; the rest of the
+library goes through :mod:`juzhang.books` and friends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PERIOD_CHECK = "period >= 190001 AND period <= 999912 AND period % 100 BETWEEN 1 AND 12"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic names constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Entity(Base):
+    """One community (社区): an accounting entity of its own (独立核算)."""
+
+    __tablename__ = "entity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    chart: Mapped[str] = mapped_column(String(32))
+    start_period: Mapped[int] = mapped_column(Integer)
+    voucher_word: Mapped[str] = mapped_column(String(4), default="记")
+    link_window_days: Mapped[int] = mapped_column(Integer, default=10)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("id > 0", name="id_positive"),
+        CheckConstraint(PERIOD_CHECK.replace("period", "start_period"), name="start_period"),
+        CheckConstraint("link_window_days >= 0", name="window"),
+    )
+
+
+class User(Base):
+    """A person known to the agency (agency-wide; roles are granted per entity)."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RoleGrant(Base):
+    """A role a person holds for one entity."""
+
+    __tablename__ = "role_grant"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('cashier', 'bookkeeper', 'reviewer', 'supervisor', 'admin')", name="role"
+        ),
+    )
+
+
+class Account(Base):
+    """An account of an entity's chart: a first-level account or a detail account (明细科目)."""
+
+    __tablename__ = "account"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(String(20))
+    level: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(8))
+    custody: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "parent_code"], ["account.entity_id", "account.code"]),
+        CheckConstraint(
+            "category IN ('asset', 'liability', 'equity', 'net_assets', 'cost', 'income',"
+            " 'expense')",
+            name="category",
+        ),
+        CheckConstraint("side IN ('debit', 'credit', 'either')", name="side"),
+        CheckConstraint("custody IS NULL OR custody IN ('cash', 'bank')", name="custody"),
+        CheckConstraint("level >= 1", name="level"),
+        Index("ix_account_parent", "entity_id", "parent_code"),
+    )
+
+
+class OpeningBalance(Base):
+    """期初余额: an account's balance when the entity's books start (debit positive)."""
+
+    __tablename__ = "opening_balance"
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+    )
+
+
+class Period(Base):
+    """A month of an entity's books; a row exists once the month has been opened or closed."""
+
+    __tablename__ = "period"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint(PERIOD_CHECK, name="period"),
+    )
+
+
+class CustodyEntry(Base):
+    """现金/银行日记账: one movement of cash or bank money, recorded by the cashier.
+
+    ``amount_fen`` is signed: money in positive, money out negative.
+    """
+
+    __tablename__ = "custody_entry"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[int] = mapped_column(Integer)
+    account_code: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    summary: Mapped[str] = mapped_column(Text)
+    counterparty: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        UniqueConstraint("entity_id", "id", "account_code"),
+        CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
+        CheckConstraint(PERIOD_CHECK, name="period"),
+        Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date"),
+    )
+
+
+class Voucher(Base):
+    """记账凭证: prepared (制单) → reviewed (审核) → posted (记账), then never changed."""
+
+    __tablename__ = "voucher"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    voucher_date: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[int] = mapped_column(Integer)
+    word: Mapped[str] = mapped_column(String(4), default="记")
+    number: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    kind: Mapped[str] = mapped_column(String(12), default="normal")
+    attachments: Mapped[int] = mapped_column(Integer, default=0)
+    prepared_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    posted_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reverses_id: Mapped[int | None] = mapped_column(Integer)
+    prepared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "reverses_id"], ["voucher.entity_id", "voucher.id"]),
+        UniqueConstraint("entity_id", "period", "number"),
+        UniqueConstraint("entity_id", "chain_seq"),
+        UniqueConstraint("entity_id", "reverses_id"),
+        CheckConstraint("status IN ('draft', 'reviewed', 'posted')", name="status"),
+        CheckConstraint("kind IN ('normal', 'reversal', 'correction', 'closing')", name="kind"),
+        CheckConstraint("attachments >= 0", name="attachments"),
+        CheckConstraint("number IS NULL OR number > 0", name="number"),
+        CheckConstraint(PERIOD_CHECK, name="period"),
+        CheckConstraint("status = 'draft' OR reviewed_by IS NOT NULL", name="reviewed"),
+        CheckConstraint(
+            "reviewed_by IS NULL OR reviewed_by <> prepared_by", name="reviewer_not_preparer"
+        ),
+        CheckConstraint(
+            "status <> 'posted' OR (number IS NOT NULL AND posted_by IS NOT NULL"
+            " AND hash IS NOT NULL AND chain_seq IS NOT NULL)",
+            name="posted_complete",
+        ),
+        CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal"),
+        Index("ix_voucher_status", "entity_id", "status", "period"),
+    )
+
+
+class VoucherLine(Base):
+    """A line of a voucher: 摘要, account, debit (D) or credit (C) amount in fen.
+
+    Red (红字) lines carry negative amounts.  A line on a custody account names
+    the custody entry that backs it.
+    """
+
+    __tablename__ = "voucher_line"
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    side: Mapped[str] = mapped_column(String(1))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "voucher_id"], ["voucher.entity_id", "voucher.id"]),
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        ForeignKeyConstraint(
+            ["entity_id", "custody_entry_id", "account_code"],
+            ["custody_entry.entity_id", "custody_entry.id", "custody_entry.account_code"],
+        ),
+        CheckConstraint("side IN ('D', 'C')", name="side"),
+        CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
+        CheckConstraint("line_no >= 1", name="line_no"),
+        Index("ix_voucher_line_account", "entity_id", "account_code"),
+        Index("ix_voucher_line_custody", "entity_id", "custody_entry_id"),
+    )
+
+
+class AccountBalance(Base):
+    """Running balance: debit and credit posted per (entity, account, month)."""
+
+    __tablename__ = "account_balance"
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    debit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+    )
+
+
+class AuditLog(Base):
+    """Append-only record of every change: who, what, when.  ``entity_id`` 0 is agency-wide."""
+
+    __tablename__ = "audit_log"
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+TABLES = Base.metadata.tables

@@ -1,0 +1,301 @@
+"""Verification (核对): recompute everything the books claim and report what disagrees.
+
+:func:`verify` is read-only and returns problems as values, one per
+disagreement found, so a month-end run or an auditor sees them all:
+
+* every posted voucher balances and has at least two lines;
+* voucher numbers run 1..n without gaps in every month;
+* the hash chain over posted vouchers is intact;
+* the running balances equal the sums of the posted lines;
+* every posted cash/bank line is backed by a custody entry, and the posted
+  lines naming each custody entry net to its amount or to zero;
+* the opening balances balance;
+* nobody holds the cashier role together with a books-side role.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from juzhang.agency import list_entities
+from juzhang.books import opening_difference
+from juzhang.core.duty import BOOKS_SIDE, Role
+from juzhang.core.period import format_period
+from juzhang.core.voucher import GENESIS_HASH, voucher_hash
+from juzhang.custody import posted_backing
+from juzhang.errors import Problem
+from juzhang.money import format_fen
+from juzhang.storage.access import EntityInfo, get_entity, user_logins
+from juzhang.storage.schema import (
+    Account,
+    AccountBalance,
+    CustodyEntry,
+    RoleGrant,
+    Voucher,
+    VoucherLine,
+)
+
+
+def verify(session: Session, entity: str | None = None) -> list[Problem]:
+    """Recompute the books of one entity (or every entity) and return every problem found."""
+    codes = [entity] if entity else [c for c, _n, _ch in list_entities(session)]
+    problems: list[Problem] = []
+    for code in codes:
+        ent = get_entity(session, code)
+        for check in CHECKS:
+            problems.extend(check(session, ent))
+    return problems
+
+
+def _posted_lines(
+    session: Session, entity_id: int
+) -> dict[int, list[tuple[int, str, str, int, str, int | None]]]:
+    rows = session.execute(
+        select(
+            VoucherLine.voucher_id,
+            VoucherLine.line_no,
+            VoucherLine.account_code,
+            VoucherLine.side,
+            VoucherLine.amount_fen,
+            VoucherLine.summary,
+            VoucherLine.custody_entry_id,
+        )
+        .join(
+            Voucher,
+            and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
+        )
+        .where(VoucherLine.entity_id == entity_id, Voucher.status == "posted")
+    )
+    out: dict[int, list[tuple[int, str, str, int, str, int | None]]] = defaultdict(list)
+    for vid, no, acc, side, fen, summary, custody in rows:
+        out[vid].append((no, acc, side, int(fen), summary, custody))
+    return out
+
+
+def check_balanced(session: Session, ent: EntityInfo) -> list[Problem]:
+    """Every posted voucher balances (借贷平衡) and has at least two lines."""
+    problems = []
+    for vid, lines in _posted_lines(session, ent.id).items():
+        total = sum(fen if side == "D" else -fen for _n, _a, side, fen, _s, _c in lines)
+        if total or len(lines) < 2:
+            problems.append(
+                Problem(
+                    f"{ent.code} #{vid}",
+                    f"已记账凭证借贷不平（差 {format_fen(total)}）或少于两行"
+                    f" / posted voucher unbalanced by {format_fen(total)} or under two lines",
+                    "voucher",
+                )
+            )
+    return problems
+
+
+def check_numbering(session: Session, ent: EntityInfo) -> list[Problem]:
+    """Voucher numbers run 1..n without gaps or repeats in every month (连续编号)."""
+    by_period: dict[int, list[int]] = defaultdict(list)
+    for period, number in session.execute(
+        select(Voucher.period, Voucher.number).where(
+            Voucher.entity_id == ent.id, Voucher.status == "posted"
+        )
+    ):
+        by_period[period].append(number if number is not None else 0)
+    problems = []
+    for period, numbers in sorted(by_period.items()):
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            problems.append(
+                Problem(
+                    f"{ent.code} {format_period(period)}",
+                    "凭证号不连续 / voucher numbers have gaps or repeats",
+                    "numbering",
+                )
+            )
+    return problems
+
+
+def check_chain(session: Session, ent: EntityInfo) -> list[Problem]:
+    """The hash chain over posted vouchers is intact (哈希链)."""
+    lines = _posted_lines(session, ent.id)
+    prev = GENESIS_HASH
+    expected_seq = 1
+    rows = session.execute(
+        select(
+            Voucher.id,
+            Voucher.chain_seq,
+            Voucher.prev_hash,
+            Voucher.hash,
+            Voucher.period,
+            Voucher.number,
+            Voucher.voucher_date,
+            Voucher.kind,
+            Voucher.reverses_id,
+        )
+        .where(Voucher.entity_id == ent.id, Voucher.status == "posted")
+        .order_by(Voucher.chain_seq)
+    )
+    for vid, seq, prev_hash, digest, period, number, date, kind, reverses in rows:
+        where = f"{ent.code} {format_period(period)} #{number}"
+        if seq != expected_seq or prev_hash != prev:
+            return [Problem(where, "哈希链断开 / the hash chain is broken here", "chain")]
+        again = voucher_hash(
+            prev,
+            entity=ent.code,
+            seq=seq,
+            period=period,
+            number=number or 0,
+            date=date,
+            kind=kind,
+            reverses=reverses,
+            lines=lines.get(vid, []),
+        )
+        if again != digest:
+            return [
+                Problem(
+                    where, "凭证内容与哈希不符 / voucher content does not match its hash", "chain"
+                )
+            ]
+        prev = digest
+        expected_seq += 1
+    return []
+
+
+def check_running_balances(session: Session, ent: EntityInfo) -> list[Problem]:
+    """The running balances equal the sums of the posted lines (余额表与明细一致)."""
+    actual: dict[tuple[str, int], tuple[int, int]] = {}
+    for acc, period, debit, credit in session.execute(
+        select(
+            AccountBalance.account_code,
+            AccountBalance.period,
+            AccountBalance.debit_fen,
+            AccountBalance.credit_fen,
+        ).where(AccountBalance.entity_id == ent.id)
+    ):
+        actual[(acc, period)] = (int(debit), int(credit))
+    expected: dict[tuple[str, int], tuple[int, int]] = {}
+    q = (
+        select(
+            VoucherLine.account_code,
+            Voucher.period,
+            VoucherLine.side,
+            func.sum(VoucherLine.amount_fen),
+        )
+        .join(
+            Voucher,
+            and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
+        )
+        .where(VoucherLine.entity_id == ent.id, Voucher.status == "posted")
+        .group_by(VoucherLine.account_code, Voucher.period, VoucherLine.side)
+    )
+    for acc, period, side, total in session.execute(q):
+        d, c = expected.get((acc, period), (0, 0))
+        expected[(acc, period)] = (d + int(total), c) if side == "D" else (d, c + int(total))
+    problems = []
+    for key in sorted(set(actual) | set(expected)):
+        if actual.get(key, (0, 0)) != expected.get(key, (0, 0)):
+            acc, period = key
+            problems.append(
+                Problem(
+                    f"{ent.code} {acc} {format_period(period)}",
+                    f"余额表 {actual.get(key, (0, 0))} 与凭证 {expected.get(key, (0, 0))} 不符"
+                    " / running balance differs from the posted lines",
+                    "balance",
+                )
+            )
+    return problems
+
+
+def check_custody_links(session: Session, ent: EntityInfo) -> list[Problem]:
+    """Custody links are one to one (钱账对应): backed lines, no entry backed twice."""
+    problems = []
+    unbacked = session.execute(
+        select(VoucherLine.voucher_id, VoucherLine.line_no)
+        .join(
+            Voucher,
+            and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
+        )
+        .join(
+            Account,
+            and_(
+                Account.entity_id == VoucherLine.entity_id,
+                Account.code == VoucherLine.account_code,
+            ),
+        )
+        .where(
+            VoucherLine.entity_id == ent.id,
+            Voucher.status == "posted",
+            Account.custody.is_not(None),
+            VoucherLine.custody_entry_id.is_(None),
+        )
+    )
+    for vid, no in unbacked:
+        problems.append(
+            Problem(
+                f"{ent.code} #{vid} 第{no}行",
+                "现金/银行行没有出纳日记账支持 / cash or bank line without a custody entry",
+                "custody",
+            )
+        )
+    amounts = {
+        entry_id: int(fen)
+        for entry_id, fen in session.execute(
+            select(CustodyEntry.id, CustodyEntry.amount_fen).where(CustodyEntry.entity_id == ent.id)
+        )
+    }
+    for entry_id, net in sorted(posted_backing(session, ent.id).items()):
+        if net not in (0, amounts.get(entry_id)):
+            problems.append(
+                Problem(
+                    f"{ent.code} 日记账 #{entry_id}",
+                    f"凭证合计 {format_fen(net)} 与日记账金额不符或重复使用"
+                    " / posted lines do not match the entry or back it twice",
+                    "custody",
+                )
+            )
+    return problems
+
+
+def check_opening(session: Session, ent: EntityInfo) -> list[Problem]:
+    """The opening balances balance (期初试算平衡)."""
+    diff = opening_difference(session, ent.id)
+    if diff:
+        return [
+            Problem(
+                ent.code,
+                f"期初余额不平，相差 {format_fen(diff)} / opening balances differ by "
+                f"{format_fen(diff)}",
+                "opening",
+            )
+        ]
+    return []
+
+
+def check_grants(session: Session, ent: EntityInfo) -> list[Problem]:
+    """Nobody is cashier and a books-side role for the same entity (钱账分离)."""
+    roles: dict[int, set[Role]] = defaultdict(set)
+    for uid, role in session.execute(
+        select(RoleGrant.user_id, RoleGrant.role).where(RoleGrant.entity_id == ent.id)
+    ):
+        roles[uid].add(Role(role))
+    bad = {uid for uid, held in roles.items() if Role.CASHIER in held and held & BOOKS_SIDE}
+    names = user_logins(session, bad)
+    return [
+        Problem(
+            f"{ent.code} {names[uid]}",
+            "同一人兼任报账员和账务角色 / one person holds cashier and a books-side role",
+            "duties",
+        )
+        for uid in sorted(bad)
+    ]
+
+
+#: The checks :func:`verify` runs, in order; each is testable alone.
+CHECKS = [
+    check_opening,
+    check_balanced,
+    check_numbering,
+    check_chain,
+    check_running_balances,
+    check_custody_links,
+    check_grants,
+]
