@@ -17,8 +17,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/juzhang demo --dir demo-out
 
+LINT_DIRS := $(wildcard src tests benchmarks examples docs)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/ruff format --check src
 
 typecheck: $(STAMP)

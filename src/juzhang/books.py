@@ -273,6 +273,8 @@ class _CustodyLinker:
         self.ent = ent
         self.exclude = exclude_voucher if exclude_voucher is not None else -1
         self.taken: set[int] = set()
+        self.known: dict[int, tuple[str, int, bool]] = {}  # id → (account, fen, used)
+        self.missing: set[int] = set()
 
     def _unavailable_sql(self) -> str:
         return """
@@ -327,23 +329,38 @@ class _CustodyLinker:
         self.taken.add(candidates[0][1])
         return candidates[0][1], None
 
+    def prefetch(self, entry_ids: Iterable[int]) -> None:
+        """Load the named custody entries in a few queries (for many lines at once)."""
+        wanted = sorted({i for i in entry_ids if i not in self.known})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.session.execute(
+                text(
+                    "SELECT c.id, c.account_code, c.amount_fen, ("
+                    + self._unavailable_sql()
+                    + ") AS used FROM custody_entry c WHERE c.entity_id = :e AND c.id IN ("
+                    + ", ".join(str(int(i)) for i in chunk)
+                    + ")"
+                ),
+                {"e": self.ent.id, "exclude": self.exclude},
+            )
+            for entry_id, acc, fen, used in rows:
+                self.known[int(entry_id)] = (str(acc), int(fen), bool(used))
+            self.missing.update(i for i in chunk if i not in self.known)
+
     def _check_explicit(
         self, entry_id: int, account: str, signed: int
     ) -> tuple[int | None, str | None]:
-        row = self.session.execute(
-            text(
-                "SELECT c.account_code, c.amount_fen, (" + self._unavailable_sql() + ") AS used"
-                " FROM custody_entry c WHERE c.entity_id = :e AND c.id = :i"
-            ),
-            {"e": self.ent.id, "i": entry_id, "exclude": self.exclude},
-        ).first()
-        if row is None:
+        if entry_id not in self.known and entry_id not in self.missing:
+            self.prefetch([entry_id])
+        found = self.known.get(entry_id)
+        if found is None:
             return None, f"日记账 #{entry_id} 不存在 / no custody entry #{entry_id}"
-        acc, fen, used = row
-        if acc != account or int(fen) != signed:
+        acc, fen, used = found
+        if acc != account or fen != signed:
             return None, (
-                f"日记账 #{entry_id} 是 {acc} {format_amount(from_fen(int(fen)))}，与本行不符"
-                f" / custody entry #{entry_id} is {acc} {from_fen(int(fen))}:"
+                f"日记账 #{entry_id} 是 {acc} {format_amount(from_fen(fen))}，与本行不符"
+                f" / custody entry #{entry_id} is {acc} {from_fen(fen)}:"
                 " account, amount or direction differ"
             )
         if used or entry_id in self.taken:
@@ -482,6 +499,7 @@ def _check_all(
     accounts = accounts_of(session, ent.id)
     closed = closed_periods(session, ent.id)
     linker = _CustodyLinker(session, ent, exclude_voucher)
+    linker.prefetch(ln.custody_entry for d in drafts for ln in d.lines if ln.custody_entry)
     checked: list[tuple[VoucherDraft, _Checked]] = []
     problems: list[Problem] = []
     for n, draft in enumerate(drafts, 1):
