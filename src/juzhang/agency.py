@@ -106,6 +106,7 @@ def add_user(session: Session, login: str, name: str, *, actor: str = OPERATOR) 
 
     Raises:
         ConflictError: the login is taken.
+        ValidationError: empty login or name.
     """
     if not login.strip() or not name.strip():
         raise ValidationError("用户 user", "登录名和姓名不能为空 / login and name are required")
@@ -127,10 +128,9 @@ def grant(
 
     Raises:
         SegregationOfDutiesError: the grant would put money and books in one hand.
-        NotFoundError: unknown user or entity.
-        ValueError: unknown role.
+        NotFoundError: unknown user, entity or role.
     """
-    r = Role(role)
+    r = _role(role)
     ent = get_entity(session, entity, lock=True)
     uid = get_user_id(session, login)
     held = roles_of(session, ent.id, uid)
@@ -150,9 +150,9 @@ def revoke(
     """Take a role away (the audit log keeps that it was held).
 
     Raises:
-        NotFoundError: unknown user or entity, or the role was not held.
+        NotFoundError: unknown user, entity or role, or the role was not held.
     """
-    r = Role(role)
+    r = _role(role)
     ent = get_entity(session, entity, lock=True)
     uid = get_user_id(session, login)
     result = session.execute(
@@ -163,6 +163,13 @@ def revoke(
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError("角色 role", f"{login} {r.value} {entity}")
     audit(session, ent.id, actor, "role.revoke", login, {"role": r.value})
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise NotFoundError("角色 role", f"{role} (有效 valid: {', '.join(Role)})") from None
 
 
 def list_entities(session: Session) -> list[tuple[str, str, str]]:

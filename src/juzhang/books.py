@@ -149,8 +149,11 @@ def _has_amounts(session: Session, entity_id: int, code: str) -> bool:
 def deactivate_account(session: Session, entity: str, code: str, *, actor: str = OPERATOR) -> None:
     """Deactivate an account: it stays in the books but takes no new lines.
 
-    Accounts are never deleted once created; one without any amounts may be
-    removed with :func:`delete_account`.
+    An account that has carried amounts can only be deactivated; one that
+    never has may instead be removed with :func:`delete_account`.
+
+    Raises:
+        NotFoundError: no such account.
     """
     ent = get_entity(session, entity, lock=True)
     if code not in accounts_of(session, ent.id):
@@ -168,6 +171,7 @@ def delete_account(session: Session, entity: str, code: str, *, actor: str = OPE
     """Delete a detail account that has never carried an amount.
 
     Raises:
+        NotFoundError: no such account.
         StateError: it has postings, an opening balance, custody entries or children.
     """
     ent = get_entity(session, entity, lock=True)
@@ -236,8 +240,18 @@ def set_opening(session: Session, entity: str, actor: str, balances: Mapping[str
     )
 
 
-def opening_difference(session: Session, entity_id: int) -> int:
-    """Return the sum of the entity's opening balances in fen (0 when they balance)."""
+def opening_difference(session: Session, entity: str) -> Decimal:
+    """Return by how much the entity's opening balances fail to balance (0.00 when they do).
+
+    Positive when debits exceed credits.
+
+    Raises:
+        NotFoundError: unknown entity.
+    """
+    return from_fen(_opening_difference(session, get_entity(session, entity).id))
+
+
+def _opening_difference(session: Session, entity_id: int) -> int:
     total = session.execute(
         select(func.coalesce(func.sum(OpeningBalance.amount_fen), 0)).where(
             OpeningBalance.entity_id == entity_id
@@ -572,14 +586,17 @@ def edit_voucher(
     A reviewed voucher that is edited goes back to draft.
 
     Raises:
-        StateError: the voucher is posted.
+        NotFoundError: no such voucher.
+        StateError: the voucher is posted, or is a reversal (delete it instead).
         SegregationOfDutiesError: the actor is not its preparer.
+        PeriodClosedError: its month is closed.
         ProblemsError: the new content is bad.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.EDIT_VOUCHER)
     row = _load_voucher(session, ent, voucher_id)
     _require_preparer(ent, row, uid, actor, "修改 edit")
+    was = row.status  # read now: the UPDATE below refreshes ``row`` in the session
     if row.kind == "reversal":
         raise StateError(
             f"凭证 #{voucher_id}", "红字冲销 reversal", "修改 edit (delete it instead)"
@@ -603,7 +620,7 @@ def edit_voucher(
         )
     )
     session.execute(insert(VoucherLine), _line_dicts(ent.id, voucher_id, checked.rows))
-    audit(session, ent.id, actor, "voucher.edit", f"#{voucher_id}", {"was": row.status})
+    audit(session, ent.id, actor, "voucher.edit", f"#{voucher_id}", {"was": was})
 
 
 @command
@@ -611,8 +628,10 @@ def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -
     """Delete a draft or reviewed voucher (preparer only).
 
     Raises:
+        NotFoundError: no such voucher.
         StateError: the voucher is posted.
         SegregationOfDutiesError: the actor is not its preparer.
+        PeriodClosedError: its month is closed.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.EDIT_VOUCHER)
@@ -674,6 +693,7 @@ def unreview_voucher(session: Session, entity: str, actor: str, voucher_id: int)
     """Withdraw a review (取消审核): the voucher goes back to draft.
 
     Raises:
+        SegregationOfDutiesError: the actor is not a reviewer of the entity.
         StateError: the voucher is not reviewed.
     """
     ent = get_entity(session, entity, lock=True)
@@ -704,7 +724,7 @@ class _ToPost:
 
 def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
     """Number, chain and post reviewed vouchers (caller holds the lock and checked roles)."""
-    diff = opening_difference(session, ent.id)
+    diff = _opening_difference(session, ent.id)
     if diff:
         raise UnbalancedError("期初余额 opening balances", format_amount(from_fen(abs(diff))))
     closed = closed_periods(session, ent.id)
@@ -804,9 +824,11 @@ def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int,
 
 @command
 def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int]) -> list[int]:
-    """Post reviewed vouchers (记账); return the numbers given, in posting order.
+    """Post reviewed vouchers (记账); return the numbers given.
 
-    Numbers run on from the month's last number in (month, date, id) order.
+    The vouchers are numbered and posted in (month, date, id) order, whatever
+    the order of ``ids``; numbers run on from the month's last number, and the
+    returned list follows that order.
 
     Raises:
         SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
@@ -859,6 +881,7 @@ def post_bulk(
     Raises:
         SegregationOfDutiesError: a person lacks the role, or reviewer is preparer.
         ProblemsError: any draft is bad (all listed).
+        UnbalancedError: the opening balances do not balance.
     """
     ent = get_entity(session, entity, lock=True)
     prep = require(session, ent, preparer, Action.DRAFT_VOUCHER)
@@ -946,8 +969,11 @@ def reverse_voucher(
     original's date if that month is open, else today.
 
     Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
         NotFoundError: no such posted voucher.
         StateError: the voucher is itself a reversal or already reversed.
+        PeriodClosedError: the reversal's month is closed.
+        ValidationError: the reversal's date is before the books start.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.REVERSE_VOUCHER)
@@ -963,6 +989,11 @@ def reverse_voucher(
     when = date or (original.voucher_date if original.period not in closed else dt.date.today())
     if period_of(when) in closed:
         raise PeriodClosedError(ent.code, format_period(period_of(when)))
+    if period_of(when) < ent.start_period:
+        raise ValidationError(
+            f"凭证 {number} 的冲销 reversal",
+            f"早于建账月份 {format_period(ent.start_period)} / before the books start",
+        )
     label = "注销 " + correction_label(original)
     rows = [
         (no, acc, side, -fen, label, custody)
@@ -992,7 +1023,10 @@ def draft_correction(
     Each line's 摘要 is prefixed "订正 X月X日 X号凭证".
 
     Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        NotFoundError: no such posted voucher.
         StateError: the original has no posted reversal yet.
+        ProblemsError: the correcting voucher is bad.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
@@ -1026,10 +1060,10 @@ def draft_correction(
 def close_period(session: Session, entity: str, actor: str, period: int) -> None:
     """Close (结账) a month: nothing can be drafted into or posted to it any more.
 
-    This is the primitive; the month-end run with its checks is
-    :mod:`juzhang.closing`.
+    This is the primitive; the month-end run with its checks comes on top of it.
 
     Raises:
+        SegregationOfDutiesError: the actor is not a reviewer of the entity.
         StateError: unposted vouchers are dated in the month, or it is closed.
     """
     ent = get_entity(session, entity, lock=True)

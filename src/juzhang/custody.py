@@ -195,6 +195,8 @@ def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> No
     """Delete a custody entry that no voucher line names yet (cashier only).
 
     Raises:
+        NotFoundError: no such entry.
+        SegregationOfDutiesError: the actor is not the entity's cashier.
         StateError: a voucher line names it.
         PeriodClosedError: its month is closed.
     """

@@ -27,7 +27,7 @@ from juzhang.core.period import format_period
 from juzhang.core.voucher import GENESIS_HASH, voucher_hash
 from juzhang.custody import posted_backing
 from juzhang.errors import Problem
-from juzhang.money import format_fen
+from juzhang.money import format_fen, to_fen
 from juzhang.storage.access import EntityInfo, get_entity, user_logins
 from juzhang.storage.schema import (
     Account,
@@ -252,12 +252,44 @@ def check_custody_links(session: Session, ent: EntityInfo) -> list[Problem]:
                     "custody",
                 )
             )
+    # each line on its own: the entry's amount and direction (negated on a red reversal)
+    for vid, no, side, fen, kind, linked in session.execute(
+        select(
+            VoucherLine.voucher_id,
+            VoucherLine.line_no,
+            VoucherLine.side,
+            VoucherLine.amount_fen,
+            Voucher.kind,
+            VoucherLine.custody_entry_id,
+        )
+        .join(
+            Voucher,
+            and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
+        )
+        .where(
+            VoucherLine.entity_id == ent.id,
+            Voucher.status == "posted",
+            VoucherLine.custody_entry_id.is_not(None),
+        )
+        .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
+    ):
+        signed = int(fen) if side == "D" else -int(fen)
+        amount = amounts.get(linked or 0, 0)
+        if signed != (-amount if kind == "reversal" else amount):
+            problems.append(
+                Problem(
+                    f"{ent.code} #{vid} 第{no}行",
+                    f"金额或方向与日记账 #{linked} 不符 / amount or direction differs"
+                    f" from custody entry #{linked}",
+                    "custody",
+                )
+            )
     return problems
 
 
 def check_opening(session: Session, ent: EntityInfo) -> list[Problem]:
     """The opening balances balance (期初试算平衡)."""
-    diff = opening_difference(session, ent.id)
+    diff = to_fen(opening_difference(session, ent.code))
     if diff:
         return [
             Problem(

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from juzhang.errors import Problem
+from juzhang.errors import Problem, ValidationError
 from juzhang.money import format_amount, from_fen, to_fen
 
 GENESIS_HASH = "0" * 64
@@ -52,7 +52,10 @@ class Line:
     def amount(self) -> Decimal:
         """The line's amount on its side (negative for a red line)."""
         value = self.debit if self.debit is not None else self.credit
-        assert value is not None
+        if value is None:
+            raise ValidationError(
+                f"科目 {self.account}", "借方和贷方都为空 / no debit and no credit"
+            )
         return value
 
     @property
@@ -135,19 +138,21 @@ def check_draft(draft: VoucherDraft, where: str) -> list[Problem]:
     if draft.attachments < 0:
         problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
     total = 0
+    sided = True  # every line has exactly one side, so the total means something
     for i, line in enumerate(draft.lines, 1):
         at = f"{where} 第{i}行 line {i}"
         if (line.debit is None) == (line.credit is None):
             problems.append(
                 Problem(at, "借方和贷方必须且只能填一个 / exactly one of debit and credit")
             )
+            sided = False
             continue
         if line.amount == 0:
             problems.append(Problem(at, "金额不能为零 / the amount cannot be zero"))
         if not line.summary.strip():
             problems.append(Problem(at, "摘要不能为空 / the summary (摘要) is empty"))
         total += line.signed_fen
-    if total != 0 and not problems:
+    if total != 0 and sided:
         diff = format_amount(from_fen(abs(total)))
         problems.append(
             Problem(where, f"借贷不平，相差 {diff} / debits and credits differ by {diff}")

@@ -1,7 +1,8 @@
 """Engines, transactions and migrations (数据库连接与事务).
 
-* SQLite connections always run with ``foreign_keys=ON``, WAL,
-  ``synchronous=FULL`` and a busy timeout; a write transaction starts with
+* SQLite connections always run with ``foreign_keys=ON``, WAL (for file
+  databases; an in-memory one has no journal file), ``synchronous=FULL`` and a
+  busy timeout; a write transaction starts with
   ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade.
 * PostgreSQL runs at READ COMMITTED; every write to an entity first takes a
   transaction-scoped advisory lock on that entity (:func:`lock_entity`), which

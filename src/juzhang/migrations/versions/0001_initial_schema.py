@@ -505,12 +505,14 @@ SQLITE_TRIGGERS = [
         WHERE EXISTS (SELECT 1 FROM voucher_line l JOIN custody_entry c
               ON c.entity_id = l.entity_id AND c.id = l.custody_entry_id
               WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-              AND (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
+              AND ((CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+                   <> (CASE NEW.kind WHEN 'reversal' THEN -c.amount_fen ELSE c.amount_fen END)
+              OR (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
                    FROM voucher_line l2 JOIN voucher v2
                    ON v2.entity_id = l2.entity_id AND v2.id = l2.voucher_id
                    WHERE l2.entity_id = l.entity_id
                    AND l2.custody_entry_id = l.custody_entry_id
-                   AND v2.status = 'posted') NOT IN (0, c.amount_fen));
+                   AND v2.status = 'posted') NOT IN (0, c.amount_fen)));
       INSERT INTO account_balance (entity_id, account_code, period, debit_fen, credit_fen)
         SELECT NEW.entity_id, account_code, NEW.period,
                SUM(CASE side WHEN 'D' THEN amount_fen ELSE 0 END),
@@ -779,12 +781,14 @@ PG_FUNCTIONS: list[tuple[str, str, str, str]] = [
             """EXISTS (SELECT 1 FROM voucher_line l JOIN custody_entry c
           ON c.entity_id = l.entity_id AND c.id = l.custody_entry_id
           WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-          AND (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
+          AND ((CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
+               <> (CASE NEW.kind WHEN 'reversal' THEN -c.amount_fen ELSE c.amount_fen END)
+          OR (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
                FROM voucher_line l2 JOIN voucher v2
                ON v2.entity_id = l2.entity_id AND v2.id = l2.voucher_id
                WHERE l2.entity_id = l.entity_id
                AND l2.custody_entry_id = l.custody_entry_id
-               AND v2.status = 'posted') NOT IN (0, c.amount_fen))""",
+               AND v2.status = 'posted') NOT IN (0, c.amount_fen)))""",
             "custody entry and voucher lines disagree or back twice",
         )
         + """
