@@ -1,0 +1,225 @@
+"""The documentation cannot drift from the code.
+
+* docs/permissions.md is exactly what docs/gen_permissions.py prints from
+  ``juzhang.core.duty.PERMISSIONS``;
+* every public name of the documented modules has an entry in docs/api.md;
+* the JSON samples in the docs have the shape the code reads and writes;
+* every ``juzhang …`` command line in the docs names a real command and real
+  options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import re
+import shlex
+import sys
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import typer.main
+
+from juzhang.cli import app
+from juzhang.reports.trial_balance import TrialBalance, TrialBalanceRow
+from juzhang.voucher_file import parse_vouchers
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+API = DOCS / "api.md"
+REGENERATE = "run: python docs/gen_permissions.py > docs/permissions.md"
+
+#: The modules docs/api.md documents, each in a section headed "## `module`".
+DOCUMENTED = [
+    "juzhang.agency",
+    "juzhang.custody",
+    "juzhang.books",
+    "juzhang.verify",
+    "juzhang.reports.trial_balance",
+    "juzhang.money",
+    "juzhang.core.period",
+    "juzhang.core.voucher",
+    "juzhang.core.duty",
+    "juzhang.charts",
+    "juzhang.errors",
+    "juzhang.storage.engine",
+    "juzhang.voucher_file",
+]
+
+GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
+
+
+def _load_generator() -> ModuleType:
+    path = DOCS / "gen_permissions.py"
+    spec = importlib.util.spec_from_file_location("juzhang_gen_permissions", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def test_permissions_doc_is_generated_from_the_table() -> None:
+    expected = _load_generator().render()
+    actual = (DOCS / "permissions.md").read_text(encoding="utf-8")
+    assert actual == expected, f"docs/permissions.md is stale; {REGENERATE}"
+
+
+def test_permission_table_has_a_mark_for_every_grant() -> None:
+    from juzhang.core.duty import PERMISSIONS, Action
+
+    table = _load_generator().table()
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ") and "<br>" in ln][1:]
+    assert len(rows) == len(Action)
+    for action, row in zip(Action, rows, strict=True):
+        assert action.value in row
+        assert row.count("✓") == len(PERMISSIONS[action])
+
+
+# --------------------------------------------------------------------------- api.md
+
+
+def _public_names(module: ModuleType) -> list[str]:
+    """``__all__``, else the functions and classes the module itself defines."""
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return [n for n in names if not n.startswith("__")]
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
+    ]
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """Return the entries under each "## `module`" heading of api.md.
+
+    An entry is a "###" heading or the first cell of a table row (the error
+    classes are documented as a table).
+    """
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            m = re.match(r"## `([\w.]+)`", line)
+            current = out.setdefault(m.group(1), []) if m else None
+        elif current is not None and line.startswith("### "):
+            current.append(line)
+        elif current is not None and line.startswith("| `"):
+            current.append(line.split("|")[1])
+    return out
+
+
+@pytest.mark.parametrize("module_name", DOCUMENTED)
+def test_api_doc_lists_every_public_name(module_name: str) -> None:
+    sections = _sections(API.read_text(encoding="utf-8"))
+    assert module_name in sections, f"docs/api.md has no section ## `{module_name}`"
+    headings = sections[module_name]
+    module = importlib.import_module(module_name)
+    missing = [
+        name
+        for name in _public_names(module)
+        if not any(re.search(rf"`[^`]*\b{re.escape(name)}\b", h) for h in headings)
+    ]
+    assert not missing, f"docs/api.md, section {module_name}, lacks: {', '.join(missing)}"
+
+
+def test_api_doc_signatures_name_the_real_parameters() -> None:
+    """A heading ``name(a, b, *, c=…)`` lists the function's parameters, in order."""
+    sections = _sections(API.read_text(encoding="utf-8"))
+    checked = 0
+    for module_name in DOCUMENTED:
+        module = importlib.import_module(module_name)
+        for heading in sections.get(module_name, []):
+            for name, params in re.findall(r"`(\w+)\(([^`]*)\)", heading):
+                obj = getattr(module, name, None)
+                if not inspect.isfunction(obj):
+                    continue
+                real = [p for p in inspect.signature(obj).parameters if p != "kwargs"]
+                written = [
+                    re.split(r"[=:]", p.strip().lstrip("*"))[0].strip()
+                    for p in params.split(",")
+                    if p.strip() not in ("*", "**kwargs", "")
+                ]
+                assert written == real, f"{module_name}.{name}: doc {written} != code {real}"
+                checked += 1
+    assert checked > 50
+
+
+# --------------------------------------------------------------------------- JSON samples
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_trial_balance_json_sample_matches_to_json() -> None:
+    zero = Decimal("0.00")
+    row = TrialBalanceRow("101", "库存现金", 1, True, zero, zero, zero, zero)
+    produced = TrialBalance("H001", 202609, 202609, (row,), zero, zero, zero, zero).to_json()
+    (sample,) = [
+        json.loads(b) for b in _blocks(API.read_text(encoding="utf-8"), "json") if '"totals"' in b
+    ]
+    assert set(sample) == set(produced)
+    assert set(sample["totals"]) == set(produced["totals"])
+    assert all(set(a) == set(produced["accounts"][0]) for a in sample["accounts"])
+
+
+def test_voucher_json_samples_are_readable() -> None:
+    count = 0
+    for path in GUIDES:
+        for block in _blocks(path.read_text(encoding="utf-8"), "json"):
+            if '"lines"' in block:
+                assert parse_vouchers(block, path.name), path
+                count += 1
+    assert count >= 5
+
+
+# --------------------------------------------------------------------------- command lines
+
+
+def _command_lines(text: str) -> list[list[str]]:
+    out = []
+    for block in _blocks(text, "sh"):
+        for line in block.replace("\\\n", " ").splitlines():
+            tokens = shlex.split(line, comments=True)
+            if tokens and tokens[0] == "juzhang":
+                out.append(tokens[1:])
+    return out
+
+
+def _resolve(tokens: list[str]) -> tuple[Any, list[str]]:
+    """Follow ``tokens`` down the command tree; return the command and its arguments."""
+    root = typer.main.get_command(app)
+    globals_ = {o for p in root.params for o in p.opts}
+    rest = list(tokens)
+    while rest and rest[0] in globals_:
+        rest = rest[2:]
+    command: Any = root
+    while getattr(command, "commands", None) is not None and rest:
+        sub = command.commands.get(rest[0])
+        assert sub is not None, f"no command {rest[0]!r} in: juzhang {' '.join(tokens)}"
+        command, rest = sub, rest[1:]
+    assert getattr(command, "commands", None) is None, f"incomplete: juzhang {' '.join(tokens)}"
+    return command, rest
+
+
+@pytest.mark.parametrize("path", GUIDES, ids=lambda p: p.name)
+def test_documented_commands_exist(path: Path) -> None:
+    lines = _command_lines(path.read_text(encoding="utf-8"))
+    for tokens in lines:
+        command, rest = _resolve(tokens)
+        options: set[Any] = {o for p in command.params for o in p.opts} | {"--help"}
+        unknown = [t for t in rest if t.startswith("--") and t not in options]
+        assert not unknown, f"juzhang {' '.join(tokens)}: unknown options {unknown}"
+    if path.name.startswith("guide"):
+        assert len(lines) > 40
