@@ -291,4 +291,132 @@ class AuditLog(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class ImportBatch(Base):
+    """One imported file (导入批次): a bank statement, a claim batch or a beancount file."""
+
+    __tablename__ = "import_batch"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(12))
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    account_code: Mapped[str | None] = mapped_column(String(20))
+    profile: Mapped[str] = mapped_column(String(64), default="")
+    imported_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        CheckConstraint("kind IN ('bank', 'claims', 'beancount')", name="kind"),
+        CheckConstraint("rows_read >= 0 AND rows_new >= 0", name="rows"),
+    )
+
+
+class StatementLine(Base):
+    """银行对账单行: one line of the bank's statement, kept verbatim with its source.
+
+    ``out_fen`` is money paid out (借方/支出), ``in_fen`` money received
+    (贷方/收入); exactly one is non-zero.  ``dedup_key`` is the bank's serial
+    where there is one, else a fingerprint plus an occurrence counter, so an
+    overlapping statement adds nothing.  ``custody_entry_id`` links the
+    cashier's bank-journal entry that records the same movement;
+    ``voucher_id`` the draft voucher made from it.
+    """
+
+    __tablename__ = "statement_line"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account_code: Mapped[str] = mapped_column(String(20))
+    batch_id: Mapped[int] = mapped_column(Integer)
+    row_no: Mapped[int] = mapped_column(Integer)
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    txn_date: Mapped[dt.date] = mapped_column(Date)
+    txn_time: Mapped[str | None] = mapped_column(String(8))
+    out_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    in_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_fen: Mapped[int | None] = mapped_column(BigInteger)
+    counterparty: Mapped[str] = mapped_column(Text, default="")
+    counterparty_account: Mapped[str] = mapped_column(Text, default="")
+    counterparty_bank: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    remark: Mapped[str] = mapped_column(Text, default="")
+    serial: Mapped[str] = mapped_column(Text, default="")
+    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
+    voucher_id: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        ForeignKeyConstraint(
+            ["entity_id", "batch_id"], ["import_batch.entity_id", "import_batch.id"]
+        ),
+        ForeignKeyConstraint(
+            ["entity_id", "custody_entry_id", "account_code"],
+            ["custody_entry.entity_id", "custody_entry.id", "custody_entry.account_code"],
+        ),
+        ForeignKeyConstraint(["entity_id", "voucher_id"], ["voucher.entity_id", "voucher.id"]),
+        UniqueConstraint("entity_id", "account_code", "dedup_key"),
+        UniqueConstraint("entity_id", "custody_entry_id"),
+        CheckConstraint(
+            "out_fen >= 0 AND in_fen >= 0 AND (out_fen = 0) <> (in_fen = 0)", name="amounts"
+        ),
+        CheckConstraint("row_no >= 1", name="row_no"),
+        Index("ix_statement_line_date", "entity_id", "account_code", "txn_date"),
+    )
+
+
+class Claim(Base):
+    """报账单行: one item of the cashier's claim batch, pending until drafted or returned.
+
+    A claim that fails validation is ``returned`` to the cashier with its
+    ``reasons`` and never booked; a valid one records the cashier's custody
+    entry (``custody_entry_id``) and waits (``pending``) until the bookkeeper
+    drafts its voucher (``drafted``, ``voucher_id``).
+    """
+
+    __tablename__ = "claim"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    batch_id: Mapped[int] = mapped_column(Integer)
+    row_no: Mapped[int] = mapped_column(Integer)
+    claim_date: Mapped[dt.date] = mapped_column(Date)
+    purpose: Mapped[str] = mapped_column(Text)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    capitals: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(Text, default="")
+    account_code: Mapped[str | None] = mapped_column(String(20))
+    payment: Mapped[str] = mapped_column(String(8))
+    custody_account: Mapped[str | None] = mapped_column(String(20))
+    handler: Mapped[str] = mapped_column(Text, default="")
+    witness: Mapped[str] = mapped_column(Text, default="")
+    approver: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[int] = mapped_column(Integer, default=0)
+    invoice_no: Mapped[str] = mapped_column(Text, default="")
+    decision_ref: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
+    voucher_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["entity_id", "batch_id"], ["import_batch.entity_id", "import_batch.id"]
+        ),
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        ForeignKeyConstraint(
+            ["entity_id", "custody_entry_id"], ["custody_entry.entity_id", "custody_entry.id"]
+        ),
+        ForeignKeyConstraint(["entity_id", "voucher_id"], ["voucher.entity_id", "voucher.id"]),
+        CheckConstraint("amount_fen > 0", name="amount"),
+        CheckConstraint("attachments >= 0", name="attachments"),
+        CheckConstraint("payment IN ('cash', 'bank')", name="payment"),
+        CheckConstraint("status IN ('pending', 'drafted', 'returned')", name="status"),
+        CheckConstraint(
+            "status <> 'returned' OR (custody_entry_id IS NULL AND voucher_id IS NULL)",
+            name="returned_unbooked",
+        ),
+        CheckConstraint("status <> 'drafted' OR voucher_id IS NOT NULL", name="drafted"),
+        Index("ix_claim_status", "entity_id", "status"),
+    )
+
+
 TABLES = Base.metadata.tables
