@@ -419,4 +419,78 @@ class Claim(Base):
     )
 
 
+class CashCount(Base):
+    """现金盘点: cash on hand counted by the cashier on a date (usually the month end)."""
+
+    __tablename__ = "cash_count"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count_date: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[int] = mapped_column(Integer)
+    account_code: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    counted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        CheckConstraint("amount_fen >= 0", name="amount"),
+        CheckConstraint(PERIOD_CHECK, name="period"),
+        Index("ix_cash_count_period", "entity_id", "period"),
+    )
+
+
+class BudgetLine(Base):
+    """财务计划: one line of an entity's annual budget, matched to accounts by code prefix."""
+
+    __tablename__ = "budget_line"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))
+    accounts: Mapped[str] = mapped_column(Text)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        CheckConstraint("kind IN ('income', 'expense')", name="kind"),
+        CheckConstraint("amount_fen >= 0", name="amount"),
+        CheckConstraint("year BETWEEN 1900 AND 9999", name="year"),
+        CheckConstraint("line_no >= 1", name="line_no"),
+    )
+
+
+class Disclosure(Base):
+    """财务公开: the public disclosure of a month or a quarter, and its sign-off.
+
+    ``fingerprint`` is the entity's hash-chain head at generation plus the
+    period; once the 民主理财小组 has signed (``status = 'published'``) the row
+    never changes, and the months it covers can no longer be reopened.
+    """
+
+    __tablename__ = "disclosure"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_period: Mapped[int] = mapped_column(Integer)
+    last_period: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    chain_seq: Mapped[int] = mapped_column(Integer, default=0)
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    signer_name: Mapped[str] = mapped_column(Text, default="")
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    posted_on: Mapped[dt.date | None] = mapped_column(Date)
+    posted_until: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (
+        UniqueConstraint("entity_id", "first_period", "last_period"),
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
+        CheckConstraint("first_period <= last_period", name="range"),
+        CheckConstraint(
+            "status <> 'published' OR (signed_by IS NOT NULL AND signed_on IS NOT NULL)",
+            name="signed",
+        ),
+    )
+
+
 TABLES = Base.metadata.tables
