@@ -422,9 +422,10 @@ def test_posting_unbalanced_voucher_refused(b: Booked) -> None:
 
 def test_posted_voucher_must_carry_number_hash_and_chain(b: Booked) -> None:
     for column in ("number", "hash", "chain_seq", "posted_by"):
+        missing: dict[str, Any] = {column: None}
         refused(
             b.engine,
-            b.post(b.d2, 1, **{column: None}),
+            b.post(b.d2, 1, **missing),
             match="ck_voucher_posted_complete",
         )
 

@@ -463,10 +463,11 @@ def test_bulk_reviewer_may_not_be_preparer(world: World) -> None:
 
 def test_only_preparer_edits_or_deletes(world: World) -> None:
     vid = world.run(books.draft_voucher, "C001", "bk", _draft())
-    for attempt in (
+    attempts: list[Callable[[], object]] = [
         lambda: world.run(books.edit_voucher, "C001", "bk2", vid, _draft("2.00")),
         lambda: world.run(books.delete_voucher, "C001", "bk2", vid),
-    ):
+    ]
+    for attempt in attempts:
         with pytest.raises(SegregationOfDutiesError) as info:
             attempt()
         assert "bk2" in info.value.person and "preparer" in info.value.rule

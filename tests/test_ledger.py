@@ -291,6 +291,14 @@ def test_numbers_in_one_batch_follow_date_then_id(w: World) -> None:
     assert [w.run(books.get_voucher, "C001", i).number for i in ids] == [3, 2, 4, 1]
 
 
+def test_an_id_listed_twice_is_reviewed_and_posted_once(w: World) -> None:
+    vid = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 5)))
+    w.run(books.review_vouchers, "C001", "rv", [vid, vid])
+    assert w.run(books.post_vouchers, "C001", "bk", [vid, vid]) == [1]
+    assert w.run(books.chain_head, "C001")[0] == 1
+    assert w.run(verify.verify, "C001") == []
+
+
 # --------------------------------------------------------------------------- custody links
 
 
