@@ -1,0 +1,61 @@
+"""Importers (导入): reading files people and banks give us into clean values.
+
+This package is the *file side* of importing and touches no database:
+
+* :mod:`.reader` — safe, streaming reading of CSV (and, through :mod:`.xlsx`
+  and :mod:`.xls`, of Excel workbooks) into rows: encoding detection, zip-bomb
+  and DTD refusal, limits;
+* :mod:`.values` — one cell at a time: dates, amounts, 借/贷 flags, text;
+* :mod:`.profile` — bank statement layouts as data (``profiles/*.toml``) and
+  user mapping files;
+* :mod:`.bank` — statements read and normalised to
+  :class:`~.statement_rows.StatementRow`, every bad row a problem;
+* :mod:`.statement_rows` — statement lines, dedup keys, the running-balance check.
+
+Storing statement lines, matching them to the cashier's journal and drafting
+vouchers is done by the services that call this API.
+"""
+
+from __future__ import annotations
+
+from juzhang.importers.bank import (
+    BalanceCheck,
+    BankProfile,
+    Statement,
+    StatementRow,
+    StatementStream,
+    builtin_profiles,
+    check_balances,
+    dedup_keys,
+    fingerprint,
+    get_profile,
+    load_profile,
+    open_statement,
+    read_statement,
+)
+from juzhang.importers.reader import DEFAULT_LIMITS, ReadLimits, Row, Table, open_table
+from juzhang.importers.values import Cell, CellError, Uncalculated
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "BalanceCheck",
+    "BankProfile",
+    "Cell",
+    "CellError",
+    "ReadLimits",
+    "Row",
+    "Statement",
+    "StatementRow",
+    "StatementStream",
+    "Table",
+    "Uncalculated",
+    "builtin_profiles",
+    "check_balances",
+    "dedup_keys",
+    "fingerprint",
+    "get_profile",
+    "load_profile",
+    "open_statement",
+    "open_table",
+    "read_statement",
+]
