@@ -1006,3 +1006,24 @@ def test_verify_finds_a_number_gap_and_a_broken_chain(b: Booked) -> None:
     with without_trigger(b.engine, "jz_voucher_post"), b.engine.begin() as conn:
         _exec(conn, b.post(b.d2, 2, seq=5))
     assert {"numbering", "chain", "balance"} <= _subjects(b)
+
+
+# --------------------------------------------------------------------------- months and dates
+
+
+def test_voucher_month_must_be_the_month_of_its_date(b: Booked) -> None:
+    accepted(b.engine, b.voucher(60, OCT06))
+    refused(b.engine, b.voucher(60, OCT06, period=202611), match="month of the date")
+    refused(
+        b.engine,
+        (
+            "UPDATE voucher SET period = 202611 WHERE entity_id = :e AND id = :d",
+            {"e": b.eid, "d": b.d2},
+        ),
+        match="month of the date",
+    )
+
+
+def test_custody_entry_month_must_be_the_month_of_its_date(b: Booked) -> None:
+    accepted(b.engine, b.entry(60, OCT06, "101", 100))
+    refused(b.engine, b.entry(60, OCT06, "101", 100, period=202609), match="month of the date")

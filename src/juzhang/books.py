@@ -71,13 +71,17 @@ from juzhang.storage.access import (
     next_id,
     now,
     require,
+    table,
+    update_many,
     user_logins,
 )
 from juzhang.storage.schema import (
     Account,
+    Claim,
     CustodyEntry,
     OpeningBalance,
     Period,
+    StatementLine,
     User,
     Voucher,
     VoucherLine,
@@ -137,10 +141,10 @@ def add_account(
 
 
 def _has_amounts(session: Session, entity_id: int, code: str) -> bool:
-    for table in (VoucherLine, OpeningBalance, CustodyEntry):
-        q = select(table.account_code).where(
-            table.entity_id == entity_id,
-            table.account_code == code,
+    for model in (VoucherLine, OpeningBalance, CustodyEntry):
+        q = select(model.account_code).where(
+            model.entity_id == entity_id,
+            model.account_code == code,
         )
         if session.execute(q.limit(1)).first():
             return True
@@ -482,8 +486,8 @@ def _insert_vouchers(
         )
         lines.extend(_line_dicts(ent.id, vid, checked.rows))
     if vouchers:
-        session.execute(insert(Voucher), vouchers)
-        session.execute(insert(VoucherLine), lines)
+        session.execute(table(Voucher).insert(), vouchers)
+        session.execute(table(VoucherLine).insert(), lines)
     return [first + n for n in range(len(vouchers))]
 
 
@@ -621,13 +625,16 @@ def edit_voucher(
             reviewed_at=None,
         )
     )
-    session.execute(insert(VoucherLine), _line_dicts(ent.id, voucher_id, checked.rows))
+    session.execute(table(VoucherLine).insert(), _line_dicts(ent.id, voucher_id, checked.rows))
     audit(session, ent.id, actor, "voucher.edit", f"#{voucher_id}", {"was": was})
 
 
 @command
 def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -> None:
     """Delete a draft or reviewed voucher (preparer only).
+
+    A claim it was drafted from goes back to pending, and a bank statement
+    line it was drafted from waits to be drafted again.
 
     Raises:
         NotFoundError: no such voucher.
@@ -639,6 +646,17 @@ def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -
     uid = require(session, ent, actor, Action.EDIT_VOUCHER)
     row = _load_voucher(session, ent, voucher_id)
     _require_preparer(ent, row, uid, actor, "删除 delete")
+    # what was drafted from a claim or a statement line waits to be drafted again
+    session.execute(
+        update(Claim)
+        .where(Claim.entity_id == ent.id, Claim.voucher_id == voucher_id)
+        .values(status="pending", voucher_id=None)
+    )
+    session.execute(
+        update(StatementLine)
+        .where(StatementLine.entity_id == ent.id, StatementLine.voucher_id == voucher_id)
+        .values(voucher_id=None)
+    )
     session.execute(
         delete(VoucherLine).where(
             VoucherLine.entity_id == ent.id, VoucherLine.voucher_id == voucher_id
@@ -674,8 +692,9 @@ def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int
             )
     at = now()
     if rows:
-        session.execute(
-            update(Voucher),
+        update_many(
+            session,
+            Voucher,
             [
                 {
                     "entity_id": ent.id,
@@ -785,7 +804,7 @@ def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) 
         )
         prev = digest
     if updates:
-        session.execute(update(Voucher), updates)
+        update_many(session, Voucher, updates)
     return [int(u["number"]) for u in updates]  # type: ignore[call-overload]
 
 
@@ -900,8 +919,9 @@ def post_bulk(
     ids = _insert_vouchers(session, ent, prep, checked)
     at = now()
     if ids:
-        session.execute(
-            update(Voucher),
+        update_many(
+            session,
+            Voucher,
             [
                 {
                     "entity_id": ent.id,
@@ -1090,13 +1110,14 @@ def post_closing_voucher(
         ProblemsError: the draft is bad (all listed).
         PeriodClosedError: the voucher's month is closed.
     """
+    # the system user first: adding it takes the agency lock, never after an entity's lock
+    system = session.execute(select(User.id).where(User.login == SYSTEM_LOGIN)).scalar_one_or_none()
+    if system is None:
+        system = add_user(session, SYSTEM_LOGIN, "系统")
     ent = get_entity(session, entity, lock=True)
     rev = require(session, ent, reviewer, Action.REVIEW_VOUCHER)
     if (draft is None) == (reverses is None):
         raise ValidationError("机制凭证 machine voucher", "给出 draft 或 reverses 之一 / give one")
-    system = session.execute(select(User.id).where(User.login == SYSTEM_LOGIN)).scalar_one_or_none()
-    if system is None:
-        system = add_user(session, SYSTEM_LOGIN, "系统")
     if draft is not None:
         accounts = accounts_of(session, ent.id)
         if any(getattr(accounts.get(ln.account), "custody", None) for ln in draft.lines):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from juzhang.core.duty import Action
@@ -42,6 +42,7 @@ from juzhang.storage.access import (
     next_id,
     now,
     require,
+    table,
 )
 from juzhang.storage.schema import CustodyEntry, Voucher, VoucherLine
 
@@ -157,7 +158,7 @@ def record_entries(
         for i, item in enumerate(items)
     ]
     if rows:
-        session.execute(insert(CustodyEntry), rows)
+        session.execute(table(CustodyEntry).insert(), rows)
     audit_many(
         session,
         ent.id,

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from juzhang.core.duty import Action, Role, check_action
 from juzhang.errors import IntegrityError, NotFoundError
 from juzhang.storage.engine import lock_entity
-from juzhang.storage.schema import Account, AuditLog, Entity, Period, RoleGrant, User
+from juzhang.storage.schema import Account, AuditLog, Base, Entity, Period, RoleGrant, User
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,6 +60,33 @@ class AccountInfo:
     custody: str | None
     active: bool
     leaf: bool
+
+
+def table(model: type[Base]) -> Table:
+    """Return the Core table of a model: bulk writes go through Core ``executemany``.
+
+    The ORM's bulk paths issue one statement per row in some cases; the Core
+    table's ``insert()`` with a list of dicts is one ``executemany``.
+    """
+    return model.__table__  # type: ignore[return-value]
+
+
+def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Update rows by ``(entity_id, id)`` in one ``executemany``.
+
+    Each dict holds ``entity_id``, ``id`` and the columns to set (the same
+    columns in every dict).
+    """
+    if not rows:
+        return
+    t = table(model)
+    stmt = t.update().where(t.c.entity_id == bindparam("b_entity"), t.c.id == bindparam("b_id"))
+    params = [
+        {"b_entity": r["entity_id"], "b_id": r["id"]}
+        | {k: v for k, v in r.items() if k not in ("entity_id", "id")}
+        for r in rows
+    ]
+    session.execute(stmt, params)
 
 
 def now() -> dt.datetime:
@@ -217,7 +244,7 @@ def audit_many(
         }
         for i, (subject, detail) in enumerate(items)
     ]
-    session.execute(insert(AuditLog), rows)
+    session.execute(table(AuditLog).insert(), rows)
 
 
 def closed_periods(session: Session, entity_id: int) -> set[int]:

@@ -259,7 +259,7 @@ class VoucherLine(Base):
         CheckConstraint("side IN ('D', 'C')", name="side"),
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         CheckConstraint("line_no >= 1", name="line_no"),
-        Index("ix_voucher_line_account", "entity_id", "account_code"),
+        Index("ix_voucher_line_account", "entity_id", "account_code", "voucher_id"),
         Index("ix_voucher_line_custody", "entity_id", "custody_entry_id"),
     )
 
@@ -491,6 +491,36 @@ class Disclosure(Base):
             name="signed",
         ),
     )
+
+
+class BankAccount(Base):
+    """银行账户: the bank's account number behind a bank detail account of the books.
+
+    An import of a bank statement into ``account_code`` refuses a statement
+    that names another account number; the number is also part of the
+    statement lines' dedup keys, so it is fixed once lines exist.
+    """
+
+    __tablename__ = "bank_account"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text, default="")
+    bank: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
+        UniqueConstraint("entity_id", "number"),
+        CheckConstraint("number <> ''", name="number"),
+    )
+
+
+# Matching statement lines to the cashier's entries looks entries up by amount.
+Index(
+    "ix_custody_entry_amount",
+    CustodyEntry.entity_id,
+    CustodyEntry.account_code,
+    CustodyEntry.amount_fen,
+)
 
 
 TABLES = Base.metadata.tables
