@@ -21,7 +21,6 @@ arguments, not options.  ``--`` before them works too.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,14 +36,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from juzhang import agency, books, custody
+from juzhang import (
+    agency,
+    books,
+    cli_claims,
+    cli_close,
+    cli_disclosure,
+    cli_import,
+    cli_report,
+    closing,
+    custody,
+)
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART
 from juzhang.core.duty import Role
-from juzhang.core.period import format_period, parse_period, parse_period_range, period_of
+from juzhang.core.period import format_period, parse_period, period_of
 from juzhang.core.voucher import STATUS_ZH, VoucherView
 from juzhang.errors import JuzhangError, Problem, ProblemsError
 from juzhang.money import format_amount, parse_money
-from juzhang.reports.trial_balance import TrialBalance, trial_balance
 from juzhang.storage.engine import DEFAULT_URL, make_engine, transaction, upgrade
 from juzhang.verify import verify as verify_books
 from juzhang.voucher_file import load_vouchers, parse_date
@@ -109,7 +117,6 @@ account_app = _group("account", "科目 / accounts")
 opening_app = _group("opening", "期初余额 / opening balances")
 custody_app = _group("custody", "出纳日记账 / the cashier's cash and bank journals")
 voucher_app = _group("voucher", "凭证 / vouchers")
-report_app = _group("report", "报表 / reports")
 period_app = _group("period", "会计期间 / periods")
 
 
@@ -534,70 +541,20 @@ def reopen(
     entity: Entity,
     period: Period,
     reason: Annotated[str, typer.Option(help="原因 / why")],
+    reviewer: Annotated[
+        str | None, typer.Option(help="审核冲销结转凭证的人 / reviews the carry-forward's reversal")
+    ] = None,
 ) -> None:
-    """Reopen a closed month (反结账): admin only, with a reason."""
+    """Reopen the last closed month (反结账): admin, with a reason; undoes the carry-forward."""
     actor = _actor(ctx)
     with _session(ctx) as s:
-        books.reopen_period(s, entity, actor, period, reason)
+        done = closing.reopen_month(s, entity, period, actor, reason, reviewer=reviewer)
     typer.echo(f"已反结账 / reopened: {entity} {format_period(period)}")
+    if done.reversals:
+        _note(f"结转凭证已红字冲销 / carry-forward reversed: {' '.join(done.reversals)}")
 
 
 # --------------------------------------------------------------------------- reports and checks
-
-
-def trial_balance_table(tb: TrialBalance, *, all_accounts: bool = False) -> Table:
-    """Render a trial balance as a rich table (rows with no amounts left out unless asked)."""
-    money = ("期初余额 opening", "本期借方 debit", "本期贷方 credit", "期末余额 closing")
-    table = Table(
-        "科目 code",
-        "名称 name",
-        *(Column(h, justify="right") for h in money),
-        title=f"{tb.entity} 科目余额表 trial balance {tb.period_label}",
-        caption="试算平衡 / balanced ✓" if tb.balanced else "试算不平衡 / NOT balanced ✗",
-    )
-    for r in tb.rows:
-        amounts = (r.opening_balance, r.debit, r.credit, r.closing_balance)
-        if all_accounts or any(amounts):
-            table.add_row(r.code, "  " * (r.level - 1) + r.name, *map(_cell, amounts))
-    totals = (tb.opening_total, tb.debit_total, tb.credit_total, tb.closing_total)
-    table.add_section()
-    table.add_row("", "合计 total", *(format_amount(a) for a in totals))
-    return table
-
-
-def _cell(amount: Decimal) -> str:
-    return format_amount(amount) if amount else ""
-
-
-@report_app.command("trial-balance")
-def report_trial_balance(
-    ctx: typer.Context,
-    entity: Entity,
-    period: Annotated[str, typer.Option("--period", metavar="YYYY-MM[..YYYY-MM]")],
-    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-    out_file: Annotated[Path | None, typer.Option("--out", dir_okay=False)] = None,
-    all_accounts: Annotated[bool, typer.Option(help="含无发生额科目 / every account")] = False,
-) -> None:
-    """The trial balance (科目余额表) of one month or a range of months."""
-    if fmt not in ("table", "json"):
-        raise typer.BadParameter(
-            "应为 table 或 json / expected table or json", param_hint="--format"
-        )
-    try:
-        first, last = parse_period_range(period)
-    except JuzhangError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--period") from None
-    with _session(ctx, write=False) as s:
-        tb = trial_balance(s, entity, first, last)
-    if fmt == "table":
-        out.print(trial_balance_table(tb, all_accounts=all_accounts))
-        return
-    text = json.dumps(tb.to_json(), ensure_ascii=False, indent=2)
-    if out_file is None:
-        typer.echo(text)
-        return
-    out_file.write_text(text + "\n", encoding="utf-8")
-    _note(f"已写入 / written: {out_file}")
 
 
 @app.command("verify")
@@ -623,7 +580,7 @@ def demo(
     from juzhang.demo import build_demo
 
     result = build_demo(directory / "juzhang.db", directory)
-    out.print(trial_balance_table(result.trial_balance))
+    out.print(cli_report.trial_balance_table(result.trial_balance))
     verdict = f"{len(result.problems)} problem(s)" if result.problems else "无误 / no problems"
     typer.echo(
         f"{result.entity} {result.name}: {result.custody_entries} 笔日记账 custody entries,"
@@ -639,6 +596,13 @@ def demo(
     if result.problems:
         print_problems(result.problems)
         raise typer.Exit(1)
+
+
+cli_claims.register(app)  # import claims|beancount, template claims, claims draft|list
+cli_close.register(app)  # close, cash count, disclosure sign
+cli_import.register(app, custody_app)  # import bank, custody accept-statement, statement
+cli_disclosure.register(app)  # verify-report, disclosure config
+cli_report.register(app, voucher_app)  # report KIND, voucher print, export beancount
 
 
 def main() -> None:

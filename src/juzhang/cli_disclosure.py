@@ -1,0 +1,335 @@
+"""Command line for the public disclosure and the bank reconciliation.
+
+Registered on the root command by :func:`register`::
+
+    juzhang verify-report FILE [--json]
+    juzhang disclosure config ENTITY            # print the default configuration (TOML)
+
+and the writers that ``juzhang report KIND`` calls for ``KIND`` ``disclosure``
+and ``bank-reconciliation``::
+
+    write_disclosure(session, entity, first, last, fmt, out)   -> Path
+    write_reconciliation(session, entity, period, fmt, out)    -> Path
+
+with ``fmt`` one of ``xlsx``, ``json``, ``csv`` (``render_disclosure`` and
+``render_reconciliation`` return the JSON or CSV text instead of writing a
+file, for printing to stdout).
+
+``verify-report`` exits 0 when the file matches the books, 1 when it does not
+(the findings and every differing figure on stderr, the verdict on stdout),
+and 1 with one line when the file is not a juzhang disclosure workbook.
+
+CSV schemas (UTF-8 with a byte-order mark, ``\\r\\n``, amounts as decimal
+strings, text cells that could become formulas prefixed with ``'``, as in
+:mod:`juzhang.exporters.tabular`):
+
+* disclosure: ``key, label, value`` — every figure of the table
+  (:meth:`juzhang.reports.disclosure.Disclosure.figures`) in table order;
+* bank reconciliation: ``account, account_name, section, source, id, date,
+  summary, counterparty, reference, amount`` — per account the rows
+  ``journal_balance``, ``ledger_balance``, ``journal_ledger_difference``,
+  ``statement_balance``, one row per outstanding item in its category
+  (``bank_in_not_booked``, ``bank_out_not_booked``, ``booked_in_not_bank``,
+  ``booked_out_not_bank``; ``source`` ``statement`` or ``journal``), then
+  ``adjusted_journal_balance``, ``adjusted_statement_balance`` and
+  ``difference``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from juzhang.core.period import format_period
+from juzhang.disclosure_config import config_toml, default_config, load_config
+from juzhang.errors import ValidationError
+from juzhang.exporters.disclosure_excel import verify_report, write_disclosure_workbook
+from juzhang.exporters.reconciliation_excel import write_reconciliation_workbook
+from juzhang.exporters.tabular import csv_text
+from juzhang.reports.disclosure import Disclosure, disclosure
+from juzhang.reports.reconciliation import BankReconciliation, bank_reconciliation
+from juzhang.storage.engine import DEFAULT_URL, make_engine, transaction
+
+__all__ = [
+    "FORMATS",
+    "disclosure_config_command",
+    "register",
+    "render_disclosure",
+    "render_reconciliation",
+    "verify_report_command",
+    "write_disclosure",
+    "write_reconciliation",
+]
+
+FORMATS = ("xlsx", "json", "csv")
+
+CsvCell = str | Decimal | int | dt.date | None
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValidationError(f"格式 format {fmt!r}", f"应为 / one of {', '.join(FORMATS)}")
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[CsvCell]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            [
+                ""
+                if v is None
+                else v.isoformat()
+                if isinstance(v, dt.date)
+                else csv_text(v)
+                if isinstance(v, str)
+                else str(v)
+                for v in row
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _disclosure_csv(d: Disclosure) -> str:
+    return _csv(("key", "label", "value"), [(f.key, f.label, f.value) for f in d.figures()])
+
+
+def _reconciliation_csv(rec: BankReconciliation) -> str:
+    rows: list[tuple[CsvCell, ...]] = []
+    for a in rec.accounts:
+
+        def figure(section: str, amount: Decimal, code: str = a.code, name: str = a.name) -> None:
+            rows.append((code, name, section, "", None, None, "", "", "", amount))
+
+        figure("journal_balance", a.journal_balance)
+        figure("ledger_balance", a.ledger_balance)
+        figure("journal_ledger_difference", a.journal_ledger_difference)
+        figure("statement_balance", a.statement_balance)
+        for group in a.groups:
+            for i in group.items:
+                rows.append(
+                    (
+                        a.code,
+                        a.name,
+                        group.key,
+                        i.source,
+                        i.id,
+                        i.date,
+                        i.summary,
+                        i.counterparty,
+                        i.reference,
+                        i.amount,
+                    )
+                )
+        figure("adjusted_journal_balance", a.adjusted_journal_balance)
+        figure("adjusted_statement_balance", a.adjusted_statement_balance)
+        figure("difference", a.difference)
+    header = (
+        "account",
+        "account_name",
+        "section",
+        "source",
+        "id",
+        "date",
+        "summary",
+        "counterparty",
+        "reference",
+        "amount",
+    )
+    return _csv(header, rows)
+
+
+def _compute_disclosure(
+    session: Session, entity: str, first: int, last: int, config: Path | None
+) -> Disclosure:
+    cfg = load_config(config) if config is not None else None
+    return disclosure(session, entity, first, last, config=cfg)
+
+
+def render_disclosure(
+    session: Session,
+    entity: str,
+    first: int,
+    last: int | None,
+    fmt: str,
+    *,
+    config: Path | None = None,
+) -> str:
+    """Return the disclosure of ``first..last`` as JSON or CSV text.
+
+    Raises:
+        ValidationError: ``fmt`` is not json or csv, or the range is bad.
+        NotFoundError: unknown entity.
+        ProblemsError: the configuration file is bad or does not fit the entity.
+    """
+    if fmt not in ("json", "csv"):
+        raise ValidationError(f"格式 format {fmt!r}", "应为 json 或 csv / json or csv")
+    d = _compute_disclosure(session, entity, first, first if last is None else last, config)
+    if fmt == "json":
+        return json.dumps(d.to_json(), ensure_ascii=False, indent=2)
+    return _disclosure_csv(d)
+
+
+def render_reconciliation(
+    session: Session, entity: str, period: int, fmt: str, *, account: str | None = None
+) -> str:
+    """Return the bank reconciliation of ``period``'s end as JSON or CSV text.
+
+    Raises:
+        ValidationError: ``fmt`` is not json or csv.
+        NotFoundError: unknown entity or bank account.
+    """
+    if fmt not in ("json", "csv"):
+        raise ValidationError(f"格式 format {fmt!r}", "应为 json 或 csv / json or csv")
+    rec = bank_reconciliation(session, entity, period, account=account)
+    if fmt == "json":
+        return json.dumps(rec.to_json(), ensure_ascii=False, indent=2)
+    return _reconciliation_csv(rec)
+
+
+def _default_path(stem: str, fmt: str) -> Path:
+    return Path(f"{stem}.{fmt}")
+
+
+def write_disclosure(
+    session: Session,
+    entity: str,
+    first: int,
+    last: int | None,
+    fmt: str,
+    out: Path | None,
+    *,
+    config: Path | None = None,
+) -> Path:
+    """Write the disclosure (财务公开表) of ``first..last`` as xlsx, json or csv; return the path.
+
+    ``out`` defaults to ``disclosure-<ENTITY>-<period>.<fmt>`` in the current
+    folder; ``config`` is a disclosure configuration TOML file (default: built
+    from the chart).
+
+    Raises:
+        ValidationError: unknown format, or the range runs backwards or crosses a year.
+        NotFoundError: unknown entity.
+        ProblemsError: the configuration file is bad or does not fit the entity.
+        OSError: the file cannot be written.
+    """
+    _check_format(fmt)
+    last = first if last is None else last
+    d = _compute_disclosure(session, entity, first, last, config)
+    path = out or _default_path(f"disclosure-{d.entity}-{d.period_label}", fmt)
+    if fmt == "xlsx":
+        return write_disclosure_workbook(d, path)
+    if fmt == "json":
+        path.write_text(json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    else:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            f.write("\ufeff" + _disclosure_csv(d))
+    return path
+
+
+def write_reconciliation(
+    session: Session,
+    entity: str,
+    period: int,
+    fmt: str,
+    out: Path | None,
+    *,
+    account: str | None = None,
+) -> Path:
+    """Write the bank reconciliation (银行存款余额调节表) as xlsx, json or csv; return the path.
+
+    ``out`` defaults to ``bank-reconciliation-<ENTITY>-<YYYY-MM>.<fmt>``.
+
+    Raises:
+        ValidationError: unknown format.
+        NotFoundError: unknown entity or bank account.
+        OSError: the file cannot be written.
+    """
+    _check_format(fmt)
+    rec = bank_reconciliation(session, entity, period, account=account)
+    path = out or _default_path(f"bank-reconciliation-{rec.entity}-{format_period(period)}", fmt)
+    if fmt == "xlsx":
+        return write_reconciliation_workbook(rec, path)
+    if fmt == "json":
+        path.write_text(json.dumps(rec.to_json(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    else:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            f.write("\ufeff" + _reconciliation_csv(rec))
+    return path
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@contextmanager
+def _session(ctx: typer.Context) -> Iterator[Session]:
+    """A read-only transaction on the database of the root ``--db`` option."""
+    url = getattr(ctx.find_root().obj, "url", None) or DEFAULT_URL
+    engine = make_engine(url)
+    try:
+        with transaction(engine, write=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def verify_report_command(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="财务公开表 xlsx")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
+) -> None:
+    """Check a disclosure workbook against the books (核验财务公开表); exit 1 if it differs."""
+    with _session(ctx) as s:
+        result = verify_report(s, file)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"核验码 / fingerprint: {result.fingerprint}")
+        for message in result.messages:
+            typer.echo(message, err=not result.matches)
+        for diff in result.differences:
+            typer.echo(f"  - {diff}", err=True)
+    if not result.matches:
+        raise typer.Exit(1)
+
+
+def disclosure_config_command(
+    ctx: typer.Context,
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="社区代码 / entity code")],
+) -> None:
+    """Print the default disclosure configuration of ENTITY (TOML, a file to edit)."""
+    with _session(ctx) as s:
+        text = config_toml(default_config(s, entity))
+    typer.echo(text, nl=False)
+
+
+def _group(app: typer.Typer, name: str) -> typer.Typer | None:
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``verify-report`` and ``disclosure config`` to the root ``app``."""
+    app.command("verify-report")(verify_report_command)
+    group = _group(app, "disclosure")
+    if group is None:
+        group = typer.Typer(
+            no_args_is_help=True, rich_markup_mode=None, help="财务公开 / public disclosure"
+        )
+        app.add_typer(group, name="disclosure")
+    group.command("config")(disclosure_config_command)

@@ -1,0 +1,419 @@
+"""The closing run (批量结账): close one month for many communities and write their outputs.
+
+:func:`close_all` takes every community asked for and, for each one:
+
+1. closes the month (:func:`juzhang.closing.close_month`) in a transaction of
+   its own, so an interruption (Ctrl-C, a killed process) leaves that
+   community's month either closed with its carry-forward or open and
+   unchanged — never half-done;
+2. writes the month's outputs into ``OUT/CODE/`` (:data:`OUTPUTS`: the
+   public disclosure workbook, the trial balance, the income statement and
+   the bank reconciliation, as xlsx), each file first into a temporary
+   folder next to it and then renamed into place, so a file that exists is
+   always complete.
+
+One community's failure (problems found by the checks, a refused command, even
+a bug) never stops the others: each gets an :class:`EntityOutcome` with its
+status and every problem, and the :class:`RunSummary` collects them.
+
+Re-running is safe: a month already closed is not closed again (status
+``already closed``) and only its missing files are written; a month closed by
+this run gets all its files (over older ones).
+
+**Parallel runs** (``jobs > 1``): entities are closed in worker processes
+(:class:`concurrent.futures.ProcessPoolExecutor`, ``spawn`` start method),
+each with its own engine.  On PostgreSQL the per-entity advisory locks keep
+writers of different entities apart, so they really run side by side.  On
+SQLite it is safe but the writes do not overlap: every write transaction
+starts with ``BEGIN IMMEDIATE`` and waits (busy timeout 60 s) for the one
+before it, while the reading and the writing of files overlap with it; an
+in-memory SQLite database cannot be shared, so it always runs with one
+worker in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from juzhang import agency, books
+from juzhang.closing import close_month, ensure_system_user, record_disclosure
+from juzhang.core.period import format_period
+from juzhang.errors import JuzhangError, Problem, ValidationError
+from juzhang.exporters.disclosure_excel import write_disclosure_workbook
+from juzhang.exporters.excel import write_report
+from juzhang.exporters.reconciliation_excel import write_reconciliation_workbook
+from juzhang.reports.disclosure import Disclosure as DisclosureReport
+from juzhang.reports.disclosure import disclosure
+from juzhang.reports.reconciliation import bank_reconciliation
+from juzhang.reports.statements import income_statement
+from juzhang.reports.trial_balance import trial_balance
+from juzhang.storage.access import get_entity
+from juzhang.storage.engine import make_engine, transaction
+
+__all__ = [
+    "OUTPUTS",
+    "EntityOutcome",
+    "Output",
+    "RunSummary",
+    "close_all",
+    "close_entity",
+    "output_names",
+    "write_outputs",
+]
+
+#: Statuses of an entity in a run.
+CLOSED = "closed"
+ALREADY = "already closed"
+PROBLEMS = "problems"
+ERROR = "error"
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file a closed month gets: its name pattern and the function that writes it.
+
+    ``write(session, entity, period, path)`` writes the file at ``path`` and
+    returns what :func:`write_outputs` must record in the books afterwards
+    (the disclosure report, for its draft row), or ``None``.
+    """
+
+    pattern: str
+    write: Callable[[Session, str, int, Path], DisclosureReport | None]
+
+    def name(self, period: int) -> str:
+        """The file name for ``period`` (``"trial-balance-2026-09.xlsx"``)."""
+        return self.pattern.format(period=format_period(period))
+
+
+def _write_disclosure(session: Session, entity: str, period: int, path: Path) -> DisclosureReport:
+    report = disclosure(session, entity, period)
+    write_disclosure_workbook(report, path)
+    return report
+
+
+def _write_trial_balance(session: Session, entity: str, period: int, path: Path) -> None:
+    name = get_entity(session, entity).name
+    write_report(trial_balance(session, entity, period), path, entity_name=name)
+
+
+def _write_income(session: Session, entity: str, period: int, path: Path) -> None:
+    write_report(income_statement(session, entity, period), path)
+
+
+def _write_reconciliation(session: Session, entity: str, period: int, path: Path) -> None:
+    write_reconciliation_workbook(bank_reconciliation(session, entity, period), path)
+
+
+#: The files written for each closed month, in ``OUT/CODE/``: the public disclosure
+#: (财务公开表; its draft row is recorded with the workbook's fingerprint), the trial
+#: balance (科目余额表), the income statement (收益及收益分配表 / 业务活动表) and the bank
+#: reconciliation (银行存款余额调节表).
+OUTPUTS: tuple[Output, ...] = (
+    Output("disclosure-{period}.xlsx", _write_disclosure),
+    Output("trial-balance-{period}.xlsx", _write_trial_balance),
+    Output("income-statement-{period}.xlsx", _write_income),
+    Output("bank-reconciliation-{period}.xlsx", _write_reconciliation),
+)
+
+
+def output_names(period: int) -> list[str]:
+    """Return the names of the files a closed month gets."""
+    return [o.name(period) for o in OUTPUTS]
+
+
+def write_outputs(
+    engine: Engine, entity: str, period: int, out_dir: Path, *, overwrite: bool = False
+) -> tuple[list[str], list[Problem]]:
+    """Write the month's outputs into ``out_dir/entity/``; return (paths, problems).
+
+    Files that exist are kept unless ``overwrite``.  Each file is written into
+    a temporary folder beside it (in a read transaction) and renamed into
+    place; a file that cannot be written is a problem, and the others are
+    still written.  Then, in a short write transaction, the disclosure's
+    draft row is recorded with the fingerprint of the workbook just written
+    (:func:`juzhang.closing.record_disclosure`).
+    """
+    target = out_dir / entity
+    target.mkdir(parents=True, exist_ok=True)
+    files: list[str] = []
+    problems: list[Problem] = []
+    todo = [o for o in OUTPUTS if overwrite or not (target / o.name(period)).exists()]
+    files.extend(str(target / o.name(period)) for o in OUTPUTS if o not in todo)
+    if not todo:
+        return files, problems
+    reports: list[DisclosureReport] = []
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target))
+    try:
+        with transaction(engine, write=False) as session:
+            for output in todo:
+                name = output.name(period)
+                try:
+                    made = output.write(session, entity, period, tmp / name)
+                    os.replace(tmp / name, target / name)
+                    files.append(str(target / name))
+                    if made is not None:
+                        reports.append(made)
+                except Exception as exc:  # one file failing never stops the others
+                    problems.append(_output_problem(entity, name, exc))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for report in reports:
+        try:
+            with transaction(engine) as session:
+                record_disclosure(session, report)
+        except Exception as exc:
+            problems.append(_output_problem(entity, "disclosure", exc))
+    return sorted(files), problems
+
+
+def _output_problem(entity: str, name: str, exc: Exception) -> Problem:
+    return Problem(
+        f"{entity} {name}",
+        f"文件写入失败 / could not write: {type(exc).__name__}: {exc}".splitlines()[0],
+        "output",
+    )
+
+
+# --------------------------------------------------------------------------- one entity
+
+
+@dataclass(frozen=True, slots=True)
+class EntityOutcome:
+    """What the run did for one entity.
+
+    ``status`` is ``closed`` (closed by this run), ``already closed``,
+    ``problems`` (the checks blocked the close; nothing changed) or ``error``
+    (a refused command or a failure).  ``problems`` lists every problem,
+    including files that could not be written; ``notes`` are information.
+    """
+
+    entity: str
+    status: str
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[Problem, ...] = ()
+    files: tuple[str, ...] = ()
+    vouchers: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the month is closed and every file is written."""
+        return self.status in (CLOSED, ALREADY) and not self.problems
+
+
+def close_entity(
+    engine: Engine, entity: str, period: int, actor: str, out_dir: Path
+) -> EntityOutcome:
+    """Close one entity's month in its own transaction and write its outputs.
+
+    Never raises for the entity's own failures: they are the outcome's problems.
+    """
+    started = time.perf_counter()
+    notes: tuple[Problem, ...] = ()
+    vouchers: tuple[str, ...] = ()
+    try:
+        with transaction(engine) as session:
+            if books.is_closed(session, entity, period):
+                status = ALREADY
+            else:
+                result = close_month(session, entity, period, actor)
+                if not result.closed:
+                    return EntityOutcome(
+                        entity,
+                        PROBLEMS,
+                        result.problems,
+                        result.notes,
+                        seconds=time.perf_counter() - started,
+                    )
+                status, notes, vouchers = CLOSED, result.notes, result.vouchers
+    except JuzhangError as exc:
+        return _failed(entity, str(exc), started)
+    except Exception as exc:  # a bug or a lost connection: this entity fails, the run goes on
+        return _failed(entity, f"{type(exc).__name__}: {exc}", started)
+    files, problems = write_outputs(engine, entity, period, out_dir, overwrite=status == CLOSED)
+    return EntityOutcome(
+        entity,
+        status,
+        tuple(problems),
+        tuple(notes),
+        tuple(files),
+        tuple(vouchers),
+        time.perf_counter() - started,
+    )
+
+
+def _failed(entity: str, message: str, started: float) -> EntityOutcome:
+    problem = Problem(entity, message.splitlines()[0] if message else "", "error")
+    return EntityOutcome(entity, ERROR, (problem,), seconds=time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------------- worker processes
+
+_WORKER_ENGINE: Engine | None = None
+
+
+def _init_worker(url: str) -> None:
+    global _WORKER_ENGINE
+    _WORKER_ENGINE = make_engine(url)
+
+
+def _work(entity: str, period: int, actor: str, out_dir: str) -> EntityOutcome:
+    assert _WORKER_ENGINE is not None, "worker not initialised"
+    return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir))
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """The outcome of :func:`close_all`: one :class:`EntityOutcome` per entity, by code."""
+
+    period: int
+    outcomes: tuple[EntityOutcome, ...]
+    jobs: int = 1
+    seconds: float = 0.0
+    out_dir: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """Whether every entity's month is closed and its files written."""
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def failed(self) -> tuple[EntityOutcome, ...]:
+        """The entities with problems."""
+        return tuple(o for o in self.outcomes if not o.ok)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every problem of every entity."""
+        return tuple(p for o in self.outcomes for p in o.problems)
+
+
+def _ensure_system_user(engine: Engine) -> None:
+    """Add the system user before the workers start (else the first close adds it)."""
+    with transaction(engine) as session:
+        ensure_system_user(session)
+
+
+def _codes(engine: Engine, entities: Sequence[str] | None) -> list[str]:
+    if entities is not None:
+        return list(dict.fromkeys(entities))
+    with transaction(engine, write=False) as session:
+        return [code for code, _name, _chart in agency.list_entities(session)]
+
+
+def close_all(
+    url_or_engine: str | Engine,
+    period: int,
+    entities: Sequence[str] | None,
+    out_dir: Path | str,
+    jobs: int = 1,
+    *,
+    actor: str,
+    on_done: Callable[[EntityOutcome], None] | None = None,
+) -> RunSummary:
+    """Close ``period`` for ``entities`` (``None``: every entity) and write their outputs.
+
+    ``actor`` is the reviewer closing the months; ``jobs`` the number of
+    worker processes; ``on_done`` is called in this process with each
+    entity's outcome as it finishes (for a progress bar).  See the module
+    docstring for what happens to each entity, re-runs and interruptions.
+
+    Raises:
+        ValidationError: ``jobs`` is below 1.
+        KeyboardInterrupt: interrupted; every entity already finished stays
+            finished, the ones in progress are rolled back.
+    """
+    if jobs < 1:
+        raise ValidationError(f"--jobs {jobs}", "至少为 1 / must be at least 1")
+    started = time.perf_counter()
+    own = isinstance(url_or_engine, str)
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    out = Path(out_dir)
+    notes: list[str] = []
+    try:
+        codes = _codes(engine, entities)
+        _ensure_system_user(engine)
+        in_memory = engine.dialect.name == "sqlite" and engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        )
+        if jobs > 1 and in_memory:
+            notes.append("内存数据库只能单进程 / an in-memory SQLite database runs with one worker")
+        workers = 1 if in_memory else min(jobs, max(1, len(codes)))
+        if workers == 1:
+            outcomes = []
+            for code in codes:
+                outcome = close_entity(engine, code, period, actor, out)
+                outcomes.append(outcome)
+                if on_done is not None:
+                    on_done(outcome)
+        else:
+            url = engine.url.render_as_string(hide_password=False)
+            outcomes = _parallel(url, codes, period, actor, out, workers, on_done)
+    finally:
+        if own:
+            engine.dispose()
+    return RunSummary(
+        period,
+        tuple(sorted(outcomes, key=lambda o: o.entity)),
+        jobs,
+        time.perf_counter() - started,
+        str(out),
+        tuple(notes),
+    )
+
+
+def _parallel(
+    url: str,
+    codes: Sequence[str],
+    period: int,
+    actor: str,
+    out: Path,
+    workers: int,
+    on_done: Callable[[EntityOutcome], None] | None,
+) -> list[EntityOutcome]:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(url,),
+    )
+    outcomes: list[EntityOutcome] = []
+    try:
+        futures: dict[Future[EntityOutcome], str] = {
+            pool.submit(_work, code, period, actor, str(out)): code for code in codes
+        }
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process died
+                outcome = _failed(
+                    futures[future], f"{type(exc).__name__}: {exc}", time.perf_counter()
+                )
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return outcomes

@@ -1,0 +1,558 @@
+"""Disclosure configuration (财务公开配置): what goes where on a community's board.
+
+Which accounts make up each line of the public disclosure varies by
+community and by locality, so it is configuration, not code (DOMAIN §7).  A
+configuration is a small TOML file per entity; without one, a default is
+built from the entity's chart and accounts (:func:`default_config`).
+
+Accounts are named by **code prefix** everywhere: ``"513"`` covers 513 and
+every detail account under it (51301, 51302…).  When several categories
+could take an account, the longest prefix wins.
+
+The file (every key optional except where noted)::
+
+    # 财务公开表配置 / disclosure configuration
+    chart = "rural-2023"          # the chart it is written for; checked against the entity
+    community = "幸福社区"          # name in the title (default: the entity's name)
+    large_expense = "1000.00"     # 大额支出: each expenditure above this is listed again
+    post_by_day = 10              # posted on the board by this day of the next month
+
+    [signatures]                  # names printed in the signature block
+    secretary = "陈明"             # 书记
+    director = "李红"              # 主任
+    cashier = ""                  # 报账员 (default: the entity's cashiers)
+    bookkeeper = ""               # 代理会计 (default: the entity's bookkeepers)
+    group = ["周理财", "吴平"]      # 民主理财小组 (default: the entity's supervisors)
+
+    [[income]]                    # income categories (收入分类), in display order
+    name = "经营收入"
+    accounts = ["501"]
+
+    [[expense]]                   # expenditure categories (支出分类)
+    name = "管理费用"
+    accounts = ["513"]
+
+    [[section]]                   # special sections (专项公开), in display order
+    key = "subsidies"             # subsidies | relief | fees | one_matter | any other key
+    title = "居民干部补贴、奖金"
+    accounts = ["51302"]
+    debit = "发放"                 # label of the debit column ("" hides the column)
+    credit = ""                   # label of the credit column ("" hides it)
+    balance = false               # show opening and closing balances
+
+    [debts]                       # 债权债务
+    receivables = ["112", "113"]  # 债权: balances debit positive
+    payables = ["201", "211"]     # 债务: balances credit positive
+
+A part left out of the file (no ``[[income]]``, no ``[[section]]``, no
+``receivables``…) is taken from the default (:func:`resolve_config`); a part
+given replaces the default's as a whole (``[[section]]`` lists every section
+to show).  Income or expense accounts not covered by any category are shown under
+``其他收入（未分类）`` / ``其他支出（未分类）`` so the totals always add up.
+
+The default (:func:`default_config`): one category per first-level income and
+expense account of the entity; receivables are the first-level asset
+accounts named 应收/预付/内部往来, payables every first-level liability
+account except 一事一议资金 (which has its own section); the four sections
+the practice requires take the accounts whose names say what they are —
+subsidies: expense accounts named 补贴/奖金/误工/报酬; relief: income,
+expense and liability accounts named 救灾/救济/慰问/捐赠/捐款; fees: income
+accounts named 收费/卫生费/物业费/服务费/使用费/会费/停车费/水费/电费 (not 经费,
+which is an allocation); 一事一议: accounts named 一事一议.
+The large-expenditure threshold defaults to 1000 元, the amount above which
+DOMAIN §3's example rule asks for a collective decision (两委会议).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from juzhang.errors import MoneyError, Problem, ProblemsError
+from juzhang.money import parse_money
+from juzhang.storage.access import AccountInfo, accounts_of, get_entity
+
+__all__ = [
+    "DEFAULT_LARGE_EXPENSE",
+    "DEFAULT_POST_BY_DAY",
+    "REQUIRED_SECTIONS",
+    "Category",
+    "DisclosureConfig",
+    "SectionConfig",
+    "Signatures",
+    "build_default",
+    "check_config",
+    "config_from_json",
+    "config_to_json",
+    "config_toml",
+    "default_config",
+    "load_config",
+    "longest_prefix",
+    "parse_config",
+    "resolve_config",
+]
+
+DEFAULT_LARGE_EXPENSE = Decimal("1000.00")
+DEFAULT_POST_BY_DAY = 10
+
+#: The sections community practice requires: key → (title, debit label, credit label, balance).
+REQUIRED_SECTIONS: Mapping[str, tuple[str, str, str, bool]] = {
+    "subsidies": ("居民干部补贴、奖金", "发放", "", False),
+    "relief": ("救灾救济款物的捐赠和发放", "发放", "收到", False),
+    "fees": ("各种费用的收缴", "", "收缴", False),
+    "one_matter": ("一事一议资金筹集和使用", "使用", "筹集", True),
+}
+
+_KEYWORDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # section → (account categories, name keywords)
+    "subsidies": (("expense",), ("补贴", "奖金", "误工", "报酬")),
+    "relief": (("income", "expense", "liability"), ("救灾", "救济", "慰问", "捐赠", "捐款")),
+    "fees": (
+        ("income",),
+        ("收费", "卫生费", "物业费", "服务费", "使用费", "会费", "停车费", "水费", "电费"),
+    ),
+    "one_matter": (("liability", "income", "expense", "asset"), ("一事一议",)),
+}
+_RECEIVABLE_WORDS = ("应收", "预付", "内部往来")
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A disclosure category (收入/支出分类): a name and the account prefixes it takes."""
+
+    name: str
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionConfig:
+    """A special section (专项公开): its accounts and how its columns are labelled."""
+
+    key: str
+    title: str
+    accounts: tuple[str, ...]
+    debit: str = ""
+    credit: str = ""
+    balance: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Signatures:
+    """Names for the signature block; empty means "take them from the role grants"."""
+
+    secretary: str = ""
+    director: str = ""
+    cashier: str = ""
+    bookkeeper: str = ""
+    group: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureConfig:
+    """The disclosure configuration of one entity (see the module docstring for the file)."""
+
+    chart: str
+    community: str = ""
+    large_expense: Decimal = DEFAULT_LARGE_EXPENSE
+    post_by_day: int = DEFAULT_POST_BY_DAY
+    income: tuple[Category, ...] | None = None
+    expense: tuple[Category, ...] | None = None
+    sections: tuple[SectionConfig, ...] | None = None
+    receivables: tuple[str, ...] | None = None
+    payables: tuple[str, ...] | None = None
+    signatures: Signatures = field(default_factory=Signatures)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every part is given (no part left to the default)."""
+        return None not in (
+            self.income,
+            self.expense,
+            self.sections,
+            self.receivables,
+            self.payables,
+        )
+
+
+def longest_prefix(code: str, prefixes: Sequence[str]) -> int:
+    """Return the length of the longest of ``prefixes`` that ``code`` starts with (0: none)."""
+    return max((len(p) for p in prefixes if code.startswith(p)), default=0)
+
+
+# --------------------------------------------------------------------------- parsing
+
+_TOP = {
+    "chart",
+    "community",
+    "large_expense",
+    "post_by_day",
+    "signatures",
+    "income",
+    "expense",
+    "section",
+    "debts",
+}
+_SIGNATURE_KEYS = {"secretary", "director", "cashier", "bookkeeper", "group"}
+_SECTION_KEYS = {"key", "title", "accounts", "debit", "credit", "balance"}
+
+
+class _Reader:
+    """Collects every problem of a configuration while reading it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def bad(self, where: str, message: str) -> None:
+        self.problems.append(Problem(f"{self.source}: {where}", message))
+
+    def unknown(self, where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
+        for key in sorted(set(data) - allowed):
+            self.bad(f"{where}{key}", "未知的配置项 / unknown key")
+
+    def text(self, data: Mapping[str, Any], key: str, where: str, default: str = "") -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            self.bad(f"{where}{key}", "应为文字 / must be a string")
+            return default
+        return value.strip()
+
+    def codes(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if isinstance(value, str):
+            value = [v for v in value.split(",")]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.bad(f"{where}{key}", "应为科目代码列表 / must be a list of account codes")
+            return ()
+        codes = tuple(v.strip() for v in value if v.strip())
+        for code in codes:
+            if not code.isdigit():
+                self.bad(f"{where}{key}", f"{code!r} 不是科目代码 / not an account code")
+        return codes
+
+    def categories(self, data: Mapping[str, Any], key: str) -> tuple[Category, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.bad(key, "应为 [[...]] 表数组 / must be an array of tables")
+            return ()
+        out = []
+        for i, item in enumerate(value, 1):
+            where = f"{key}[{i}]."
+            if not isinstance(item, dict):
+                self.bad(where, "应为表 / must be a table")
+                continue
+            self.unknown(where, item, {"name", "accounts"})
+            name = self.text(item, "name", where)
+            if not name:
+                self.bad(f"{where}name", "名称不能为空 / the name is empty")
+            out.append(Category(name, self.codes(item, "accounts", where)))
+        return tuple(out)
+
+    def section(self, item: Any, i: int) -> SectionConfig | None:
+        where = f"section[{i}]."
+        if not isinstance(item, dict):
+            self.bad(where, "应为表 / must be a table")
+            return None
+        self.unknown(where, item, _SECTION_KEYS)
+        key = self.text(item, "key", where)
+        if not key:
+            self.bad(f"{where}key", "不能为空 / the key is empty")
+        defaults = REQUIRED_SECTIONS.get(key, ("", "支出", "收入", False))
+        balance = item.get("balance", defaults[3])
+        if not isinstance(balance, bool):
+            self.bad(f"{where}balance", "应为 true 或 false / must be true or false")
+            balance = False
+        title = self.text(item, "title", where, defaults[0]) or key
+        return SectionConfig(
+            key,
+            title,
+            self.codes(item, "accounts", where),
+            self.text(item, "debit", where, defaults[1]),
+            self.text(item, "credit", where, defaults[2]),
+            balance,
+        )
+
+
+def parse_config(data: Mapping[str, Any], source: str = "<config>") -> DisclosureConfig:
+    """Build a configuration from parsed TOML (or the JSON form of :func:`config_to_json`).
+
+    Raises:
+        ProblemsError: anything wrong, every problem listed (unknown keys, a bad
+            amount, day, code or section).
+    """
+    r = _Reader(source)
+    r.unknown("", data, _TOP)
+    chart = r.text(data, "chart", "")
+    threshold = DEFAULT_LARGE_EXPENSE
+    raw = data.get("large_expense", str(DEFAULT_LARGE_EXPENSE))
+    try:
+        threshold = parse_money(raw if isinstance(raw, str | int) else str(raw))
+    except MoneyError as exc:
+        r.bad("large_expense", str(exc))
+    if threshold < 0:
+        r.bad("large_expense", "不能为负 / cannot be negative")
+    day = data.get("post_by_day", DEFAULT_POST_BY_DAY)
+    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 28:
+        r.bad("post_by_day", "应为 1–28 的日 / must be a day from 1 to 28")
+        day = DEFAULT_POST_BY_DAY
+    sig = data.get("signatures", {})
+    if not isinstance(sig, dict):
+        r.bad("signatures", "应为表 / must be a table")
+        sig = {}
+    r.unknown("signatures.", sig, _SIGNATURE_KEYS)
+    group = sig.get("group", [])
+    if isinstance(group, str):
+        group = [g for g in group.replace("，", ",").replace("、", ",").split(",")]
+    if not isinstance(group, list) or not all(isinstance(g, str) for g in group):
+        r.bad("signatures.group", "应为姓名列表 / must be a list of names")
+        group = []
+    signatures = Signatures(
+        r.text(sig, "secretary", "signatures."),
+        r.text(sig, "director", "signatures."),
+        r.text(sig, "cashier", "signatures."),
+        r.text(sig, "bookkeeper", "signatures."),
+        tuple(g.strip() for g in group if g.strip()),
+    )
+    sections: list[SectionConfig] | None = None
+    if "section" in data:
+        raw_sections = data["section"]
+        if not isinstance(raw_sections, list):
+            r.bad("section", "应为 [[section]] 表数组 / must be an array of tables")
+            raw_sections = []
+        sections = [s for i, item in enumerate(raw_sections, 1) if (s := r.section(item, i))]
+        keys = [s.key for s in sections]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            r.bad("section", f"{key} 重复 / repeated")
+    debts = data.get("debts", {})
+    if not isinstance(debts, dict):
+        r.bad("debts", "应为表 / must be a table")
+        debts = {}
+    r.unknown("debts.", debts, {"receivables", "payables"})
+    config = DisclosureConfig(
+        chart=chart,
+        community=r.text(data, "community", ""),
+        large_expense=threshold,
+        post_by_day=day,
+        income=r.categories(data, "income") if "income" in data else None,
+        expense=r.categories(data, "expense") if "expense" in data else None,
+        sections=None if sections is None else tuple(sections),
+        receivables=r.codes(debts, "receivables", "debts.") if "receivables" in debts else None,
+        payables=r.codes(debts, "payables", "debts.") if "payables" in debts else None,
+        signatures=signatures,
+    )
+    if r.problems:
+        raise ProblemsError(f"财务公开配置 disclosure configuration {source}", r.problems)
+    return config
+
+
+def load_config(path: str | Path) -> DisclosureConfig:
+    """Read a configuration TOML file.
+
+    Raises:
+        ProblemsError: the file cannot be read, is not TOML, or has problems (all listed).
+    """
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProblemsError(
+            f"财务公开配置 disclosure configuration {source}",
+            [Problem(source, f"无法读取 / cannot read: {exc}")],
+        ) from exc
+    return parse_config(data, source)
+
+
+def check_config(config: DisclosureConfig, chart: str, accounts: Mapping[str, AccountInfo]) -> None:
+    """Check a configuration against the entity it is used for.
+
+    Raises:
+        ProblemsError: written for another chart, or a prefix matches no account.
+    """
+    problems: list[Problem] = []
+    if config.chart and config.chart != chart:
+        problems.append(
+            Problem("chart", f"配置为 {config.chart}，社区用 {chart} / written for another chart")
+        )
+    named: list[tuple[str, tuple[str, ...]]] = [
+        *((f"income {c.name}", c.accounts) for c in config.income or ()),
+        *((f"expense {c.name}", c.accounts) for c in config.expense or ()),
+        *((f"section {s.key}", s.accounts) for s in config.sections or ()),
+        ("debts.receivables", config.receivables or ()),
+        ("debts.payables", config.payables or ()),
+    ]
+    for where, prefixes in named:
+        for prefix in prefixes:
+            if not any(code.startswith(prefix) for code in accounts):
+                problems.append(Problem(where, f"没有以 {prefix} 开头的科目 / no such account"))
+    if problems:
+        raise ProblemsError("财务公开配置 disclosure configuration", problems)
+
+
+# --------------------------------------------------------------------------- the default
+
+
+def _named(
+    accounts: Mapping[str, AccountInfo], categories: Sequence[str], words: Sequence[str]
+) -> tuple[str, ...]:
+    """Codes of accounts whose names contain a word, without those under another one found."""
+    found = sorted(
+        a.code
+        for a in accounts.values()
+        if a.category in categories and any(w in a.name for w in words)
+    )
+    return tuple(c for c in found if not any(c != p and c.startswith(p) for p in found))
+
+
+def default_config(session: Session, entity: str) -> DisclosureConfig:
+    """Build the default configuration of an entity from its chart and accounts.
+
+    Raises:
+        NotFoundError: unknown entity.
+    """
+    ent = get_entity(session, entity)
+    return build_default(ent.chart, accounts_of(session, ent.id))
+
+
+def build_default(chart: str, accounts: Mapping[str, AccountInfo]) -> DisclosureConfig:
+    """Return the default configuration for a chart key and an entity's accounts."""
+    top = sorted((a for a in accounts.values() if a.level == 1), key=lambda a: a.code)
+    sections = []
+    for key, (title, debit, credit, balance) in REQUIRED_SECTIONS.items():
+        categories, words = _KEYWORDS[key]
+        sections.append(
+            SectionConfig(key, title, _named(accounts, categories, words), debit, credit, balance)
+        )
+    one_matter = next(s.accounts for s in sections if s.key == "one_matter")
+    return DisclosureConfig(
+        chart=chart,
+        income=tuple(Category(a.name, (a.code,)) for a in top if a.category == "income"),
+        expense=tuple(Category(a.name, (a.code,)) for a in top if a.category == "expense"),
+        sections=tuple(sections),
+        receivables=tuple(
+            a.code
+            for a in top
+            if a.category == "asset" and any(w in a.name for w in _RECEIVABLE_WORDS)
+        ),
+        payables=tuple(
+            a.code
+            for a in top
+            if a.category == "liability" and not any(a.code.startswith(p) for p in one_matter)
+        ),
+    )
+
+
+def resolve_config(
+    config: DisclosureConfig, chart: str, accounts: Mapping[str, AccountInfo]
+) -> DisclosureConfig:
+    """Return ``config`` with every part it leaves out taken from the default.
+
+    A file that lists no ``[[income]]`` keeps the chart's income categories,
+    one without ``[[section]]`` the four default sections, and so on; a part
+    that is given replaces the default's part as a whole.
+    """
+    if config.complete:
+        return config
+    default = build_default(chart, accounts)
+    return replace(
+        config,
+        income=default.income if config.income is None else config.income,
+        expense=default.expense if config.expense is None else config.expense,
+        sections=default.sections if config.sections is None else config.sections,
+        receivables=default.receivables if config.receivables is None else config.receivables,
+        payables=default.payables if config.payables is None else config.payables,
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def config_to_json(config: DisclosureConfig) -> dict[str, Any]:
+    """Return the configuration as a plain dict (the file's schema; amounts as strings).
+
+    Parts left to the default (``None``) are left out.
+    """
+    sig = config.signatures
+    data: dict[str, Any] = {
+        "chart": config.chart,
+        "community": config.community,
+        "large_expense": str(config.large_expense),
+        "post_by_day": config.post_by_day,
+        "signatures": {
+            "secretary": sig.secretary,
+            "director": sig.director,
+            "cashier": sig.cashier,
+            "bookkeeper": sig.bookkeeper,
+            "group": list(sig.group),
+        },
+    }
+    if config.income is not None:
+        data["income"] = [{"name": c.name, "accounts": list(c.accounts)} for c in config.income]
+    if config.expense is not None:
+        data["expense"] = [{"name": c.name, "accounts": list(c.accounts)} for c in config.expense]
+    if config.sections is not None:
+        data["section"] = [
+            {
+                "key": s.key,
+                "title": s.title,
+                "accounts": list(s.accounts),
+                "debit": s.debit,
+                "credit": s.credit,
+                "balance": s.balance,
+            }
+            for s in config.sections
+        ]
+    debts: dict[str, list[str]] = {}
+    if config.receivables is not None:
+        debts["receivables"] = list(config.receivables)
+    if config.payables is not None:
+        debts["payables"] = list(config.payables)
+    if debts:
+        data["debts"] = debts
+    return data
+
+
+def config_from_json(data: Mapping[str, Any]) -> DisclosureConfig:
+    """Inverse of :func:`config_to_json`.
+
+    Raises:
+        ProblemsError: as :func:`parse_config`.
+    """
+    return parse_config(data, "<embedded>")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def config_toml(config: DisclosureConfig) -> str:
+    """Return the configuration as a TOML file text (a starting point to edit)."""
+    data = config_to_json(config)
+    lines = ["# 财务公开表配置 / disclosure configuration (see juzhang.disclosure_config)"]
+    for key in ("chart", "community", "large_expense", "post_by_day"):
+        lines.append(f"{key} = {_toml_value(data[key])}")
+    lines += ["", "[signatures]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in data["signatures"].items()]
+    for kind in ("income", "expense"):
+        for item in data.get(kind, []):
+            lines += ["", f"[[{kind}]]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    for item in data.get("section", []):
+        lines += ["", "[[section]]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    if "debts" in data:
+        lines += ["", "[debts]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in data["debts"].items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,844 @@
+"""The disclosure workbook (财务公开表) and its check against the books (verify-report).
+
+:func:`disclosure_workbook` writes a :class:`~juzhang.reports.disclosure.Disclosure`
+as the table a community posts on its board, with the form writer of
+:mod:`juzhang.exporters.excel` (:class:`~juzhang.exporters.excel.Sheet`:
+merged title, boxed cells, 宋体, ``#,##0.00``, text always text, widths from
+the content, A4 fit to width, header rows repeated, page numbers, frozen
+header).  Two sheets, both A4 portrait:
+
+* **收支明细** — the title, 公开单位 / period / 单位：元, the dates posted and up
+  to, then every item (序号, 日期, 凭证号, 摘要/用途, 收入, 支出, 经办人, 备注), 本期合计,
+  本年累计 and both totals in capitals, and the signature lines;
+* **汇总及专项** — cash and bank (期初, 收入, 支出, 期末; 本期 and 本年累计); income
+  and expenditure by category side by side (本期, 本年累计) and a bar chart of
+  expenditure by category; each special section (居民干部补贴、奖金, 救灾救济款物,
+  各种费用的收缴, 一事一议…); 大额支出; 债权债务; 预算执行 (when a budget is
+  recorded); the signature block with the 民主理财小组's opinion.
+
+The **fingerprint** (:attr:`Disclosure.fingerprint`) is printed in every
+page's footer (left; the page number is in the centre) and in a note under
+the tables, and stored in the workbook's properties: ``description``, the
+``keywords`` and the custom document properties ``juzhang.fingerprint``,
+``juzhang.entity``, ``juzhang.first``, ``juzhang.last``,
+``juzhang.chain_seq``, ``juzhang.chain_hash``, ``juzhang.digest``,
+``juzhang.posted_on`` and ``juzhang.posted_until``.  A very hidden sheet
+``_juzhang`` lists where each figure was written (key, sheet, cell, kind,
+label) and holds the configuration used (JSON), so the file can be checked.
+
+:func:`verify_report` reads the fingerprint and every figure back from the
+file, recomputes the disclosure from the books with the same configuration
+and dates, and says:
+
+* whether the file still matches the books (every figure equal);
+* whether the file was edited after it was made (its figures no longer give
+  the digest in its fingerprint);
+* whether the books changed since (the hash-chain head moved), and whether
+  the chain still holds the head the file names;
+* which figures differ, by key and label, with the file's and the books'
+  value.
+
+Residents and auditors can thus check that what is on the board is what is
+in the books.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from juzhang.core.period import format_period, parse_period
+from juzhang.disclosure_config import config_from_json, config_to_json
+from juzhang.errors import JuzhangError, ValidationError
+from juzhang.exporters.excel import (
+    FONT_CHARSET,
+    FONT_NAME,
+    PAGE_FOOTER,
+    Column,
+    Sheet,
+    new_workbook,
+    put_amount,
+    put_text,
+    save,
+)
+from juzhang.reports.disclosure import (
+    Disclosure,
+    Figure,
+    SectionReport,
+    debt_total,
+    disclosure,
+    figure_key,
+    figures_digest,
+)
+from juzhang.storage.access import get_entity
+from juzhang.storage.schema import Voucher
+
+__all__ = [
+    "MAP_SHEET",
+    "FigureDifference",
+    "VerifyResult",
+    "disclosure_workbook",
+    "read_fingerprint",
+    "verify_report",
+    "write_disclosure_workbook",
+]
+
+MAP_SHEET = "_juzhang"
+RATE_FORMAT = '0.0"%"'
+_PROP = "juzhang."
+
+
+def _date_text(date: dt.date | None) -> str:
+    if date is None:
+        return "____年__月__日"
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class _Writer:
+    """Writes figures and remembers where each went."""
+
+    places: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+
+    def record(self, sheet: Sheet, row: int, col: int, figure: Figure, kind: str) -> None:
+        cell = sheet.ws.cell(row=row, column=col + 1)
+        self.places.append((figure.key, sheet.ws.title, cell.coordinate, kind, figure.label))
+        if kind == "rate":
+            cell.number_format = RATE_FORMAT
+
+
+def _bold_note(sheet: Sheet, text: str, size: float = 12) -> int:
+    row = sheet.note(text)
+    cell = sheet.ws.cell(row=row, column=1)
+    cell.font = Font(name=FONT_NAME, charset=FONT_CHARSET, size=size, bold=True)
+    sheet.ws.row_dimensions[row].height = 22
+    return row
+
+
+def _figures_by_key(d: Disclosure) -> dict[str, Figure]:
+    return {f.key: f for f in d.figures()}
+
+
+def _items_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _Writer) -> Sheet:
+    sheet = Sheet.add(
+        wb,
+        "收支明细",
+        [
+            Column("number", min_width=5),
+            Column("date", min_width=11),
+            Column("center", min_width=9),
+            Column("text", min_width=18, max_width=34, wrap=True),
+            Column("amount", min_width=11),
+            Column("amount", min_width=11),
+            Column("center", min_width=7, max_width=12, wrap=True),
+            Column("text", min_width=8, max_width=26, wrap=True),
+        ],
+    )
+    sheet.title(d.title)
+    sheet.info(f"公开单位：{d.community}", d.period_text, "单位：元")
+    sheet.info(
+        f"公开时间：{_date_text(d.posted_on)}", "", f"公开期至：{_date_text(d.posted_until)}"
+    )
+    sheet.header(["序号", "日期", "凭证号", "摘要/用途", "收入", "支出", "经办人", "备注"])
+    for item in d.items:
+        row = sheet.line(
+            [
+                item.no,
+                item.date,
+                item.voucher,
+                item.summary,
+                item.income,
+                item.expense,
+                item.handler,
+                item.remark,
+            ]
+        )
+        for col, column in ((4, "income"), (5, "expense")):
+            key = figure_key(item.key, column)
+            if key in figs:
+                w.record(sheet, row, col, figs[key], "amount")
+    if not d.items:
+        sheet.line(["", None, "", "本期无收支 / no income or expenditure", None, None, "", ""])
+    for label, column in (("本期合计", "current"), ("本年累计", "ytd")):
+        row = sheet.line(
+            [
+                label,
+                None,
+                None,
+                None,
+                _amount(figs[figure_key("total/income", column)]),
+                _amount(figs[figure_key("total/expense", column)]),
+                "",
+                "",
+            ],
+            bold=True,
+            spans={0: 4},
+        )
+        sheet.ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+        w.record(sheet, row, 4, figs[figure_key("total/income", column)], "amount")
+        w.record(sheet, row, 5, figs[figure_key("total/expense", column)], "amount")
+    for kind, label in (
+        ("income", "本期收入合计（人民币大写）"),
+        ("expense", "本期支出合计（人民币大写）"),
+    ):
+        fig = figs[figure_key(f"total/{kind}", "capitals")]
+        row = sheet.line(
+            [label, None, None, None, str(fig.value), None, None, None],
+            spans={0: 4, 4: 4},
+        )
+        sheet.ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+        sheet.ws.cell(row=row, column=5).alignment = Alignment(horizontal="left")
+        w.record(sheet, row, 4, fig, "text")
+    sheet.blank()
+    _signature_lines(sheet, d)
+    _fingerprint_note(sheet, d)
+    return sheet
+
+
+def _signature_lines(sheet: Sheet, d: Disclosure) -> None:
+    s = d.signatures
+    blank = "__________"
+    sheet.signatures(
+        [
+            ("书记", s.secretary or blank),
+            ("主任", s.director or blank),
+            ("报账员", s.cashier or blank),
+            ("代理会计", s.bookkeeper or blank),
+        ]
+    )
+    sheet.note(f"民主理财小组（签字）：{'、'.join(s.group) or '______________'}")
+    opinion = s.opinion or "______________________________"
+    signed = _date_text(s.signed_on) if s.opinion else "____年__月__日"
+    sheet.note(f"民主理财小组意见：{opinion}　　日期：{signed}")
+
+
+def _fingerprint_note(sheet: Sheet, d: Disclosure) -> None:
+    row = sheet.note(
+        f"核验码 / fingerprint：{d.fingerprint}（账簿链第 {d.chain_seq} 笔；"
+        "核验：juzhang verify-report 本文件）",
+        size=8,
+    )
+    sheet.ws.row_dimensions[row].height = 24
+
+
+def _summary_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _Writer) -> Sheet:
+    sheet = Sheet.add(
+        wb,
+        "汇总及专项",
+        [
+            Column("text", min_width=16, max_width=30, wrap=True),
+            Column("amount", min_width=12, max_width=16),
+            Column("amount", min_width=12, max_width=16),
+            Column("amount", min_width=14, max_width=20, wrap=True),
+            Column("amount", min_width=12, max_width=16),
+            Column("amount", min_width=12, max_width=16),
+        ],
+    )
+    sheet.title(f"{d.community}{d.period_text}财务收支汇总及专项公开表", size=16)
+    sheet.info(f"公开单位：{d.community}", d.period_text, "单位：元")
+    title_rows = sheet.row
+    pager = _Pager(sheet, title_rows)
+    with pager.block():
+        _funds_block(sheet, d, figs, w)
+    with pager.block():
+        _categories_block(sheet, d, figs, w)
+        _chart(sheet, d)
+    numbers = map(_cn_number, itertools.count(3))
+    for section in d.sections:
+        with pager.block():
+            _section_block(sheet, section, figs, w, next(numbers))
+    with pager.block():
+        _large_block(sheet, d, figs, w, next(numbers))
+    with pager.block():
+        _debts_block(sheet, d, figs, w, next(numbers))
+    if d.budget:
+        with pager.block():
+            _budget_block(sheet, d, figs, w, next(numbers))
+    with pager.block():
+        sheet.blank()
+        _signature_lines(sheet, d)
+        _fingerprint_note(sheet, d)
+    sheet.header_rows = (1, title_rows)  # repeat the title on every page, not a block's header
+    return sheet
+
+
+PAGE_ROWS = 56
+"""Rows of the default height that fit on one printed A4 page of the summary sheet (about)."""
+
+
+class _Pager:
+    """Keeps each block of the summary sheet on one page where it fits (manual page breaks).
+
+    LibreOffice and Excel fit the sheet to the page width; at that scale
+    about :data:`PAGE_ROWS` rows fit on a page, the repeated title rows
+    included.  A block that would run over the end of the page starts a new
+    one, unless it is longer than a page anyway.
+    """
+
+    def __init__(self, sheet: Sheet, title_rows: int) -> None:
+        self.sheet = sheet
+        self.title_rows = title_rows
+        self.used = sheet.row  # rows on the current page so far
+
+    @contextlib.contextmanager
+    def block(self) -> Iterator[None]:
+        start = self.sheet.row + 1
+        yield
+        size = self.sheet.row - start + 1
+        if self.used + size > PAGE_ROWS and self.title_rows + size <= PAGE_ROWS:
+            self.sheet.ws.row_breaks.append(Break(id=start - 1))
+            self.used = self.title_rows + size
+        else:
+            self.used += size
+
+
+def _cn_number(n: int) -> str:
+    """Return ``n`` (1–99) in Chinese numerals for a block heading: 三, 十二, 二十一."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return digits[ones]
+    head = "十" if tens == 1 else f"{digits[tens]}十"
+    return head + (digits[ones] if ones else "")
+
+
+def _amount(fig: Figure | None) -> Decimal | None:
+    """The value of an amount figure (None when absent)."""
+    if fig is None:
+        return None
+    assert isinstance(fig.value, Decimal)
+    return fig.value
+
+
+def _funds_block(sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer) -> None:
+    _bold_note(sheet, "一、资金收支情况（现金和银行存款）")
+    for heads, columns in (
+        (
+            ["项目（本期）", "期初余额", "本期收入", "本期支出", "期末余额", "备注"],
+            ("opening", "income", "expense", "closing"),
+        ),
+        (
+            ["项目（本年累计）", "年初余额", "本年收入", "本年支出", "期末余额", "备注"],
+            ("ytd_opening", "ytd_income", "ytd_expense", "closing"),
+        ),
+    ):
+        sheet.header(heads)
+        for f in (*d.funds, d.fund_total):
+            keys = [figure_key(f.key, c) for c in columns]
+            row = sheet.line(
+                [f.name, *(_amount(figs[k]) for k in keys), ""], bold=f.key_name == "total"
+            )
+            for col, (key, column) in enumerate(zip(keys, columns, strict=True), 1):
+                if column != "closing" or columns[0] == "opening":  # closing: recorded once
+                    w.record(sheet, row, col, figs[key], "amount")
+
+
+def _categories_block(sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer) -> None:
+    _bold_note(sheet, "二、收支分类汇总")
+    sheet.header(["收入项目", "本期", "本年累计", "支出项目", "本期", "本年累计"])
+    incomes, expenses = d.income_categories, d.expense_categories
+    for i in range(max(len(incomes), len(expenses))):
+        inc = incomes[i] if i < len(incomes) else None
+        exp = expenses[i] if i < len(expenses) else None
+        row = sheet.line(
+            [
+                inc.name if inc else "",
+                inc.current if inc else None,
+                inc.ytd if inc else None,
+                exp.name if exp else "",
+                exp.current if exp else None,
+                exp.ytd if exp else None,
+            ]
+        )
+        for cat, col, column in (
+            (inc, 1, "current"),
+            (inc, 2, "ytd"),
+            (exp, 4, "current"),
+            (exp, 5, "ytd"),
+        ):
+            if cat is not None:
+                w.record(sheet, row, col, figs[figure_key(cat.key, column)], "amount")
+    keys = [
+        figure_key("total/income", "current"),
+        figure_key("total/income", "ytd"),
+        figure_key("total/expense", "current"),
+        figure_key("total/expense", "ytd"),
+    ]
+    row = sheet.line(
+        [
+            "收入合计",
+            _amount(figs[keys[0]]),
+            _amount(figs[keys[1]]),
+            "支出合计",
+            _amount(figs[keys[2]]),
+            _amount(figs[keys[3]]),
+        ],
+        bold=True,
+    )
+    for col, key in zip((1, 2, 4, 5), keys, strict=True):
+        w.record(sheet, row, col, figs[key], "amount")
+
+
+CHART_COLUMN = 8
+"""First of the two hidden columns (H, I) holding the chart's data: non-zero categories only."""
+
+
+def _axis_top(largest: Decimal) -> float:
+    """A round axis end about a third above ``largest``, leaving room for the value labels."""
+    target = float(max(largest, Decimal(1))) * 1.35
+    step = 10 ** max(len(str(int(target))) - 2, 0)
+    return float(-(-target // step) * step)
+
+
+def _chart(sheet: Sheet, d: Disclosure) -> None:
+    """A bar chart of the period's expenditure by category (non-zero ones), below the summary.
+
+    The chart reads a copy of the categories in hidden columns H:I (outside
+    the printed table), so categories without expenditure do not crowd it.
+    """
+    rows = [(c.name, c.current) for c in d.expense_categories if c.current != 0]
+    if not rows:
+        return
+    ws = sheet.ws
+    top = sheet.row + 1
+    for i, (name, amount) in enumerate(reversed(rows)):  # a bar chart draws bottom-up
+        put_text(ws.cell(row=top + i, column=CHART_COLUMN), name)
+        # whole yuan in the labels (the table has the fen); LibreOffice wraps longer ones
+        put_amount(ws.cell(row=top + i, column=CHART_COLUMN + 1), amount, "#,##0")
+    for col in (CHART_COLUMN, CHART_COLUMN + 1):
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    bottom = top + len(rows) - 1
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.title = f"{d.period_text}支出分类（元）"
+    chart.legend = None
+    chart.visible_cells_only = False
+    chart.y_axis.numFmt = "#,##0"
+    chart.y_axis.majorGridlines = None
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = _axis_top(max(amount for _name, amount in rows))
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    data = Reference(ws, min_col=CHART_COLUMN + 1, min_row=top, max_row=bottom)
+    labels = Reference(ws, min_col=CHART_COLUMN, min_row=top, max_row=bottom)
+    chart.add_data(data, titles_from_data=False)
+    chart.set_categories(labels)
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
+    for flag in ("showSerName", "showCatName", "showLegendKey", "showPercent"):
+        setattr(chart.dataLabels, flag, False)
+    chart.width = 18.0
+    chart.height = max(5.0, 2.5 + 1.0 * len(rows))
+    sheet.blank()
+    ws.add_chart(chart, f"A{sheet.row + 1}")
+    sheet.blank(int(chart.height * 2) + 1)  # the chart covers these rows (about 0.5 cm each)
+
+
+def _section_block(
+    sheet: Sheet, s: SectionReport, figs: Mapping[str, Figure], w: _Writer, number: str
+) -> None:
+    _bold_note(sheet, f"{number}、{s.title}")
+    sheet.header(["摘要", "日期", "凭证号", "科目", s.debit_label, s.credit_label])
+    for r in s.rows:
+        row = sheet.line([r.summary, r.date, r.voucher, r.account_name, r.debit, r.credit])
+        for col, column in ((4, "debit"), (5, "credit")):
+            key = figure_key(s.line_key(r), column)
+            if key in figs:
+                w.record(sheet, row, col, figs[key], "amount")
+    if not s.rows:
+        sheet.line(["本期无", None, "", "", None, None])
+    total = f"{s.row_key}/total"
+    lines = [("本期合计", "debit", "credit"), ("本年累计", "ytd_debit", "ytd_credit")]
+    if s.opening is not None:
+        lines += [("期初余额", "opening", ""), ("期末余额", "closing", "")]
+    for label, dk, ck in lines:
+        d_fig, c_fig = figs.get(figure_key(total, dk)), figs.get(figure_key(total, ck))
+        row = sheet.line(
+            [label, None, None, None, _amount(d_fig), _amount(c_fig)], bold=True, spans={0: 4}
+        )
+        for col, fig in ((4, d_fig), (5, c_fig)):
+            if fig is not None:
+                w.record(sheet, row, col, fig, "amount")
+
+
+def _large_block(
+    sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer, number: str
+) -> None:
+    _bold_note(sheet, f"{number}、大额支出（单笔超过 {d.large_threshold:,.2f} 元）")
+    sheet.header(["摘要/用途", "日期", "凭证号", "经办人", "支出", "备注"])
+    for item in d.large_items:
+        key = figure_key(item.key.replace("item/", "large/", 1), "expense")
+        row = sheet.line(
+            [item.summary, item.date, item.voucher, item.handler, _amount(figs[key]), item.remark]
+        )
+        w.record(sheet, row, 4, figs[key], "amount")
+    if not d.large_items:
+        sheet.line(["本期无", None, "", "", None, ""])
+
+
+def _debts_block(
+    sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer, number: str
+) -> None:
+    _bold_note(sheet, f"{number}、债权债务")
+    sheet.header(["科目", "期初余额", "本期增加", "本期减少", "期末余额", "备注"])
+    columns = ("opening", "increase", "decrease", "closing")
+    for group, rows, label in (
+        ("receivables", d.receivables, "债权（应收款项）"),
+        ("payables", d.payables, "债务（应付款项）"),
+    ):
+        for r in (*rows, debt_total(group, rows)):
+            total = r.code.startswith("total/")
+            keys = [figure_key(r.key, c) for c in columns]
+            row = sheet.line(
+                [f"{label}合计" if total else r.name, *(_amount(figs[k]) for k in keys), ""],
+                bold=total,
+            )
+            for col, key in enumerate(keys, 1):
+                w.record(sheet, row, col, figs[key], "amount")
+
+
+def _budget_block(
+    sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer, number: str
+) -> None:
+    _bold_note(sheet, f"{number}、预算执行情况（{d.last // 100}年度）")
+    sheet.header(["预算项目", "年度预算", "本期实际", "本年累计", "预算余额", "执行率"])
+    columns = ("budget", "current", "ytd", "remaining", "rate")
+    for b in d.budget:
+        kind = "收入" if b.kind == "income" else "支出"
+        found = [figs.get(figure_key(b.key, c)) for c in columns]
+        row = sheet.line([f"{b.name}（{kind}）", *(_amount(f) for f in found)])
+        for col, (column, fig) in enumerate(zip(columns, found, strict=True), 1):
+            if fig is not None:
+                w.record(sheet, row, col, fig, "rate" if column == "rate" else "amount")
+
+
+# --------------------------------------------------------------------------- the workbook
+
+
+def _properties(wb: Workbook, d: Disclosure) -> dict[str, str]:
+    values = {
+        "fingerprint": d.fingerprint,
+        "entity": d.entity,
+        "first": format_period(d.first),
+        "last": format_period(d.last),
+        "chain_seq": str(d.chain_seq),
+        "chain_hash": d.chain_hash,
+        "digest": d.digest,
+        "posted_on": d.posted_on.isoformat(),
+        "posted_until": d.posted_until.isoformat(),
+    }
+    for name, value in values.items():
+        wb.custom_doc_props.append(StringProperty(name=_PROP + name, value=value))
+    wb.properties.description = f"财务公开表核验码 fingerprint {d.fingerprint}"
+    wb.properties.keywords = f"财务公开 {d.entity} {d.fingerprint}"
+    return values
+
+
+def _map_sheet(wb: Workbook, d: Disclosure, w: _Writer) -> None:
+    ws = wb.create_sheet(MAP_SHEET)
+    ws.sheet_state = "veryHidden"
+    put_text(ws.cell(row=1, column=1), "config")
+    put_text(ws.cell(row=1, column=2), json.dumps(config_to_json(d.config), ensure_ascii=False))
+    for i, head in enumerate(("key", "sheet", "cell", "kind", "label"), 1):
+        put_text(ws.cell(row=2, column=i), head)
+    for r, place in enumerate(w.places, 3):
+        for c, text in enumerate(place, 1):
+            put_text(ws.cell(row=r, column=c), text)
+
+
+def _footer(sheet: Sheet, d: Disclosure) -> None:
+    footer = sheet.ws.oddFooter
+    footer.left.text = f"核验码 {d.fingerprint}"
+    footer.left.size = 7
+    footer.left.font = f"{FONT_NAME},常规"
+    footer.center.text = PAGE_FOOTER
+    footer.right.text = f"公开期至 {_date_text(d.posted_until)}"
+    footer.right.size = 7
+    footer.right.font = f"{FONT_NAME},常规"
+
+
+def disclosure_workbook(d: Disclosure) -> Workbook:
+    """Return the disclosure as a workbook (see the module docstring for its layout)."""
+    wb = new_workbook(d.title, entity=d.entity, subject="财务公开表")
+    figs = _figures_by_key(d)
+    w = _Writer()
+    items = _items_sheet(wb, d, figs, w)
+    items.finish(landscape=False)
+    summary = _summary_sheet(wb, d, figs, w)
+    summary.finish(landscape=False)
+    for sheet in (items, summary):
+        _footer(sheet, d)
+    missing = set(figs) - {p[0] for p in w.places}
+    if missing:  # every figure is on the table; a bug otherwise
+        raise AssertionError(f"figures not written: {sorted(missing)[:5]}")
+    _properties(wb, d)
+    _map_sheet(wb, d, w)
+    wb.active = 0
+    return wb
+
+
+def write_disclosure_workbook(d: Disclosure, path: Path) -> Path:
+    """Write the disclosure workbook to ``path``; return the path.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    save(disclosure_workbook(d), path)
+    return path
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+@dataclass(frozen=True, slots=True)
+class FigureDifference:
+    """A figure that differs between the file and the books (None: absent on that side)."""
+
+    key: str
+    label: str
+    in_file: str | None
+    in_books: str | None
+
+    def __str__(self) -> str:
+        return f"{self.label} [{self.key}]: 文件 file {self.in_file} ≠ 账簿 books {self.in_books}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What :func:`verify_report` found.
+
+    ``matches``: every figure in the file equals the books' figure now, and
+    the file's figures still give the digest of its fingerprint.
+    ``file_edited``: the figures in the file no longer give that digest
+    (someone changed a number after the file was made).  ``books_changed``:
+    the entity's hash-chain head is not the one in the fingerprint.
+    ``chain_ok``: the chain still holds the head the file names.
+    """
+
+    path: str
+    fingerprint: str
+    entity: str
+    period: str
+    file_seq: int
+    books_seq: int
+    matches: bool
+    file_edited: bool
+    books_changed: bool
+    chain_ok: bool
+    differences: tuple[FigureDifference, ...]
+    figures_checked: int
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """The findings in words, most important first."""
+        out = []
+        if self.file_edited:
+            out.append(
+                "文件在生成后被修改：数字与其核验码不符 / the file was edited after it was made:"
+                " its figures do not give its fingerprint"
+            )
+        if not self.chain_ok:
+            out.append(
+                f"账簿链中没有第 {self.file_seq} 笔的这个哈希：文件不是由这套账生成的"
+                f" / the books' chain does not hold the head this file names (seq {self.file_seq})"
+            )
+        if self.books_changed:
+            out.append(
+                f"账簿自生成后已变动（链 {self.file_seq} → {self.books_seq}）"
+                f" / the books changed since the file was made (chain {self.file_seq} →"
+                f" {self.books_seq})"
+            )
+        if self.differences:
+            out.append(
+                f"{len(self.differences)} 个数字与账簿不符 / {len(self.differences)} figure(s)"
+                " differ from the books"
+            )
+        if self.matches:
+            tail = (
+                "；本表数字未受影响 / this disclosure's figures are unchanged"
+                if self.books_changed
+                else ""
+            )
+            out.append(f"与账簿一致 / the file matches the books{tail}")
+        return tuple(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form of the result."""
+        return {
+            "path": self.path,
+            "fingerprint": self.fingerprint,
+            "entity": self.entity,
+            "period": self.period,
+            "file_seq": self.file_seq,
+            "books_seq": self.books_seq,
+            "matches": self.matches,
+            "file_edited": self.file_edited,
+            "books_changed": self.books_changed,
+            "chain_ok": self.chain_ok,
+            "figures_checked": self.figures_checked,
+            "differences": [
+                {"key": x.key, "label": x.label, "in_file": x.in_file, "in_books": x.in_books}
+                for x in self.differences
+            ],
+            "messages": list(self.messages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _FileData:
+    props: Mapping[str, str]
+    figures: Mapping[str, tuple[str, str | Decimal | None]]  # key -> (label, value)
+    config: Mapping[str, Any]
+
+
+def _not_ours(path: Path, why: str) -> ValidationError:
+    return ValidationError(
+        f"文件 file {path}", f"不是居账生成的财务公开表 / not a juzhang disclosure workbook: {why}"
+    )
+
+
+def _cell_value(value: object, kind: str) -> str | Decimal | None:
+    if value is None or value == "":
+        return None
+    if kind == "text":
+        return str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return str(value)
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        return str(value)
+    return number.quantize(Decimal("0.1") if kind == "rate" else Decimal("0.01"))
+
+
+def read_fingerprint(path: Path) -> dict[str, str]:
+    """Return the juzhang properties of a disclosure workbook (``fingerprint``, ``entity``…).
+
+    Raises:
+        ValidationError: the file is not a readable juzhang disclosure workbook.
+    """
+    return dict(_read(path).props)
+
+
+def _read(path: Path) -> _FileData:
+    try:
+        wb = load_workbook(str(path), data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        raise _not_ours(path, f"无法读取 / cannot read ({exc})") from exc
+    props = {
+        p.name[len(_PROP) :]: str(p.value)
+        for p in wb.custom_doc_props.props
+        if p.name.startswith(_PROP)
+    }
+    need = {"fingerprint", "entity", "first", "last", "chain_seq", "chain_hash", "digest"}
+    if not need <= set(props):
+        raise _not_ours(path, "缺少核验码属性 / no fingerprint properties")
+    if MAP_SHEET not in wb.sheetnames:
+        raise _not_ours(path, "缺少数字索引 / no figure map")
+    ws = wb[MAP_SHEET]
+    try:
+        config = json.loads(str(ws.cell(row=1, column=2).value or "{}"))
+    except json.JSONDecodeError as exc:
+        raise _not_ours(path, "配置无法读取 / the embedded configuration is unreadable") from exc
+    figures: dict[str, tuple[str, str | Decimal | None]] = {}
+    for key, sheet, cell, kind, label in ws.iter_rows(min_row=3, max_col=5, values_only=True):
+        if not key:
+            continue
+        if sheet not in wb.sheetnames:
+            figures[str(key)] = (str(label or key), None)
+            continue
+        value = wb[str(sheet)][str(cell)].value
+        figures[str(key)] = (str(label or key), _cell_value(value, str(kind)))
+    return _FileData(props, figures, config)
+
+
+def _chain_holds(session: Session, entity: str, seq: int, prefix: str) -> bool:
+    if seq == 0:
+        return True
+    ent = get_entity(session, entity)
+    head = session.execute(
+        select(Voucher.hash).where(Voucher.entity_id == ent.id, Voucher.chain_seq == seq)
+    ).scalar_one_or_none()
+    return head is not None and str(head).startswith(prefix)
+
+
+def verify_report(session: Session, path: Path) -> VerifyResult:
+    """Check a disclosure workbook against the books (see the module docstring).
+
+    The disclosure is recomputed with the configuration and the posting dates
+    stored in the file.
+
+    Raises:
+        ValidationError: the file is not a juzhang disclosure workbook.
+        NotFoundError: the file names an entity these books do not have.
+    """
+    data = _read(path)
+    props = data.props
+    try:
+        first, last = parse_period(props["first"]), parse_period(props["last"])
+        file_seq = int(props["chain_seq"])
+        posted_on = dt.date.fromisoformat(props["posted_on"]) if "posted_on" in props else None
+        until = dt.date.fromisoformat(props["posted_until"]) if "posted_until" in props else None
+        config = config_from_json(data.config) if data.config else None
+    except (ValueError, JuzhangError) as exc:
+        raise _not_ours(path, f"属性无效 / bad properties ({exc})") from exc
+    entity = props["entity"]
+    d = disclosure(
+        session, entity, first, last, config=config, posted_on=posted_on, posted_until=until
+    )
+    books = {f.key: f for f in d.figures()}
+    file_values = {k: v for k, (_label, v) in data.figures.items()}
+    edited = (
+        figures_digest(
+            entity,
+            d.period_label,
+            [Figure(k, "", v) for k, v in file_values.items() if v is not None],
+        )
+        != props["digest"]
+    )
+    differences = []
+    for key in sorted(set(books) | set(file_values)):
+        in_books = books.get(key)
+        in_file = file_values.get(key)
+        books_text = None if in_books is None else str(in_books.value)
+        file_text = None if in_file is None else str(in_file)
+        if books_text != file_text:
+            label = in_books.label if in_books is not None else data.figures[key][0]
+            differences.append(FigureDifference(key, label, file_text, books_text))
+    books_changed = (d.chain_seq, d.chain_hash[:16]) != (file_seq, props["chain_hash"][:16])
+    chain_ok = _chain_holds(session, entity, file_seq, props["chain_hash"][:16])
+    return VerifyResult(
+        path=str(path),
+        fingerprint=props["fingerprint"],
+        entity=entity,
+        period=d.period_label,
+        file_seq=file_seq,
+        books_seq=d.chain_seq,
+        matches=not differences and not edited and chain_ok,
+        file_edited=edited,
+        books_changed=books_changed,
+        chain_ok=chain_ok,
+        differences=tuple(differences),
+        figures_checked=len(file_values),
+    )

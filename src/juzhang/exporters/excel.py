@@ -1,0 +1,1046 @@
+"""Excel forms (Excel 报表): every report and the voucher print, as Chinese accountants know them.
+
+The only module besides the importers' reader that imports openpyxl (STYLE.md
+habit 8).  Each report result of :mod:`juzhang.reports` becomes a workbook
+laid out like the printed form (see :func:`report_workbook`), and a posted
+voucher becomes a 记账凭证 (:func:`voucher_workbook`).
+
+What every form has
+-------------------
+
+* a merged title (标题) across the table, a line with 编制单位 / the period /
+  单位：元, a header of one or two rows with merged group headings, thin
+  borders on every table cell, a signature line below;
+* a CJK font (:data:`FONT_NAME` 宋体 with the GB2312 charset 134, so Excel
+  on an English Windows still picks SimSun and LibreOffice a CJK serif);
+* amounts as **numbers** with the format :data:`AMOUNT_FORMAT`
+  (``#,##0.00``), red ink (font colour) for negative (红字) amounts;
+* column widths computed from the content, a CJK character counting as two
+  (:func:`text_width`), long 摘要 wrapped;
+* A4 print set-up: landscape for the wide ledgers (科目余额表, 总账, 明细账,
+  日记账), portrait for the statements and the voucher; fit to one page wide;
+  the title and header rows repeated on every page (``print_title_rows``);
+  the footer ``第 &P 页 共 &N 页``; the header frozen (``freeze_panes``).
+
+Text is always text
+-------------------
+
+Every string is written as a typed string cell (``data_type = "s"``, an
+inline string in the file): a 摘要 such as ``=1+1``, ``@SUM(A1)``, ``-cmd``,
+``+86…`` or one starting with a tab or carriage return never becomes a
+formula — the file has no ``<f>`` element for it.  Such cells also get the
+``quotePrefix`` style, so Excel keeps them as text even when someone edits
+the cell.  Control characters that XML cannot hold are replaced by U+FFFD,
+and line ends are written as ``\\n`` (XML readers turn a bare carriage return
+into a line feed anyway).
+
+Exact amounts
+-------------
+
+openpyxl writes a ``Decimal`` through ``"%.16g" % value``, i.e. through a
+binary float, which turns ``9395889312969.14`` into ``9395889312969.141``.
+:func:`put_amount` therefore binds the cell as a number (``data_type "n"``)
+and then stores the Decimal's exact fixed-point text as the cell's value, so
+the file holds ``<v>9395889312969.14</v>``: the written figure is exactly the
+books' figure.  (Excel itself keeps numbers as doubles once it reads them,
+which is exact to the fen for every amount the books allow, below 10¹³ 元.)
+Read back with openpyxl the cell is a float.
+
+The form writer (reusable)
+--------------------------
+
+:class:`Sheet` writes one form on one worksheet, top to bottom; the report
+writers below use nothing else, and later forms (the public disclosure, the
+bank reconciliation) are meant to be written with it::
+
+    wb = new_workbook("科目余额表", entity="C001")
+    sheet = Sheet.add(wb, "科目余额表", [
+        Column("text"), Column("text", wrap=True), Column("amount"), Column("amount"),
+    ])
+    sheet.title("科目余额表")                       # merged, 18 pt bold
+    sheet.info("编制单位：幸福社区", "2026年9月", "单位：元")   # left / centre / right
+    sheet.header(["科目编码", "科目名称", Head("本期发生额", cols=2)],
+                 ["借方", "贷方"])                   # spans; cells under a
+                                                     # row span are skipped
+    sheet.line(["101", "库存现金", Decimal("1.00"), None])    # typed by column
+    sheet.line(["", "合计", Decimal("1.00"), Decimal("1.00")], bold=True)
+    sheet.note("试算平衡")                           # merged text below the table
+    sheet.signatures([("会计主管", ""), ("制表", "李会计")])
+    sheet.finish(landscape=True)                    # widths, print set-up, freeze
+    save(wb, path)
+
+:meth:`Sheet.line` takes one value per column (``str``, ``Decimal``,
+``int``, ``date`` or ``None``), ``spans`` to merge a cell over the columns
+to its right, ``indent`` per column and ``bold``; :meth:`Sheet.merge`
+merges any block (e.g. a code down an account's rows); :meth:`Sheet.blank`
+skips a row.  :func:`put_text` and :func:`put_amount` are the two cell
+writers for anyone writing cells directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
+from copy import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from juzhang.core.period import format_period, last_day
+from juzhang.exporters import Report, VoucherPrint, period_text
+from juzhang.exporters.tabular import FORMULA_PREFIXES, journal_rows, voucher_refs
+from juzhang.money import capitals, format_amount
+from juzhang.reports.ledger import (
+    CustodyJournal,
+    CustodyJournalAccount,
+    GeneralLedger,
+    SubsidiaryLedger,
+    direction,
+)
+from juzhang.reports.statements import BalanceSheet, IncomeStatement, Statement
+from juzhang.reports.trial_balance import TrialBalance, TrialBalanceRow
+
+__all__ = [
+    "AMOUNT_FORMAT",
+    "DATE_FORMAT",
+    "FONT_CHARSET",
+    "FONT_NAME",
+    "PAGE_FOOTER",
+    "YUAN_FORMAT",
+    "Column",
+    "Head",
+    "Sheet",
+    "Value",
+    "custody_journal_workbook",
+    "general_ledger_workbook",
+    "new_workbook",
+    "put_amount",
+    "put_text",
+    "report_workbook",
+    "save",
+    "statement_workbook",
+    "subsidiary_ledger_workbook",
+    "text_width",
+    "trial_balance_workbook",
+    "voucher_workbook",
+    "write_report",
+    "write_voucher",
+]
+
+FONT_NAME = "宋体"
+"""The forms' font (SimSun); :data:`FONT_CHARSET` makes it findable under either name."""
+FONT_CHARSET = 134
+"""GB2312: tells Excel and LibreOffice the font is a Chinese one (fallback to any CJK font)."""
+AMOUNT_FORMAT = "#,##0.00"
+"""Number format of every amount cell."""
+YUAN_FORMAT = '"¥"#,##0.00'
+"""Number format of amounts printed with the ¥ sign (voucher totals)."""
+DATE_FORMAT = "yyyy-mm-dd"
+"""Number format of date cells."""
+PAGE_FOOTER = "第 &P 页 共 &N 页"
+"""Page footer: page number and page count."""
+
+Value: TypeAlias = str | Decimal | int | dt.date | None
+"""A value :meth:`Sheet.line` writes; its column's kind decides the format."""
+
+_KINDS = frozenset({"text", "amount", "yuan", "number", "date", "center"})
+_THIN = Side(style="thin", color="000000")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+_BODY_SIZE = 10.5  # 五号
+_WIDTH_FACTOR = 1.1  # a 宋体 half-width character against Excel's width unit
+_PADDING = 2.0
+_LINE_HEIGHT = 14.0  # points per line of 10.5 pt text
+
+
+@functools.cache
+def _font(size: float = _BODY_SIZE, bold: bool = False, red: bool = False, **extra: Any) -> Font:
+    return Font(
+        name=FONT_NAME,
+        charset=FONT_CHARSET,
+        size=size,
+        bold=bold,
+        color="FF0000" if red else None,
+        **extra,
+    )
+
+
+def text_width(text: str) -> int:
+    """Return the display width of ``text``: CJK (wide) characters count two, others one.
+
+    For text of several lines, the widest line.
+    """
+    return max(
+        (
+            sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+            for line in text.splitlines() or [""]
+        ),
+        default=0,
+    )
+
+
+def put_text(cell: Any, text: str) -> None:
+    """Write ``text`` into ``cell`` as a string, never as a formula (see the module docstring)."""
+    clean = _ILLEGAL.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    cell.value = clean
+    cell.data_type = "s"  # openpyxl would take "=…" for a formula and "#N/A" for an error
+    if clean.startswith((*FORMULA_PREFIXES, "\n")):
+        cell.quotePrefix = True
+
+
+def put_amount(cell: Any, amount: Decimal, number_format: str = AMOUNT_FORMAT) -> None:
+    """Write ``amount`` into ``cell`` as a number, exactly (see the module docstring)."""
+    cell.value = amount  # binds the numeric type ("n")
+    cell._value = format(amount, "f")  # written as is: no detour through a binary float
+    cell.number_format = number_format
+
+
+def new_workbook(title: str, *, entity: str = "", subject: str = "") -> Workbook:
+    """Return an empty workbook (no sheet yet) with its document properties set."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.title = title
+    wb.properties.subject = subject or title
+    wb.properties.creator = "juzhang 居账"
+    if entity:
+        wb.properties.keywords = entity
+    return wb
+
+
+def save(wb: Workbook, path: Path) -> None:
+    """Save the workbook to ``path``.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    wb.save(str(path))
+
+
+def _sheet_name(name: str) -> str:
+    clean = _SHEET_NAME_BAD.sub("_", name).strip("'") or "Sheet"
+    return clean[:31]
+
+
+# --------------------------------------------------------------------------- the form writer
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a form.
+
+    ``kind``: ``text`` (left aligned), ``center`` (centred text), ``amount``
+    (a number in :data:`AMOUNT_FORMAT`), ``yuan`` (a number in
+    :data:`YUAN_FORMAT`), ``number`` (an integer such as 行次, centred) or
+    ``date``.  The width is computed from the content and kept within
+    ``min_width``..``max_width`` (Excel width units); ``wrap`` wraps long text.
+    """
+
+    kind: str = "text"
+    min_width: float = 4.0
+    max_width: float = 60.0
+    wrap: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"column kind {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A header cell spanning ``cols`` columns and ``rows`` header rows."""
+
+    text: str
+    cols: int = 1
+    rows: int = 1
+
+
+class Sheet:
+    """One form on one worksheet, written top to bottom (see the module docstring)."""
+
+    def __init__(self, ws: Any, columns: Sequence[Column]) -> None:
+        """Write a form on worksheet ``ws`` with these columns."""
+        if not columns:
+            raise ValueError("a form needs columns")
+        self.ws = ws
+        self.columns = tuple(columns)
+        self.row = 0
+        self.header_rows: tuple[int, int] | None = None
+        self._need = [0.0] * len(self.columns)
+        self._heights: dict[int, float] = {}  # row -> least height (points)
+        self._wrapped: list[tuple[int, int, str]] = []  # (row, column index, text)
+        self._styles: dict[tuple[Any, ...], Any] = {}  # style key -> openpyxl StyleArray
+
+    @classmethod
+    def add(cls, wb: Workbook, name: str, columns: Sequence[Column]) -> Sheet:
+        """Add a worksheet named ``name`` (cleaned, ≤ 31 characters) and return its form."""
+        return cls(wb.create_sheet(_sheet_name(name)), columns)
+
+    @property
+    def width(self) -> int:
+        """The number of columns."""
+        return len(self.columns)
+
+    def widths(self) -> list[float]:
+        """Return the column widths (Excel units) the content written so far needs."""
+        return [
+            min(max(math.ceil(need * _WIDTH_FACTOR) + _PADDING, c.min_width), c.max_width)
+            for need, c in zip(self._need, self.columns, strict=True)
+        ]
+
+    # ------------------------------------------------------------ low level
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Merge a block of cells (1-based, inclusive); the top-left cell's value and style stay."""
+        if (first_row, first_col) != (last_row, last_col):
+            self.ws.merge_cells(
+                start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col
+            )
+
+    def height(self, row: int, points: float) -> None:
+        """Give ``row`` at least this height; wrapped text may make it taller at :meth:`finish`."""
+        self._heights[row] = max(points, self._heights.get(row, 0.0))
+
+    def _measure(self, col: int, width: float) -> None:
+        self._need[col] = max(self._need[col], width)
+
+    def _put(
+        self,
+        row: int,
+        col: int,
+        value: Value,
+        *,
+        bold: bool = False,
+        indent: int = 0,
+        border: bool = True,
+        measure: bool = True,
+        number_format: str | None = None,
+    ) -> Any:
+        column = self.columns[col]
+        cell = self.ws.cell(row=row, column=col + 1)
+        horizontal = "left"
+        width = 0.0
+        red = False
+        if isinstance(value, Decimal):
+            fmt = number_format or (YUAN_FORMAT if column.kind == "yuan" else AMOUNT_FORMAT)
+            put_amount(cell, value, fmt)
+            horizontal = "right"
+            width = len(format_amount(value)) + (fmt == YUAN_FORMAT) + bold  # bold is wider
+            red = value < 0
+        elif isinstance(value, dt.date):
+            cell.value = value
+            cell.number_format = DATE_FORMAT
+            horizontal = "center"
+            width = 10
+        elif isinstance(value, int) and not isinstance(value, bool):
+            cell.value = value
+            horizontal = "center"
+            width = len(str(value))
+        elif isinstance(value, str):
+            put_text(cell, value)
+            horizontal = "center" if column.kind in ("center", "number", "date") else "left"
+            width = text_width(value) + 2 * indent
+            if measure and (column.wrap or "\n" in value):
+                self._wrapped.append((row, col, value))
+        wrap = isinstance(value, str) and (column.wrap or "\n" in value)
+        key = (cell.number_format, bool(cell.quotePrefix), bold, red, horizontal, wrap, indent)
+        cached = self._styles.get((*key, border))
+        if cached is not None:  # setting styles one by one re-hashes them: slow for big forms
+            cell._style = copy(cached)
+        else:
+            cell.font = _font(bold=bold, red=red)
+            cell.alignment = Alignment(
+                horizontal=horizontal, vertical="center", wrap_text=wrap or None, indent=indent
+            )
+            if border:
+                cell.border = _BOX
+            self._styles[(*key, border)] = copy(cell._style)
+        if measure:
+            self._measure(col, width)
+        return cell
+
+    def _parts(self, count: int) -> list[tuple[int, int]]:
+        """Split the columns into ``count`` groups of about equal width (1-based, inclusive)."""
+        n = self.width
+        if count >= n:
+            return [(i, i) for i in range(1, n + 1)]
+        widths = self.widths()
+        cum = [0.0]
+        for w in widths:
+            cum.append(cum[-1] + w)
+        bounds = [0]
+        for j in range(1, count):
+            target = cum[-1] * j / count
+            choices = range(bounds[-1] + 1, n - (count - j) + 1)
+            bounds.append(min(choices, key=lambda i: abs(cum[i] - target)))
+        bounds.append(n)
+        return [(bounds[i] + 1, bounds[i + 1]) for i in range(count)]
+
+    # ------------------------------------------------------------ the parts of a form
+
+    def title(self, text: str, *, size: float = 18, underline: str | None = None) -> int:
+        """Write the merged, bold, centred title row; return its row number."""
+        self.row += 1
+        cell = self.ws.cell(row=self.row, column=1)
+        put_text(cell, text)
+        cell.font = _font(size=size, bold=True, underline=underline)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        self.merge(self.row, 1, self.row, self.width)
+        self.height(self.row, size * 2)
+        return self.row
+
+    def info(self, left: str = "", center: str = "", right: str = "") -> int:
+        """Write a line above the table: left, centre and right parts (编制单位 / 期间 / 单位)."""
+        self.row += 1
+        texts = [left, center, right]
+        parts = self._parts(3)
+        if len(parts) < 3:  # fewer than three columns: everything in one cell
+            parts, texts = [(1, self.width)], ["  ".join(t for t in texts if t)]
+        for (a, b), text, align in zip(parts, texts, ("left", "center", "right"), strict=False):
+            cell = self.ws.cell(row=self.row, column=a)
+            put_text(cell, text)
+            cell.font = _font()
+            cell.alignment = Alignment(horizontal=align, vertical="center")
+            self.merge(self.row, a, self.row, b)
+        self.height(self.row, 18)
+        return self.row
+
+    def header(self, *rows: Sequence[str | Head]) -> tuple[int, int]:
+        """Write the header rows (bold, centred, boxed); return their first and last row.
+
+        Each row lists its cells left to right; a :class:`Head` spans columns
+        and rows, and positions covered by a span from a row above are skipped.
+        The first header of a form is the one repeated on every page and
+        frozen; a later call heads a sub-table further down.
+        """
+        first = self.row + 1
+        taken: set[tuple[int, int]] = set()
+        for i, items in enumerate(rows):
+            r = first + i
+            col = 1
+            for item in items:
+                head = item if isinstance(item, Head) else Head(item)
+                while (r, col) in taken:
+                    col += 1
+                if col + head.cols - 1 > self.width:
+                    raise ValueError(f"header row {i + 1} is wider than the form")
+                for rr in range(r, r + head.rows):
+                    for cc in range(col, col + head.cols):
+                        taken.add((rr, cc))
+                        self._put(rr, cc - 1, None, bold=True, measure=False)
+                cell = self._put(r, col - 1, head.text, bold=True, measure=head.cols == 1)
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+                self.merge(r, col, r + head.rows - 1, col + head.cols - 1)
+                col += head.cols
+            self.height(r, 20)
+        last = first + len(rows) - 1
+        self.row = last
+        if self.header_rows is None:  # the form's own header; later ones head sub-tables
+            self.header_rows = (first, last)
+        return first, last
+
+    def line(
+        self,
+        values: Sequence[Value],
+        *,
+        bold: bool | Collection[int] = False,
+        indent: Mapping[int, int] | None = None,
+        spans: Mapping[int, int] | None = None,
+        formats: Mapping[int, str] | None = None,
+        height: float = 18,
+    ) -> int:
+        """Write one boxed table row, one value per column; return its row number.
+
+        ``bold`` is the whole row or the indexes (0-based) of bold cells;
+        ``indent`` maps a column index to an indent level; ``spans`` maps a
+        column index to the number of columns its cell covers (the values of
+        the covered columns are ignored); ``formats`` maps a column index to a
+        number format other than the column's; ``height`` is the least row
+        height in points (wrapped text makes the row taller).
+        """
+        if len(values) != self.width:
+            raise ValueError(f"{len(values)} values for {self.width} columns")
+        self.row += 1
+        spans = spans or {}
+        covered = {c for start, n in spans.items() for c in range(start + 1, start + n)}
+        for col, value in enumerate(values):
+            strong = bold if isinstance(bold, bool) else col in bold
+            if col in covered:
+                self._put(self.row, col, None, bold=strong, measure=False)
+                continue
+            self._put(
+                self.row,
+                col,
+                value,
+                bold=strong,
+                indent=(indent or {}).get(col, 0),
+                measure=spans.get(col, 1) == 1,
+                number_format=(formats or {}).get(col),
+            )
+        for start, n in spans.items():
+            self.merge(self.row, start + 1, self.row, start + n)
+        self.height(self.row, height)
+        return self.row
+
+    def blank(self, count: int = 1) -> None:
+        """Leave ``count`` rows empty."""
+        self.row += count
+
+    def note(self, text: str, *, size: float = _BODY_SIZE, align: str = "left") -> int:
+        """Write a merged line of text below the table (no border); return its row number."""
+        self.row += 1
+        cell = self.ws.cell(row=self.row, column=1)
+        put_text(cell, text)
+        cell.font = _font(size=size)
+        cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+        self.merge(self.row, 1, self.row, self.width)
+        self.height(self.row, max(16.0, size * 1.6))
+        return self.row
+
+    def signatures(self, people: Sequence[tuple[str, str]]) -> int:
+        """Write the signature line: ``会计主管：name`` parts spread evenly over the width."""
+        self.row += 1
+        texts = [f"{label}：{name}" for label, name in people]
+        parts = self._parts(len(texts))
+        if len(parts) < len(texts):  # more people than columns: share the last cell
+            keep = len(parts) - 1
+            texts = [*texts[:keep], "  ".join(texts[keep:])]
+        for (a, b), text in zip(parts, texts, strict=True):
+            cell = self.ws.cell(row=self.row, column=a)
+            put_text(cell, text)
+            cell.font = _font()
+            cell.alignment = Alignment(horizontal="left", vertical="center")
+            self.merge(self.row, a, self.row, b)
+        self.height(self.row, 28)
+        return self.row
+
+    def finish(self, *, landscape: bool, freeze: bool = True) -> None:
+        """Set column widths and row heights from the content, the A4 print set-up, the freeze.
+
+        The rows from the title to the last header row repeat on every page.
+        """
+        widths = self.widths()
+        for i, width in enumerate(widths):
+            self.ws.column_dimensions[get_column_letter(i + 1)].width = width
+        heights = dict(self._heights)
+        for row, col, text in self._wrapped:
+            room = max(widths[col] - 1.5, 1.0)  # a CJK character takes two width units
+            lines = sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
+            heights[row] = max(heights.get(row, 0.0), lines * _LINE_HEIGHT + 4)
+        for row, points in heights.items():
+            dimension = self.ws.row_dimensions[row]
+            if dimension.height is None or dimension.height < points:  # set directly: kept
+                dimension.height = points
+        ws = self.ws
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as needed
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.horizontalCentered = True
+        ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, footer=0.3)
+        ws.oddFooter.center.text = PAGE_FOOTER
+        ws.oddFooter.center.size = 9
+        ws.oddFooter.center.font = f"{FONT_NAME},常规"
+        if self.header_rows is not None:
+            ws.print_title_rows = f"1:{self.header_rows[1]}"
+            if freeze:
+                ws.freeze_panes = f"A{self.header_rows[1] + 1}"
+
+
+# --------------------------------------------------------------------------- report helpers
+
+
+def _entity(code: str, name: str) -> str:
+    return f"编制单位：{name or code}"
+
+
+def _split(balance: Decimal) -> tuple[Decimal | None, Decimal | None]:
+    """A debit-positive balance as (借方, 贷方) cells: the side it is on, the other empty."""
+    if balance > 0:
+        return balance, None
+    if balance < 0:
+        return None, -balance
+    return None, None
+
+
+def _people(*labels: str) -> list[tuple[str, str]]:
+    return [(label, "") for label in labels]
+
+
+# --------------------------------------------------------------------------- trial balance
+
+
+def trial_balance_workbook(
+    tb: TrialBalance, *, entity_name: str = "", all_accounts: bool = False
+) -> Workbook:
+    """Return the trial balance (科目余额表) form.
+
+    Columns 科目编码, 科目名称, then 期初余额, 本期发生额 and 期末余额 each as
+    借方 / 贷方; names indented by level; a 合计 row (balances summed per
+    side over the first-level accounts); a line saying whether it balances.
+    Accounts without any amount are left out unless ``all_accounts``.
+    """
+    wb = new_workbook(f"{tb.entity} 科目余额表 {tb.period_label}", entity=tb.entity)
+    amount = Column("amount", min_width=12)
+    sheet = Sheet.add(
+        wb,
+        "科目余额表",
+        [Column("center", min_width=8), Column("text", min_width=14)] + [amount] * 6,
+    )
+    sheet.title("科目余额表")
+    sheet.info(_entity(tb.entity, entity_name), period_text(tb.first, tb.last), "单位：元")
+    sheet.header(
+        [
+            Head("科目编码", rows=2),
+            Head("科目名称", rows=2),
+            Head("期初余额", cols=2),
+            Head("本期发生额", cols=2),
+            Head("期末余额", cols=2),
+        ],
+        ["借方", "贷方", "借方", "贷方", "借方", "贷方"],
+    )
+    totals = [Decimal("0.00")] * 6
+    for r in tb.rows:
+        amounts = (r.opening_balance, r.debit, r.credit, r.closing_balance)
+        if not (all_accounts or any(amounts)):
+            continue
+        cells = _tb_cells(r)
+        sheet.line([r.code, r.name, *cells], indent={1: r.level - 1})
+        if r.level == 1:
+            totals = [t + (c or 0) for t, c in zip(totals, cells, strict=True)]
+    sheet.line(["", "合计", *totals], bold=True)
+    verdict = (
+        "试算平衡。"
+        if tb.balanced
+        else f"试算不平衡：期初差额 {format_amount(tb.opening_total)}，"
+        f"发生额差额 {format_amount(tb.debit_total - tb.credit_total)}，"
+        f"期末差额 {format_amount(tb.closing_total)}。"
+    )
+    sheet.note(verdict)
+    sheet.signatures(_people("会计主管", "复核", "制表"))
+    sheet.finish(landscape=True)
+    return wb
+
+
+def _tb_cells(r: TrialBalanceRow) -> list[Decimal | None]:
+    od, oc = _split(r.opening_balance)
+    cd, cc = _split(r.closing_balance)
+    return [od, oc, r.debit or None, r.credit or None, cd, cc]
+
+
+# --------------------------------------------------------------------------- ledgers
+
+
+def _ledger_columns(extra: Sequence[Column]) -> list[Column]:
+    return [
+        *extra,
+        Column("text", min_width=16, max_width=40, wrap=True),  # 摘要
+        Column("amount", min_width=12),
+        Column("amount", min_width=12),
+        Column("center", min_width=6),  # 借或贷
+        Column("amount", min_width=12),
+    ]
+
+
+def general_ledger_workbook(gl: GeneralLedger) -> Workbook:
+    """Return the general ledger (总账) form.
+
+    One block of rows per first-level account (code and name on each row):
+    the opening row (期初余额 / 上年结转), then per month 本月合计 and 本年累计,
+    each with 借方, 贷方, 借或贷 and 余额 (the balance's magnitude).
+    """
+    wb = new_workbook(f"{gl.entity} 总账 {gl.period_label}", entity=gl.entity)
+    sheet = Sheet.add(
+        wb,
+        "总账",
+        _ledger_columns(
+            [
+                Column("center", min_width=8),
+                Column("text", min_width=12),
+                Column("center", min_width=9),
+            ]
+        ),
+    )
+    sheet.title("总  账")
+    sheet.info(_entity(gl.entity, gl.entity_name), period_text(gl.first, gl.last), "单位：元")
+    sheet.header(["科目编码", "科目名称", "月份", "摘要", "借方", "贷方", "借或贷", "余额"])
+    for a in gl.accounts:  # code and name on every row: a page break may fall anywhere
+        sheet.line(
+            [
+                a.code,
+                a.name,
+                format_period(gl.first),
+                a.opening_label,
+                None,
+                None,
+                direction(a.opening_balance),
+                abs(a.opening_balance),
+            ]
+        )
+        for m in a.months:
+            p = format_period(m.period)
+            bal = abs(m.closing_balance)
+            sheet.line([a.code, a.name, p, "本月合计", m.debit, m.credit, m.direction, bal])
+            sheet.line([a.code, a.name, p, "本年累计", m.ytd_debit, m.ytd_credit, m.direction, bal])
+    sheet.signatures(_people("会计主管", "记账"))
+    sheet.finish(landscape=True)
+    return wb
+
+
+def subsidiary_ledger_workbook(sl: SubsidiaryLedger) -> Workbook:
+    """Return the subsidiary ledger (明细账) form of one account.
+
+    Columns 日期, 凭证号, (科目, when the account has detail accounts), 摘要,
+    借方, 贷方, 借或贷, 余额; 本月合计 and 本年累计 rows in bold.
+    """
+    wb = new_workbook(f"{sl.entity} 明细账 {sl.code} {sl.period_label}", entity=sl.entity)
+    with_account = any(r.account not in (None, sl.code) for r in sl.rows)
+    extra = [Column("date", min_width=11), Column("center", min_width=9)]
+    if with_account:
+        extra.append(Column("center", min_width=8))
+    sheet = Sheet.add(wb, f"明细账 {sl.code}", _ledger_columns(extra))
+    sheet.title("明 细 账")
+    sheet.info(_entity(sl.entity, sl.entity_name), period_text(sl.first, sl.last), "单位：元")
+    sheet.info(f"科目：{sl.code} {sl.name}")
+    heads = ["日期", "凭证号", *(["科目"] if with_account else []), "摘要"]
+    sheet.header([*heads, "借方", "贷方", "借或贷", "余额"])
+    for r in sl.rows:
+        lead: list[Value] = [r.date, r.voucher or ""]
+        if with_account:
+            lead.append(r.account or "")
+        total = r.kind in ("month_total", "year_total")
+        sheet.line(
+            [*lead, r.summary, r.debit, r.credit, r.direction, abs(r.balance)],
+            bold=total,
+        )
+    sheet.signatures(_people("会计主管", "记账"))
+    sheet.finish(landscape=True)
+    return wb
+
+
+def custody_journal_workbook(journal: CustodyJournal) -> Workbook:
+    """Return the cash (现金日记账) or bank (银行日记账) journal form, a sheet per account.
+
+    Columns 日期, 凭证号 (the posted vouchers backing the entry, or 未入账),
+    摘要, 对方单位, 票据号, 收入, 支出, 余额, and on the 本月合计 rows the
+    ledger's balance (总账余额) and the difference (差额, 账账核对).  Below
+    the table: whether journal and ledger agree and the entries not yet
+    booked.
+    """
+    wb = new_workbook(
+        f"{journal.entity} {journal.title} {journal.period_label}", entity=journal.entity
+    )
+    for account in journal.accounts:
+        _journal_sheet(wb, journal, account)
+    if not journal.accounts:
+        sheet = Sheet.add(wb, journal.title, [Column("text", min_width=40)])
+        sheet.title(journal.title)
+        sheet.note("没有此类科目 / no such account")
+        sheet.finish(landscape=True)
+    return wb
+
+
+def _journal_sheet(wb: Workbook, journal: CustodyJournal, account: CustodyJournalAccount) -> None:
+    columns = [
+        Column("date", min_width=11),
+        Column("center", min_width=9, max_width=24, wrap=True),
+        Column("text", min_width=16, max_width=36, wrap=True),
+        Column("text", min_width=8, max_width=20, wrap=True),
+        Column("center", min_width=6, max_width=16),
+        Column("amount", min_width=12),
+        Column("amount", min_width=12),
+        Column("amount", min_width=12),
+        Column("amount", min_width=12),
+        Column("amount", min_width=10),
+    ]
+    sheet = Sheet.add(wb, f"{account.code} {account.name}", columns)
+    sheet.title(journal.title)
+    sheet.info(
+        _entity(journal.entity, journal.entity_name),
+        period_text(journal.first, journal.last),
+        "单位：元",
+    )
+    sheet.info(f"科目：{account.code} {account.name}")
+    sheet.header(
+        [
+            "日期",
+            "凭证号",
+            "摘要",
+            "对方单位",
+            "票据号",
+            "收入",
+            "支出",
+            "余额",
+            "总账余额",
+            "差额",
+        ]
+    )
+    for r in journal_rows(journal, account):
+        refs = voucher_refs(r.vouchers, period=r.period, sep="\n")
+        voucher = refs
+        if r.kind == "entry" and not r.backed:
+            voucher = f"{refs} 未全额入账" if refs else "未入账"
+        sheet.line(
+            [
+                r.date,
+                voucher,
+                r.summary,
+                r.counterparty,
+                r.reference,
+                r.receipt,
+                r.payment,
+                r.balance,
+                r.ledger_balance,
+                r.difference,
+            ],
+            bold=r.kind in ("month_total", "year_total"),
+        )
+    if account.agrees:
+        sheet.note("账账核对：日记账与总账各月末余额相符。")
+    else:
+        sheet.note("账账核对：日记账与总账余额不符，见差额栏及下列未入账日记账。")
+    if account.unbacked:
+        sheet.note(f"尚未入账（未被已记账凭证全额对应）的日记账 {len(account.unbacked)} 笔：")
+        for u in account.unbacked:
+            sheet.note(
+                f"  {u.date.isoformat()}  #{u.id}  {u.summary}  金额 {format_amount(u.amount)}"
+                f"  已入账 {format_amount(u.backed_amount)}"
+            )
+    sheet.signatures(_people("出纳", "会计", "审核"))
+    sheet.finish(landscape=True)
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def statement_workbook(st: BalanceSheet | IncomeStatement) -> Workbook:
+    """Return a statement form: the balance sheet side by side, the income statement in one column.
+
+    The balance sheet (资产负债表) prints 资产 on the left and 负债和所有者权益
+    (净资产) on the right, each with 行次 and the statement's figure columns;
+    the income statement (收益及收益分配表 / 业务活动表) prints 项目, 行次 and
+    the figure columns (split 非限定性 / 限定性 / 合计 under two header rows
+    when the form splits them).  Headings are bold; items indented.
+    """
+    if isinstance(st, BalanceSheet):
+        when = last_day(st.period)
+        date = f"{when.year}年{when.month}月{when.day}日"
+        wb = new_workbook(f"{st.entity} {st.title} {format_period(st.period)}", entity=st.entity)
+        sheet = _balance_sheet(wb, st, date)
+    else:
+        date = period_text(st.first, st.last)
+        wb = new_workbook(f"{st.entity} {st.title} {format_period(st.last)}", entity=st.entity)
+        sheet = _income_statement(wb, st, date)
+    sheet.signatures(_people("单位负责人", "会计主管", "制表人"))
+    sheet.finish(landscape=False)
+    return wb
+
+
+def _strong(item: str, heading: bool, indent: int) -> bool:
+    """Bold: a top-level heading, or a total line (…合计, …总计)."""
+    return (heading and indent == 0) or item.rstrip("：:").endswith(("合计", "总计"))
+
+
+def _statement_top(sheet: Sheet, st: Statement, date: str) -> None:
+    sheet.title(st.title)
+    if st.form:
+        sheet.info(right=st.form)
+    sheet.info(_entity(st.entity, st.entity_name), date, "单位：元")
+
+
+def _balance_sheet(wb: Workbook, st: BalanceSheet, date: str) -> Sheet:
+    n = len(st.columns)
+    side = [Column("text", min_width=16, max_width=30, wrap=True), Column("number", min_width=5)]
+    side += [Column("amount", min_width=13)] * n
+    if len(st.sections) != 2:
+        return _income_like(wb, st, date, "项目")
+    sheet = Sheet.add(wb, st.title, side + side)
+    _statement_top(sheet, st, date)
+    labels = [c.label for c in st.columns]
+    left, right = st.sections
+    sheet.header([left.label, "行次", *labels, right.label, "行次", *labels])
+    rows = max(len(left.lines), len(right.lines))
+    width = 2 + n
+    for i in range(rows):
+        values: list[Value] = []
+        indent: dict[int, int] = {}
+        bold: set[int] = set()
+        for k, section in enumerate((left, right)):
+            if i >= len(section.lines):
+                values += [None] * width
+                continue
+            ln = section.lines[i]
+            indent[k * width] = ln.indent
+            if _strong(ln.item, ln.values is None, ln.indent):
+                bold.update(range(k * width, (k + 1) * width))
+            values += [ln.item, ln.row, *(ln.values or [None] * n)]
+        sheet.line(values, indent=indent, bold=frozenset(bold))
+    return sheet
+
+
+def _income_statement(wb: Workbook, st: IncomeStatement, date: str) -> Sheet:
+    return _income_like(wb, st, date, "项目")
+
+
+def _income_like(wb: Workbook, st: Statement, date: str, item_label: str) -> Sheet:
+    n = len(st.columns)
+    columns = [Column("text", min_width=24, max_width=44), Column("number", min_width=5)]
+    columns += [Column("amount", min_width=13)] * n
+    sheet = Sheet.add(wb, st.title, columns)
+    _statement_top(sheet, st, date)
+    split = any(c.part for c in st.columns)
+    if split:
+        groups: list[Head] = []
+        for c in st.columns:
+            if groups and groups[-1].text == c.label:
+                groups[-1] = Head(c.label, cols=groups[-1].cols + 1)
+            else:
+                groups.append(Head(c.label, cols=1))
+        sheet.header(
+            [Head(item_label, rows=2), Head("行次", rows=2), *groups],
+            [c.part or "" for c in st.columns],
+        )
+    else:
+        sheet.header([item_label, "行次", *(c.label for c in st.columns)])
+    for section in st.sections:
+        for ln in section.lines:
+            sheet.line(
+                [ln.item, ln.row, *(ln.values or [None] * n)],
+                indent={0: ln.indent},
+                bold=_strong(ln.item, ln.values is None, ln.indent),
+            )
+    return sheet
+
+
+# --------------------------------------------------------------------------- voucher
+
+
+_VOUCHER_ROWS = 5  # a printed voucher has at least this many line rows
+
+
+def voucher_workbook(vp: VoucherPrint) -> Workbook:
+    """Return the printed voucher (记账凭证) form.
+
+    Title 记账凭证; 核算单位, the date and 记字第 0003 号; columns 摘要,
+    会计科目 (总账科目 / 明细科目), 借方金额, 贷方金额 and, down the right, 附件
+    N 张; at least five line rows; the 合计 row with the amount in capitals
+    (人民币…) and the figures with ¥; the signature line 会计主管, 记账, 审核,
+    出纳, 制单 with the people's names; the voucher's chain hash below.
+    """
+    wb = new_workbook(
+        f"{vp.entity} 记账凭证 {format_period(vp.period)} {vp.label}", entity=vp.entity
+    )
+    columns = [
+        Column("text", min_width=22, max_width=36, wrap=True),  # 摘要
+        Column("text", min_width=14, max_width=24, wrap=True),  # 总账科目
+        Column("text", min_width=14, max_width=28, wrap=True),  # 明细科目
+        Column("amount", min_width=15),  # 借方金额
+        Column("amount", min_width=15),  # 贷方金额
+        Column("center", min_width=4, max_width=4),  # 附件
+    ]
+    sheet = Sheet.add(wb, vp.label, columns)
+    sheet.title("记账凭证", size=20, underline="double")
+    d = vp.date
+    sheet.info(
+        f"核算单位：{vp.entity_name}", f"{d.year}年{d.month:02d}月{d.day:02d}日", vp.number_text
+    )
+    first, _ = sheet.header(
+        [
+            Head("摘要", rows=2),
+            Head("会计科目", cols=2),
+            Head("借方金额", rows=2),
+            Head("贷方金额", rows=2),
+            f"附件 {vp.attachments} 张",  # merged down to the 合计 row below
+        ],
+        ["总账科目", "明细科目"],
+    )
+    for ln in vp.lines:
+        sheet.line([ln.summary, ln.general, ln.detail, ln.debit, ln.credit, None], height=26)
+    for _ in range(_VOUCHER_ROWS - len(vp.lines)):
+        sheet.line([None] * 6, height=26)
+    credit = sum((ln.credit or Decimal(0) for ln in vp.lines), Decimal("0.00"))
+    sheet.line(
+        ["合计", f"人民币{capitals(vp.total)}", None, vp.total, credit, None],
+        bold=True,
+        spans={1: 2},
+        formats={3: YUAN_FORMAT, 4: YUAN_FORMAT},
+        height=26,
+    )
+    attach = sheet.ws.cell(row=first, column=6)
+    attach.alignment = Alignment(
+        horizontal="center", vertical="center", wrap_text=True, text_rotation=255
+    )
+    sheet.merge(first, 6, sheet.row, 6)
+    sheet.signatures(
+        [
+            ("会计主管", vp.supervisor),
+            ("记账", vp.posted_by),
+            ("审核", vp.reviewed_by),
+            ("出纳", vp.cashier),
+            ("制单", vp.prepared_by),
+        ]
+    )
+    if vp.hash:
+        sheet.note(f"{format_period(vp.period)} {vp.label}  哈希 hash {vp.hash}", size=8)
+    sheet.finish(landscape=False, freeze=False)
+    return wb
+
+
+def write_voucher(vp: VoucherPrint, path: Path) -> None:
+    """Write the printed voucher to ``path`` (xlsx).
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    save(voucher_workbook(vp), path)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def report_workbook(
+    report: Report, *, entity_name: str = "", all_accounts: bool = False
+) -> Workbook:
+    """Return the form of any report result.
+
+    ``entity_name`` and ``all_accounts`` are used by the trial balance only
+    (its result carries the entity's code, not its name).
+
+    Raises:
+        TypeError: not a report this module knows.
+    """
+    if isinstance(report, TrialBalance):
+        return trial_balance_workbook(report, entity_name=entity_name, all_accounts=all_accounts)
+    if isinstance(report, GeneralLedger):
+        return general_ledger_workbook(report)
+    if isinstance(report, SubsidiaryLedger):
+        return subsidiary_ledger_workbook(report)
+    if isinstance(report, CustodyJournal):
+        return custody_journal_workbook(report)
+    if isinstance(report, (BalanceSheet, IncomeStatement)):
+        return statement_workbook(report)
+    raise TypeError(f"not a report: {type(report).__name__}")
+
+
+def write_report(
+    report: Report, path: Path, *, entity_name: str = "", all_accounts: bool = False
+) -> None:
+    """Write the form of a report to ``path`` (xlsx).
+
+    Raises:
+        TypeError: not a report this module knows.
+        OSError: the file cannot be written.
+    """
+    save(report_workbook(report, entity_name=entity_name, all_accounts=all_accounts), path)

@@ -1,0 +1,495 @@
+"""Categorisation rules (分类规则): which account a bank statement line goes to.
+
+When a bank statement is imported, each new line becomes a draft voucher:
+the bank account on one side, and on the other a *counter account* chosen
+here.  The accountant keeps the rules in a TOML file, one ``[[rule]]`` table
+per rule, tried from the top; **the first rule that matches wins**.  A line no
+rule matches goes to the suspense account (待查款项) named at the top of the
+file, or, without one, to the suspense detail account of the entity's chart
+(:attr:`juzhang.charts.ChartTemplate.suspense`).  Without a rules file every
+line goes there: the bookkeeper then edits the drafts.
+
+A rules file::
+
+    # 银行对账单分类规则 (first match wins)
+    suspense = "21199"                     # optional: where unmatched lines go
+    template = "{summary} {counterparty}"  # optional: default 摘要 template
+
+    [[rule]]
+    name = "利息收入"
+    summary = ["结息", "利息"]              # plain text: contained, any of the list
+    direction = "in"                       # in | out (also 收入 / 支出)
+    account = "50301"
+    template = "{date:%m}月存款利息"
+
+    [[rule]]
+    name = "物业费"
+    counterparty_regex = "物业(服务)?(有限)?公司$"
+    amount_max = 5000                      # 元, inclusive; amount_min likewise
+    account = "51302"
+
+Conditions of one rule must all hold; a rule without conditions matches every
+line (a catch-all at the end).  Text conditions — ``counterparty``,
+``counterparty_account``, ``summary``, ``purpose``, ``remark`` and ``text``
+(any of these) — are plain text matched as contained, ignoring case and
+full-width forms, or with the ``_regex`` suffix a regular expression searched
+in the text (full-width forms folded first).  ``direction`` is ``in`` (money
+received, 收入/贷方 on the statement) or ``out``; ``amount_min`` and
+``amount_max`` bound the amount in 元 (exact: write ``1000`` or
+``"1000.00"``; a TOML decimal such as ``99.50`` is read exactly too).
+
+The 摘要 template may use ``{counterparty}``, ``{counterparty_account}``,
+``{counterparty_bank}``, ``{summary}``, ``{purpose}``, ``{remark}``,
+``{serial}``, ``{amount}``, ``{direction}`` (收/付), ``{date}`` (with a
+format such as ``{date:%m月%d日}``) and ``{row}``; runs of spaces collapse.
+The default template is :data:`DEFAULT_TEMPLATE`.
+
+:func:`load_rules` / :func:`parse_rules` check the whole file and raise
+:class:`~juzhang.errors.ProblemsError` listing every problem with its line
+and rule number.  Whether the accounts exist in an entity's chart is checked
+where the entity is known (:mod:`juzhang.importers.statement`).  Nothing here
+touches a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from juzhang.errors import MoneyError, Problem, ProblemsError
+from juzhang.money import format_amount, parse_money
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "PLACEHOLDERS",
+    "TEXT_FIELDS",
+    "Categorised",
+    "Facts",
+    "Rule",
+    "Rules",
+    "load_rules",
+    "parse_rules",
+    "render",
+    "rules_for",
+]
+
+TEXT_FIELDS: tuple[str, ...] = (
+    "counterparty",
+    "counterparty_account",
+    "summary",
+    "purpose",
+    "remark",
+    "text",
+)
+"""Text fields a rule can match (``text`` means any of the others)."""
+
+PLACEHOLDERS: tuple[str, ...] = (
+    "counterparty",
+    "counterparty_account",
+    "counterparty_bank",
+    "summary",
+    "purpose",
+    "remark",
+    "serial",
+    "amount",
+    "direction",
+    "date",
+    "row",
+)
+"""Names a 摘要 template may use."""
+
+DEFAULT_TEMPLATE = "{summary} {counterparty} {purpose}"
+"""The 摘要 of a drafted voucher when neither the rule nor the file gives a template."""
+
+_RULE_KEYS = frozenset(
+    {"name", "account", "template", "direction", "amount_min", "amount_max"}
+    | set(TEXT_FIELDS)
+    | {f"{f}_regex" for f in TEXT_FIELDS}
+)
+_TOP_KEYS = frozenset({"suspense", "template", "rule"})
+_DIRECTIONS: dict[str, Literal["in", "out"]] = {
+    "in": "in",
+    "收入": "in",
+    "收": "in",
+    "out": "out",
+    "支出": "out",
+    "支": "out",
+}
+_RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\]", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
+
+
+class Facts(NamedTuple):
+    """What the rules look at in one statement line (money in or out, never both)."""
+
+    date: dt.date
+    direction: Literal["in", "out"]
+    amount: Decimal
+    counterparty: str = ""
+    counterparty_account: str = ""
+    counterparty_bank: str = ""
+    summary: str = ""
+    purpose: str = ""
+    remark: str = ""
+    serial: str = ""
+    row: int = 0
+
+
+class Categorised(NamedTuple):
+    """Where a line goes: counter account, the voucher's 摘要, and the rule (``""``: none)."""
+
+    account: str
+    summary: str
+    rule: str
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: conditions, then the counter account and 摘要 template.
+
+    ``plain`` holds ``(field, folded alternatives)``, ``regex`` holds
+    ``(field, compiled pattern)``; ``line`` is the line of its ``[[rule]]``
+    header in the file (0 when built in code) and ``index`` its 1-based place.
+    """
+
+    index: int
+    name: str
+    account: str
+    template: str | None = None
+    direction: Literal["in", "out"] | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    plain: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    regex: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    line: int = 0
+
+    def matches(self, facts: Facts) -> bool:
+        """Return whether every condition of the rule holds for ``facts``."""
+        if self.direction is not None and facts.direction != self.direction:
+            return False
+        if self.amount_min is not None and facts.amount < self.amount_min:
+            return False
+        if self.amount_max is not None and facts.amount > self.amount_max:
+            return False
+        for name, options in self.plain:
+            texts = _texts(facts, name)
+            folded = [_fold(t) for t in texts]
+            if not any(option in text for option in options for text in folded):
+                return False
+        for name, pattern in self.regex:
+            texts = _texts(facts, name)
+            if not any(pattern.search(unicodedata.normalize("NFKC", t)) for t in texts):
+                return False
+        return True
+
+    @property
+    def label(self) -> str:
+        """``"规则3 rule 3 (利息收入)"``: how problems and tables name the rule."""
+        return f"规则{self.index} rule {self.index} ({self.name})"
+
+
+def _texts(facts: Facts, name: str) -> tuple[str, ...]:
+    if name == "text":
+        return (
+            facts.counterparty,
+            facts.counterparty_account,
+            facts.summary,
+            facts.purpose,
+            facts.remark,
+        )
+    return (str(getattr(facts, name)),)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A rules file: the rules in order, the suspense account and the default template.
+
+    ``suspense`` is ``None`` when the file names none (the chart's suspense
+    account is then used).  ``Rules()`` is the empty rule set: everything to
+    suspense.
+    """
+
+    rules: tuple[Rule, ...] = ()
+    suspense: str | None = None
+    template: str = DEFAULT_TEMPLATE
+    source: str = ""
+
+    def categorise(self, facts: Facts, suspense: str) -> Categorised:
+        """Return the counter account, 摘要 and rule name for a line: first match wins.
+
+        ``suspense`` is the account used when no rule matches and the file
+        names none.  The 摘要 is never empty: when the template renders to
+        nothing it is ``银行收款`` / ``银行付款``.
+        """
+        for rule in self.rules:
+            if rule.matches(facts):
+                return Categorised(
+                    rule.account, render(rule.template or self.template, facts), rule.name
+                )
+        return Categorised(self.suspense or suspense, render(self.template, facts), "")
+
+    def accounts(self) -> dict[str, str]:
+        """Return ``{account code: where it is named}`` of every account the rules use."""
+        named = {rule.account: rule.label for rule in self.rules}
+        if self.suspense is not None:
+            named.setdefault(self.suspense, "suspense")
+        return named
+
+
+def render(template: str, facts: Facts) -> str:
+    """Fill a 摘要 template from a line's facts; spaces collapse; never empty.
+
+    The template must have been checked (:func:`parse_rules` does); an
+    unusable one raises ``ValueError``/``KeyError`` from :meth:`str.format`.
+    """
+    values: dict[str, Any] = facts._asdict()
+    values["amount"] = format_amount(facts.amount)
+    values["direction"] = "收" if facts.direction == "in" else "付"
+    text = _SPACES.sub(" ", template.format_map(values)).strip()
+    if text:
+        return text
+    return "银行收款" if facts.direction == "in" else "银行付款"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_rules(path: str | Path) -> Rules:
+    """Read and check a rules file (TOML, UTF-8).
+
+    Returns the :class:`Rules`.  Raises :class:`~juzhang.errors.ProblemsError`
+    listing every problem (``where`` = ``file:line rule N``): file missing,
+    not UTF-8 or not TOML, unknown keys, bad directions, amounts, regular
+    expressions and templates, a rule without an account.
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProblemsError(
+            "分类规则 / categorisation rules",
+            [Problem(str(source), "文件不存在 / file not found", "rules")],
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ProblemsError(
+            "分类规则 / categorisation rules",
+            [Problem(str(source), f"不是 UTF-8 文本 / not UTF-8 text: {exc}", "rules")],
+        ) from None
+    return parse_rules(text, source.name)
+
+
+def parse_rules(text: str, source: str = "rules.toml") -> Rules:
+    """Build :class:`Rules` from the text of a rules file, checking everything.
+
+    Returns the rules.  Raises :class:`~juzhang.errors.ProblemsError` with
+    every problem found (see :func:`load_rules`).
+    """
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemsError(
+            f"分类规则有误 / bad rules file {source}",
+            [Problem(source, f"不是有效的 TOML / not valid TOML: {exc}", "rules")],
+        ) from None
+    lines = [text.count("\n", 0, m.start()) + 1 for m in _RULE_HEADER.finditer(text)]
+    problems: list[Problem] = []
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(Problem(source, f"未知的键 / unknown key {key!r}", "rules"))
+    suspense = data.get("suspense")
+    if suspense is not None and not _is_code(suspense):
+        problems.append(
+            Problem(f"{source}:suspense", "应为科目代码 / must be an account code", "rules")
+        )
+    template = data.get("template", DEFAULT_TEMPLATE)
+    problems.extend(_check_template(template, f"{source}:template"))
+    raw_rules = data.get("rule", [])
+    rules: list[Rule] = []
+    if not isinstance(raw_rules, list):
+        problems.append(Problem(source, "rule 应写成 [[rule]] 表 / use [[rule]] tables", "rules"))
+        raw_rules = []
+    for index, raw in enumerate(raw_rules, 1):
+        line = lines[index - 1] if index <= len(lines) else 0
+        rule, found = _parse_rule(raw, index, line, source)
+        problems.extend(found)
+        if rule is not None:
+            rules.append(rule)
+    if problems:
+        raise ProblemsError(f"分类规则有误 / bad rules file {source}", problems)
+    return Rules(
+        tuple(rules),
+        str(suspense) if suspense is not None else None,
+        str(template),
+        source,
+    )
+
+
+def _is_code(value: object) -> bool:
+    return isinstance(value, str) and value.isdigit()
+
+
+def _where(source: str, line: int, index: int, name: str) -> str:
+    at = f"{source}:{line}" if line else source
+    return f"{at} 规则{index} rule {index} ({name})"
+
+
+def _parse_rule(
+    raw: object, index: int, line: int, source: str
+) -> tuple[Rule | None, list[Problem]]:
+    if not isinstance(raw, dict):
+        where = _where(source, line, index, "?")
+        return None, [Problem(where, "规则应为表 / a rule must be a table", "rules")]
+    name = raw.get("name", f"规则{index}")
+    where = _where(source, line, index, str(name))
+    problems: list[Problem] = []
+
+    def bad(message: str) -> None:
+        problems.append(Problem(where, message, "rules"))
+
+    for key in sorted(set(raw) - _RULE_KEYS):
+        bad(f"未知的键 / unknown key {key!r}; 可用 / known: {', '.join(sorted(_RULE_KEYS))}")
+    if not isinstance(name, str) or not name.strip():
+        bad("name 应为文字 / name must be a text")
+    account = raw.get("account")
+    if account is None:
+        bad("缺少 account（对方科目） / the counter account is missing")
+    elif not _is_code(account):
+        bad(f"account 应为科目代码 (文字) / account must be a code in quotes: {account!r}")
+    template = raw.get("template")
+    if template is not None:
+        problems.extend(
+            Problem(where, p.message, "rules") for p in _check_template(template, where)
+        )
+    direction = raw.get("direction")
+    if direction is not None and direction not in _DIRECTIONS:
+        bad(f"direction 应为 in 或 out / direction must be in or out: {direction!r}")
+    bounds = {key: _amount(raw.get(key), key, bad) for key in ("amount_min", "amount_max")}
+    low, high = bounds["amount_min"], bounds["amount_max"]
+    if low is not None and high is not None and low > high:
+        bad(f"amount_min {low} 大于 amount_max {high} / amount_min is above amount_max")
+    plain: list[tuple[str, tuple[str, ...]]] = []
+    regex: list[tuple[str, re.Pattern[str]]] = []
+    for field_name in TEXT_FIELDS:
+        if field_name in raw:
+            options = _options(raw[field_name])
+            if options is None:
+                bad(f"{field_name} 应为文字或文字列表 / must be a text or a list of texts")
+            else:
+                plain.append((field_name, tuple(_fold(o) for o in options)))
+        key = f"{field_name}_regex"
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, str) or not value:
+                bad(f"{key} 应为正则表达式文字 / must be a regular expression (text)")
+                continue
+            try:
+                regex.append((field_name, re.compile(unicodedata.normalize("NFKC", value))))
+            except re.error as exc:
+                bad(f"{key} 正则表达式有误 / bad regular expression {value!r}: {exc}")
+    if problems:
+        return None, problems
+    return (
+        Rule(
+            index=index,
+            name=str(name),
+            account=str(account),
+            template=None if template is None else str(template),
+            direction=_DIRECTIONS[direction] if direction is not None else None,
+            amount_min=low,
+            amount_max=high,
+            plain=tuple(plain),
+            regex=tuple(regex),
+            line=line,
+        ),
+        [],
+    )
+
+
+def _options(value: object) -> list[str] | None:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    return None
+
+
+def _amount(value: object, key: str, bad: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        bad(f"{key} 应为金额 / must be an amount: {value!r}")
+        return None
+    try:
+        amount = parse_money(value)
+    except MoneyError as exc:
+        bad(f"{key}: {exc}")
+        return None
+    if amount < 0:
+        bad(f"{key} 不能为负 / cannot be negative (use direction)")
+        return None
+    return amount
+
+
+_SAMPLE = Facts(
+    dt.date(2026, 9, 1),
+    "in",
+    Decimal("1.00"),
+    "对方",
+    "6222",
+    "银行",
+    "摘要",
+    "用途",
+    "附言",
+    "S1",
+    1,
+)
+
+
+def _check_template(template: object, where: str) -> list[Problem]:
+    if not isinstance(template, str):
+        return [Problem(where, "template 应为文字 / template must be a text", "rules")]
+    problems = []
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        return [Problem(where, f"摘要模板有误 / bad template {template!r}: {exc}", "rules")]
+    for name in fields:
+        if name not in PLACEHOLDERS:
+            problems.append(
+                Problem(
+                    where,
+                    f"摘要模板中的 {{{name}}} 未知；可用 / unknown placeholder {{{name}}}; "
+                    f"known: {', '.join(PLACEHOLDERS)}",
+                    "rules",
+                )
+            )
+    if not problems:
+        try:
+            render(template, _SAMPLE)
+        except (ValueError, KeyError, IndexError) as exc:
+            problems.append(
+                Problem(where, f"摘要模板有误 / bad template {template!r}: {exc}", "rules")
+            )
+    return problems
+
+
+def rules_for(rules: Rules | str | Path | None) -> Rules:
+    """Return ``rules`` as :class:`Rules`: loaded from a path, or empty for ``None``.
+
+    Raises :class:`~juzhang.errors.ProblemsError` for a bad rules file.
+    """
+    if rules is None:
+        return Rules()
+    if isinstance(rules, Rules):
+        return rules
+    return load_rules(rules)

@@ -1,0 +1,647 @@
+"""Bank reconciliation statement (银行存款余额调节表), per bank account and month end.
+
+At the end of a month the cashier's bank journal (银行日记账) and the bank's
+statement (银行对账单) rarely show the same balance: money is on its way
+between them.  The reconciliation statement (DOMAIN §6) lists every such
+*outstanding item* (未达账项) in four categories and adjusts both balances::
+
+    balance per bank journal                  balance per bank statement
+    + 银行已收、企业未收 (bank in, not booked)   + 企业已收、银行未收 (booked in, not at bank)
+    − 银行已付、企业未付 (bank out, not booked)  − 企业已付、银行未付 (booked out, not at bank)
+    = adjusted balance              ==        = adjusted balance
+
+The two adjusted balances must agree; when they do not, the difference is
+reported (a mistake on one side or a missing statement line).  **It is a
+check, never a basis for entries**: nothing here writes anything, and an
+outstanding item is booked only when the originals arrive.
+
+Where the figures come from, for account ``A`` and month end ``D``:
+
+* *journal balance* — the cashier's view: ``A``'s opening balance (agreed when
+  the books were set up) plus every custody entry of ``A`` dated on or before
+  ``D``;
+* *ledger balance* — the books' view (posted vouchers, from the running
+  balances); the difference journal − ledger is shown as well (账账核对), and
+  is not part of the reconciliation;
+* *statement balance* — the balance of the last statement line dated on or
+  before ``D`` (the line that ends that day's chain of balances, see
+  :func:`end_of_day_balance`), plus the movements of later-dated lines that
+  carry no balance; when no line has a balance, ``A``'s opening balance plus
+  the movements from the month the books start up to ``D``; with no
+  statement line at all, the opening balance, and ``has_statement`` is false.
+  Statement lines dated before the books start are already in the opening
+  balance: they count for the statement's balance only, never as
+  outstanding items.
+
+Matching a statement line with a custody entry (both dated on or before
+``D``; an item dated later does not count yet):
+
+1. **linked** — ``statement_line.custody_entry_id``, set by the statement
+   importer when the cashier accepted the line or it was matched;
+2. **fallback** — for a line and an entry neither linked to anything: same
+   account, same amount, same direction, dates at most ``window_days`` apart
+   (default: the entity's ``link_window_days``).  Pairs are taken closest
+   dates first, then earliest, then lowest ids, so the result is
+   deterministic; each fallback pair is listed (``fallback_matches``) so a
+   person can check it.
+
+An outstanding statement line's ``summary`` is its 摘要, 用途 and 附言 (each
+once), its ``reference`` the bank's serial; a journal entry's are the
+cashier's summary and reference.
+
+Whatever is left unmatched is outstanding: an unmatched statement line is
+money the bank moved that the cashier has not recorded (a bank fee, interest,
+a transfer received); an unmatched custody entry is money the cashier
+recorded that the bank has not yet moved (a cheque not yet presented, a
+deposit in transit).
+
+JSON (``to_json()``), stable schema, amounts as decimal strings::
+
+    {"entity", "entity_name", "period", "as_of", "window_days",
+     "accounts": [{"code", "name", "journal_balance", "ledger_balance",
+       "journal_ledger_difference", "statement_balance", "statement_basis":
+       "balance"|"movements"|"opening", "statement_date", "has_statement",
+       "bank_in_not_booked"|"bank_out_not_booked"|"booked_in_not_bank"|
+       "booked_out_not_bank": {"label", "total", "items": [{"source":
+         "statement"|"journal", "id", "date", "summary", "counterparty",
+         "reference", "amount"}]},
+       "adjusted_journal_balance", "adjusted_statement_balance", "agrees",
+       "difference", "linked_matches", "fallback_matches": [{"statement_line",
+       "custody_entry", "statement_date", "journal_date", "amount"}]}],
+     "agrees"}
+
+``difference`` is the adjusted journal balance minus the adjusted statement
+balance; ``statement_date`` is ``null`` without statement lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from juzhang.core.period import first_day, format_period, last_day, next_period
+from juzhang.errors import NotFoundError, ValidationError
+from juzhang.money import from_fen
+from juzhang.reports.ledger import read_balances
+from juzhang.storage.access import accounts_of, get_entity
+from juzhang.storage.schema import CustodyEntry, StatementLine
+
+__all__ = [
+    "CATEGORIES",
+    "AccountReconciliation",
+    "BankReconciliation",
+    "FallbackMatch",
+    "OutstandingGroup",
+    "OutstandingItem",
+    "bank_reconciliation",
+    "end_of_day_balance",
+]
+
+#: The four categories of outstanding items (未达账项): key, label, side it adjusts.
+CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("bank_in_not_booked", "银行已收、企业未收", "journal"),
+    ("bank_out_not_booked", "银行已付、企业未付", "journal"),
+    ("booked_in_not_bank", "企业已收、银行未收", "statement"),
+    ("booked_out_not_bank", "企业已付、银行未付", "statement"),
+)
+_LABELS = {key: label for key, label, _side in CATEGORIES}
+
+
+@dataclass(frozen=True, slots=True)
+class OutstandingItem:
+    """One outstanding item (未达账项): a statement line or a journal entry not matched.
+
+    ``source`` is ``"statement"`` (a bank statement line, ``id`` its row id)
+    or ``"journal"`` (a custody entry, ``id`` its entry id); ``amount`` is
+    positive.
+    """
+
+    source: str
+    id: int
+    date: dt.date
+    summary: str
+    counterparty: str
+    reference: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OutstandingGroup:
+    """The outstanding items of one category with their total."""
+
+    key: str
+    label: str
+    items: tuple[OutstandingItem, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Sum of the items' amounts."""
+        return sum((i.amount for i in self.items), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackMatch:
+    """A statement line and a custody entry paired by amount, direction and dates."""
+
+    statement_line: int
+    custody_entry: int
+    statement_date: dt.date
+    journal_date: dt.date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReconciliation:
+    """The reconciliation statement of one bank account at one month end."""
+
+    code: str
+    name: str
+    journal_balance: Decimal
+    ledger_balance: Decimal
+    statement_balance: Decimal
+    statement_basis: str
+    statement_date: dt.date | None
+    has_statement: bool
+    bank_in_not_booked: OutstandingGroup
+    bank_out_not_booked: OutstandingGroup
+    booked_in_not_bank: OutstandingGroup
+    booked_out_not_bank: OutstandingGroup
+    linked_matches: int
+    fallback_matches: tuple[FallbackMatch, ...]
+
+    @property
+    def journal_ledger_difference(self) -> Decimal:
+        """Journal balance minus ledger balance (账账核对; 0 when they agree)."""
+        return self.journal_balance - self.ledger_balance
+
+    @property
+    def adjusted_journal_balance(self) -> Decimal:
+        """Journal balance + bank in not booked − bank out not booked."""
+        return self.journal_balance + self.bank_in_not_booked.total - self.bank_out_not_booked.total
+
+    @property
+    def adjusted_statement_balance(self) -> Decimal:
+        """Statement balance + booked in not at bank − booked out not at bank."""
+        return (
+            self.statement_balance + self.booked_in_not_bank.total - self.booked_out_not_bank.total
+        )
+
+    @property
+    def difference(self) -> Decimal:
+        """Adjusted journal balance minus adjusted statement balance (0 when they agree)."""
+        return self.adjusted_journal_balance - self.adjusted_statement_balance
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the two adjusted balances agree."""
+        return self.difference == 0
+
+    @property
+    def groups(self) -> tuple[OutstandingGroup, ...]:
+        """The four categories in the form's order."""
+        return (
+            self.bank_in_not_booked,
+            self.bank_out_not_booked,
+            self.booked_in_not_bank,
+            self.booked_out_not_bank,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return this account's part of the documented JSON form."""
+        out: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "journal_balance": str(self.journal_balance),
+            "ledger_balance": str(self.ledger_balance),
+            "journal_ledger_difference": str(self.journal_ledger_difference),
+            "statement_balance": str(self.statement_balance),
+            "statement_basis": self.statement_basis,
+            "statement_date": None if self.statement_date is None else str(self.statement_date),
+            "has_statement": self.has_statement,
+        }
+        for group in self.groups:
+            out[group.key] = {
+                "label": group.label,
+                "total": str(group.total),
+                "items": [
+                    {
+                        "source": i.source,
+                        "id": i.id,
+                        "date": i.date.isoformat(),
+                        "summary": i.summary,
+                        "counterparty": i.counterparty,
+                        "reference": i.reference,
+                        "amount": str(i.amount),
+                    }
+                    for i in group.items
+                ],
+            }
+        out.update(
+            {
+                "adjusted_journal_balance": str(self.adjusted_journal_balance),
+                "adjusted_statement_balance": str(self.adjusted_statement_balance),
+                "agrees": self.agrees,
+                "difference": str(self.difference),
+                "linked_matches": self.linked_matches,
+                "fallback_matches": [
+                    {
+                        "statement_line": m.statement_line,
+                        "custody_entry": m.custody_entry,
+                        "statement_date": m.statement_date.isoformat(),
+                        "journal_date": m.journal_date.isoformat(),
+                        "amount": str(m.amount),
+                    }
+                    for m in self.fallback_matches
+                ],
+            }
+        )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class BankReconciliation:
+    """银行存款余额调节表 of every bank account of one entity at one month end."""
+
+    entity: str
+    entity_name: str
+    period: int
+    as_of: dt.date
+    window_days: int
+    accounts: tuple[AccountReconciliation, ...]
+
+    title = "银行存款余额调节表"
+
+    @property
+    def agrees(self) -> bool:
+        """Whether every account's adjusted balances agree."""
+        return all(a.agrees for a in self.accounts)
+
+    def account(self, code: str) -> AccountReconciliation:
+        """Return one account's statement (KeyError when absent)."""
+        for a in self.accounts:
+            if a.code == code:
+                return a
+        raise KeyError(code)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the documented JSON form (see the module docstring)."""
+        return {
+            "entity": self.entity,
+            "entity_name": self.entity_name,
+            "period": format_period(self.period),
+            "as_of": self.as_of.isoformat(),
+            "window_days": self.window_days,
+            "accounts": [a.to_json() for a in self.accounts],
+            "agrees": self.agrees,
+        }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A statement line as the reconciliation needs it (amount signed: in +, out −)."""
+
+    id: int
+    date: dt.date
+    time: str
+    batch: int
+    row_no: int
+    fen: int
+    balance: int | None
+    summary: str
+    counterparty: str
+    reference: str
+    entry: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A custody entry (amount signed: in +, out −)."""
+
+    id: int
+    date: dt.date
+    fen: int
+    summary: str
+    counterparty: str
+    reference: str
+
+
+def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Line]:
+    rows = session.execute(
+        select(
+            StatementLine.id,
+            StatementLine.txn_date,
+            StatementLine.txn_time,
+            StatementLine.batch_id,
+            StatementLine.row_no,
+            StatementLine.in_fen,
+            StatementLine.out_fen,
+            StatementLine.balance_fen,
+            StatementLine.summary,
+            StatementLine.purpose,
+            StatementLine.remark,
+            StatementLine.counterparty,
+            StatementLine.serial,
+            StatementLine.custody_entry_id,
+        ).where(
+            StatementLine.entity_id == entity_id,
+            StatementLine.account_code == code,
+            StatementLine.txn_date <= end,
+        )
+    )
+    out = []
+    for (
+        line_id,
+        date,
+        time,
+        batch,
+        row_no,
+        in_fen,
+        out_fen,
+        balance,
+        summary,
+        purpose,
+        remark,
+        counterparty,
+        serial,
+        entry,
+    ) in rows:
+        parts = [t.strip() for t in (summary, purpose, remark) if t and t.strip()]
+        text = " ".join(dict.fromkeys(parts))  # 摘要 用途 附言, each once
+        out.append(
+            _Line(
+                id=int(line_id),
+                date=date,
+                time=time or "",
+                batch=int(batch),
+                row_no=int(row_no),
+                fen=int(in_fen) - int(out_fen),
+                balance=None if balance is None else int(balance),
+                summary=text,
+                counterparty=counterparty or "",
+                reference=serial or "",
+                entry=None if entry is None else int(entry),
+            )
+        )
+    out.sort(key=lambda ln: (ln.date, ln.time, ln.batch, ln.row_no, ln.id))
+    return out
+
+
+def _entries(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Entry]:
+    rows = session.execute(
+        select(
+            CustodyEntry.id,
+            CustodyEntry.entry_date,
+            CustodyEntry.amount_fen,
+            CustodyEntry.summary,
+            CustodyEntry.counterparty,
+            CustodyEntry.reference,
+        )
+        .where(
+            CustodyEntry.entity_id == entity_id,
+            CustodyEntry.account_code == code,
+            CustodyEntry.entry_date <= end,
+        )
+        .order_by(CustodyEntry.entry_date, CustodyEntry.id)
+    )
+    return [_Entry(int(i), d, int(f), s, c or "", r or "") for i, d, f, s, c, r in rows]
+
+
+# --------------------------------------------------------------------------- statement balance
+
+
+def end_of_day_balance(lines: Sequence[tuple[int, int]], start: int | None = None) -> int:
+    """Return the balance at the end of a day from its ``(signed amount, balance)`` lines.
+
+    Statements list a day's lines oldest-first or newest-first, and times are
+    often missing, so the order of the file is not trusted: each line's
+    balance before it is ``balance − amount``; the day ends with the balance
+    that no other line of the day starts from.  When the day comes back to
+    where it started (its lines net to zero), that is the day's ``start``
+    (the previous day's closing balance) when given and among the balances.
+    Otherwise (a broken chain) the balance of the last line in the given
+    order is returned.
+
+    Raises:
+        ValueError: ``lines`` is empty.
+    """
+    if not lines:
+        raise ValueError("no lines")
+    ends = Counter(balance for _fen, balance in lines)
+    starts = Counter(balance - fen for fen, balance in lines)
+    left = list((ends - starts).elements())
+    if len(left) == 1:
+        return left[0]
+    if not left and start is not None and start in ends:
+        return start
+    return lines[-1][1]
+
+
+def _statement_balance(
+    lines: Sequence[_Line], opening: int, books_start: dt.date
+) -> tuple[int, str, dt.date | None]:
+    """Return (balance, basis, date of the last line) at the end of the lines."""
+    if not lines:
+        return opening, "opening", None
+    last_date = lines[-1].date
+    by_day: dict[dt.date, list[tuple[int, int]]] = {}
+    for ln in lines:
+        if ln.balance is not None:
+            by_day.setdefault(ln.date, []).append((ln.fen, ln.balance))
+    if not by_day:
+        moved = sum(ln.fen for ln in lines if ln.date >= books_start)
+        return opening + moved, "movements", last_date
+    end: int | None = None
+    for date in sorted(by_day):
+        end = end_of_day_balance(by_day[date], end)
+    assert end is not None
+    anchor = max(by_day)
+    return end + sum(ln.fen for ln in lines if ln.date > anchor), "balance", last_date
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _fallback(
+    lines: Iterable[_Line], entries: Iterable[_Entry], window: int
+) -> list[tuple[_Line, _Entry]]:
+    """Pair unlinked lines and entries by amount, direction and date window (closest first)."""
+    by_amount: dict[int, list[_Entry]] = {}
+    for e in entries:
+        by_amount.setdefault(e.fen, []).append(e)
+    candidates = []
+    for ln in lines:
+        for e in by_amount.get(ln.fen, ()):
+            gap = abs((ln.date - e.date).days)
+            if gap <= window:
+                candidates.append((gap, min(ln.date, e.date), ln.id, e.id, ln, e))
+    candidates.sort(key=lambda c: c[:4])
+    used_lines: set[int] = set()
+    used_entries: set[int] = set()
+    pairs = []
+    for _gap, _date, line_id, entry_id, ln, e in candidates:
+        if line_id in used_lines or entry_id in used_entries:
+            continue
+        used_lines.add(line_id)
+        used_entries.add(entry_id)
+        pairs.append((ln, e))
+    return pairs
+
+
+def _group(key: str, items: Iterable[OutstandingItem]) -> OutstandingGroup:
+    return OutstandingGroup(key, _LABELS[key], tuple(sorted(items, key=lambda i: (i.date, i.id))))
+
+
+def _line_item(ln: _Line) -> OutstandingItem:
+    return OutstandingItem(
+        "statement",
+        ln.id,
+        ln.date,
+        ln.summary,
+        ln.counterparty,
+        ln.reference,
+        from_fen(abs(ln.fen)),
+    )
+
+
+def _entry_item(e: _Entry) -> OutstandingItem:
+    return OutstandingItem(
+        "journal", e.id, e.date, e.summary, e.counterparty, e.reference, from_fen(abs(e.fen))
+    )
+
+
+def _reconcile(
+    code: str,
+    name: str,
+    opening: int,
+    ledger: int,
+    lines: list[_Line],
+    entries: list[_Entry],
+    linked_later: set[int],
+    window: int,
+    books_start: dt.date,
+) -> AccountReconciliation:
+    """Reconcile one account: ``linked_later`` holds entries linked to lines after the end.
+
+    Lines dated before ``books_start`` are already in the opening balance:
+    they count for the statement's balance only.
+    """
+    statement, basis, last_date = _statement_balance(lines, opening, books_start)
+    lines = [ln for ln in lines if ln.date >= books_start]
+    entry_ids = {e.id for e in entries}
+    matched_lines = {ln.id for ln in lines if ln.entry is not None and ln.entry in entry_ids}
+    matched_entries = {ln.entry for ln in lines if ln.id in matched_lines}
+    # a linked pair is never re-matched, even when one side is dated after the month end
+    free_lines = [ln for ln in lines if ln.entry is None]
+    free_entries = [e for e in entries if e.id not in matched_entries and e.id not in linked_later]
+    pairs = _fallback(free_lines, free_entries, window)
+    matched_lines.update(ln.id for ln, _e in pairs)
+    matched_entries.update(e.id for _ln, e in pairs)
+    open_lines = [ln for ln in lines if ln.id not in matched_lines]
+    open_entries = [e for e in entries if e.id not in matched_entries]
+    return AccountReconciliation(
+        code=code,
+        name=name,
+        journal_balance=from_fen(opening + sum(e.fen for e in entries)),
+        ledger_balance=from_fen(ledger),
+        statement_balance=from_fen(statement),
+        statement_basis=basis,
+        statement_date=last_date,
+        has_statement=last_date is not None,
+        bank_in_not_booked=_group(
+            "bank_in_not_booked", (_line_item(ln) for ln in open_lines if ln.fen > 0)
+        ),
+        bank_out_not_booked=_group(
+            "bank_out_not_booked", (_line_item(ln) for ln in open_lines if ln.fen < 0)
+        ),
+        booked_in_not_bank=_group(
+            "booked_in_not_bank", (_entry_item(e) for e in open_entries if e.fen > 0)
+        ),
+        booked_out_not_bank=_group(
+            "booked_out_not_bank", (_entry_item(e) for e in open_entries if e.fen < 0)
+        ),
+        linked_matches=len(matched_lines) - len(pairs),
+        fallback_matches=tuple(
+            FallbackMatch(ln.id, e.id, ln.date, e.date, from_fen(abs(ln.fen))) for ln, e in pairs
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def bank_reconciliation(
+    session: Session,
+    entity: str,
+    period: int,
+    *,
+    account: str | None = None,
+    window_days: int | None = None,
+) -> BankReconciliation:
+    """Compute the bank reconciliation statement (银行存款余额调节表) at ``period``'s end.
+
+    One statement per bank account (leaf accounts with custody ``bank``), or
+    only ``account``.  ``window_days`` is the fallback matching window
+    (default: the entity's ``link_window_days``).  Reads only; writes nothing.
+
+    Raises:
+        NotFoundError: unknown entity, or ``account`` is not one of its bank accounts.
+        ValidationError: ``window_days`` is negative.
+    """
+    ent = get_entity(session, entity)
+    window = ent.link_window_days if window_days is None else window_days
+    if window < 0:
+        raise ValidationError(f"匹配天数 window {window}", "不能为负 / cannot be negative")
+    accounts = accounts_of(session, ent.id)
+    banks = sorted(
+        (a for a in accounts.values() if a.custody == "bank" and a.leaf), key=lambda a: a.code
+    )
+    if account is not None:
+        banks = [a for a in banks if a.code == account]
+        if not banks:
+            raise NotFoundError("银行存款科目 bank account", f"{entity} {account}")
+    end = last_day(period)
+    codes = [a.code for a in banks]
+    balances = read_balances(session, ent.id, period, codes)
+    after = next_period(period)
+    results = []
+    for acc in banks:
+        lines = _statement_lines(session, ent.id, acc.code, end)
+        entries = _entries(session, ent.id, acc.code, end)
+        later = _entries_linked_later(session, ent.id, acc.code, end)
+        results.append(
+            _reconcile(
+                acc.code,
+                acc.name,
+                balances.opening.get(acc.code, 0),
+                balances.balance_before([acc.code], after),
+                lines,
+                entries,
+                later,
+                window,
+                first_day(ent.start_period),
+            )
+        )
+    return BankReconciliation(ent.code, ent.name, period, end, window, tuple(results))
+
+
+def _entries_linked_later(session: Session, entity_id: int, code: str, end: dt.date) -> set[int]:
+    """Ids of custody entries linked to a statement line dated after ``end``."""
+    rows = session.execute(
+        select(StatementLine.custody_entry_id).where(
+            StatementLine.entity_id == entity_id,
+            StatementLine.account_code == code,
+            StatementLine.txn_date > end,
+            StatementLine.custody_entry_id.is_not(None),
+        )
+    )
+    return {int(r) for (r,) in rows if r is not None}

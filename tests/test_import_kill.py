@@ -1,0 +1,114 @@
+"""Killing an import at any moment leaves the books as before (中断导入不留痕迹).
+
+A worker process (``python -m tests.import_worker``) imports a generated
+statement of 20,000 rows — one in ten recorded by the cashier beforehand,
+so vouchers are drafted for those and the rest wait for the cashier — in one
+transaction.  It is killed with SIGKILL at five random moments between
+0.05 s and the time a whole (dry) run takes; after each kill every table
+must be exactly as before the import (or, had it finished, exactly as after
+a complete one).  Then the import runs to completion: every line once, a
+voucher for every matched line, ``verify()`` clean; and running it again
+changes nothing.  On SQLite (a file database) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from juzhang import verify
+from juzhang.storage.engine import make_engine, transaction
+from juzhang.storage.schema import Base, ImportBatch, StatementLine, Voucher
+
+from .import_worker import csv_rows, record_entries, setup_books, transactions, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = 20_000
+KILLS = 5
+
+
+def _dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for t in Base.metadata.sorted_tables:
+            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
+            out[t.name] = [tuple(r) for r in rows]
+    return out
+
+
+def _worker(url: str, path: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.import_worker", url, str(path), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _complete(url: str, path: Path, *extra: str) -> float:
+    started = time.perf_counter()
+    proc = _worker(url, path, *extra)
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err
+    assert out.startswith("done"), out
+    return time.perf_counter() - started
+
+
+def _count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_a_killed_import_leaves_nothing_and_a_rerun_completes_it_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(db_url)
+    try:
+        setup_books(engine, "C001")
+        txns = transactions(ROWS, step=dt.timedelta(minutes=2))  # 2026-09-01 … 2026-09-28
+        record_entries(engine, "C001", txns[::10])  # vouchers for these, the rest wait
+        path = write_csv(tmp_path / "statement.csv", csv_rows(txns))
+        before = _dump(engine)
+        typical = _complete(db_url, path, "--dry-run")  # does everything, then rolls back
+        assert _dump(engine) == before
+        rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+        moments = sorted(rng.uniform(0.05, typical) for _ in range(KILLS))
+        finished: dict[str, list[tuple[Any, ...]]] | None = None
+        for moment in moments:
+            proc = _worker(db_url, path)
+            try:
+                proc.wait(timeout=moment)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=60)
+            state = _dump(engine)
+            if proc.returncode == 0:  # it finished before the kill: everything is there
+                finished = finished or state
+                assert _count(engine, StatementLine) == ROWS
+                assert state == finished
+            else:
+                assert proc.returncode == -signal.SIGKILL
+                assert state == (finished or before), f"killed at {moment:.2f}s left traces"
+        _complete(db_url, path)
+        assert _count(engine, StatementLine) == ROWS
+        assert _count(engine, Voucher) == ROWS // 10
+        assert _count(engine, ImportBatch) == 1
+        with transaction(engine, write=False) as s:
+            assert verify.verify(s, "C001") == []
+        done = _dump(engine)
+        _complete(db_url, path)  # exactly once: a second run adds nothing
+        assert _dump(engine) == done
+    finally:
+        engine.dispose()
