@@ -19,7 +19,9 @@ workbook, trial balance, income statement, bank reconciliation).  Every
 community must close with every file written, or the benchmark fails.
 
 Peak memory: the child's ``ru_maxrss``, and with ``--jobs 2`` the largest
-worker's (``RUSAGE_CHILDREN``).  "Flat in the number of communities": with
+worker's (``RUSAGE_CHILDREN``).  CPU time of the child and its workers is
+noted too: on a machine busy with other work the wall time says little, and
+CPU seconds ÷ cores is what an idle machine would take.  "Flat in the number of communities": with
 ``--jobs 1`` the peak is also read after the first quarter of the
 communities; the two figures should be about equal.
 
@@ -197,8 +199,10 @@ def close_phase(url: str, out_dir: str, jobs: int, communities: int) -> dict[str
             quarter.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
     t0 = time.perf_counter()
+    cpu0 = _cpu()
     summary = close_all(url, PERIOD, None, out_dir, jobs, actor="rv", on_done=progress)
     seconds = time.perf_counter() - t0
+    cpu = _cpu() - cpu0
     if not summary.ok or len(summary.outcomes) != communities:
         bad = [
             f"{o.entity} {o.status}: {'; '.join(map(str, o.problems[:3]))}" for o in summary.failed
@@ -211,12 +215,23 @@ def close_phase(url: str, out_dir: str, jobs: int, communities: int) -> dict[str
         raise RuntimeError(f"{files} files written, expected {4 * communities}")
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "load": os.getloadavg()[0],
         "files": files,
         "closed": sum(1 for o in summary.outcomes if o.status == "closed"),
         "quarter_rss_mb": quarter[0] if quarter and jobs == 1 else None,
         "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "out_mb": sum(p.stat().st_size for p in Path(out_dir).rglob("*") if p.is_file()) / 2**20,
     }
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its finished workers."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 # --------------------------------------------------------------------------- the run
@@ -248,6 +263,12 @@ def _result(
             f"memory flat: peak {run['quarter_rss_mb']:.0f} MiB after a quarter of the"
             f" communities, {run['peak_rss_mb']:.0f} MiB after all"
         )
+    notes.append(
+        f"CPU {run['cpu_seconds']:.0f} s in juzhang's processes"
+        f" ({run['cpu_seconds'] / size.communities:.2f} s per community"
+        + ("; the database server's is not counted" if db != "sqlite" else "")
+        + f"); load average {run['load']:.1f} at the end"
+    )
     if jobs == 2:
         verdict = "met" if run["seconds"] < TARGET_SECONDS else "missed"
         notes.append(f"target < {TARGET_SECONDS:.0f} s with --jobs 2: {verdict}")
