@@ -25,8 +25,6 @@ finished stay closed, and a re-run finishes the rest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -35,8 +33,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
-from sqlalchemy.orm import Session
 
+from juzhang import cli_context
 from juzhang.agency import list_entities
 from juzhang.cash_count import record_cash_count
 from juzhang.closing import sign_disclosure
@@ -44,7 +42,6 @@ from juzhang.closing_run import CLOSED, EntityOutcome, RunSummary, close_all
 from juzhang.core.period import format_period, parse_period, parse_period_range
 from juzhang.errors import JuzhangError
 from juzhang.money import format_amount, parse_money
-from juzhang.storage.engine import make_engine, transaction
 from juzhang.voucher_file import parse_date
 
 __all__ = ["register", "summary_table"]
@@ -64,37 +61,9 @@ _STATUS_ZH = {
 # --------------------------------------------------------------------------- context
 
 
-def _options(ctx: typer.Context) -> tuple[str, str | None]:
-    """Return the database URL and acting user set by the root command of :mod:`juzhang.cli`."""
-    obj = ctx.find_root().obj
-    url = getattr(obj, "url", None)
-    actor = getattr(obj, "actor", None)
-    if not isinstance(url, str):  # pragma: no cover - the root callback always sets it
-        raise RuntimeError("juzhang.cli did not set up the command context")
-    return url, actor if isinstance(actor, str) and actor else None
-
-
-def _actor(ctx: typer.Context) -> str:
-    """Return the acting user, or stop with a usage error (exit 2)."""
-    actor = _options(ctx)[1]
-    if actor is None:
-        raise typer.BadParameter(
-            "需要操作人：请用 --as LOGIN 或设置 JUZHANG_USER"
-            " / an acting user is required: pass --as LOGIN or set JUZHANG_USER",
-            ctx,
-            param_hint="--as",
-        )
-    return actor
-
-
-@contextmanager
-def _session(ctx: typer.Context, *, write: bool = True) -> Iterator[Session]:
-    engine = make_engine(_options(ctx)[0])
-    try:
-        with transaction(engine, write=write) as session:
-            yield session
-    finally:
-        engine.dispose()
+_options = cli_context.options
+_actor = cli_context.actor
+_session = cli_context.session
 
 
 def _period(text: str) -> int:

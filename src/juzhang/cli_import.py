@@ -21,21 +21,19 @@ column, reason) and the exit status is 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
-from sqlalchemy.orm import Session
 
+from juzhang import cli_context
 from juzhang.errors import Problem, ProblemsError
 from juzhang.importers import statement
 from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans
 from juzhang.money import format_amount
-from juzhang.storage.engine import make_engine, transaction
 
 statement_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="银行对账单 / bank statement lines"
@@ -54,37 +52,9 @@ RulesOpt = Annotated[
 # --------------------------------------------------------------------------- context
 
 
-def _options(ctx: typer.Context) -> tuple[str, str | None]:
-    """Return the database URL and acting user set by the root command of :mod:`juzhang.cli`."""
-    obj = ctx.find_root().obj
-    url = getattr(obj, "url", None)
-    actor = getattr(obj, "actor", None)
-    if not isinstance(url, str):  # pragma: no cover - the root callback always sets it
-        raise RuntimeError("juzhang.cli did not set up the command context")
-    return url, actor if isinstance(actor, str) and actor else None
-
-
-def _actor(ctx: typer.Context) -> str:
-    """Return the acting user, or stop with a usage error (exit 2)."""
-    actor = _options(ctx)[1]
-    if actor is None:
-        raise typer.BadParameter(
-            "需要操作人：请用 --as LOGIN 或设置 JUZHANG_USER"
-            " / an acting user is required: pass --as LOGIN or set JUZHANG_USER",
-            ctx,
-            param_hint="--as",
-        )
-    return actor
-
-
-@contextmanager
-def _session(ctx: typer.Context, *, write: bool = True) -> Iterator[Session]:
-    engine = make_engine(_options(ctx)[0])
-    try:
-        with transaction(engine, write=write) as session:
-            yield session
-    finally:
-        engine.dispose()
+_options = cli_context.options
+_actor = cli_context.actor
+_session = cli_context.session
 
 
 def _console() -> Console:
