@@ -8,8 +8,9 @@
   the first movement, with people in every role, a bank detail account
   10201 and its bank account number.
 * ``python -m tests.import_worker URL FILE [--dry-run]`` imports FILE into
-  C001's 10201 as ``bk`` in one transaction and prints ``done NEW DRAFTED`` —
-  the kill test runs it and kills it part way.
+  C001's 10201 as ``bk`` in one transaction, printing ``begin`` once the
+  transaction is open and ``done NEW DRAFTED SECONDS`` at the end — the kill
+  test runs it and kills it part way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import csv
 import datetime as dt
 import random
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,10 +175,13 @@ def main(argv: Sequence[str]) -> int:
     dry_run = "--dry-run" in argv[2:]
     engine = make_engine(url)
     with transaction(engine) as s:
+        print("begin", flush=True)
+        started = time.perf_counter()
         result = statement.import_statement(
             s, "C001", "bk", Path(path), account=BANK, dry_run=dry_run
         )
-    print(f"done {result.new_lines} {result.vouchers_drafted}", flush=True)
+    seconds = time.perf_counter() - started
+    print(f"done {result.new_lines} {result.vouchers_drafted} {seconds:.3f}", flush=True)
     engine.dispose()
     return 0
 
