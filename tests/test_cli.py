@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from juzhang import books, custody
 from juzhang.cli import app
-from juzhang.demo import EVENTS, build_demo
+from juzhang.demo import build_demo
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import AuditLog
@@ -345,37 +345,45 @@ def test_close_and_reopen_a_period(world: World) -> None:
 # --------------------------------------------------------------------------- the demo
 
 
-def test_demo_builds_a_balanced_month(tmp_path: Path) -> None:
+def test_demo_builds_the_agency_and_prints_where_the_files_are(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
-    for _ in range(2):  # a fresh database each time
+    for _ in range(2):  # a fresh database each time, the same books
         result = runner.invoke(app, ["demo", "--dir", str(out)], env=CLEAN_ENV)
         assert result.exit_code == 0, result.output
     assert (out / "juzhang.db").exists()
-    data = json.loads((out / "trial-balance-H001-2026-09.json").read_text(encoding="utf-8"))
-    assert data["totals"]["balanced"] is True
-    assert data["totals"]["debit"] == data["totals"]["credit"] != "0.00"
-    assert "trial-balance-H001-2026-09.json" in result.stdout and "balanced" in result.stdout
+    for code in ("H001", "H002", "S001"):
+        data = json.loads((out / code / f"trial-balance-{code}-2026-09.json").read_text("utf-8"))
+        assert data["totals"]["balanced"] is True
+        assert data["totals"]["debit"] == data["totals"]["credit"] != "0.00"
+        assert f"{code} " in result.stdout and str(out / code) in result.stdout
+        assert (out / code / "disclosure-2026-09.xlsx").exists()
+    assert "rural-2023" in result.stdout and "npo-2004" in result.stdout
+    assert "2026-07..09" in result.stdout  # three months closed, in the summary table
+    assert str(out / "inputs") in result.stdout and "no problems" in result.stdout
 
 
 def test_demo_content(tmp_path: Path) -> None:
     result = build_demo(tmp_path / "d.db")
     assert result.problems == ()
-    assert result.trial_balance.balanced
-    assert 15 <= result.custody_entries <= 25
-    assert result.vouchers == len(EVENTS) + 1 + 2  # events, depreciation, red and blue
+    assert [c.code for c in result.communities] == ["H001", "H002", "S001"]
     engine = make_engine(f"sqlite:///{result.database}")
     with transaction(engine, write=False) as s:
-        vouchers = books.list_vouchers(s, "H001")
         roles = {r for (r,) in s.execute(text("SELECT DISTINCT role FROM role_grant"))}
-        entries = custody.list_entries(s, "H001")
+        for c in result.communities:
+            vouchers = books.list_vouchers(s, c.code)
+            entries = custody.list_entries(s, c.code)
+            assert c.vouchers == len(vouchers) and c.custody_entries == len(entries)
+            assert all(v.status == "posted" for v in vouchers)
+            assert len({v.prepared_by for v in vouchers} & {v.reviewed_by for v in vouchers}) == 0
+            assert all(e.backed for e in entries)
+            tb = trial_balance(s, c.code, 202609)
+            assert tb.balanced
+            cash, bank = ("1001", "1002") if c.chart == "npo-2004" else ("101", "102")
+            assert tb.row(cash).closing_balance > 0 and tb.row(bank).closing_balance > 0
+        kinds = {v.kind for v in books.list_vouchers(s, "H001")}
     engine.dispose()
     assert roles == {"cashier", "bookkeeper", "reviewer", "supervisor", "admin"}
-    assert all(v.status == "posted" for v in vouchers)
-    assert {v.kind for v in vouchers} == {"normal", "reversal", "correction"}
-    assert len({v.prepared_by for v in vouchers} & {v.reviewed_by for v in vouchers}) == 0
-    assert all(e.backed for e in entries)
-    tb = result.trial_balance
-    assert tb.row("101").closing_balance > 0 and tb.row("102").closing_balance > 0
+    assert kinds == {"normal", "reversal", "correction", "closing"}
 
 
 # --------------------------------------------------------------------------- the installed script
