@@ -17,6 +17,10 @@ from sqlalchemy import select
 
 from juzhang import books, verify
 from juzhang.core.period import parse_period
+from juzhang.demo_data import demo_agency, statement_lines
+from juzhang.importers.bank import open_statement
+from juzhang.importers.claims import parse_claims_config
+from juzhang.importers.rules import parse_rules
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import AuditLog
 
@@ -105,3 +109,33 @@ def test_worked_example_leaves_clean_books(example: ModuleType, db_url: str) -> 
             assert "period.close" in actions
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------- the demo agency's data
+
+DEMO_AGENCY = EXAMPLE.parent / "demo_agency.py"
+
+
+def test_demo_agency_files_read_back_through_the_importers(tmp_path: Path) -> None:
+    """The statements the demo writes are real files in their bank's layout: the reader agrees."""
+    spec = importlib.util.spec_from_file_location("juzhang_demo_agency", DEMO_AGENCY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    plans = module.main("2026-08", 11, tmp_path)
+    agency = demo_agency()
+    assert [p.period for p in plans] == [202608] * 3
+    for community, plan in zip(agency.communities, plans, strict=True):
+        opening = dict(community.opening)[community.bank]
+        expected = statement_lines(plan, community, opening)
+        path = tmp_path / community.code / "statement-2026-08.csv"
+        with open_statement(path, account=community.bank_number) as stream:
+            rows = list(stream)
+            assert stream.profile.name == community.layout  # detected from the header
+            assert stream.problems == []
+        assert [r.credit - r.debit for r in rows] == [ln.amount for ln in expected]
+        assert [r.balance for r in rows] == [ln.balance for ln in expected]
+        assert [r.serial for r in rows] == [ln.serial for ln in expected]
+        assert (tmp_path / community.code / "claims-2026-08.xlsx").stat().st_size > 0
+        parse_rules((tmp_path / community.code / "rules.toml").read_text("utf-8"))
+        parse_claims_config((tmp_path / community.code / "claims.toml").read_text("utf-8"))
