@@ -152,8 +152,8 @@ class CashMove:
 class BankMove:
     """A bank movement the cashier records in the bank journal; the statement drafts it.
 
-    ``purpose`` is the bank's 用途 (what the categorisation rules read);
-    ``bank_date`` is when the bank booked it (a cheque: days later).
+    ``purpose`` is the bank's 用途 (what the categorisation rules read and
+    the cashier writes as the journal's summary); the bank books it the same day.
     """
 
     date: dt.date
@@ -407,9 +407,9 @@ _TENANTS = (
 _DONORS = (("鑫达物业有限公司", "3100012345678901"), ("爱心企业家 林先生", "6214831234567890"))
 _POWER = ("国网供电公司", "1001234509876543210")
 _CONTRACTORS = (
-    ("绿源园林绿化有限公司", "3301020304050607", "绿化养护费"),
-    ("建民水电维修部", "6228480987654321", "活动室水电维修"),
-    ("顺达市政工程队", "6217009876543210", "楼道照明维修"),
+    ("宏达建筑装修队", "3301020304050607", "活动室门窗维修费"),
+    ("建民水电维修部", "6228480987654321", "办公用房水电维修费"),
+    ("顺达市政工程队", "6217009876543210", "广场地砖修补费"),
 )
 _HANDLERS = (("李梅", "王强"), ("张伟", "刘洋"), ("赵丽", "孙浩"))
 _DIRECTOR, _SECRETARY = "郑主任", "冯书记"
@@ -618,7 +618,9 @@ def statement_lines(
         (m.date, m.amount, m.summary, m.purpose, m.counterparty, m.counterparty_account)
         for m in (*plan.bank_moves, *plan.bank_only)
     ]
-    moves.append((plan.cash_moves[0].date, -plan.cash_moves[0].amount, "取现", "备用金", "", ""))
+    for m in plan.cash_moves:  # a withdrawal: money into cash is money out of the bank
+        if m.other == community.bank:
+            moves.append((m.date, -m.amount, "取现", "备用金", "", ""))
     for c in cleared:
         moves.append((_day(plan.period, 3), c.amount, "转账支票", c.reference, c.counterparty, ""))
     moves.sort(key=lambda m: m[0])
