@@ -43,7 +43,7 @@ from juzhang.core.voucher import (
     LineView,
     VoucherDraft,
     VoucherView,
-    check_draft,
+    checked_fens,
     voucher_hash,
 )
 from juzhang.errors import (
@@ -68,10 +68,10 @@ from juzhang.storage.access import (
     closed_periods,
     command,
     get_entity,
+    insert_many,
     next_id,
     now,
     require,
-    table,
     update_many,
     user_logins,
 )
@@ -308,9 +308,13 @@ class _CustodyLinker:
                     WHERE l.entity_id = c.entity_id AND l.custody_entry_id = c.id
                     AND v.status <> 'posted' AND v.id <> :exclude)"""
 
-    def link(self, line: Line, date: dt.date, where: str) -> tuple[int | None, str | None]:
-        """Return (entry id, None) or (None, problem text) for a custody-account line."""
-        signed = line.signed_fen
+    def link(
+        self, line: Line, signed: int, date: dt.date, where: str
+    ) -> tuple[int | None, str | None]:
+        """Return (entry id, None) or (None, problem text) for a custody-account line.
+
+        ``signed`` is the line's amount in fen, debit positive.
+        """
         if line.custody_entry is not None:
             return self._check_explicit(line.custody_entry, line.account, signed)
         window = self.ent.link_window_days
@@ -418,7 +422,7 @@ def _check_against_books(
     closed: set[int],
     linker: _CustodyLinker,
 ) -> tuple[_Checked | None, list[Problem]]:
-    problems = check_draft(draft, where)
+    problems, fens = checked_fens(draft, where)
     period = period_of(draft.date)
     if period < ent.start_period:
         problems.append(
@@ -429,17 +433,17 @@ def _check_against_books(
     if period in closed:
         problems.append(Problem(where, f"{format_period(period)} 已结账 / the period is closed"))
     rows: list[LineRow] = []
-    for i, line in enumerate(draft.lines, 1):
+    for i, (line, fen) in enumerate(zip(draft.lines, fens, strict=True), 1):
         at = f"{where} 第{i}行 line {i}"
         bad = _account_problem(line.account, accounts)
         if bad:
             problems.append(Problem(at, bad))
             continue
-        if (line.debit is None) == (line.credit is None) or line.amount == 0:
-            continue  # already reported by check_draft
+        if not fen:
+            continue  # no side or a zero amount: already reported by checked_fens
         custody: int | None = None
         if accounts[line.account].custody is not None:
-            custody, why = linker.link(line, draft.date, at)
+            custody, why = linker.link(line, fen, draft.date, at)
             if why:
                 problems.append(Problem(at, why))
         elif line.custody_entry is not None:
@@ -450,7 +454,8 @@ def _check_against_books(
                     " / only cash and bank lines name a custody entry",
                 )
             )
-        rows.append((i, line.account, line.side, to_fen(line.amount), line.summary, custody))
+        side = "D" if line.debit is not None else "C"
+        rows.append((i, line.account, side, fen if side == "D" else -fen, line.summary, custody))
     return (_Checked(period, rows) if not problems else None), problems
 
 
@@ -465,48 +470,55 @@ def _insert_vouchers(
 ) -> list[int]:
     first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
     at = now()
-    vouchers = []
-    lines = []
-    for n, (draft, checked) in enumerate(items):
-        vid = first + n
-        vouchers.append(
-            {
-                "entity_id": ent.id,
-                "id": vid,
-                "voucher_date": draft.date,
-                "period": checked.period,
-                "word": ent.voucher_word,
-                "status": "draft",
-                "kind": kind,
-                "attachments": draft.attachments,
-                "prepared_by": preparer,
-                "reverses_id": reverses,
-                "prepared_at": at,
-            }
-        )
-        lines.extend(_line_dicts(ent.id, vid, checked.rows))
-    if vouchers:
-        session.execute(table(Voucher).insert(), vouchers)
-        session.execute(table(VoucherLine).insert(), lines)
-    return [first + n for n in range(len(vouchers))]
+    ids = list(range(first, first + len(items)))
+    insert_many(
+        session,
+        Voucher,
+        _VOUCHER_COLUMNS,
+        (
+            (
+                *(ent.id, vid, draft.date, checked.period, ent.voucher_word, "draft", kind),
+                *(draft.attachments, preparer, reverses, at),
+            )
+            for vid, (draft, checked) in zip(ids, items, strict=True)
+        ),
+    )
+    insert_many(
+        session,
+        VoucherLine,
+        _LINE_COLUMNS,
+        (
+            (ent.id, vid, no, acc, summary, side, fen, custody)
+            for vid, (_draft, checked) in zip(ids, items, strict=True)
+            for no, acc, side, fen, summary, custody in checked.rows
+        ),
+    )
+    return ids
 
 
-def _line_dicts(
-    entity_id: int, voucher_id: int, rows: Iterable[LineRow]
-) -> list[dict[str, object]]:
-    return [
-        {
-            "entity_id": entity_id,
-            "voucher_id": voucher_id,
-            "line_no": no,
-            "account_code": acc,
-            "summary": summary,
-            "side": side,
-            "amount_fen": fen,
-            "custody_entry_id": custody,
-        }
-        for no, acc, side, fen, summary, custody in rows
-    ]
+_VOUCHER_COLUMNS = (
+    "entity_id",
+    "id",
+    "voucher_date",
+    "period",
+    "word",
+    "status",
+    "kind",
+    "attachments",
+    "prepared_by",
+    "reverses_id",
+    "prepared_at",
+)
+_LINE_COLUMNS = (
+    "entity_id",
+    "voucher_id",
+    "line_no",
+    "account_code",
+    "summary",
+    "side",
+    "amount_fen",
+    "custody_entry_id",
+)
 
 
 def _check_all(
@@ -625,7 +637,15 @@ def edit_voucher(
             reviewed_at=None,
         )
     )
-    session.execute(table(VoucherLine).insert(), _line_dicts(ent.id, voucher_id, checked.rows))
+    insert_many(
+        session,
+        VoucherLine,
+        _LINE_COLUMNS,
+        (
+            (ent.id, voucher_id, no, acc, summary, side, fen, custody)
+            for no, acc, side, fen, summary, custody in checked.rows
+        ),
+    )
     audit(session, ent.id, actor, "voucher.edit", f"#{voucher_id}", {"was": was})
 
 
@@ -743,8 +763,20 @@ class _ToPost:
     rows: list[LineRow]
 
 
-def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
-    """Number, chain and post reviewed vouchers (caller holds the lock and checked roles)."""
+def _post(
+    session: Session,
+    ent: EntityInfo,
+    poster: int,
+    items: list[_ToPost],
+    *,
+    reviewed_by: int | None = None,
+) -> list[int]:
+    """Number, chain and post reviewed vouchers (caller holds the lock and checked roles).
+
+    With ``reviewed_by``, the vouchers are drafts that this person reviews in
+    the same write (the bulk path): the database still sees a reviewer who is
+    not the preparer on every posted voucher.
+    """
     diff = _opening_difference(session, ent.id)
     if diff:
         raise UnbalancedError("期初余额 opening balances", format_amount(from_fen(abs(diff))))
@@ -801,6 +833,7 @@ def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) 
                 "hash": digest,
                 "cashier_id": cashiers.get(item.id),
             }
+            | ({"reviewed_by": reviewed_by, "reviewed_at": at} if reviewed_by else {})
         )
         prev = digest
     if updates:
@@ -917,33 +950,18 @@ def post_bulk(
         )
     checked = _check_all(session, ent, drafts)
     ids = _insert_vouchers(session, ent, prep, checked)
-    at = now()
-    if ids:
-        update_many(
-            session,
-            Voucher,
-            [
-                {
-                    "entity_id": ent.id,
-                    "id": i,
-                    "status": "reviewed",
-                    "reviewed_by": rev,
-                    "reviewed_at": at,
-                }
-                for i in ids
-            ],
-        )
     items = [
         _ToPost(i, c.period, d.date, "normal", None, c.rows)
         for i, (d, c) in zip(ids, checked, strict=True)
     ]
-    _post(session, ent, post, items)
+    _post(session, ent, post, items, reviewed_by=rev)  # review and post in one write
+    people = {"reviewer": reviewer, "poster": poster}
     audit_many(
         session,
         ent.id,
         preparer,
         "voucher.bulk",
-        [(f"#{i}", {"reviewer": reviewer, "poster": poster}) for i in ids],
+        [(f"#{i}", people) for i in ids],
     )
     return ids
 

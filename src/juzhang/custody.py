@@ -39,10 +39,10 @@ from juzhang.storage.access import (
     closed_periods,
     command,
     get_entity,
+    insert_many,
     next_id,
     now,
     require,
-    table,
 )
 from juzhang.storage.schema import CustodyEntry, Voucher, VoucherLine
 
@@ -140,33 +140,46 @@ def record_entries(
         raise ProblemsError("登记日记账 record custody entries", problems)
     first = next_id(session, CustodyEntry.__table__, ent.id)  # type: ignore[arg-type]
     at = now()
-    rows = [
-        {
-            "entity_id": ent.id,
-            "id": first + i,
-            "entry_date": item.date,
-            "period": period_of(item.date),
-            "account_code": item.account,
-            "amount_fen": to_fen(item.amount),
-            "summary": item.summary,
-            "counterparty": item.counterparty,
-            "reference": item.reference,
-            "source": source,
-            "recorded_by": uid,
-            "recorded_at": at,
-        }
-        for i, item in enumerate(items)
-    ]
-    if rows:
-        session.execute(table(CustodyEntry).insert(), rows)
+    fens = [to_fen(item.amount) for item in items]
+    insert_many(
+        session,
+        CustodyEntry,
+        _COLUMNS,
+        (
+            (
+                *(ent.id, first + i, item.date, period_of(item.date), item.account, fen),
+                *(item.summary, item.counterparty, item.reference, source, uid, at),
+            )
+            for i, (item, fen) in enumerate(zip(items, fens, strict=True))
+        ),
+    )
     audit_many(
         session,
         ent.id,
         actor,
         "custody.record",
-        [(f"#{r['id']}", {"account": r["account_code"], "fen": r["amount_fen"]}) for r in rows],
+        [
+            (f"#{first + i}", {"account": item.account, "fen": fen})
+            for i, (item, fen) in enumerate(zip(items, fens, strict=True))
+        ],
     )
-    return [first + i for i in range(len(rows))]
+    return [first + i for i in range(len(items))]
+
+
+_COLUMNS = (
+    "entity_id",
+    "id",
+    "entry_date",
+    "period",
+    "account_code",
+    "amount_fen",
+    "summary",
+    "counterparty",
+    "reference",
+    "source",
+    "recorded_by",
+    "recorded_at",
+)
 
 
 def record_entry(

@@ -132,7 +132,17 @@ class VoucherView:
 
 def check_draft(draft: VoucherDraft, where: str) -> list[Problem]:
     """Return the problems of a draft that need no database: lines, amounts, balance."""
+    return checked_fens(draft, where)[0]
+
+
+def checked_fens(draft: VoucherDraft, where: str) -> tuple[list[Problem], list[int | None]]:
+    """Return :func:`check_draft`'s problems and each line's signed amount in fen.
+
+    A line's fen is ``None`` where the line has no side or a bad amount (a
+    problem then says why); each amount is read once.
+    """
     problems: list[Problem] = []
+    fens: list[int | None] = []
     if len(draft.lines) < 2:
         problems.append(Problem(where, "凭证至少需要两行 / a voucher needs at least two lines"))
     if draft.attachments < 0:
@@ -140,24 +150,34 @@ def check_draft(draft: VoucherDraft, where: str) -> list[Problem]:
     total = 0
     sided = True  # every line has exactly one side, so the total means something
     for i, line in enumerate(draft.lines, 1):
-        at = f"{where} 第{i}行 line {i}"
-        if (line.debit is None) == (line.credit is None):
+        debit, credit = line.debit, line.credit
+        if (debit is None) == (credit is None):
             problems.append(
-                Problem(at, "借方和贷方必须且只能填一个 / exactly one of debit and credit")
+                Problem(
+                    f"{where} 第{i}行 line {i}",
+                    "借方和贷方必须且只能填一个 / exactly one of debit and credit",
+                )
             )
             sided = False
+            fens.append(None)
             continue
-        if line.amount == 0:
-            problems.append(Problem(at, "金额不能为零 / the amount cannot be zero"))
+        fen = to_fen(debit) if credit is None else -to_fen(credit)  # type: ignore[arg-type]
+        fens.append(fen)
+        if fen == 0:
+            problems.append(
+                Problem(f"{where} 第{i}行 line {i}", "金额不能为零 / the amount cannot be zero")
+            )
         if not line.summary.strip():
-            problems.append(Problem(at, "摘要不能为空 / the summary (摘要) is empty"))
-        total += line.signed_fen
+            problems.append(
+                Problem(f"{where} 第{i}行 line {i}", "摘要不能为空 / the summary (摘要) is empty")
+            )
+        total += fen
     if total != 0 and sided:
         diff = format_amount(from_fen(abs(total)))
         problems.append(
             Problem(where, f"借贷不平，相差 {diff} / debits and credits differ by {diff}")
         )
-    return problems
+    return problems, fens
 
 
 def voucher_hash(

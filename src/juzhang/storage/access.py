@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -71,8 +71,67 @@ def table(model: type[Base]) -> Table:
     return model.__table__  # type: ignore[return-value]
 
 
+def _bulk_sql(session: Session, t: Table, columns: Sequence[str]) -> tuple[Any, list[Any]]:
+    """Return the connection and the columns' bind processors for a driver-level write."""
+    session.flush()  # ORM changes still pending must reach the database first
+    conn = session.connection()
+    dialect = conn.dialect
+    return conn, [t.c[c].type._cached_bind_processor(dialect) for c in columns]
+
+
+def _marker(session: Session) -> str:
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+
+
+def _processed(rows: Iterable[Sequence[Any]], processors: list[Any]) -> list[tuple[Any, ...]]:
+    """Apply the bind processors; each distinct value is processed once (dates repeat)."""
+    if not any(processors):
+        return [tuple(r) for r in rows]
+    caches: list[dict[Any, Any]] = [{} for _ in processors]
+    out = []
+    for r in rows:
+        row = list(r)
+        for n, f in enumerate(processors):
+            v = row[n]
+            if f is not None and v is not None:
+                cache = caches[n]
+                done = cache.get(v, _MISSING)
+                if done is _MISSING:
+                    done = cache[v] = f(v)
+                row[n] = done
+        out.append(tuple(row))
+    return out
+
+
+_MISSING = object()
+
+
+def insert_many(
+    session: Session, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows (tuples in the order of ``columns``) in one driver ``executemany``.
+
+    For the bulk paths (posting a year, importing a statement): the same rows
+    Core's ``insert()`` would write — values go through each column type's
+    own bind processor — without building a parameter dict per row.  Every
+    trigger, constraint and key of the table applies as usual.
+    """
+    t = table(model)
+    conn, processors = _bulk_sql(session, t, columns)
+    values = _processed(rows, processors)
+    if not values:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    mark = _marker(session)
+    sql = (
+        f"INSERT INTO {quote(t.name)} ({', '.join(quote(c) for c in columns)})"
+        f" VALUES ({', '.join(mark for _ in columns)})"
+    )
+    conn.exec_driver_sql(sql, values)
+
+
 def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Update rows by ``(entity_id, id)`` in one ``executemany``.
+    """Update rows by ``(entity_id, id)`` in one driver ``executemany``.
 
     Each dict holds ``entity_id``, ``id`` and the columns to set (the same
     columns in every dict).
@@ -80,13 +139,18 @@ def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]])
     if not rows:
         return
     t = table(model)
-    stmt = t.update().where(t.c.entity_id == bindparam("b_entity"), t.c.id == bindparam("b_id"))
-    params = [
-        {"b_entity": r["entity_id"], "b_id": r["id"]}
-        | {k: v for k, v in r.items() if k not in ("entity_id", "id")}
-        for r in rows
-    ]
-    session.execute(stmt, params)
+    columns = [k for k in rows[0] if k not in ("entity_id", "id")]
+    conn, processors = _bulk_sql(session, t, [*columns, "entity_id", "id"])
+    values = _processed(
+        ([*(r[c] for c in columns), r["entity_id"], r["id"]] for r in rows), processors
+    )
+    quote = conn.dialect.identifier_preparer.quote
+    mark = _marker(session)
+    sql = (
+        f"UPDATE {quote(t.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)}"
+        f" WHERE entity_id = {mark} AND id = {mark}"
+    )
+    conn.exec_driver_sql(sql, values)
 
 
 def now() -> dt.datetime:
@@ -232,19 +296,24 @@ def audit_many(
         lock_entity(session, AGENCY)
     seq = next_id(session, AuditLog.__table__, entity_id, "seq")  # type: ignore[arg-type]
     at = now()
-    rows = [
-        {
-            "entity_id": entity_id,
-            "seq": seq + i,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        }
-        for i, (subject, detail) in enumerate(items)
-    ]
-    session.execute(table(AuditLog).insert(), rows)
+    texts: dict[int, str] = {}  # one text per detail object: bulk calls share one
+    insert_many(
+        session,
+        AuditLog,
+        ("entity_id", "seq", "at", "actor", "action", "subject", "detail"),
+        (
+            (entity_id, seq + i, at, actor, action, subject, _detail_json(detail, texts))
+            for i, (subject, detail) in enumerate(items)
+        ),
+    )
+
+
+def _detail_json(detail: dict[str, Any] | None, texts: dict[int, str]) -> str:
+    text = texts.get(id(detail))
+    if text is None:
+        text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+        texts[id(detail)] = text
+    return text
 
 
 def closed_periods(session: Session, entity_id: int) -> set[int]:
