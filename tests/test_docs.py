@@ -48,6 +48,10 @@ DOCUMENTED = [
     "juzhang.errors",
     "juzhang.storage.engine",
     "juzhang.voucher_file",
+    "juzhang.importers.claims",
+    "juzhang.importers.rules",
+    "juzhang.importers.beancount_import",
+    "juzhang.importers.bank",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
