@@ -52,6 +52,10 @@ DOCUMENTED = [
     "juzhang.importers.rules",
     "juzhang.importers.beancount_import",
     "juzhang.importers.bank",
+    "juzhang.reports.ledger",
+    "juzhang.reports.statements",
+    "juzhang.reports.reconciliation",
+    "juzhang.reports.disclosure",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
