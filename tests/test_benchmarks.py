@@ -2,7 +2,10 @@
 
 ``python -m benchmarks --quick`` must finish, post the synthetic books
 through juzhang and insert the same rows raw (it refuses to report when the
-two databases' hash chains differ or verify() finds a problem); and the
+two databases' hash chains differ or verify() finds a problem); the reports
+benchmark's bulk loader must store the same rows as posting through the
+service, and its quick run must build, verify and cache its books once and
+reuse them on the next run; and the
 synthetic books themselves must be sound: every voucher balances, every
 cash or bank line names an entry of the same account and signed amount,
 ids run 1, 2, … per community, and the same seed gives the same books.
@@ -12,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
-from benchmarks import bench_posting
+from benchmarks import bench_posting, bench_reports
 from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +86,74 @@ def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
     assert any(n.startswith("same books") for n in ours["notes"])
     assert "juzhang benchmarks" in proc.stdout
     assert list(tmp_path.glob("jz-bench-*")) == []  # databases removed afterwards
+
+
+def _rows(path: Path, table: str, skip: tuple[str, ...]) -> list[tuple[object, ...]]:
+    """Every row of ``table`` without the columns ``skip`` (timestamps), in key order."""
+    with closing(sqlite3.connect(path)) as conn:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
+        return list(conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2, 3"))
+
+
+def test_reports_bulk_loader_writes_what_the_service_writes(tmp_path: Path) -> None:
+    size = bench_posting.Size(2, 2, 12)
+    service, loaded = tmp_path / "service.db", tmp_path / "loaded.db"
+    bench_posting.juzhang_phase(
+        f"sqlite:///{service}",
+        size,
+        seed=11,
+        batch="month",
+        verify=False,
+        profile=None,
+        track_functions=False,
+    )
+    built = bench_reports.build_sqlite(str(loaded), size, seed=11)
+    assert built["vouchers"] == 2 * 2 * 12 and built["verified"] == ["B001", "B002"]
+    assert not Path(str(loaded) + ".building").exists()
+    stamps = ("recorded_at", "prepared_at", "reviewed_at", "posted_at", "at")
+    for table in ("custody_entry", "voucher", "voucher_line", "account_balance", "audit_log"):
+        ours = _rows(loaded, table, stamps)
+        assert ours, table
+        assert ours == _rows(service, table, stamps), table
+    with closing(sqlite3.connect(service)) as a, closing(sqlite3.connect(loaded)) as b:
+        sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        assert list(a.execute(sql)) == list(b.execute(sql))  # the triggers are back
+
+
+def test_quick_reports_benchmark_runs_and_reuses_its_books(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "JUZHANG_TEST_PG_URL"}
+    outputs = []
+    for attempt in (1, 2):
+        out = tmp_path / f"bench-{attempt}.json"
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-m", "benchmarks", "--quick", "--only", "reports", "--no-pg"),
+                *("--json", str(out), "--workdir", str(tmp_path)),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        outputs.append(proc.stdout)
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data["failed"] == []
+        assert len(data["results"]) == 4
+        communities, months, per_month = bench_reports.QUICK
+        tb = data["results"][0]
+        assert tb["method"].startswith("trial_balance") and tb["db"] == "sqlite"
+        assert tb["vouchers"] == communities * months * per_month
+        assert any("every trial balance balanced" in n for n in tb["notes"])
+        disclosure, bean = data["results"][1], data["results"][3]
+        assert disclosure["method"].startswith("disclosure workbook")
+        assert bean["method"].startswith("beancount load_file") and bean["ratio"] is not None
+        assert any("0 errors" in n for n in bean["notes"])
+        assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in data["results"])
+    cached = list(tmp_path.glob("reports-*.db"))
+    key = bench_reports.cache_key(bench_posting.Size(*bench_reports.QUICK), 2026)
+    assert [p.name for p in cached] == [f"reports-{key}.db"]
+    assert "building" in outputs[0] and "verify() of" in outputs[0]
+    assert "reusing the verified books" in outputs[1]
+    assert list(tmp_path.glob("jz-bench-reports-*")) == []  # work files removed
