@@ -40,6 +40,7 @@ class Config:
     profile: Path | None = None
     trigger_stats: bool = False
     verify: bool | None = None
+    beancount_communities: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,12 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
         default="month",
         help="one post_bulk per community-month (default) or per community",
     )
+    p.add_argument(
+        "--beancount-communities",
+        type=int,
+        metavar="N",
+        help="reports: load only the first N communities' year with beancount (default: all)",
+    )
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic books")
     p.add_argument("--no-verify", action="store_true", help="skip verify() after the run")
     p.add_argument("--workdir", type=Path, help="folder for the SQLite files (default: temp)")
@@ -169,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=args.profile,
         trigger_stats=args.trigger_stats or args.profile is not None,
         verify=False if args.no_verify else None,
+        beancount_communities=args.beancount_communities,
     )
     info = machine()
     print(

@@ -20,7 +20,9 @@ import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import pytest
 from benchmarks import bench_posting, bench_reports
 from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
 
@@ -120,40 +122,57 @@ def test_reports_bulk_loader_writes_what_the_service_writes(tmp_path: Path) -> N
         assert list(a.execute(sql)) == list(b.execute(sql))  # the triggers are back
 
 
-def test_quick_reports_benchmark_runs_and_reuses_its_books(tmp_path: Path) -> None:
+def _quick_reports(tmp_path: Path, name: str, *extra: str) -> tuple[str, list[dict[str, Any]]]:
     env = {k: v for k, v in os.environ.items() if k != "JUZHANG_TEST_PG_URL"}
-    outputs = []
-    for attempt in (1, 2):
-        out = tmp_path / f"bench-{attempt}.json"
-        proc = subprocess.run(
-            [
-                *(sys.executable, "-m", "benchmarks", "--quick", "--only", "reports", "--no-pg"),
-                *("--json", str(out), "--workdir", str(tmp_path)),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        outputs.append(proc.stdout)
-        data = json.loads(out.read_text(encoding="utf-8"))
-        assert data["failed"] == []
-        assert len(data["results"]) == 4
-        communities, months, per_month = bench_reports.QUICK
-        tb = data["results"][0]
-        assert tb["method"].startswith("trial_balance") and tb["db"] == "sqlite"
-        assert tb["vouchers"] == communities * months * per_month
-        assert any("every trial balance balanced" in n for n in tb["notes"])
-        disclosure, bean = data["results"][1], data["results"][3]
-        assert disclosure["method"].startswith("disclosure workbook")
-        assert bean["method"].startswith("beancount load_file") and bean["ratio"] is not None
-        assert any("0 errors" in n for n in bean["notes"])
-        assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in data["results"])
-    cached = list(tmp_path.glob("reports-*.db"))
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks", "--quick", "--only", "reports", "--no-pg"),
+            *("--json", str(out), "--workdir", str(tmp_path), *extra),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["failed"] == []
+    results: list[dict[str, Any]] = data["results"]
+    assert all(r["bench"] == "reports" and r["db"] == "sqlite" for r in results)
+    assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in results)
+    return proc.stdout, results
+
+
+def test_quick_reports_benchmark_runs_and_reuses_its_books(tmp_path: Path) -> None:
+    communities, months, per_month = bench_reports.QUICK
+    stdout, results = _quick_reports(tmp_path, "first")
+    assert "building" in stdout and "verify() of" in stdout
+    assert [r["method"].split(" ")[0] for r in results] == [
+        "trial_balance",
+        "disclosure",
+        "beancount",
+    ]
+    tb, disclosure, bean = results
+    assert tb["vouchers"] == communities * months * per_month
+    assert any("every trial balance balanced" in n for n in tb["notes"])
+    assert disclosure["vouchers"] == per_month
+    assert (bean["vouchers"], bean["lines"]) == (tb["vouchers"], tb["lines"])
+    assert bean["ratio"] == pytest.approx(bean["seconds"] / tb["seconds"], rel=0.1)
+    assert any("the whole year" in n and "0 errors" in n for n in bean["notes"])
+
+    stdout, results = _quick_reports(tmp_path, "second", "--beancount-communities", "1")
+    assert "reusing the verified books" in stdout and "building" not in stdout
+    methods = [r["method"] for r in results]
+    assert methods[2:] == [
+        "trial_balance ×1 (beancount's books)",
+        "beancount load_file ×1 (bean-check)",
+    ]
+    part, bean = results[2:]
+    assert bean["vouchers"] == part["vouchers"] == months * per_month
+    assert 0 < part["seconds"] < results[0]["seconds"]
+    assert any("a subset: the first 1 of" in n for n in bean["notes"])
     key = bench_reports.cache_key(bench_posting.Size(*bench_reports.QUICK), 2026)
-    assert [p.name for p in cached] == [f"reports-{key}.db"]
-    assert "building" in outputs[0] and "verify() of" in outputs[0]
-    assert "reusing the verified books" in outputs[1]
+    assert [p.name for p in tmp_path.glob("reports-*.db")] == [f"reports-{key}.db"]
     assert list(tmp_path.glob("jz-bench-reports-*")) == []  # work files removed
