@@ -227,22 +227,35 @@ def _verify(url: str, codes: Sequence[str]) -> tuple[float, list[str]]:
     return time.perf_counter() - t0, problems
 
 
-def _load(url: str, size: Size, seed: int, insert: Any) -> dict[str, int]:
-    """Generate every community's rows and hand them to ``insert(table, cols, rows)``."""
-    ids, users = _ids(url)
-    audit = _next_audit(url)
-    counts = dict.fromkeys(("vouchers", "lines", "custody"), 0)
-    for n in range(size.communities):
-        code = entity_code(n)
-        eid = ids[code]
-        builder = _RawBuilder(ids, users, sqlite=url.startswith("sqlite"))
-        rows = _Rows(builder, audit.get(eid, 1), sqlite=url.startswith("sqlite"))
-        tables = rows.community(code, eid, _months(size, n, seed))
-        insert(tables)
-        counts["vouchers"] += len(tables["voucher"])
-        counts["lines"] += len(tables["voucher_line"])
-        counts["custody"] += len(tables["custody_entry"])
-    return counts
+class _Loader:
+    """Generates every community's rows and hands them to an inserter.
+
+    The ids it needs (entities, people, the next audit numbers) are read when
+    it is made, before the triggers are set aside: on PostgreSQL dropping a
+    trigger locks its table until the loading transaction commits.
+    """
+
+    def __init__(self, url: str, size: Size, seed: int) -> None:
+        self.size = size
+        self.seed = seed
+        self.sqlite = url.startswith("sqlite")
+        self.ids, self.users = _ids(url)
+        self.audit = _next_audit(url)
+
+    def load(self, insert: Any) -> dict[str, int]:
+        """Call ``insert(tables)`` once per community; return the counts loaded."""
+        counts = dict.fromkeys(("vouchers", "lines", "custody"), 0)
+        for n in range(self.size.communities):
+            code = entity_code(n)
+            eid = self.ids[code]
+            builder = _RawBuilder(self.ids, self.users, sqlite=self.sqlite)
+            rows = _Rows(builder, self.audit.get(eid, 1), sqlite=self.sqlite)
+            tables = rows.community(code, eid, _months(self.size, n, self.seed))
+            insert(tables)
+            counts["vouchers"] += len(tables["voucher"])
+            counts["lines"] += len(tables["voucher_line"])
+            counts["custody"] += len(tables["custody_entry"])
+        return counts
 
 
 def build_sqlite(path: str, size: Size, seed: int) -> dict[str, Any]:
@@ -253,6 +266,7 @@ def build_sqlite(path: str, size: Size, seed: int) -> dict[str, Any]:
         Path(tmp + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{tmp}"
     prepare(url, size.communities)
+    loader = _Loader(url, size, seed)
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA journal_mode=WAL")
@@ -269,7 +283,7 @@ def build_sqlite(path: str, size: Size, seed: int) -> dict[str, Any]:
         for table, _cols in TABLES:
             conn.executemany(sql[table], tables[table])
 
-    counts = _load(url, size, seed, insert)
+    counts = loader.load(insert)
     for _name, trigger_sql in triggers:
         conn.execute(trigger_sql)
     conn.execute("COMMIT")
@@ -304,6 +318,7 @@ def build_pg(server_url: str, database: str, size: Size, seed: int) -> dict[str,
         admin.execute(f'CREATE DATABASE "{building}"')
     url = make_url(server_url).set(database=building).render_as_string(hide_password=False)
     prepare(url, size.communities)
+    loader = _Loader(url, size, seed)
     with psycopg.connect(_pg_conninfo(url)[0]) as conn:
         triggers = conn.execute(
             "SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
@@ -320,7 +335,7 @@ def build_pg(server_url: str, database: str, size: Size, seed: int) -> dict[str,
                         for row in tables[table]:
                             copy.write_row(row)
 
-            counts = _load(url, size, seed, insert)
+            counts = loader.load(insert)
         for _tg, _table, definition in triggers:
             conn.execute(definition)
         conn.commit()
@@ -349,11 +364,12 @@ def trial_balance_phase(url: str, codes: list[str], first: int, last: int) -> di
 
     engine = make_engine(url)
     runs: list[float] = []
+    cpu: list[float] = []
     per_entity: list[float] = []
     rows = 0
     for attempt in range(REPEAT):
         times: list[float] = []
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with transaction(engine, write=False) as s:
             for code in codes:
                 t = time.perf_counter()
@@ -364,10 +380,18 @@ def trial_balance_phase(url: str, codes: list[str], first: int, last: int) -> di
                 if attempt == 0:
                     rows += len(tb.rows)
         runs.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         if attempt == 0:
             per_entity = times
     engine.dispose()
-    return {"seconds": runs[0], "runs": runs, "per_entity": per_entity, "rows": rows}
+    return {
+        "seconds": runs[0],
+        "runs": runs,
+        "cpu": cpu,
+        "per_entity": per_entity,
+        "rows": rows,
+        "load": os.getloadavg()[0],
+    }
 
 
 def disclosure_phase(url: str, code: str, period: int, out: str) -> dict[str, Any]:
@@ -378,15 +402,17 @@ def disclosure_phase(url: str, code: str, period: int, out: str) -> dict[str, An
 
     engine = make_engine(url)
     runs: list[tuple[float, float]] = []
+    cpu: list[float] = []
     items = 0
     for attempt in range(REPEAT):
         path = Path(out) / f"disclosure-{code}-{attempt}.xlsx"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with transaction(engine, write=False) as s:
             d = disclosure(s, code, period, period)
         t1 = time.perf_counter()
         write_disclosure_workbook(d, path)
         runs.append((t1 - t0, time.perf_counter() - t1))
+        cpu.append(time.process_time() - c0)
         items = len(d.items)
     engine.dispose()
     size = (Path(out) / f"disclosure-{code}-0.xlsx").stat().st_size
@@ -395,6 +421,8 @@ def disclosure_phase(url: str, code: str, period: int, out: str) -> dict[str, An
         "compute": runs[0][0],
         "write": runs[0][1],
         "runs": [a + b for a, b in runs],
+        "cpu": cpu,
+        "load": os.getloadavg()[0],
         "items": items,
         "kib": size / 1024,
     }
@@ -422,14 +450,14 @@ def beancount_phase(path: str) -> dict[str, Any]:
     """Time beancount's loader on the file (what bean-check does); it must find no error."""
     from juzhang.exporters.beancount import check_beancount
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     errors = check_beancount(Path(path))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if errors:
         raise RuntimeError(
             f"beancount found {len(errors)} error(s) in the export:\n  " + "\n  ".join(errors[:10])
         )
-    return {"seconds": seconds}
+    return {"seconds": seconds, "cpu": cpu, "load": os.getloadavg()[0]}
 
 
 # --------------------------------------------------------------------------- the run
@@ -483,6 +511,10 @@ def _pg_books(cfg: Config, size: Size) -> tuple[str, dict[str, Any] | None, floa
     with psycopg.connect(_pg_conninfo(url)[0]) as conn:
         row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     return url, built, float(row[0]) / 2**20 if row else None
+
+
+def _list(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
 
 
 def _built_text(built: dict[str, Any]) -> str:
@@ -554,6 +586,7 @@ def _results(
     load = os.getloadavg()
     load_note = f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end"
     month_vouchers = size.per_month
+    cpu_of = "SQLite's work included" if db == "sqlite" else "the server's not included"
     ratio = bean["seconds"] / tb_subset if tb_subset else None
     whole = (
         "the whole year"
@@ -574,8 +607,8 @@ def _results(
             notes=(
                 f"size {size.label}; {origin}",
                 f"first run in a fresh process, one read-only transaction; runs:"
-                f" {', '.join(f'{r:.3f}' for r in tb['runs'])} s;"
-                f" {tb['rows']:,} rows, every trial balance balanced",
+                f" {_list(tb['runs'])} s, CPU {_list(tb['cpu'])} s ({cpu_of}); load average"
+                f" {tb['load']:.1f}; {tb['rows']:,} rows, every trial balance balanced",
                 f"target < {TB_TARGET:.0f} s for all: {verdict_tb}; {load_note}",
             ),
         ),
@@ -591,8 +624,8 @@ def _results(
             notes=(
                 f"{codes[0]} {last // 100}-{last % 100:02d}: compute {disc['compute']:.3f} s +"
                 f" workbook {disc['write']:.3f} s ({disc['items']} items, {disc['kib']:.0f} KiB);"
-                f" runs: {', '.join(f'{r:.3f}' for r in disc['runs'])} s"
-                f" (median {statistics.median(disc['runs']):.3f})",
+                f" runs: {_list(disc['runs'])} s (median {statistics.median(disc['runs']):.3f}),"
+                f" CPU {_list(disc['cpu'])} s ({cpu_of}); load average {disc['load']:.1f}",
                 f"target < {DISCLOSURE_TARGET} s: {verdict_d}",
             ),
         ),
@@ -609,7 +642,7 @@ def _results(
             notes=(
                 f"{whole}: {export['transactions']:,} transactions and {export['balances']:,}"
                 f" balance assertions, {export['mib']:.0f} MiB (export {export['seconds']:.1f} s,"
-                " not timed); 0 errors",
+                f" not timed); 0 errors; CPU {bean['cpu']:.1f} s, load average {bean['load']:.1f}",
                 "× = beancount's load time over juzhang's trial balance of the same books"
                 + ("" if ratio is None else f": {ratio:,.0f}×"),
             ),
