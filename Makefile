@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	MYPYPATH=src $(BIN)/mypy --strict examples
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -1,8 +1,8 @@
 """The demo agency's data, shown: what ``juzhang demo`` plays, month by month.
 
-The data lives in :mod:`juzhang.demo_data` (inside the package, so that an
-installed ``juzhang demo`` finds it); this script shows it without touching
-any books:
+The data is made by ``examples/demo_data.py`` (installed as
+:mod:`juzhang.examples.demo_data`, so an installed ``juzhang demo`` finds
+it); this script shows it without touching any books:
 
 * the agency, its staff and its three communities (code, name, chart, bank
   layout, cashier, supervisor, opening balances);
@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from juzhang.core.period import format_period, parse_period
-from juzhang.demo_data import (
+from juzhang.examples.demo_data import (
     PERIODS,
     SEED,
     MonthPlan,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from juzhang import books, verify
 from juzhang.core.period import parse_period
-from juzhang.demo_data import demo_agency, statement_lines
+from juzhang.examples.demo_data import demo_agency, statement_lines
 from juzhang.importers.bank import open_statement
 from juzhang.importers.claims import parse_claims_config
 from juzhang.importers.rules import parse_rules

@@ -1,7 +1,7 @@
 """The demo (演示): an agency keeps three communities' books for a quarter, the way the rules say.
 
 :func:`build_demo` makes a fresh SQLite file and plays 幸福街道三资代理服务中心
-(the data: :mod:`juzhang.demo_data`) from July to September 2026 through the
+(the data: :mod:`juzhang.examples.demo_data`) from July to September 2026 through the
 public service functions, the same calls the command line makes:
 
 * set-up (the operator): three communities on the three shipped charts
@@ -62,7 +62,8 @@ from juzhang.closing_run import RunSummary, close_all
 from juzhang.core.period import format_period, last_day
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.custody import CustodyInput
-from juzhang.demo_data import (
+from juzhang.errors import Problem
+from juzhang.examples.demo_data import (
     PERIODS,
     SEED,
     Agency,
@@ -77,7 +78,6 @@ from juzhang.demo_data import (
     write_claims,
     write_statement,
 )
-from juzhang.errors import Problem
 from juzhang.importers import claims as claim_batches
 from juzhang.importers import statement
 from juzhang.reports.trial_balance import TrialBalance, trial_balance
