@@ -56,6 +56,11 @@ DOCUMENTED = [
     "juzhang.reports.statements",
     "juzhang.reports.reconciliation",
     "juzhang.reports.disclosure",
+    "juzhang.exporters.excel",
+    "juzhang.exporters.tabular",
+    "juzhang.exporters.beancount",
+    "juzhang.exporters.disclosure_excel",
+    "juzhang.exporters.reconciliation_excel",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
