@@ -61,6 +61,11 @@ DOCUMENTED = [
     "juzhang.exporters.beancount",
     "juzhang.exporters.disclosure_excel",
     "juzhang.exporters.reconciliation_excel",
+    "juzhang.closing",
+    "juzhang.closing_run",
+    "juzhang.cash_count",
+    "juzhang.budget",
+    "juzhang.disclosure_config",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
