@@ -29,6 +29,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -566,6 +567,136 @@ def draft_vouchers(
 def draft_voucher(session: Session, entity: str, actor: str, draft: VoucherDraft) -> int:
     """Prepare one voucher (制单) as a draft; return its id (see :func:`draft_vouchers`)."""
     return draft_vouchers(session, entity, actor, [draft])[0]
+
+
+class PairDraft(NamedTuple):
+    """A two-line voucher in fen backed by a custody entry, for drafting in bulk.
+
+    ``fen`` is signed as the custody entry is: money in positive, out
+    negative.  Money in is 借 ``custody_account`` 贷 ``counter_account``;
+    money out the other way round.  Both lines carry ``summary``; the custody
+    line names ``entry``.  (What a bank statement line or a claim becomes.)
+    """
+
+    date: dt.date
+    custody_account: str
+    counter_account: str
+    summary: str
+    fen: int
+    entry: int
+    attachments: int = 0
+
+
+@command
+def draft_pairs(
+    session: Session, entity: str, actor: str, drafts: Sequence[PairDraft]
+) -> list[int]:
+    """Prepare two-line vouchers backed by custody entries (制单) in bulk; return their ids.
+
+    The rules of :func:`draft_vouchers`, checked with integers and a few
+    queries per call instead of per voucher: the actor is a bookkeeper, each
+    date is in an open month from the books' start, amounts are not zero,
+    摘要 not empty, both accounts are active leaf accounts, the custody
+    account is a cash or bank account and the counter account is not, and
+    each entry is of the custody account, the amount and the direction, and
+    backs no other voucher.  One audit record names the range of ids.  All
+    or nothing.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        ProblemsError: any draft is bad (every problem listed, drafts named
+            ``凭证N voucher N`` as :func:`draft_vouchers` names them).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
+    if not drafts:
+        return []
+    problems = _check_pairs(session, ent, drafts)
+    if problems:
+        raise ProblemsError("凭证 voucher", problems)
+    first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
+    at = now()
+    eid, word = ent.id, ent.voucher_word
+    vouchers: list[tuple[object, ...]] = []
+    lines: list[tuple[object, ...]] = []
+    for vid, d in enumerate(drafts, first):
+        date = d.date
+        vouchers.append(
+            (eid, vid, date, date.year * 100 + date.month, word, "draft", "normal",
+             d.attachments, uid, None, at)
+        )  # fmt: skip
+        if d.fen > 0:  # money in: 借 custody account, 贷 counter account
+            lines.append((eid, vid, 1, d.custody_account, d.summary, "D", d.fen, d.entry))
+            lines.append((eid, vid, 2, d.counter_account, d.summary, "C", d.fen, None))
+        else:  # money out: 借 counter account, 贷 custody account
+            lines.append((eid, vid, 1, d.counter_account, d.summary, "D", -d.fen, None))
+            lines.append((eid, vid, 2, d.custody_account, d.summary, "C", -d.fen, d.entry))
+    insert_many(session, Voucher, _VOUCHER_COLUMNS, vouchers)
+    insert_many(session, VoucherLine, _LINE_COLUMNS, lines)
+    last = first + len(drafts) - 1
+    subject = f"#{first}" if last == first else f"#{first}-{last}"
+    audit(session, ent.id, actor, "voucher.draft", subject, {"vouchers": len(drafts)})
+    return list(range(first, last + 1))
+
+
+def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft]) -> list[Problem]:
+    accounts = accounts_of(session, ent.id)
+    closed = closed_periods(session, ent.id)
+    linker = _CustodyLinker(session, ent, None)
+    linker.prefetch(d.entry for d in drafts)
+    custody_ok = {
+        c: _pair_account_problem(c, accounts, True) for c in {d.custody_account for d in drafts}
+    }
+    counter_ok = {
+        c: _pair_account_problem(c, accounts, False) for c in {d.counter_account for d in drafts}
+    }
+    problems: list[Problem] = []
+    for n, d in enumerate(drafts, 1):
+        where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
+        period = d.date.year * 100 + d.date.month
+        if period < ent.start_period:
+            problems.append(
+                Problem(
+                    where,
+                    f"早于建账月份 {format_period(ent.start_period)} / before the books start",
+                )
+            )
+        if period in closed:
+            problems.append(
+                Problem(where, f"{format_period(period)} 已结账 / the period is closed")
+            )
+        if d.attachments < 0:
+            problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
+        if d.fen == 0:
+            problems.append(Problem(where, "金额不能为零 / the amount cannot be zero"))
+        if not d.summary.strip():
+            problems.append(Problem(where, "摘要不能为空 / the summary (摘要) is empty"))
+        custody_line, counter_line = (1, 2) if d.fen > 0 else (2, 1)
+        bad = custody_ok[d.custody_account]
+        if bad is None and d.fen != 0:
+            _entry, bad = linker._check_explicit(d.entry, d.custody_account, d.fen)
+        if bad is not None:
+            problems.append(Problem(f"{where} 第{custody_line}行 line {custody_line}", bad))
+        bad = counter_ok[d.counter_account]
+        if bad is not None:
+            problems.append(Problem(f"{where} 第{counter_line}行 line {counter_line}", bad))
+    return problems
+
+
+def _pair_account_problem(
+    code: str, accounts: Mapping[str, AccountInfo], custody: bool
+) -> str | None:
+    bad = _account_problem(code, accounts)
+    if bad is not None:
+        return bad
+    if custody and accounts[code].custody is None:
+        return f"科目 {code} 不是现金或银行科目 / {code} is not a cash or bank account"
+    if not custody and accounts[code].custody is not None:
+        return (
+            f"科目 {code} 是现金或银行科目，须由日记账支持 / {code} is a cash or bank account:"
+            " it needs a custody entry of its own"
+        )
+    return None
 
 
 def _load_voucher(session: Session, ent: EntityInfo, voucher_id: int) -> Voucher:
@@ -1339,6 +1470,7 @@ def chain_head(session: Session, entity: str) -> tuple[int, str]:
 
 
 __all__ = [
+    "PairDraft",
     "add_account",
     "chain_head",
     "close_period",
@@ -1346,6 +1478,7 @@ __all__ = [
     "delete_account",
     "delete_voucher",
     "draft_correction",
+    "draft_pairs",
     "draft_voucher",
     "draft_vouchers",
     "edit_voucher",

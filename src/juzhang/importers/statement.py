@@ -87,7 +87,6 @@ from juzhang import custody
 from juzhang.charts import load_chart
 from juzhang.core.duty import Action
 from juzhang.core.period import first_day, format_period, period_of
-from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import (
     ConflictError,
     NotFoundError,
@@ -116,6 +115,7 @@ from juzhang.storage.access import (
     closed_periods,
     command,
     get_entity,
+    insert_many,
     next_id,
     now,
     require,
@@ -157,7 +157,29 @@ CHUNK_ROWS = 2000
 T = TypeVar("T")
 _KEY_MAX = 200  # statement_line.dedup_key length
 _ANALYZED = ("statement_line", "voucher", "voucher_line", "custody_entry", "audit_log")
-_LINES = TABLES["statement_line"]  # inserted through Core: ORM bulk inserts split on None
+_LINES = TABLES["statement_line"]  # inserted as tuples (storage.access.insert_many)
+_LINE_COLUMNS = (
+    "entity_id",
+    "id",
+    "account_code",
+    "batch_id",
+    "row_no",
+    "dedup_key",
+    "txn_date",
+    "txn_time",
+    "out_fen",
+    "in_fen",
+    "balance_fen",
+    "counterparty",
+    "counterparty_account",
+    "counterparty_bank",
+    "summary",
+    "purpose",
+    "remark",
+    "serial",
+    "custody_entry_id",
+    "voucher_id",
+)
 
 
 class LineStatus(StrEnum):
@@ -220,6 +242,14 @@ class _Spans:
             self.runs[-1][1] = number
         else:
             self.runs.append([number, number])
+
+    def add_run(self, first: int, last: int) -> None:
+        """Add the numbers ``first`` to ``last``, which come after every number added."""
+        self.count += last - first + 1
+        if self.runs and self.runs[-1][1] + 1 == first:
+            self.runs[-1][1] = last
+        else:
+            self.runs.append([first, last])
 
     def result(self) -> tuple[Span, ...]:
         return tuple(Span(a, b) for a, b in self.runs)
@@ -731,20 +761,16 @@ def _claimed(session: Session, entity_id: int, entry_ids: Sequence[int]) -> set[
     return found
 
 
-def _draft_of(books: _Books, item: _Item, cat: Categorised) -> VoucherDraft:
-    """The voucher of a statement line: bank account against the counter account."""
-    amount = from_fen(abs(item.fen))
-    if item.fen > 0:  # money in: 借 银行存款, 贷 counter account
-        lines = (
-            Line(books.account, cat.summary, debit=amount, custody_entry=item.entry),
-            Line(cat.account, cat.summary, credit=amount),
-        )
-    else:  # money out: 借 counter account, 贷 银行存款
-        lines = (
-            Line(cat.account, cat.summary, debit=amount),
-            Line(books.account, cat.summary, credit=amount, custody_entry=item.entry),
-        )
-    return VoucherDraft(item.date, lines, 0)
+def _pair_of(books: _Books, item: _Item, cat: Categorised) -> ledger.PairDraft:
+    """The voucher of a statement line: bank account against the counter account.
+
+    Money in is 借 银行存款 贷 the counter account; money out the other way
+    round (:class:`juzhang.books.PairDraft`); the bank line names the entry.
+    """
+    assert item.entry is not None
+    return ledger.PairDraft(
+        item.date, books.account, cat.account, cat.summary, item.fen, item.entry
+    )
 
 
 def _settle(books: _Books, items: Sequence[_Item]) -> None:
@@ -757,8 +783,9 @@ def _settle(books: _Books, items: Sequence[_Item]) -> None:
     claimed = (
         _claimed(books.session, books.ent.id, entry_ids) if len(usage) < len(matched) else set()
     )
-    drafts: list[VoucherDraft] = []
+    drafts: list[ledger.PairDraft] = []
     targets: list[_Item] = []
+    categorise, suspense = books.rules.categorise, books.suspense
     for item in matched:
         assert item.entry is not None
         voucher = usage.get(item.entry)
@@ -773,16 +800,15 @@ def _settle(books: _Books, items: Sequence[_Item]) -> None:
             if item.row:  # a row of the file being imported (stored lines: draft_pending says)
                 books.claims.add(item.row)
         else:
-            item.cat = books.rules.categorise(item.facts, books.suspense)
-            drafts.append(_draft_of(books, item, item.cat))
+            item.cat = categorise(item.facts, suspense)
+            drafts.append(_pair_of(books, item, item.cat))
             targets.append(item)
     if not drafts:
         return
-    if any(d.lines[0].account == books.suspense or d.lines[1].account == books.suspense
-           for d in drafts):  # fmt: skip
+    if any(d.counter_account == suspense for d in drafts):
         _ensure_suspense(books)
     try:
-        ids = ledger.draft_vouchers(books.session, books.ent.code, books.actor, drafts)
+        ids = ledger.draft_pairs(books.session, books.ent.code, books.actor, drafts)
     except ProblemsError as exc:
         raise ProblemsError(
             exc.what, [_relocate(books, p, targets) for p in exc.problems]
@@ -790,7 +816,7 @@ def _settle(books: _Books, items: Sequence[_Item]) -> None:
     for item, voucher_id in zip(targets, ids, strict=True):
         item.voucher = voucher_id
         item.status = LineStatus.DRAFTED
-        books.vouchers.add(voucher_id)
+    books.vouchers.add_run(ids[0], ids[-1])
     books.drafted += len(ids)
 
 
@@ -1108,32 +1134,16 @@ class _Run:
         if self.batch_id is None:
             self.batch_id = self._new_batch()
         ent_id, account, batch = self.ent.id, self.account, self.batch_id
-        rows = [
-            {
-                "entity_id": ent_id,
-                "id": i.line_id,
-                "account_code": account,
-                "batch_id": batch,
-                "row_no": i.row,
-                "dedup_key": i.key,
-                "txn_date": i.date,
-                "txn_time": i.time,
-                "out_fen": -i.fen if i.fen < 0 else 0,
-                "in_fen": i.fen if i.fen > 0 else 0,
-                "balance_fen": i.balance,
-                "counterparty": i.facts.counterparty,
-                "counterparty_account": i.facts.counterparty_account,
-                "counterparty_bank": i.facts.counterparty_bank,
-                "summary": i.facts.summary,
-                "purpose": i.facts.purpose,
-                "remark": i.facts.remark,
-                "serial": i.facts.serial,
-                "custody_entry_id": i.entry,
-                "voucher_id": i.voucher,
-            }
-            for i in items
-        ]
-        self.session.execute(insert(_LINES), rows)  # Core insert: one executemany
+        rows = []
+        for i in items:
+            facts, fen = i.facts, i.fen
+            rows.append(
+                (ent_id, i.line_id, account, batch, i.row, i.key, i.date, i.time,
+                 -fen if fen < 0 else 0, fen if fen > 0 else 0, i.balance,
+                 facts.counterparty, facts.counterparty_account, facts.counterparty_bank,
+                 facts.summary, facts.purpose, facts.remark, facts.serial, i.entry, i.voucher)
+            )  # fmt: skip
+        insert_many(self.session, StatementLine, _LINE_COLUMNS, rows)  # one driver executemany
         self.new_lines += len(rows)
 
     def _new_batch(self) -> int:
