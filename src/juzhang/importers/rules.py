@@ -54,6 +54,7 @@ touches a database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import string
 import tomllib
@@ -247,15 +248,28 @@ class Rules:
         return named
 
 
+@functools.lru_cache(maxsize=256)
+def _names(template: str) -> frozenset[str]:
+    """The placeholders a template uses (only these are computed per line)."""
+    return frozenset(
+        field.partition(".")[0].partition("[")[0]
+        for _text, field, _spec, _conv in string.Formatter().parse(template)
+        if field
+    )
+
+
 def render(template: str, facts: Facts) -> str:
     """Fill a 摘要 template from a line's facts; spaces collapse; never empty.
 
     The template must have been checked (:func:`parse_rules` does); an
     unusable one raises ``ValueError``/``KeyError`` from :meth:`str.format`.
     """
-    values: dict[str, Any] = facts._asdict()
-    values["amount"] = format_amount(facts.amount)
-    values["direction"] = "收" if facts.direction == "in" else "付"
+    names = _names(template)
+    values: dict[str, Any] = {n: getattr(facts, n) for n in names if n in Facts._fields}
+    if "amount" in names:
+        values["amount"] = format_amount(facts.amount)
+    if "direction" in names:
+        values["direction"] = "收" if facts.direction == "in" else "付"
     text = _SPACES.sub(" ", template.format_map(values)).strip()
     if text:
         return text

@@ -1028,6 +1028,7 @@ class _Run:
             name=shown,
         ) as stream:
             keys = _Keys(self.number, evict=evict)
+            self._analyze()  # PostgreSQL: plan with the tables' sizes of now
             chunk: list[StatementRow] = []
             for row in stream:  # the stream checks running balances as rows go by
                 self.rows_read += 1
@@ -1107,6 +1108,16 @@ class _Run:
         transaction's own rows, and new statistics make PostgreSQL plan again.
         """
         self.analyze_at *= 4
+        self._analyze()
+
+    def _analyze(self) -> None:
+        """PostgreSQL: ANALYZE the tables the import reads and fills (also at the start).
+
+        Without statistics (a custody journal recorded since the last
+        autovacuum) PostgreSQL checks the foreign key from a voucher line to
+        its custody entry through the amount index, reading every entry of
+        the account: 2.4 ms per line at 20,000 entries instead of 5 µs.
+        """
         if not is_sqlite(self.session):
             self.session.execute(text(f"ANALYZE {', '.join(_ANALYZED)}"))
 
