@@ -35,6 +35,7 @@ office −200.00 (cash).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -407,6 +408,18 @@ def test_fingerprint_ties_the_table_to_the_chain(story: World) -> None:
     # a voucher in October changes the figures
     move(story, day(10, 30), "101", "-20", "51301", "快递费")
     assert october(story).digest != d.digest
+
+
+def test_figures_are_computed_once_and_never_part_of_the_value(story: World) -> None:
+    d = october(story)
+    assert d.figures() is d.figures() and d.digest == d.digest
+    fresh = october(story)
+    assert fresh == d and fresh.digest == d.digest  # the cache does not take part in ==
+    # a copy with other figures gets its own digest, not the cached one
+    fewer = dataclasses.replace(d, items=d.items[1:])
+    assert fewer.figures() != d.figures() and fewer.digest != d.digest
+    assert fewer.fingerprint != d.fingerprint
+    assert dataclasses.replace(d, chain_seq=d.chain_seq + 1).fingerprint != d.fingerprint
 
 
 def test_json_form(story: World) -> None:

@@ -81,7 +81,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -368,6 +368,10 @@ class Disclosure:
     chain_seq: int
     chain_hash: str
     config: DisclosureConfig
+    _memo: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    """Derived values computed once (the figures and their digest); never part of the value."""
 
     # -- derived figures
 
@@ -453,13 +457,23 @@ class Disclosure:
     # -- figures and fingerprint
 
     def figures(self) -> tuple[Figure, ...]:
-        """Every figure the table shows, keyed stably (see the module docstring)."""
-        return tuple(_figures(self))
+        """Every figure the table shows, keyed stably (see the module docstring).
+
+        Computed once per disclosure: the workbook asks for them, and for the
+        digest they give, several times.
+        """
+        if "figures" not in self._memo:
+            self._memo["figures"] = tuple(_figures(self))
+        figures: tuple[Figure, ...] = self._memo["figures"]
+        return figures
 
     @property
     def digest(self) -> str:
         """SHA-256 over the entity, the period and every figure (hex)."""
-        return figures_digest(self.entity, self.period_label, self.figures())
+        if "digest" not in self._memo:
+            self._memo["digest"] = figures_digest(self.entity, self.period_label, self.figures())
+        digest: str = self._memo["digest"]
+        return digest
 
     @property
     def fingerprint(self) -> str:
