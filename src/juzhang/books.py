@@ -478,8 +478,17 @@ def _insert_vouchers(
         _VOUCHER_COLUMNS,
         (
             (
-                *(ent.id, vid, draft.date, checked.period, ent.voucher_word, "draft", kind),
-                *(draft.attachments, preparer, reverses, at),
+                ent.id,
+                vid,
+                draft.date,
+                checked.period,
+                ent.voucher_word,
+                "draft",
+                kind,
+                draft.attachments,
+                preparer,
+                reverses,
+                at,
             )
             for vid, (draft, checked) in zip(ids, items, strict=True)
         ),

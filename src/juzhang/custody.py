@@ -147,8 +147,18 @@ def record_entries(
         _COLUMNS,
         (
             (
-                *(ent.id, first + i, item.date, period_of(item.date), item.account, fen),
-                *(item.summary, item.counterparty, item.reference, source, uid, at),
+                ent.id,
+                first + i,
+                item.date,
+                period_of(item.date),
+                item.account,
+                fen,
+                item.summary,
+                item.counterparty,
+                item.reference,
+                source,
+                uid,
+                at,
             )
             for i, (item, fen) in enumerate(zip(items, fens, strict=True))
         ),
