@@ -654,9 +654,7 @@ def _match(
                 # month's entries, and the planners chose it as the journal grew
                 # (1,000,000 rows: 15 s of 100 s per 300,000); the amount index
                 # finds the few entries of each amount.
-                func.coalesce(CustodyEntry.entry_date, CustodyEntry.entry_date).between(
-                    low, high
-                ),
+                func.coalesce(CustodyEntry.entry_date, CustodyEntry.entry_date).between(low, high),
                 ~linked,
             )
         )
