@@ -4,10 +4,10 @@ A worker process (``python -m tests.import_worker``) imports a generated
 statement of 20,000 rows — one in ten recorded by the cashier beforehand,
 so vouchers are drafted for those and the rest wait for the cashier — in one
 transaction.  Once it says its transaction is open, it is killed with
-SIGKILL at a random moment between 0.05 s and the time a whole (dry) import
-takes, five times; after each kill every table
-must be exactly as before the import (or, had it finished, exactly as after
-a complete one).  Then the import runs to completion: every line once, a
+SIGKILL at a random moment between 0.05 s and 60 % of the time a whole
+(dry) import takes, five times, earliest first; after each kill every table
+must be exactly as before the import (at least four of the five runs must
+really be killed part way).  Then the import runs to completion: every line once, a
 voucher for every matched line, ``verify()`` clean; and running it again
 changes nothing.  On SQLite (a file database) and PostgreSQL.
 """
@@ -85,8 +85,9 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_completes_it_once(
         typical = _complete(db_url, path, "--dry-run")  # does everything, then rolls back
         assert _dump(engine) == before
         rng = random.Random(int.from_bytes(os.urandom(4), "big"))
-        moments = sorted(rng.uniform(0.05, typical) for _ in range(KILLS))
-        finished: dict[str, list[tuple[Any, ...]]] | None = None
+        # Kill between 0.05 s and 60 % of the dry run's time, earliest first: a
+        # loaded machine can make the dry run slower than the real runs.
+        moments = sorted(rng.uniform(0.05, max(0.6 * typical, 0.1)) for _ in range(KILLS))
         killed = 0
         for moment in moments:
             proc = _worker(db_url, path)
@@ -97,19 +98,12 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_completes_it_once(
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=60)
-            state = _dump(engine)
-            if proc.returncode == 0:  # it finished before the kill: everything is there
-                finished = finished or state
-                assert _count(engine, StatementLine) == ROWS
-                assert state == finished
-            else:
-                assert proc.returncode == -signal.SIGKILL
-                if _count(engine, StatementLine) == ROWS:  # killed after its commit
-                    finished = finished or state
-                else:
-                    killed += 1
-                assert state == (finished or before), f"killed at {moment:.2f}s left traces"
-        assert killed >= KILLS - 2, f"only {killed} of {KILLS} runs were killed part way"
+            if proc.returncode == 0 or _count(engine, StatementLine) == ROWS:
+                break  # it finished (or committed) before the kill: later runs add nothing
+            assert proc.returncode == -signal.SIGKILL
+            killed += 1
+            assert _dump(engine) == before, f"killed at {moment:.2f}s left traces"
+        assert killed >= KILLS - 1, f"only {killed} of {KILLS} runs were killed part way"
         _complete(db_url, path)
         assert _count(engine, StatementLine) == ROWS
         assert _count(engine, Voucher) == ROWS // 10
