@@ -211,6 +211,12 @@ def test_sheet_header_spans_and_layout(tmp_path: Path) -> None:
     assert ws["C4"].value == "借方" and ws["D4"].value == "贷方"
     assert ws["A1"].font.name == FONT_NAME and ws["A1"].font.b
     assert ws["A6"].font.b and ws["C5"].border.left.style == "thin"
+    # merged blocks: the cells on the edge carry the block's border, so it prints
+    assert ws["A4"].border.bottom.style == "thin" and ws["A4"].border.left.style == "thin"
+    assert ws["D3"].border.right.style == "thin" and ws["D3"].border.top.style == "thin"
+    assert ws["B6"].border.right.style == "thin" and ws["B6"].border.bottom.style == "thin"
+    assert ws["B6"].border.left.style is None  # inside the block: no side drawn there
+    assert ws["D1"].border.right.style is None  # the title has no box
     check_print_setup(ws, landscape=True, header_last=4)
     assert ws.freeze_panes == "A5"
     assert ws.column_dimensions["B"].width == 20  # capped, and the text wraps

@@ -92,8 +92,11 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -193,18 +196,27 @@ def text_width(text: str) -> int:
 
 def put_text(cell: Any, text: str) -> None:
     """Write ``text`` into ``cell`` as a string, never as a formula (see the module docstring)."""
+    if _text_value(cell, text):
+        cell.quotePrefix = True
+
+
+def _text_value(cell: Any, text: str) -> bool:
+    """Set the cell's text; return whether it needs the quote prefix (it starts like a formula)."""
     clean = _ILLEGAL.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
     cell.value = clean
     cell.data_type = "s"  # openpyxl would take "=…" for a formula and "#N/A" for an error
-    if clean.startswith((*FORMULA_PREFIXES, "\n")):
-        cell.quotePrefix = True
+    return clean.startswith((*FORMULA_PREFIXES, "\n"))
 
 
 def put_amount(cell: Any, amount: Decimal, number_format: str = AMOUNT_FORMAT) -> None:
     """Write ``amount`` into ``cell`` as a number, exactly (see the module docstring)."""
+    _amount_value(cell, amount)
+    cell.number_format = number_format
+
+
+def _amount_value(cell: Any, amount: Decimal) -> None:
     cell.value = amount  # binds the numeric type ("n")
     cell._value = format(amount, "f")  # written as is: no detour through a binary float
-    cell.number_format = number_format
 
 
 def new_workbook(title: str, *, entity: str = "", subject: str = "") -> Workbook:
@@ -281,6 +293,7 @@ class Sheet:
         self._heights: dict[int, float] = {}  # row -> least height (points)
         self._wrapped: list[tuple[int, int, str]] = []  # (row, column index, text)
         self._styles: dict[tuple[Any, ...], Any] = {}  # style key -> openpyxl StyleArray
+        self._edges: dict[tuple[Any, ...], Any] = {}  # (border id, edges) -> StyleArray
 
     @classmethod
     def add(cls, wb: Workbook, name: str, columns: Sequence[Column]) -> Sheet:
@@ -303,10 +316,39 @@ class Sheet:
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Merge a block of cells (1-based, inclusive); the top-left cell's value and style stay."""
-        if (first_row, first_col) != (last_row, last_col):
-            self.ws.merge_cells(
-                start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col
-            )
+        if (first_row, first_col) == (last_row, last_col):
+            return
+        # What openpyxl's merge_cells does — the other cells become MergedCells and
+        # those on the edge take the top-left cell's border on that edge — with the
+        # edge styles made once per form instead of merged side by side per cell.
+        ws = self.ws
+        block = CellRange(min_row=first_row, min_col=first_col, max_row=last_row, max_col=last_col)
+        ws.merged_cells.add(MergedCellRange(ws, block.coord))
+        top = ws.cell(row=first_row, column=first_col)
+        for row in range(first_row, last_row + 1):
+            for col in range(first_col, last_col + 1):
+                if (row, col) == (first_row, first_col):
+                    continue
+                cell = MergedCell(ws, row=row, column=col)
+                ws._cells[(row, col)] = cell
+                edges = (row == first_row, col == first_col, col == last_col, row == last_row)
+                if any(edges):
+                    cell._style = copy(self._edge_style(cell, top, edges))
+
+    def _edge_style(self, cell: Any, top: Any, edges: tuple[bool, bool, bool, bool]) -> Any:
+        key = (top._style.borderId, edges)
+        style = self._edges.get(key)
+        if style is None:
+            border = top.border
+            sides = {
+                name: side
+                for name, on in zip(("top", "left", "right", "bottom"), edges, strict=True)
+                if on and (side := getattr(border, name)) is not None and side.style is not None
+            }
+            if sides:
+                cell.border = Border(**sides)
+            style = self._edges[key] = copy(cell._style)
+        return style
 
     def height(self, row: int, points: float) -> None:
         """Give ``row`` at least this height; wrapped text may make it taller at :meth:`finish`."""
@@ -331,16 +373,17 @@ class Sheet:
         cell = self.ws.cell(row=row, column=col + 1)
         horizontal = "left"
         width = 0.0
-        red = False
+        red = quote = False
+        fmt = "General"
         if isinstance(value, Decimal):
             fmt = number_format or (YUAN_FORMAT if column.kind == "yuan" else AMOUNT_FORMAT)
-            put_amount(cell, value, fmt)
+            _amount_value(cell, value)
             horizontal = "right"
             width = len(format_amount(value)) + (fmt == YUAN_FORMAT) + bold  # bold is wider
             red = value < 0
         elif isinstance(value, dt.date):
             cell.value = value
-            cell.number_format = DATE_FORMAT
+            fmt = DATE_FORMAT
             horizontal = "center"
             width = 10
         elif isinstance(value, int) and not isinstance(value, bool):
@@ -348,24 +391,28 @@ class Sheet:
             horizontal = "center"
             width = len(str(value))
         elif isinstance(value, str):
-            put_text(cell, value)
+            quote = _text_value(cell, value)
             horizontal = "center" if column.kind in ("center", "number", "date") else "left"
             width = text_width(value) + 2 * indent
             if measure and (column.wrap or "\n" in value):
                 self._wrapped.append((row, col, value))
         wrap = isinstance(value, str) and (column.wrap or "\n" in value)
-        key = (cell.number_format, bool(cell.quotePrefix), bold, red, horizontal, wrap, indent)
-        cached = self._styles.get((*key, border))
+        key = (fmt, quote, bold, red, horizontal, wrap, indent, border)
+        cached = self._styles.get(key)
         if cached is not None:  # setting styles one by one re-hashes them: slow for big forms
             cell._style = copy(cached)
         else:
+            if fmt != "General":
+                cell.number_format = fmt
+            if quote:
+                cell.quotePrefix = True
             cell.font = _font(bold=bold, red=red)
             cell.alignment = Alignment(
                 horizontal=horizontal, vertical="center", wrap_text=wrap or None, indent=indent
             )
             if border:
                 cell.border = _BOX
-            self._styles[(*key, border)] = copy(cell._style)
+            self._styles[key] = copy(cell._style)
         if measure:
             self._measure(col, width)
         return cell
