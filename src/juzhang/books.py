@@ -355,22 +355,42 @@ class _CustodyLinker:
         return candidates[0][1], None
 
     def prefetch(self, entry_ids: Iterable[int]) -> None:
-        """Load the named custody entries in a few queries (for many lines at once)."""
+        """Load the named custody entries in a few queries (for many lines at once).
+
+        An entry is *used* when posted lines net to a non-zero amount on it or
+        an unposted voucher other than the one being edited names it (as in
+        :meth:`_unavailable_sql`), counted here with one grouped query per
+        chunk instead of two subqueries per entry.
+        """
         wanted = sorted({i for i in entry_ids if i not in self.known})
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self.session.execute(
+            ids = ", ".join(str(int(i)) for i in chunk)
+            used: dict[int, bool] = {}
+            for entry_id, posted, unposted in self.session.execute(
                 text(
-                    "SELECT c.id, c.account_code, c.amount_fen, ("
-                    + self._unavailable_sql()
-                    + ") AS used FROM custody_entry c WHERE c.entity_id = :e AND c.id IN ("
-                    + ", ".join(str(int(i)) for i in chunk)
-                    + ")"
+                    "SELECT l.custody_entry_id,"
+                    " SUM(CASE WHEN v.status = 'posted' THEN"
+                    "   CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END"
+                    "   ELSE 0 END),"
+                    " SUM(CASE WHEN v.status <> 'posted' AND v.id <> :exclude THEN 1 ELSE 0 END)"
+                    " FROM voucher_line l JOIN voucher v"
+                    " ON v.entity_id = l.entity_id AND v.id = l.voucher_id"
+                    f" WHERE l.entity_id = :e AND l.custody_entry_id IN ({ids})"
+                    " GROUP BY l.custody_entry_id"
                 ),
                 {"e": self.ent.id, "exclude": self.exclude},
+            ):
+                used[int(entry_id)] = int(posted or 0) != 0 or int(unposted or 0) > 0
+            rows = self.session.execute(
+                text(
+                    "SELECT c.id, c.account_code, c.amount_fen FROM custody_entry c"
+                    f" WHERE c.entity_id = :e AND c.id IN ({ids})"
+                ),
+                {"e": self.ent.id},
             )
-            for entry_id, acc, fen, used in rows:
-                self.known[int(entry_id)] = (str(acc), int(fen), bool(used))
+            for entry_id, acc, fen in rows:
+                self.known[int(entry_id)] = (str(acc), int(fen), used.get(int(entry_id), False))
             self.missing.update(i for i in chunk if i not in self.known)
 
     def _check_explicit(
