@@ -73,6 +73,7 @@ from juzhang.exporters.excel import (
     PAGE_FOOTER,
     Column,
     Sheet,
+    gc_paused,
     new_workbook,
     put_amount,
     put_text,
@@ -598,6 +599,7 @@ def disclosure_workbook(d: Disclosure) -> Workbook:
     return wb
 
 
+@gc_paused
 def write_disclosure_workbook(d: Disclosure, path: Path) -> Path:
     """Write the disclosure workbook to ``path``; return the path.
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from juzhang.exporters.excel import Column, Sheet, new_workbook, save
+from juzhang.exporters.excel import Column, Sheet, gc_paused, new_workbook, save
 from juzhang.exporters.excel import Value as CellValue
 from juzhang.reports.reconciliation import (
     AccountReconciliation,
@@ -135,6 +135,7 @@ def reconciliation_workbook(rec: BankReconciliation) -> Workbook:
     return wb
 
 
+@gc_paused
 def write_reconciliation_workbook(rec: BankReconciliation, path: Path) -> Path:
     """Write the reconciliation workbook to ``path``; return the path.
 
