@@ -33,7 +33,8 @@ database transaction: any problem, and nothing is written.
    several, a counterparty match, then the nearest date, then the lowest id
    wins.
 5. **Drafting.**  A matched line gets a draft voucher prepared by the
-   importing bookkeeper through :func:`juzhang.books.draft_vouchers`: the
+   importing bookkeeper through :func:`juzhang.books.draft_pairs` (the
+   rules of ``draft_vouchers``, checked in bulk): the
    bank line names the entry (``custody_entry``), the counter line goes to
    the account the categorisation rules choose (:mod:`.rules`; suspense
    without rules).  When the entry already backs a voucher (the bookkeeper
