@@ -213,18 +213,28 @@ def _next_audit(url: str) -> dict[int, int]:
 # --------------------------------------------------------------------------- build
 
 
-def _verify(url: str, codes: Sequence[str]) -> tuple[float, list[str]]:
+def _verify(url: str, size: Size) -> tuple[float, list[str]]:
+    """Run verify() on a sample of the loaded communities; fail loudly on any problem.
+
+    Returns (seconds, the codes checked).
+    """
     from juzhang.storage.engine import make_engine, transaction
     from juzhang.verify import verify
 
+    checked = sample([entity_code(n) for n in range(size.communities)])
     engine = make_engine(url)
     t0 = time.perf_counter()
     problems: list[str] = []
     with transaction(engine, write=False) as s:
-        for code in codes:
+        for code in checked:
             problems += [str(p) for p in verify(s, code)]
     engine.dispose()
-    return time.perf_counter() - t0, problems
+    if problems:
+        raise RuntimeError(
+            f"verify() found {len(problems)} problem(s) in the bulk-loaded books:\n  "
+            + "\n  ".join(problems[:20])
+        )
+    return time.perf_counter() - t0, checked
 
 
 class _Loader:
@@ -291,14 +301,7 @@ def build_sqlite(path: str, size: Size, seed: int) -> dict[str, Any]:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     load_s = time.perf_counter() - t0
-    codes = [entity_code(n) for n in range(size.communities)]
-    checked = sample(codes)
-    verify_s, problems = _verify(url, checked)
-    if problems:
-        raise RuntimeError(
-            f"verify() found {len(problems)} problem(s) in the bulk-loaded books:\n  "
-            + "\n  ".join(problems[:20])
-        )
+    verify_s, checked = _verify(url, size)
     os.replace(tmp, path)
     for suffix in ("-wal", "-shm"):
         Path(tmp + suffix).unlink(missing_ok=True)
@@ -341,14 +344,7 @@ def build_pg(server_url: str, database: str, size: Size, seed: int) -> dict[str,
         conn.commit()
         conn.execute("ANALYZE")
     load_s = time.perf_counter() - t0
-    codes = [entity_code(n) for n in range(size.communities)]
-    checked = sample(codes)
-    verify_s, problems = _verify(url, checked)
-    if problems:
-        raise RuntimeError(
-            f"verify() found {len(problems)} problem(s) in the bulk-loaded books:\n  "
-            + "\n  ".join(problems[:20])
-        )
+    verify_s, checked = _verify(url, size)
     with psycopg.connect(conninfo, autocommit=True) as admin:
         admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{database}"')
     return {**counts, "load_seconds": load_s, "verify_seconds": verify_s, "verified": checked}

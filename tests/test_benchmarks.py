@@ -57,13 +57,14 @@ def test_synthetic_books_are_sound_and_deterministic() -> None:
     assert sorted(named) == sorted(entries)  # each entry backs exactly one line
 
 
-def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
+def _quick(tmp_path: Path, bench: str, name: str, *extra: str) -> tuple[str, dict[str, Any]]:
+    """Run ``python -m benchmarks --quick --only BENCH`` on SQLite; return (stdout, its JSON)."""
     env = {k: v for k, v in os.environ.items() if k != "JUZHANG_TEST_PG_URL"}
+    out = tmp_path / f"{name}.json"
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "benchmarks", "--quick", "--only", "posting", "--no-pg"),
-            *("--json", str(out), "--workdir", str(tmp_path)),
+            *(sys.executable, "-m", "benchmarks", "--quick", "--only", bench, "--no-pg"),
+            *("--json", str(out), "--workdir", str(tmp_path), *extra),
         ],
         cwd=ROOT,
         env=env,
@@ -72,8 +73,13 @@ def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads(out.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert data["failed"] == []
+    return proc.stdout, data
+
+
+def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
+    stdout, data = _quick(tmp_path, "posting", "bench")
     communities, months, per_month = bench_posting.QUICK
     rows = {r["method"]: r for r in data["results"]}
     assert set(rows) == {"juzhang post_bulk", "raw executemany"}
@@ -86,7 +92,7 @@ def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
     assert ours["lines"] >= 2 * ours["vouchers"]
     assert ours["ratio"] is not None and raw["ratio"] is None
     assert any(n.startswith("same books") for n in ours["notes"])
-    assert "juzhang benchmarks" in proc.stdout
+    assert "juzhang benchmarks" in stdout
     assert list(tmp_path.glob("jz-bench-*")) == []  # databases removed afterwards
 
 
@@ -123,26 +129,11 @@ def test_reports_bulk_loader_writes_what_the_service_writes(tmp_path: Path) -> N
 
 
 def _quick_reports(tmp_path: Path, name: str, *extra: str) -> tuple[str, list[dict[str, Any]]]:
-    env = {k: v for k, v in os.environ.items() if k != "JUZHANG_TEST_PG_URL"}
-    out = tmp_path / f"{name}.json"
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "benchmarks", "--quick", "--only", "reports", "--no-pg"),
-            *("--json", str(out), "--workdir", str(tmp_path), *extra),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["failed"] == []
+    stdout, data = _quick(tmp_path, "reports", name, *extra)
     results: list[dict[str, Any]] = data["results"]
     assert all(r["bench"] == "reports" and r["db"] == "sqlite" for r in results)
     assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in results)
-    return proc.stdout, results
+    return stdout, results
 
 
 def test_quick_reports_benchmark_runs_and_reuses_its_books(tmp_path: Path) -> None:
