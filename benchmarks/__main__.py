@@ -161,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks; return the exit code."""
     modules = discover()
     args = _parser(list(modules)).parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     cfg = Config(
         quick=args.quick,
         sqlite=not args.no_sqlite,
