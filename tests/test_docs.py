@@ -242,3 +242,31 @@ def test_documented_commands_exist(path: Path) -> None:
         assert not unknown, f"juzhang {' '.join(tokens)}: unknown options {unknown}"
     if path.name.startswith("guide"):
         assert len(lines) > 40
+
+
+# --------------------------------------------------------------------------- config examples
+
+
+def _toml_blocks(path: Path) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("guide", ["guide.en.md", "guide.zh.md"])
+def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> None:
+    """Each ```toml block of the guide's configuration section parses with its real reader."""
+    import tomllib
+
+    from juzhang.disclosure_config import parse_config
+    from juzhang.importers.claims import parse_claims_config
+    from juzhang.importers.profile import parse_profile
+    from juzhang.importers.rules import parse_rules
+
+    blocks = _toml_blocks(DOCS / guide)
+    kinds = [b.split("\n", 1)[0].split()[1] for b in blocks]
+    assert kinds == ["rules.toml", "mapping.toml", "claims.toml", "disclosure.toml"]
+    rules, mapping, claims_config, disclosure = blocks
+    assert [r.name for r in parse_rules(rules).rules] == ["街道拨款", "存款利息", "物业费"]
+    assert parse_profile(tomllib.loads(mapping), "mapping.toml").name == "mybank"
+    config = parse_claims_config(claims_config)
+    assert config.min_attachments == 1 and len(config.approval) == 2
+    assert parse_config(tomllib.loads(disclosure), "disclosure.toml").post_by_day == 10
