@@ -484,7 +484,7 @@ def _insert_vouchers(
     session: Session,
     ent: EntityInfo,
     preparer: int,
-    items: Sequence[tuple[VoucherDraft, _Checked]],
+    items: Sequence[tuple[VoucherDraft | PairDraft, _Checked]],
     *,
     kind: str = "normal",
     reverses: int | None = None,
@@ -643,29 +643,25 @@ def draft_pairs(
     problems = _check_pairs(session, ent, drafts)
     if problems:
         raise ProblemsError("凭证 voucher", problems)
-    first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
-    at = now()
-    eid, word = ent.id, ent.voucher_word
-    vouchers: list[tuple[object, ...]] = []
-    lines: list[tuple[object, ...]] = []
-    for vid, d in enumerate(drafts, first):
-        date = d.date
-        vouchers.append(
-            (eid, vid, date, date.year * 100 + date.month, word, "draft", "normal",
-             d.attachments, uid, None, at)
-        )  # fmt: skip
-        if d.fen > 0:  # money in: 借 custody account, 贷 counter account
-            lines.append((eid, vid, 1, d.custody_account, d.summary, "D", d.fen, d.entry))
-            lines.append((eid, vid, 2, d.counter_account, d.summary, "C", d.fen, None))
-        else:  # money out: 借 counter account, 贷 custody account
-            lines.append((eid, vid, 1, d.counter_account, d.summary, "D", -d.fen, None))
-            lines.append((eid, vid, 2, d.custody_account, d.summary, "C", -d.fen, d.entry))
-    insert_many(session, Voucher, _VOUCHER_COLUMNS, vouchers)
-    insert_many(session, VoucherLine, _LINE_COLUMNS, lines)
-    last = first + len(drafts) - 1
-    subject = f"#{first}" if last == first else f"#{first}-{last}"
+    ids = _insert_vouchers(
+        session, ent, uid, [(d, _Checked(period_of(d.date), _pair_rows(d))) for d in drafts]
+    )
+    subject = f"#{ids[0]}" if len(ids) == 1 else f"#{ids[0]}-{ids[-1]}"
     audit(session, ent.id, actor, "voucher.draft", subject, {"vouchers": len(drafts)})
-    return list(range(first, last + 1))
+    return ids
+
+
+def _pair_rows(d: PairDraft) -> list[LineRow]:
+    """The two lines of a pair: 借 custody 贷 counter for money in, the other way for out."""
+    if d.fen > 0:
+        return [
+            (1, d.custody_account, "D", d.fen, d.summary, d.entry),
+            (2, d.counter_account, "C", d.fen, d.summary, None),
+        ]
+    return [
+        (1, d.counter_account, "D", -d.fen, d.summary, None),
+        (2, d.custody_account, "C", -d.fen, d.summary, d.entry),
+    ]
 
 
 def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft]) -> list[Problem]:
