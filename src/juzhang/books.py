@@ -309,9 +309,7 @@ class _CustodyLinker:
                     WHERE l.entity_id = c.entity_id AND l.custody_entry_id = c.id
                     AND v.status <> 'posted' AND v.id <> :exclude)"""
 
-    def link(
-        self, line: Line, signed: int, date: dt.date, where: str
-    ) -> tuple[int | None, str | None]:
+    def link(self, line: Line, signed: int, date: dt.date) -> tuple[int | None, str | None]:
         """Return (entry id, None) or (None, problem text) for a custody-account line.
 
         ``signed`` is the line's amount in fen, debit positive.
@@ -455,22 +453,21 @@ def _check_against_books(
         problems.append(Problem(where, f"{format_period(period)} 已结账 / the period is closed"))
     rows: list[LineRow] = []
     for i, (line, fen) in enumerate(zip(draft.lines, fens, strict=True), 1):
-        at = f"{where} 第{i}行 line {i}"
         bad = _account_problem(line.account, accounts)
         if bad:
-            problems.append(Problem(at, bad))
+            problems.append(Problem(f"{where} 第{i}行 line {i}", bad))
             continue
         if not fen:
             continue  # no side or a zero amount: already reported by checked_fens
         custody: int | None = None
         if accounts[line.account].custody is not None:
-            custody, why = linker.link(line, fen, draft.date, at)
+            custody, why = linker.link(line, fen, draft.date)
             if why:
-                problems.append(Problem(at, why))
+                problems.append(Problem(f"{where} 第{i}行 line {i}", why))
         elif line.custody_entry is not None:
             problems.append(
                 Problem(
-                    at,
+                    f"{where} 第{i}行 line {i}",
                     "只有现金或银行科目的行才引用日记账"
                     " / only cash and bank lines name a custody entry",
                 )
