@@ -12,6 +12,7 @@ month moves the chain but leaves the figures matching.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from juzhang.cli_disclosure import write_disclosure
 from juzhang.errors import ValidationError
 from juzhang.exporters.disclosure_excel import (
     MAP_SHEET,
+    _get_json,
+    _put_json,
     read_fingerprint,
     verify_report,
     write_disclosure_workbook,
@@ -175,6 +178,44 @@ def test_verify_after_a_voucher_in_a_later_month(october: tuple[World, Disclosur
     result = world.run(verify_report, path)
     assert result.matches and result.books_changed and result.differences == ()
     assert "figures are unchanged" in result.messages[-1]
+
+
+def test_verify_reads_the_map_of_older_files(october: tuple[World, Disclosure, Path]) -> None:
+    """Files written before the map became JSON (a row per figure from row 3) still verify."""
+    world, d, path = october
+    wb = load_workbook(path)
+    ws = wb[MAP_SHEET]
+    places = json.loads("".join(c.value for c in ws[2][1:] if c.value))
+    assert len(places) >= len(d.figures()) and all(len(p) == 5 for p in places)
+    ws.delete_rows(2)
+    for i, head in enumerate(("key", "sheet", "cell", "kind", "label"), 1):
+        ws.cell(row=2, column=i, value=head)
+    for r, place in enumerate(places, 3):
+        for c, text in enumerate(place, 1):
+            ws.cell(row=r, column=c, value=text)
+    wb.save(path)
+    result = world.run(verify_report, path)
+    assert result.matches and result.figures_checked == len(d.figures())
+
+
+def test_map_json_longer_than_a_cell_is_split_and_joined() -> None:
+    from openpyxl import Workbook
+
+    value = {"rules": ["长文本" * 9, "x" * 50] * 1000}  # about 77,000 characters of JSON
+    ws = Workbook().active
+    _put_json(ws, 1, "config", value)
+    length = len(json.dumps(value, ensure_ascii=False))
+    assert [len(c.value) for c in ws[1][1:]] == [30_000, 30_000, length - 60_000]
+    assert _get_json(ws, 1) == value
+
+
+def test_verify_refuses_a_broken_map(october: tuple[World, Disclosure, Path]) -> None:
+    world, _d, path = october
+    wb = load_workbook(path)
+    wb[MAP_SHEET]["B2"] = '[["only", "three", "parts"]]'
+    wb.save(path)
+    with pytest.raises(ValidationError, match="map is unreadable"):
+        world.run(verify_report, path)
 
 
 def test_not_a_disclosure_workbook(world: World, tmp_path: Path) -> None:

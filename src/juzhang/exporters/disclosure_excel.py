@@ -23,8 +23,11 @@ the tables, and stored in the workbook's properties: ``description``, the
 ``juzhang.entity``, ``juzhang.first``, ``juzhang.last``,
 ``juzhang.chain_seq``, ``juzhang.chain_hash``, ``juzhang.digest``,
 ``juzhang.posted_on`` and ``juzhang.posted_until``.  A very hidden sheet
-``_juzhang`` lists where each figure was written (key, sheet, cell, kind,
-label) and holds the configuration used (JSON), so the file can be checked.
+``_juzhang`` holds, as JSON, the configuration used (row 1) and where each
+figure was written (row 2: ``[key, sheet, cell, kind, label]`` per figure),
+so the file can be checked; the JSON is split over the row's cells, 30,000
+characters each.  Files from before 2026-11-22 list the places one per row
+from row 3; they are read too.
 
 :func:`verify_report` reads the fingerprint and every figure back from the
 file, recomputes the disclosure from the books with the same configuration
@@ -556,16 +559,31 @@ def _properties(wb: Workbook, d: Disclosure) -> dict[str, str]:
     return values
 
 
+_CHUNK = 30_000
+"""Characters per cell of the map's JSON (a cell holds at most 32,767)."""
+
+
+def _put_json(ws: Any, row: int, label: str, value: object) -> None:
+    """Write ``label`` in column A and ``value`` as JSON split over columns B, C, …"""
+    put_text(ws.cell(row=row, column=1), label)
+    text = json.dumps(value, ensure_ascii=False)
+    for i, start in enumerate(range(0, len(text), _CHUNK), 2):
+        put_text(ws.cell(row=row, column=i), text[start : start + _CHUNK])
+
+
+def _get_json(ws: Any, row: int) -> Any:
+    """Read back what :func:`_put_json` wrote in ``row`` (JSON ``null`` for an empty row)."""
+    parts = next(ws.iter_rows(min_row=row, max_row=row, min_col=2, values_only=True), ())
+    return json.loads("".join(str(p) for p in parts if p is not None) or "null")
+
+
 def _map_sheet(wb: Workbook, d: Disclosure, w: _Writer) -> None:
+    # Two rows of JSON rather than a row per figure: a map of 800 rows was 40% of
+    # the workbook's cells, and of the time to build and save it.
     ws = wb.create_sheet(MAP_SHEET)
     ws.sheet_state = "veryHidden"
-    put_text(ws.cell(row=1, column=1), "config")
-    put_text(ws.cell(row=1, column=2), json.dumps(config_to_json(d.config), ensure_ascii=False))
-    for i, head in enumerate(("key", "sheet", "cell", "kind", "label"), 1):
-        put_text(ws.cell(row=2, column=i), head)
-    for r, place in enumerate(w.places, 3):
-        for c, text in enumerate(place, 1):
-            put_text(ws.cell(row=r, column=c), text)
+    _put_json(ws, 1, "config", config_to_json(d.config))
+    _put_json(ws, 2, "places", [list(place) for place in w.places])
 
 
 def _footer(sheet: Sheet, d: Disclosure) -> None:
@@ -760,11 +778,17 @@ def _read(path: Path) -> _FileData:
         raise _not_ours(path, "缺少数字索引 / no figure map")
     ws = wb[MAP_SHEET]
     try:
-        config = json.loads(str(ws.cell(row=1, column=2).value or "{}"))
-    except json.JSONDecodeError as exc:
-        raise _not_ours(path, "配置无法读取 / the embedded configuration is unreadable") from exc
+        config = _get_json(ws, 1) or {}
+        if ws.cell(row=2, column=1).value == "places":
+            places = [tuple(place) for place in _get_json(ws, 2)]
+        else:  # files written before 2026-11-22: one row per figure from row 3
+            places = list(ws.iter_rows(min_row=3, max_col=5, values_only=True))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise _not_ours(path, "数字索引无法读取 / the embedded map is unreadable") from exc
+    if not isinstance(config, dict) or any(len(place) != 5 for place in places):
+        raise _not_ours(path, "数字索引无法读取 / the embedded map is unreadable")
     figures: dict[str, tuple[str, str | Decimal | None]] = {}
-    for key, sheet, cell, kind, label in ws.iter_rows(min_row=3, max_col=5, values_only=True):
+    for key, sheet, cell, kind, label in places:
         if not key:
             continue
         if sheet not in wb.sheetnames:
