@@ -86,15 +86,15 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
-from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergedCellRange
@@ -165,7 +165,8 @@ Value: TypeAlias = str | Decimal | int | dt.date | None
 _KINDS = frozenset({"text", "amount", "yuan", "number", "date", "center"})
 _THIN = Side(style="thin", color="000000")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses in a cell
+_CELL_CHARS = 32_767  # the most a cell holds; openpyxl cuts longer text there too
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _BODY_SIZE = 10.5  # 五号
 _WIDTH_FACTOR = 1.1  # a 宋体 half-width character against Excel's width unit
@@ -190,6 +191,13 @@ def text_width(text: str) -> int:
 
     For text of several lines, the widest line.
     """
+    if text.isascii():
+        return max((len(line) for line in text.splitlines()), default=0)
+    return _wide_width(text)
+
+
+@functools.lru_cache(maxsize=4096)  # forms repeat their names, accounts and summaries
+def _wide_width(text: str) -> int:
     return max(
         (
             sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
@@ -208,7 +216,7 @@ def put_text(cell: Any, text: str) -> None:
 def _text_value(cell: Any, text: str) -> bool:
     """Set the cell's text; return whether it needs the quote prefix (it starts like a formula)."""
     clean = _ILLEGAL.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
-    cell.value = clean
+    cell._value = clean[:_CELL_CHARS]  # set directly: openpyxl's setter would check it again
     cell.data_type = "s"  # openpyxl would take "=…" for a formula and "#N/A" for an error
     return clean.startswith((*FORMULA_PREFIXES, "\n"))
 
@@ -359,8 +367,8 @@ class Sheet:
                 cell = MergedCell(ws, row=row, column=col)
                 ws._cells[(row, col)] = cell
                 edges = (row == first_row, col == first_col, col == last_col, row == last_row)
-                if any(edges):
-                    cell._style = copy(self._edge_style(cell, top, edges))
+                if any(edges) and (style := self._edge_style(cell, top, edges)) is not None:
+                    cell._style = StyleArray(style)
 
     def _edge_style(self, cell: Any, top: Any, edges: tuple[bool, bool, bool, bool]) -> Any:
         key = (top._style.borderId, edges)
@@ -372,17 +380,15 @@ class Sheet:
                 for name, on in zip(("top", "left", "right", "bottom"), edges, strict=True)
                 if on and (side := getattr(border, name)) is not None and side.style is not None
             }
-            if sides:
-                cell.border = Border(**sides)
-            style = self._edges[key] = copy(cell._style)
+            if not sides:
+                return None  # no border on these edges: the merged cell keeps no style
+            cell.border = Border(**sides)
+            style = self._edges[key] = StyleArray(cell._style)
         return style
 
     def height(self, row: int, points: float) -> None:
         """Give ``row`` at least this height; wrapped text may make it taller at :meth:`finish`."""
         self._heights[row] = max(points, self._heights.get(row, 0.0))
-
-    def _measure(self, col: int, width: float) -> None:
-        self._need[col] = max(self._need[col], width)
 
     def _put(
         self,
@@ -396,38 +402,43 @@ class Sheet:
         measure: bool = True,
         number_format: str | None = None,
     ) -> Any:
+        # The hot path of every form (a disclosure writes about 6,000 cells): the
+        # cell is made and filled directly, as openpyxl's ws.cell() and value
+        # setter would, without their per-call checks (row in range, type
+        # dispatch, illegal characters: _text_value has removed those already).
         column = self.columns[col]
-        cell = self.ws.cell(row=row, column=col + 1)
+        cell = Cell(self.ws, row=row, column=col + 1)
+        self.ws._cells[(row, col + 1)] = cell
         horizontal = "left"
-        width = 0.0
-        red = quote = False
+        width = 0
+        red = quote = wrap = False
         fmt = "General"
         if isinstance(value, Decimal):
             fmt = number_format or (YUAN_FORMAT if column.kind == "yuan" else AMOUNT_FORMAT)
-            _amount_value(cell, value)
+            cell._value = format(value, "f")  # written as is: no detour through a float
             horizontal = "right"
             width = len(format_amount(value)) + (fmt == YUAN_FORMAT) + bold  # bold is wider
             red = value < 0
+        elif isinstance(value, str):
+            quote = _text_value(cell, value)
+            horizontal = "center" if column.kind in ("center", "number", "date") else "left"
+            width = text_width(value) + 2 * indent
+            wrap = column.wrap or "\n" in value
+            if measure and wrap:
+                self._wrapped.append((row, col, value))
         elif isinstance(value, dt.date):
             cell.value = value
             fmt = DATE_FORMAT
             horizontal = "center"
             width = 10
         elif isinstance(value, int) and not isinstance(value, bool):
-            cell.value = value
+            cell._value = value
             horizontal = "center"
             width = len(str(value))
-        elif isinstance(value, str):
-            quote = _text_value(cell, value)
-            horizontal = "center" if column.kind in ("center", "number", "date") else "left"
-            width = text_width(value) + 2 * indent
-            if measure and (column.wrap or "\n" in value):
-                self._wrapped.append((row, col, value))
-        wrap = isinstance(value, str) and (column.wrap or "\n" in value)
         key = (fmt, quote, bold, red, horizontal, wrap, indent, border)
         cached = self._styles.get(key)
         if cached is not None:  # setting styles one by one re-hashes them: slow for big forms
-            cell._style = copy(cached)
+            cell._style = StyleArray(cached)
         else:
             if fmt != "General":
                 cell.number_format = fmt
@@ -439,9 +450,9 @@ class Sheet:
             )
             if border:
                 cell.border = _BOX
-            self._styles[key] = copy(cell._style)
-        if measure:
-            self._measure(col, width)
+            self._styles[key] = StyleArray(cell._style)
+        if measure and width > self._need[col]:
+            self._need[col] = width
         return cell
 
     def _parts(self, count: int) -> list[tuple[int, int]]:
