@@ -14,9 +14,11 @@ def _setuptools() -> dict[str, object]:
 
 
 def test_every_package_under_src_is_listed() -> None:
+    """Every folder with files, data folders too (setuptools warns of unlisted ones)."""
     found = {
         ".".join(p.parent.relative_to(ROOT / "src").parts)
-        for p in (ROOT / "src").rglob("__init__.py")
+        for p in (ROOT / "src" / "juzhang").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     }
     listed = set(_setuptools()["packages"])  # type: ignore[call-overload]
     assert found - listed == set(), "add these packages to pyproject.toml"
