@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy import exc as sa_exc
 
 from juzhang import books, custody, verify
 from juzhang.core.voucher import GENESIS_HASH, Line, VoucherDraft
@@ -31,7 +32,9 @@ from juzhang.errors import (
     ValidationError,
 )
 from juzhang.reports.trial_balance import trial_balance
-from juzhang.storage.schema import AuditLog, Base
+from juzhang.storage.access import get_entity, insert_many
+from juzhang.storage.engine import transaction
+from juzhang.storage.schema import AuditLog, Base, VoucherLine
 
 from .conftest import World
 
@@ -541,6 +544,53 @@ def test_post_bulk_is_all_or_nothing(w: World) -> None:
         assert numbers == list(range(1, 26))
     assert w.run(verify.verify, "C001") == []
     assert w.run(trial_balance, "C001", SEP, OCT).balanced
+
+
+def test_post_bulk_of_hundreds_of_vouchers(w: World) -> None:
+    """On SQLite the rows go in multi-row INSERTs of about a hundred: order and checks hold."""
+    drafts = [simple(day(9 + i % 2, 1 + i % 28), f"{i + 1}.00") for i in range(300)]
+    ids = w.run(books.post_bulk, "C001", drafts, preparer="bk", reviewer="rv", poster="bk2")
+    assert ids == list(range(ids[0], ids[0] + 300))
+    views = [w.run(books.get_voucher, "C001", i) for i in ids]
+    assert [v.lines[0].debit for v in views] == [D(f"{i + 1}.00") for i in range(300)]
+    for period in (SEP, OCT):
+        posted = sorted((v.date, v.id, v.number or 0) for v in views if v.period == period)
+        assert [n for _date, _id, n in posted] == list(range(1, 151))
+    assert w.run(verify.verify, "C001") == []
+    assert w.run(trial_balance, "C001", SEP, OCT).balanced
+
+
+def test_a_refused_row_deep_in_a_bulk_insert_leaves_nothing(w: World) -> None:
+    """The line trigger still checks every row of a multi-row INSERT, in order."""
+    done = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 5)))
+    post(w, done)
+    draft = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 6)))
+    with transaction(w.engine, write=False) as s:
+        eid = get_entity(s, "C001").id
+    columns = (
+        "entity_id",
+        "voucher_id",
+        "line_no",
+        "account_code",
+        "summary",
+        "side",
+        "amount_fen",
+        "custody_entry_id",
+    )
+    rows = [(eid, draft, n, "112", "x", "D", 100, None) for n in range(3, 400)]
+    rows.insert(300, (eid, done, 3, "112", "x", "D", 100, None))  # into the posted voucher
+    before = dump(w.engine)
+    with (
+        pytest.raises(sa_exc.IntegrityError, match="juzhang: a posted voucher is never changed"),
+        transaction(w.engine) as s,
+    ):
+        insert_many(s, VoucherLine, columns, rows)
+    assert dump(w.engine) == before
+    del rows[300]
+    with transaction(w.engine) as s:
+        insert_many(s, VoucherLine, columns, rows)
+    lines = w.run(books.get_voucher, "C001", draft).lines
+    assert [ln.line_no for ln in lines] == list(range(1, 400))
 
 
 def test_post_bulk_checks_custody_and_roles(w: World) -> None:
