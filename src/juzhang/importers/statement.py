@@ -1161,7 +1161,7 @@ class _Run:
                  facts.counterparty, facts.counterparty_account, facts.counterparty_bank,
                  facts.summary, facts.purpose, facts.remark, facts.serial, i.entry, i.voucher)
             )  # fmt: skip
-        insert_many(self.session, StatementLine, _LINE_COLUMNS, rows)  # one driver executemany
+        insert_many(self.session, StatementLine, _LINE_COLUMNS, rows)  # a few driver calls
         self.new_lines += len(rows)
 
     def _new_batch(self) -> int:
