@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -485,31 +485,38 @@ def _insert_vouchers(
     *,
     kind: str = "normal",
     reverses: int | None = None,
+    numbered: Sequence[_Numbered] | None = None,
 ) -> list[int]:
+    """Insert drafts and their lines; return their ids (consecutive, in the order given).
+
+    With ``numbered`` (the bulk path: one per item, in the same order), each
+    draft is written with the number, chain link and cashier it is about to be
+    posted with, so that posting only flips its status (see :func:`post_bulk`).
+    """
     first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
     at = now()
     ids = list(range(first, first + len(items)))
-    insert_many(
-        session,
-        Voucher,
-        _VOUCHER_COLUMNS,
+    rows: Iterable[tuple[Any, ...]] = (
         (
-            (
-                ent.id,
-                vid,
-                draft.date,
-                checked.period,
-                ent.voucher_word,
-                "draft",
-                kind,
-                draft.attachments,
-                preparer,
-                reverses,
-                at,
-            )
-            for vid, (draft, checked) in zip(ids, items, strict=True)
-        ),
+            ent.id,
+            vid,
+            draft.date,
+            checked.period,
+            ent.voucher_word,
+            "draft",
+            kind,
+            draft.attachments,
+            preparer,
+            reverses,
+            at,
+        )
+        for vid, (draft, checked) in zip(ids, items, strict=True)
     )
+    columns: tuple[str, ...] = _VOUCHER_COLUMNS
+    if numbered is not None:
+        columns = (*columns, *_Numbered._fields)
+        rows = (row + tuple(n) for row, n in zip(rows, numbered, strict=True))
+    insert_many(session, Voucher, columns, rows)
     insert_many(
         session,
         VoucherLine,
@@ -916,19 +923,21 @@ class _ToPost:
     rows: list[LineRow]
 
 
-def _post(
-    session: Session,
-    ent: EntityInfo,
-    poster: int,
-    items: list[_ToPost],
-    *,
-    reviewed_by: int | None = None,
-) -> list[int]:
-    """Number, chain and post reviewed vouchers (caller holds the lock and checked roles).
+class _Numbered(NamedTuple):
+    """What posting writes on a voucher besides who posted it and when."""
 
-    With ``reviewed_by``, the vouchers are drafts that this person reviews in
-    the same write (the bulk path): the database still sees a reviewer who is
-    not the preparer on every posted voucher.
+    number: int
+    chain_seq: int
+    prev_hash: str
+    hash: str
+    cashier_id: int | None
+
+
+def _number(session: Session, ent: EntityInfo, items: list[_ToPost]) -> list[_Numbered]:
+    """Number and chain vouchers about to be posted, one result per item in its order.
+
+    The caller holds the entity's lock and has checked the roles.  Numbers run
+    per period in (period, date, id) order, the hash chain in the same order.
     """
     diff = _opening_difference(session, ent.id)
     if diff:
@@ -937,7 +946,6 @@ def _post(
     for item in items:
         if item.period in closed:
             raise PeriodClosedError(ent.code, format_period(item.period))
-    items = sorted(items, key=lambda v: (v.period, v.date, v.id))
     numbers: dict[int, int] = {}
     for p in {v.period for v in items}:
         numbers[p] = int(
@@ -956,9 +964,9 @@ def _post(
     ).first()
     seq, prev = (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
     cashiers = _cashiers(session, ent.id, items)
-    at = now()
-    updates = []
-    for item in items:
+    out: dict[int, _Numbered] = {}
+    for i in sorted(range(len(items)), key=lambda i: (items[i].period, items[i].date, items[i].id)):
+        item = items[i]
         numbers[item.period] += 1
         seq += 1
         number = numbers[item.period]
@@ -973,25 +981,45 @@ def _post(
             reverses=item.reverses,
             lines=item.rows,
         )
-        updates.append(
-            {
-                "entity_id": ent.id,
-                "id": item.id,
-                "status": "posted",
-                "number": number,
-                "posted_by": poster,
-                "posted_at": at,
-                "chain_seq": seq,
-                "prev_hash": prev,
-                "hash": digest,
-                "cashier_id": cashiers.get(item.id),
-            }
-            | ({"reviewed_by": reviewed_by, "reviewed_at": at} if reviewed_by else {})
-        )
+        out[i] = _Numbered(number, seq, prev, digest, cashiers.get(item.id))
         prev = digest
+    return [out[i] for i in range(len(items))]
+
+
+def _post(
+    session: Session,
+    ent: EntityInfo,
+    poster: int,
+    items: list[_ToPost],
+    *,
+    reviewed_by: int | None = None,
+    numbered: list[_Numbered] | None = None,
+) -> list[int]:
+    """Number, chain and post vouchers (caller holds the lock and checked roles).
+
+    The vouchers are reviewed, or, with ``reviewed_by``, drafts that this
+    person reviews in the same write (the bulk path): the database still sees
+    a reviewer who is not the preparer on every posted voucher.  With
+    ``numbered`` (from :func:`_number`, already written on the drafts) only the
+    status and the people change.  Vouchers are posted in number order, one
+    row at a time: the database refuses number ``n`` before ``n - 1``.
+    """
+    written = numbered is not None
+    numbered = numbered if numbered is not None else _number(session, ent, items)
+    at = now()
+    people = {"posted_by": poster, "posted_at": at} | (
+        {"reviewed_by": reviewed_by, "reviewed_at": at} if reviewed_by else {}
+    )
+    in_order = sorted(zip(items, numbered, strict=True), key=lambda p: p[1].chain_seq)
+    updates = [
+        {"entity_id": ent.id, "id": item.id, "status": "posted"}
+        | ({} if written else n._asdict())
+        | people
+        for item, n in in_order
+    ]
     if updates:
         update_many(session, Voucher, updates)
-    return [int(u["number"]) for u in updates]  # type: ignore[call-overload]
+    return [n.number for _item, n in in_order]
 
 
 def _cashiers(session: Session, entity_id: int, items: list[_ToPost]) -> dict[int, int]:
@@ -1102,12 +1130,19 @@ def post_bulk(
             "审核人不得是制单人 / the reviewer may not be the preparer",
         )
     checked = _check_all(session, ent, drafts)
-    ids = _insert_vouchers(session, ent, prep, checked)
+    # Number and chain first and write the drafts with their numbers, so that
+    # posting each one only flips its status: an update that grew every row by
+    # its hashes and touched the number and chain keys cost more than the insert.
+    first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
     items = [
-        _ToPost(i, c.period, d.date, "normal", None, c.rows)
-        for i, (d, c) in zip(ids, checked, strict=True)
+        _ToPost(first + k, c.period, d.date, "normal", None, c.rows)
+        for k, (d, c) in enumerate(checked)
     ]
-    _post(session, ent, post, items, reviewed_by=rev)  # review and post in one write
+    numbered = _number(session, ent, items)
+    ids = _insert_vouchers(session, ent, prep, checked, numbered=numbered)
+    if ids != [item.id for item in items]:  # cannot happen: we hold the entity's lock
+        raise RuntimeError("voucher ids moved between numbering and inserting")
+    _post(session, ent, post, items, reviewed_by=rev, numbered=numbered)  # review and post
     people = {"reviewer": reviewer, "poster": poster}
     audit_many(
         session,
