@@ -74,16 +74,17 @@ def table(model: type[Base]) -> Table:
 
 def _processed(rows: Iterable[Sequence[Any]], processors: list[Any]) -> list[tuple[Any, ...]]:
     """Apply the bind processors; each distinct value is processed once (dates repeat)."""
-    if not any(processors):
+    active: list[tuple[int, Any, dict[Any, Any]]] = [
+        (n, f, {}) for n, f in enumerate(processors) if f is not None
+    ]
+    if not active:
         return [tuple(r) for r in rows]
-    caches: list[dict[Any, Any]] = [{} for _ in processors]
     out = []
     for r in rows:
         row = list(r)
-        for n, f in enumerate(processors):
+        for n, f, cache in active:  # only the columns that have a processor
             v = row[n]
-            if f is not None and v is not None:
-                cache = caches[n]
+            if v is not None:
                 done = cache.get(v, _MISSING)
                 if done is _MISSING:
                     done = cache[v] = f(v)
