@@ -486,14 +486,17 @@ def _insert_vouchers(
     kind: str = "normal",
     reverses: int | None = None,
     numbered: Sequence[_Numbered] | None = None,
+    first: int | None = None,
 ) -> list[int]:
     """Insert drafts and their lines; return their ids (consecutive, in the order given).
 
     With ``numbered`` (the bulk path: one per item, in the same order), each
     draft is written with the number, chain link and cashier it is about to be
-    posted with, so that posting only flips its status (see :func:`post_bulk`).
+    posted with, so that posting only flips its status (see :func:`post_bulk`);
+    ``first`` is then the first id, which the caller took for the numbering.
     """
-    first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
+    if first is None:
+        first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
     at = now()
     ids = list(range(first, first + len(items)))
     rows: Iterable[tuple[Any, ...]] = (
@@ -682,7 +685,7 @@ def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft])
     problems: list[Problem] = []
     for n, d in enumerate(drafts, 1):
         where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
-        period = d.date.year * 100 + d.date.month
+        period = period_of(d.date)
         if period < ent.start_period:
             problems.append(
                 Problem(
@@ -1139,9 +1142,7 @@ def post_bulk(
         for k, (d, c) in enumerate(checked)
     ]
     numbered = _number(session, ent, items)
-    ids = _insert_vouchers(session, ent, prep, checked, numbered=numbered)
-    if ids != [item.id for item in items]:  # cannot happen: we hold the entity's lock
-        raise RuntimeError("voucher ids moved between numbering and inserting")
+    ids = _insert_vouchers(session, ent, prep, checked, numbered=numbered, first=first)
     _post(session, ent, post, items, reviewed_by=rev, numbered=numbered)  # review and post
     people = {"reviewer": reviewer, "poster": poster}
     audit_many(

@@ -619,7 +619,8 @@ def demo(
     for c in result.communities:
         typer.echo(f"输出 / outputs {c.code} {c.name}: {result.out_dir / c.code}")
     typer.echo(
-        f"试一试 / try: juzhang --db sqlite:///{result.database} voucher list H001 --period 2026-09"
+        f"试一试 / try: juzhang --db sqlite:///{result.database} voucher list"
+        f" {result.communities[0].code} --period {format_period(result.periods[-1])}"
     )
     if result.problems:
         print_problems(result.problems)

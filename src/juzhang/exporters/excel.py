@@ -223,13 +223,9 @@ def _text_value(cell: Any, text: str) -> bool:
 
 def put_amount(cell: Any, amount: Decimal, number_format: str = AMOUNT_FORMAT) -> None:
     """Write ``amount`` into ``cell`` as a number, exactly (see the module docstring)."""
-    _amount_value(cell, amount)
-    cell.number_format = number_format
-
-
-def _amount_value(cell: Any, amount: Decimal) -> None:
     cell.value = amount  # binds the numeric type ("n")
     cell._value = format(amount, "f")  # written as is: no detour through a binary float
+    cell.number_format = number_format
 
 
 def new_workbook(title: str, *, entity: str = "", subject: str = "") -> Workbook:
@@ -328,7 +324,7 @@ class Sheet:
         self._heights: dict[int, float] = {}  # row -> least height (points)
         self._wrapped: list[tuple[int, int, str]] = []  # (row, column index, text)
         self._styles: dict[tuple[Any, ...], Any] = {}  # style key -> openpyxl StyleArray
-        self._edges: dict[tuple[Any, ...], Any] = {}  # (border id, edges) -> StyleArray
+        self._edges: dict[tuple[Any, ...], Any] = {}  # (border id, edges) -> StyleArray | None
 
     @classmethod
     def add(cls, wb: Workbook, name: str, columns: Sequence[Column]) -> Sheet:
@@ -371,20 +367,19 @@ class Sheet:
                     cell._style = StyleArray(style)
 
     def _edge_style(self, cell: Any, top: Any, edges: tuple[bool, bool, bool, bool]) -> Any:
+        """The style of a merged cell on these edges; ``None`` where they have no border."""
         key = (top._style.borderId, edges)
-        style = self._edges.get(key)
-        if style is None:
+        if key not in self._edges:
             border = top.border
             sides = {
                 name: side
                 for name, on in zip(("top", "left", "right", "bottom"), edges, strict=True)
                 if on and (side := getattr(border, name)) is not None and side.style is not None
             }
-            if not sides:
-                return None  # no border on these edges: the merged cell keeps no style
-            cell.border = Border(**sides)
-            style = self._edges[key] = StyleArray(cell._style)
-        return style
+            if sides:
+                cell.border = Border(**sides)
+            self._edges[key] = StyleArray(cell._style) if sides else None
+        return self._edges[key]
 
     def height(self, row: int, points: float) -> None:
         """Give ``row`` at least this height; wrapped text may make it taller at :meth:`finish`."""
