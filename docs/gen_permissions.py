@@ -76,7 +76,7 @@ RULES: list[tuple[str, str, str]] = [
     (
         "已记账凭证不得修改、删除 / a posted voucher never changes",
         "every function of `books`",
-        "triggers `jz_voucher_update`, `jz_voucher_delete`, `jz_line_*`",
+        "triggers `jz_voucher_update` (PostgreSQL: `jz_voucher_never_changed`), `jz_voucher_delete`, `jz_line_*`",
     ),
     (
         "反结账须说明原因，记入审计日志 / reopening needs a reason, which is logged",
@@ -87,7 +87,7 @@ RULES: list[tuple[str, str, str]] = [
         "现金、银行科目的凭证行须有出纳日记账对应 / a cash or bank line is backed by"
         " the cashier's entry",
         "`books.draft_vouchers` and every drafting path",
-        "trigger `jz_voucher_post`",
+        "trigger `jz_voucher_post` (PostgreSQL: `jz_voucher_updated`)",
     ),
     (
         "设置类命令由持有数据库者执行 / set-up commands are operator commands",

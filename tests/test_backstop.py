@@ -86,9 +86,9 @@ def accepted(engine: Engine, *steps: Step) -> None:
     assert dump(engine) == before
 
 
-def _migration() -> ModuleType:
-    path = resources.files("juzhang") / "migrations" / "versions" / "0001_initial_schema.py"
-    spec = importlib.util.spec_from_file_location("juzhang_migration_0001", str(path))
+def _migration(name: str = "0001_initial_schema") -> ModuleType:
+    path = resources.files("juzhang") / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"juzhang_migration_{name[:4]}", str(path))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -870,6 +870,9 @@ def test_grants_are_never_updated(b: Booked) -> None:
     )
 
 
+PG_STATEMENT_TRIGGER = {"jz_voucher_post": "jz_voucher_updated"}
+
+
 @contextmanager
 def without_trigger(engine: Engine, name: str) -> Iterator[None]:
     """Drop one backstop trigger in this test's database, and put it back afterwards.
@@ -881,9 +884,18 @@ def without_trigger(engine: Engine, name: str) -> Iterator[None]:
     """
     migration = _migration()
     sqlite = engine.dialect.name == "sqlite"
+    statement_checks = {c[0]: c for c in _migration("0007_pg_statement_checks").STATEMENT_CHECKS}
     if sqlite:
         (create,) = [ddl for ddl in migration.SQLITE_TRIGGERS if ddl.split()[2] == name]
         drop = f"DROP TRIGGER {name}"
+    elif name in PG_STATEMENT_TRIGGER:
+        # Since 0007 PostgreSQL checks posting once per statement, in this trigger.
+        name, table, event, transition, _body = statement_checks[PG_STATEMENT_TRIGGER[name]]
+        create = (
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {transition}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+        )
+        drop = f"DROP TRIGGER {name} ON {table}"
     else:
         (when,) = [w for fn, w, _body, _ret in migration.PG_FUNCTIONS if fn == name]
         create = f"CREATE TRIGGER {name} {when} FOR EACH ROW EXECUTE FUNCTION {name}()"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -128,7 +128,9 @@ def insert_many(
     ``insert()`` would write, a good deal faster.  Every trigger, constraint
     and key of the table applies as usual, row by row in the given order.
 
-    On PostgreSQL one driver ``executemany``.  On SQLite multi-row ``INSERT …
+    On PostgreSQL one ``COPY``: its backstops check a whole statement at once
+    (migration 0007), and ``COPY`` is one statement for all the rows.  On
+    SQLite multi-row ``INSERT …
     VALUES (…), (…)`` statements of up to 999 parameters: SQLite takes a
     statement journal for each statement on a table with triggers and copies
     into it every page the statement changes, and one statement per row paid
@@ -140,37 +142,78 @@ def insert_many(
     conn, name, cols, mark, values = _bound(session, model, columns, rows)
     if not values:
         return
+    if conn.dialect.name != "sqlite":
+        _copy(conn, f"COPY {name} ({', '.join(cols)}) FROM STDIN", values)
+        return
     head = f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
     row = f"({', '.join(mark for _ in cols)})"
-    if conn.dialect.name != "sqlite":
-        conn.exec_driver_sql(head + row, values)
-        return
     per = max(1, _SQLITE_PARAMETERS // len(cols))
     for start in range(0, len(values), per):
         chunk = values[start : start + per]
         conn.exec_driver_sql(head + ", ".join([row] * len(chunk)), tuple(chain(*chunk)))
 
 
+def _copy(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """Run ``COPY … FROM STDIN`` with these rows on the connection's psycopg driver.
+
+    A refusal (a key, a CHECK, a trigger) comes back as SQLAlchemy's own
+    exception for the driver's error, as an ``execute`` would raise it.
+    """
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+            for value in values:
+                copy.write_row(value)
+    except dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+
+
 def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Update rows by ``(entity_id, id)`` in one driver ``executemany``.
+    """Update rows by ``(entity_id, id)``.
 
     Each dict holds ``entity_id``, ``id`` and the columns to set (the same
-    columns in every dict).  The rows are updated one by one in the given
-    order (posting relies on it: number ``n`` is posted before ``n + 1``).
+    columns in every dict).  On SQLite one driver ``executemany``: the rows
+    are updated one by one in the given order (posting relies on it: SQLite's
+    row trigger refuses number ``n`` before ``n - 1`` is posted).  On
+    PostgreSQL one ``UPDATE … FROM (VALUES …)`` for up to 65,535 parameters,
+    in the given order: its backstops check each statement's rows together.
     """
     if not rows:
         return
     columns = [k for k in rows[0] if k not in ("entity_id", "id")]
+    names = [*columns, "entity_id", "id"]
     conn, name, cols, mark, values = _bound(
-        session,
-        model,
-        [*columns, "entity_id", "id"],
-        ([*(r[c] for c in columns), r["entity_id"], r["id"]] for r in rows),
+        session, model, names, ([r[c] for c in names] for r in rows)
     )
-    sets = ", ".join(f"{c} = {mark}" for c in cols[:-2])
-    conn.exec_driver_sql(
-        f"UPDATE {name} SET {sets} WHERE {cols[-2]} = {mark} AND {cols[-1]} = {mark}", values
-    )
+    if conn.dialect.name == "sqlite":
+        sets = ", ".join(f"{c} = {mark}" for c in cols[:-2])
+        conn.exec_driver_sql(
+            f"UPDATE {name} SET {sets} WHERE {cols[-2]} = {mark} AND {cols[-1]} = {mark}", values
+        )
+        return
+    t = table(model)
+    row = "(" + ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}" for c in names) + ")"
+    sets = ", ".join(f"{c} = v.{c}" for c in cols[:-2])
+    per = (_PG_PARAMETERS - 2) // len(names)
+    for start in range(0, len(values), per):
+        chunk = values[start : start + per]
+        # The ANY conditions let the primary key find the rows: on tables without
+        # statistics the planner joined the VALUES to a scan of the whole table.
+        conn.exec_driver_sql(
+            f"UPDATE {name} AS t SET {sets} FROM (VALUES {', '.join([row] * len(chunk))})"
+            f" AS v ({', '.join(cols)}) WHERE t.{cols[-2]} = v.{cols[-2]}"
+            f" AND t.{cols[-1]} = v.{cols[-1]}"
+            f" AND t.{cols[-2]} = ANY(%s) AND t.{cols[-1]} = ANY(%s)",
+            (
+                *chain(*chunk),
+                sorted({r[-2] for r in chunk}),
+                [r[-1] for r in chunk],
+            ),
+        )
+
+
+_PG_PARAMETERS = 65535  # the most one statement of the PostgreSQL protocol carries
 
 
 def now() -> dt.datetime:
@@ -284,9 +327,11 @@ def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
 def next_id(session: Session, table: Table, entity_id: int, column: str = "id") -> int:
     """Return the next free per-entity id (call under the entity's write lock)."""
     col = table.c[column]
+    # ORDER BY … LIMIT 1 rather than max(): PostgreSQL, without statistics,
+    # aggregated every row of the entity instead of reading the last key.
     current = session.execute(
-        select(func.max(col)).where(table.c.entity_id == entity_id)
-    ).scalar_one()
+        select(col).where(table.c.entity_id == entity_id).order_by(col.desc()).limit(1)
+    ).scalar_one_or_none()
     return int(current or 0) + 1
 
 
