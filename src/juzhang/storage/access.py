@@ -176,8 +176,8 @@ def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]])
     columns in every dict).  On SQLite one driver ``executemany``: the rows
     are updated one by one in the given order (posting relies on it: SQLite's
     row trigger refuses number ``n`` before ``n - 1`` is posted).  On
-    PostgreSQL one ``UPDATE … FROM (VALUES …)`` for up to 65,535 parameters,
-    in the given order: its backstops check each statement's rows together.
+    PostgreSQL one ``UPDATE … FROM unnest(…)``: its backstops check the
+    statement's rows together, whatever their order.
     """
     if not rows:
         return
@@ -193,27 +193,20 @@ def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]])
         )
         return
     t = table(model)
-    row = "(" + ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}" for c in names) + ")"
+    arrays = ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}[]" for c in names)
     sets = ", ".join(f"{c} = v.{c}" for c in cols[:-2])
-    per = (_PG_PARAMETERS - 2) // len(names)
-    for start in range(0, len(values), per):
-        chunk = values[start : start + per]
-        # The ANY conditions let the primary key find the rows: on tables without
-        # statistics the planner joined the VALUES to a scan of the whole table.
-        conn.exec_driver_sql(
-            f"UPDATE {name} AS t SET {sets} FROM (VALUES {', '.join([row] * len(chunk))})"
-            f" AS v ({', '.join(cols)}) WHERE t.{cols[-2]} = v.{cols[-2]}"
-            f" AND t.{cols[-1]} = v.{cols[-1]}"
-            f" AND t.{cols[-2]} = ANY(%s) AND t.{cols[-1]} = ANY(%s)",
-            (
-                *chain(*chunk),
-                sorted({r[-2] for r in chunk}),
-                [r[-1] for r in chunk],
-            ),
-        )
-
-
-_PG_PARAMETERS = 65535  # the most one statement of the PostgreSQL protocol carries
+    entity, key = cols[-2], cols[-1]
+    # One statement whatever the number of rows, each column one array: a
+    # VALUES list of a parameter per cell cost more to parse than to run.
+    # The ANY conditions let the primary key find the rows: on tables without
+    # statistics the planner joined the rows to a scan of the whole table.
+    columns_of = [list(c) for c in zip(*values, strict=True)]
+    conn.exec_driver_sql(
+        f"UPDATE {name} AS t SET {sets} FROM unnest({arrays}) AS v ({', '.join(cols)})"
+        f" WHERE t.{entity} = v.{entity} AND t.{key} = v.{key}"
+        f" AND t.{entity} = ANY(%s) AND t.{key} = ANY(%s)",
+        (*columns_of, sorted(set(columns_of[-2])), columns_of[-1]),
+    )
 
 
 def now() -> dt.datetime:
