@@ -547,7 +547,11 @@ def test_post_bulk_is_all_or_nothing(w: World) -> None:
 
 
 def test_post_bulk_of_hundreds_of_vouchers(w: World) -> None:
-    """On SQLite the rows go in multi-row INSERTs of about a hundred: order and checks hold."""
+    """On SQLite the rows go in multi-row INSERTs of about a hundred and post in one UPDATE.
+
+    The drafts alternate between two months and their days do not run in
+    order: numbering and the gapless check hold all the same.
+    """
     drafts = [simple(day(9 + i % 2, 1 + i % 28), f"{i + 1}.00") for i in range(300)]
     ids = w.run(books.post_bulk, "C001", drafts, preparer="bk", reviewer="rv", poster="bk2")
     assert ids == list(range(ids[0], ids[0] + 300))

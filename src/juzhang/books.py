@@ -74,6 +74,7 @@ from juzhang.storage.access import (
     now,
     require,
     update_many,
+    update_range,
     user_logins,
 )
 from juzhang.storage.schema import (
@@ -517,8 +518,13 @@ def _insert_vouchers(
     )
     columns: tuple[str, ...] = _VOUCHER_COLUMNS
     if numbered is not None:
+        # In posting order: SQLite posts a bulk batch in one UPDATE, which
+        # visits the rows in the order they were inserted (see _post).
         columns = (*columns, *_Numbered._fields)
-        rows = (row + tuple(n) for row, n in zip(rows, numbered, strict=True))
+        rows = (
+            row + tuple(n)
+            for row, n in sorted(zip(rows, numbered, strict=True), key=lambda p: p[1].chain_seq)
+        )
     insert_many(session, Voucher, columns, rows)
     insert_many(
         session,
@@ -1014,14 +1020,23 @@ def _post(
         {"reviewed_by": reviewed_by, "reviewed_at": at} if reviewed_by else {}
     )
     in_order = sorted(zip(items, numbered, strict=True), key=lambda p: p[1].chain_seq)
-    updates = [
-        {"entity_id": ent.id, "id": item.id, "status": "posted"}
-        | ({} if written else n._asdict())
-        | people
-        for item, n in in_order
-    ]
-    if updates:
-        update_many(session, Voucher, updates)
+    ids = sorted(item.id for item in items)
+    if written and ids and ids == list(range(ids[0], ids[-1] + 1)):
+        # The drafts post_bulk just inserted, in number order: one statement.
+        update_range(
+            session, Voucher, ent.id, range(ids[0], ids[-1] + 1), {"status": "posted"} | people
+        )
+    elif in_order:
+        update_many(
+            session,
+            Voucher,
+            [
+                {"entity_id": ent.id, "id": item.id, "status": "posted"}
+                | ({} if written else n._asdict())
+                | people
+                for item, n in in_order
+            ],
+        )
     return [n.number for _item, n in in_order]
 
 
