@@ -1010,8 +1010,11 @@ def _post(
     person reviews in the same write (the bulk path): the database still sees
     a reviewer who is not the preparer on every posted voucher.  With
     ``numbered`` (from :func:`_number`, already written on the drafts) only the
-    status and the people change.  Vouchers are posted in number order, one
-    row at a time: the database refuses number ``n`` before ``n - 1``.
+    status and the people change.  Vouchers are posted in number order: on
+    SQLite the row trigger refuses number ``n`` before ``n - 1``.  post_bulk's
+    drafts, inserted in number order with consecutive ids, are posted in one
+    statement (:func:`update_range`); others one row at a time on SQLite, in
+    one statement on PostgreSQL (:func:`update_many`).
     """
     written = numbered is not None
     numbered = numbered if numbered is not None else _number(session, ent, items)

@@ -126,7 +126,8 @@ def insert_many(
 
     For the bulk paths (posting a year, importing a statement): the rows Core's
     ``insert()`` would write, a good deal faster.  Every trigger, constraint
-    and key of the table applies as usual, row by row in the given order.
+    and key of the table applies as usual (SQLite's row triggers row by row
+    in the given order).
 
     On PostgreSQL one ``COPY``: its backstops check a whole statement at once
     (migration 0007), and ``COPY`` is one statement for all the rows.  On
