@@ -315,22 +315,24 @@ def import_phase(url: str, path: str, profile: str | None) -> dict[str, Any]:
     }
 
 
-def floor_phase(src: str, template: str, floor: str) -> dict[str, Any]:
-    """Time the cheapest write SQLite has for the rows an import stored: no Python, no triggers.
+def floor_phase(src: str, template: str, floor: str, triggers: bool) -> dict[str, Any]:
+    """Time the cheapest write SQLite has for the rows an import stored: no Python.
 
     ``floor`` starts as a copy of ``template`` (the set-up the import started
-    from) with every trigger dropped; the batch, vouchers, lines and statement
-    lines the import stored in ``src`` are copied in with ``INSERT … SELECT``
-    in one transaction, keys, foreign keys, CHECKs and indexes on, as
-    juzhang's connections set SQLite up.  No importer can write these rows
-    faster with this schema; reading the file comes on top.
+    from), with every trigger dropped unless ``triggers``; the batch,
+    vouchers, lines and statement lines the import stored in ``src`` are
+    copied in with ``INSERT … SELECT`` in one transaction, keys, foreign keys,
+    CHECKs and indexes on, as juzhang's connections set SQLite up.  No
+    importer can write these rows faster with this schema (and, with
+    ``triggers``, with its backstop); reading the file comes on top.
     """
     shutil.copy(template, floor)
     conn = sqlite3.connect(floor, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    for (name,) in list(conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")):
+    names = list(conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"))
+    for (name,) in names if not triggers else []:
         conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute("ATTACH DATABASE ? AS src", (src,))
     tables = ("import_batch", "voucher", "voucher_line", "statement_line")
@@ -419,23 +421,27 @@ def _sqlite_runs(cfg: Config, folder: Path, files: dict[str, Path], rows: int) -
             _say(f"{fmt} {method}: {out['rows']:,} rows in {out['seconds']:.1f} s")
             results.append(_result("sqlite", fmt, method, out, read["seconds"], rows))
             if template is full and fmt == "csv":  # the rows stored are the same for XLSX
-                results.append(_floor(folder, db, full, read["seconds"], rows))
+                for triggers in (False, True):
+                    results.append(_floor(folder, db, full, read["seconds"], rows, triggers))
             db.unlink()
     return results
 
 
-def _floor(folder: Path, db: Path, template: Path, read_seconds: float, rows: int) -> Result:
+def _floor(
+    folder: Path, db: Path, template: Path, read_seconds: float, rows: int, triggers: bool
+) -> Result:
     """The write floor of the drafted import, and what it leaves of the targets."""
     out = in_child(f"{__name__}.floor_phase", src=str(db), template=str(template),
-                   floor=str(folder / "floor.db"))  # fmt: skip
+                   floor=str(folder / "floor.db"), triggers=triggers)  # fmt: skip
     (folder / "floor.db").unlink()
     written = sum(out["counts"].values())
-    _say(f"write floor: {written:,} rows in {out['seconds']:.1f} s")
+    kind = "with the triggers" if triggers else "triggers dropped"
+    _say(f"write floor, {kind}: {written:,} rows in {out['seconds']:.1f} s")
     best = rows / (read_seconds + out["seconds"])
     return Result(
         bench=NAME,
         db="sqlite",
-        method="write floor: INSERT … SELECT of the drafted rows",
+        method=f"write floor ({kind}): INSERT … SELECT of the drafted rows",
         vouchers=out["rows"],
         lines=out["counts"]["voucher_line"],
         custody=out["counts"]["voucher"],
@@ -444,7 +450,7 @@ def _floor(folder: Path, db: Path, template: Path, read_seconds: float, rows: in
         ratio=None,
         notes=(
             f"{written:,} rows (statement lines, vouchers, voucher lines, batch) copied inside"
-            " SQLite, triggers dropped, keys and indexes on, no Python",
+            f" SQLite, {kind}, keys and indexes on, no Python",
             f"CSV read {read_seconds:.1f} s + this {out['seconds']:.1f} s ="
             f" {read_seconds + out['seconds']:.1f} s: at best {best:,.0f} rows/s for any"
             f" importer that reads the CSV and stores these rows (target {TARGETS['csv']:,})",
