@@ -76,7 +76,8 @@ RULES: list[tuple[str, str, str]] = [
     (
         "已记账凭证不得修改、删除 / a posted voucher never changes",
         "every function of `books`",
-        "triggers `jz_voucher_update` (PostgreSQL: `jz_voucher_never_changed`), `jz_voucher_delete`, `jz_line_*`",
+        "triggers `jz_voucher_update` (PostgreSQL: `jz_voucher_never_changed`),"
+        " `jz_voucher_delete`, `jz_line_*`",
     ),
     (
         "反结账须说明原因，记入审计日志 / reopening needs a reason, which is logged",

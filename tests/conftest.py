@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,26 +64,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a fresh, migrated PostgreSQL schema for this test run."""
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """Yield the URL of a new, empty PostgreSQL schema; drop it afterwards.
+
+    Skips (or, with ``JUZHANG_REQUIRE_PG=1``, fails) without a server URL.
+    """
     if not PG_URL:
         if REQUIRE_PG:
             pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
         pytest.skip(PG_SKIP_REASON)
-    schema = f"jz_test_{os.getpid()}_{secrets.token_hex(4)}"
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    engine = make_engine(rendered)
-    upgrade(engine)
-    engine.dispose()
-    yield rendered
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, migrated PostgreSQL schema for this test run."""
+    with pg_schema("jz_test") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def _truncate_pg(engine: Engine) -> None:

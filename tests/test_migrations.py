@@ -10,17 +10,14 @@ empty database and up again.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, String, inspect, make_url, text
+from sqlalchemy import Column, Engine, MetaData, String, inspect, text
 
 from juzhang import books, custody, verify
 from juzhang.core.period import parse_period
@@ -29,7 +26,7 @@ from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import alembic_config, make_engine, upgrade
 from juzhang.storage.schema import Base
 
-from .conftest import PG_SKIP_REASON, PG_URL, REQUIRE_PG, World, build_world
+from .conftest import World, build_world, pg_schema
 
 
 def _differences(engine: Engine, metadata: MetaData = Base.metadata) -> list[Any]:
@@ -121,42 +118,31 @@ def test_downgrade_to_base_and_upgrade_again_sqlite(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_pg_statement_checks_go_down_and_up_again(tmp_path: Path) -> None:
+def test_pg_statement_checks_go_down_and_up_again() -> None:
     """PostgreSQL, in a schema of its own: 0007 goes down to 0006's row triggers and up again.
 
     The books taken after each step are checked by the backstop of that step.
     """
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
-        pytest.skip(PG_SKIP_REASON)
-    schema = f"jz_down_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        _downgrade(engine, "0006")
-        names = _triggers(engine)
-        assert {"jz_voucher_post", "jz_line_insert", "jz_custody_insert"} <= names
-        assert not names & {"jz_voucher_updated", "jz_line_inserted", "jz_voucher_draft"}
-        world = build_world(engine)
-        _post_cash(world, 1)  # under 0006's row triggers
-        upgrade(engine)
-        assert "jz_voucher_updated" in _triggers(engine)
-        assert "jz_voucher_post" not in _triggers(engine)
-        assert _differences(engine) == []
-        _post_cash(world, 2)  # under 0007's statement checks, numbers running on
-        assert world.run(verify.verify, "C001") == []
-        tb = world.run(trial_balance, "C001", parse_period("2026-09"))
-        assert {r.code: r.closing_balance for r in tb.rows}["101"] == Decimal("30.00")
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("jz_down") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            _downgrade(engine, "0006")
+            names = _triggers(engine)
+            assert {"jz_voucher_post", "jz_line_insert", "jz_custody_insert"} <= names
+            assert not names & {"jz_voucher_updated", "jz_line_inserted", "jz_voucher_draft"}
+            world = build_world(engine)
+            _post_cash(world, 1)  # under 0006's row triggers
+            upgrade(engine)
+            assert "jz_voucher_updated" in _triggers(engine)
+            assert "jz_voucher_post" not in _triggers(engine)
+            assert _differences(engine) == []
+            _post_cash(world, 2)  # under 0007's statement checks, numbers running on
+            assert world.run(verify.verify, "C001") == []
+            tb = world.run(trial_balance, "C001", parse_period("2026-09"))
+            assert {r.code: r.closing_balance for r in tb.rows}["101"] == Decimal("30.00")
+        finally:
+            engine.dispose()
 
 
 def _post_cash(world: World, day: int) -> None:
