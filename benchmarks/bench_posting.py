@@ -527,9 +527,11 @@ def _pg_conninfo(url: str) -> tuple[str, str]:
 def _checkpoint(url: str) -> None:
     """Write out what earlier phases left in the WAL, so no phase pays for another's.
 
-    The juzhang phase writes about 280 MB; the checkpoint it triggers fell
-    into the raw ``COPY`` that ran next (38.7 s on one run, 66 s on another).
-    Without the privilege to run ``CHECKPOINT`` the phases run as they are.
+    The juzhang phase writes about 280 MB, and a checkpoint it set off could
+    fall into the raw ``COPY`` that runs next (which took 38.7 s in one run
+    and 53–66 s in others; with this it still took 57–67 s, so that was not
+    the whole story).  Without the privilege to run ``CHECKPOINT`` the phases
+    run as they are.
     """
     import psycopg
 
