@@ -504,6 +504,64 @@ def raw_sqlite_phase(path: str, size: Size, seed: int) -> dict[str, Any]:
     }
 
 
+def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
+    """Time the least SQL that writes juzhang's rows with every backstop on: no Python.
+
+    ``path`` gets the same set-up as the juzhang phase (untimed); then, in one
+    transaction, the custody entries, the vouchers as numbered drafts in
+    posting order, their lines and the audit records juzhang wrote to ``src``
+    are copied with ``INSERT … SELECT``, and one ``UPDATE`` reviews and posts
+    every voucher: each row through the schema's triggers (the posting
+    trigger's checks and running balances included), keys and indexes.
+    Whatever the Python side does, posting these rows with this schema costs
+    at least this.
+    """
+    prepare(f"sqlite:///{path}", size.communities)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("ATTACH DATABASE ? AS src", (src,))
+    posted = ("reviewed_by", "posted_by", "reviewed_at", "posted_at")
+    drafted = ["'draft'" if c == "status" else "NULL" if c in posted else c for c in VOUCHER_COLS]
+    people = conn.execute(f"SELECT {', '.join(posted)} FROM src.voucher LIMIT 1").fetchone()
+    clock = Clock()
+    with clock():
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO main.custody_entry SELECT * FROM src.custody_entry")
+        conn.execute(
+            f"INSERT INTO main.voucher ({', '.join(VOUCHER_COLS)})"
+            f" SELECT {', '.join(drafted)} FROM src.voucher ORDER BY entity_id, chain_seq"
+        )
+        conn.execute("INSERT INTO main.voucher_line SELECT * FROM src.voucher_line")
+        conn.execute(
+            f"UPDATE main.voucher SET status = 'posted', {', '.join(f'{c} = ?' for c in posted)}",
+            people,
+        )
+        conn.execute(
+            "INSERT INTO main.audit_log SELECT * FROM src.audit_log s WHERE s.seq >"
+            " (SELECT COALESCE(MAX(m.seq), 0) FROM main.audit_log m"
+            " WHERE m.entity_id = s.entity_id)"
+        )
+        conn.execute("COMMIT")
+    counts = [
+        conn.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0]
+        for t in ("voucher", "voucher_line", "custody_entry")
+    ]
+    if conn.execute("SELECT count(*) FROM main.voucher WHERE status <> 'posted'").fetchone()[0]:
+        raise RuntimeError("the backstop floor left vouchers unposted")
+    heads = {code: (seq, digest) for code, seq, digest in conn.execute(HEADS_SQL)}
+    conn.close()
+    return {
+        "seconds": clock.wall,
+        "cpu_seconds": clock.cpu,
+        "vouchers": counts[0],
+        "lines": counts[1],
+        "custody": counts[2],
+        "heads": heads,
+    }
+
+
 def _sqlite_mb(path: str) -> float:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -745,6 +803,30 @@ def _pair(
     ]
 
 
+def _floor_result(floor: dict[str, Any], ours: dict[str, Any], raw: dict[str, Any]) -> Result:
+    if floor["heads"] != ours["heads"]:
+        raise RuntimeError("the backstop floor's hash-chain heads differ from juzhang's")
+    room = 3 * raw["seconds"] - floor["seconds"]
+    return Result(
+        bench=NAME,
+        db="sqlite",
+        method="backstop floor",
+        vouchers=floor["vouchers"],
+        lines=floor["lines"],
+        custody=floor["custody"],
+        seconds=floor["seconds"],
+        peak_rss_mb=floor["peak_rss_mb"],
+        ratio=floor["seconds"] / raw["seconds"] if raw["seconds"] else None,
+        notes=(
+            "juzhang's rows copied with INSERT … SELECT as drafts in posting order, then one"
+            " UPDATE posts them all: every trigger and key on, no Python; same chain heads",
+            f"3× raw leaves {room:.2f} s for all of juzhang's Python work"
+            f" (it takes about {ours['cpu_seconds'] - floor['cpu_seconds']:.1f} s of CPU more"
+            " than this floor)",
+        ),
+    )
+
+
 def _say(text: str) -> None:
     print(f"  {text}", flush=True)
 
@@ -774,11 +856,14 @@ def run(cfg: Config) -> Iterator[Result]:
                 **ours_args,
             )
             raw = _phase("raw_sqlite_phase", "sqlite raw", path=raw_db, **args)
+            floor = _phase("floor_sqlite_phase", "sqlite backstop floor",
+                           path=str(folder / "floor.db"), src=ours_db, size=size)  # fmt: skip
             sizes = [_sqlite_mb(ours_db), _sqlite_mb(raw_db)]
         finally:
             if not cfg.keep:
                 shutil.rmtree(folder, ignore_errors=True)
         yield from _pair(cfg, "sqlite", size, ours, raw, sizes)
+        yield _floor_result(floor, ours, raw)
     if cfg.pg_url:
         tag = f"jz_bench_{os.getpid()}_{secrets.token_hex(3)}"
         with (

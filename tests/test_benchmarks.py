@@ -82,7 +82,7 @@ def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
     stdout, data = _quick(tmp_path, "posting", "bench")
     communities, months, per_month = bench_posting.QUICK
     rows = {r["method"]: r for r in data["results"]}
-    assert set(rows) == {"juzhang post_bulk", "raw executemany"}
+    assert set(rows) == {"juzhang post_bulk", "raw executemany", "backstop floor"}
     for r in rows.values():
         assert r["bench"] == "posting" and r["db"] == "sqlite"
         assert r["vouchers"] == communities * months * per_month
@@ -92,6 +92,9 @@ def test_quick_posting_benchmark_runs(tmp_path: Path) -> None:
     assert ours["lines"] >= 2 * ours["vouchers"]
     assert ours["ratio"] is not None and raw["ratio"] is None
     assert any(n.startswith("same books") for n in ours["notes"])
+    floor = rows["backstop floor"]
+    assert (floor["lines"], floor["custody"]) == (raw["lines"], raw["custody"])
+    assert floor["ratio"] is not None and floor["seconds"] < ours["seconds"]
     assert "juzhang benchmarks" in stdout
     assert list(tmp_path.glob("jz-bench-*")) == []  # databases removed afterwards
 
