@@ -237,3 +237,41 @@ def test_ctrl_c_during_a_batch_run_leaves_nothing_half_done(
 
 def closing_vouchers_of(w: World, code: str) -> int:
     return sum(1 for v in w.run(books.list_vouchers, code, period=SEP) if v.kind == "closing")
+
+
+def test_ctrl_c_while_writing_or_removing_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C inside a file's writer, then again inside the clean-up: nothing is left.
+
+    The batch-run test above once left a ``.tmp-`` folder: the interruption
+    came while the folder was being removed.
+    """
+    from juzhang import closing_run
+    from juzhang.storage.engine import make_engine
+
+    def interrupted(_session: object, _entity: str, _period: int, path: Path) -> None:
+        path.write_bytes(b"half a workbook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        closing_run, "OUTPUTS", (closing_run.Output("a-{period}.xlsx", interrupted),)
+    )
+    real_rmtree = closing_run.shutil.rmtree
+    removals: list[Path] = []
+
+    def rmtree_interrupted_once(path: Path, ignore_errors: bool = False) -> None:
+        removals.append(path)
+        if len(removals) == 1:
+            raise KeyboardInterrupt  # the second Ctrl-C, in the middle of the clean-up
+        real_rmtree(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(closing_run.shutil, "rmtree", rmtree_interrupted_once)
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            closing_run.write_outputs(engine, "C001", 202609, tmp_path / "out")
+    finally:
+        engine.dispose()
+    assert len(removals) == 2
+    assert list((tmp_path / "out").rglob("*")) == [tmp_path / "out" / "C001"]

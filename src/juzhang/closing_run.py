@@ -22,8 +22,10 @@ this run gets all its files (over older ones).
 
 **Parallel runs** (``jobs > 1``): entities are closed in worker processes
 (:class:`concurrent.futures.ProcessPoolExecutor`, ``spawn`` start method),
-each with its own engine.  On PostgreSQL the per-entity advisory locks keep
-writers of different entities apart, so they really run side by side.  On
+each with its own engine.  Workers ignore Ctrl-C: the parent stops handing
+out entities and each worker finishes the one it is on, then the run ends.
+On PostgreSQL the per-entity advisory locks keep writers of different
+entities apart, so they really run side by side.  On
 SQLite it is safe but the writes do not overlap: every write transaction
 starts with ``BEGIN IMMEDIATE`` and waits (busy timeout 60 s) for the one
 before it, while the reading and the writing of files overlap with it; an
@@ -35,8 +37,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import secrets
 import shutil
-import tempfile
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -156,8 +159,10 @@ def write_outputs(
     if not todo:
         return files, problems
     reports: list[DisclosureReport] = []
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target))
+    # Named before it exists, so that a Ctrl-C at any point finds it in the finally.
+    tmp = target / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
+        tmp.mkdir()
         with transaction(engine, write=False) as session:
             for output in todo:
                 name = output.name(period)
@@ -170,7 +175,7 @@ def write_outputs(
                 except Exception as exc:  # one file failing never stops the others
                     problems.append(_output_problem(entity, name, exc))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
     for report in reports:
         try:
             with transaction(engine) as session:
@@ -178,6 +183,23 @@ def write_outputs(
         except Exception as exc:
             problems.append(_output_problem(entity, "disclosure", exc))
     return sorted(files), problems
+
+
+def _remove(folder: Path) -> None:
+    """Remove a temporary folder even if Ctrl-C comes while it is being removed.
+
+    The interruption is raised again once the folder is gone: a Ctrl-C that
+    arrived in the middle of the removal had left a ``.tmp-`` folder behind.
+    """
+    interrupted: KeyboardInterrupt | None = None
+    while True:
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            break
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 def _output_problem(entity: str, name: str, exc: Exception) -> Problem:
@@ -268,6 +290,10 @@ _WORKER_ENGINE: Engine | None = None
 
 def _init_worker(url: str) -> None:
     global _WORKER_ENGINE
+    # Ctrl-C reaches the whole process group; the parent handles it (no new
+    # entity is started) and each worker finishes the entity it is on, so
+    # that no worker is stopped between its files and their clean-up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_ENGINE = make_engine(url)
 
 
@@ -339,7 +365,8 @@ def close_all(
     Raises:
         ValidationError: ``jobs`` is below 1.
         KeyboardInterrupt: interrupted; every entity already finished stays
-            finished, the ones in progress are rolled back.
+            finished; with one job the one in progress is rolled back, with
+            several each worker first finishes the entity it is on.
     """
     if jobs < 1:
         raise ValidationError(f"--jobs {jobs}", "至少为 1 / must be at least 1")
