@@ -457,14 +457,34 @@ def _ids(url: str) -> tuple[dict[str, int], dict[str, int]]:
     return ids, users
 
 
-def raw_sqlite_phase(path: str, size: Size, seed: int) -> dict[str, Any]:
-    """Set up, drop the triggers, then time ``executemany`` of the same rows in one transaction."""
-    prepare(f"sqlite:///{path}", size.communities)
-    ids, users = _ids(f"sqlite:///{path}")
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    """A connection set up as juzhang sets up its own (foreign keys, WAL, full sync)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def _outcome(conn: sqlite3.Connection, clock: Clock, counts: list[int]) -> dict[str, Any]:
+    """Close the connection; return the timings, ``counts`` and the chain heads."""
+    heads = {code: (seq, digest) for code, seq, digest in conn.execute(HEADS_SQL)}
+    conn.close()
+    return {
+        "seconds": clock.wall,
+        "cpu_seconds": clock.cpu,
+        "vouchers": counts[0],
+        "lines": counts[1],
+        "custody": counts[2],
+        "heads": heads,
+    }
+
+
+def raw_sqlite_phase(path: str, size: Size, seed: int) -> dict[str, Any]:
+    """Set up, drop the triggers, then time ``executemany`` of the same rows in one transaction."""
+    prepare(f"sqlite:///{path}", size.communities)
+    ids, users = _ids(f"sqlite:///{path}")
+    conn = _sqlite_connect(path)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
     for name in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
@@ -491,17 +511,7 @@ def raw_sqlite_phase(path: str, size: Size, seed: int) -> dict[str, Any]:
         counts = [counts[0] + len(vouchers), counts[1] + len(lines), counts[2] + len(custody)]
     with clock():
         conn.execute("COMMIT")
-    heads = {code: (seq, digest) for code, seq, digest in conn.execute(HEADS_SQL)}
-    conn.close()
-    return {
-        "seconds": clock.wall,
-        "cpu_seconds": clock.cpu,
-        "vouchers": counts[0],
-        "lines": counts[1],
-        "custody": counts[2],
-        "heads": heads,
-        "dropped_triggers": len(triggers),
-    }
+    return _outcome(conn, clock, counts) | {"dropped_triggers": len(triggers)}
 
 
 def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
@@ -517,10 +527,7 @@ def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
     at least this.
     """
     prepare(f"sqlite:///{path}", size.communities)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn = _sqlite_connect(path)
     conn.execute("ATTACH DATABASE ? AS src", (src,))
     posted = ("reviewed_by", "posted_by", "reviewed_at", "posted_at")
     drafted = ["'draft'" if c == "status" else "NULL" if c in posted else c for c in VOUCHER_COLS]
@@ -550,16 +557,7 @@ def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
     ]
     if conn.execute("SELECT count(*) FROM main.voucher WHERE status <> 'posted'").fetchone()[0]:
         raise RuntimeError("the backstop floor left vouchers unposted")
-    heads = {code: (seq, digest) for code, seq, digest in conn.execute(HEADS_SQL)}
-    conn.close()
-    return {
-        "seconds": clock.wall,
-        "cpu_seconds": clock.cpu,
-        "vouchers": counts[0],
-        "lines": counts[1],
-        "custody": counts[2],
-        "heads": heads,
-    }
+    return _outcome(conn, clock, counts)
 
 
 def _sqlite_mb(path: str) -> float:

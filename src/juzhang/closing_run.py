@@ -40,9 +40,11 @@ import os
 import secrets
 import shutil
 import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -409,6 +411,26 @@ def close_all(
     )
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C in this process for a moment, so that the workers spawned now start so.
+
+    A spawned interpreter keeps an ignored SIGINT ignored.  A worker that got
+    Ctrl-C while it was still starting (before :func:`_init_worker`) died of
+    it, and the pool, broken, killed the other workers in the middle of their
+    files.  Only the main thread can change signal handlers; elsewhere (a
+    host application's thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _parallel(
     url: str,
     codes: Sequence[str],
@@ -426,9 +448,10 @@ def _parallel(
     )
     outcomes: list[EntityOutcome] = []
     try:
-        futures: dict[Future[EntityOutcome], str] = {
-            pool.submit(_work, code, period, actor, str(out)): code for code in codes
-        }
+        with _sigint_ignored():  # the submits spawn the workers
+            futures: dict[Future[EntityOutcome], str] = {
+                pool.submit(_work, code, period, actor, str(out)): code for code in codes
+            }
         for future in as_completed(futures):
             try:
                 outcome = future.result()
