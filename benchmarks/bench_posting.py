@@ -466,10 +466,15 @@ def _sqlite_connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def _outcome(conn: sqlite3.Connection, clock: Clock, counts: list[int]) -> dict[str, Any]:
-    """Close the connection; return the timings, ``counts`` and the chain heads."""
-    heads = {code: (seq, digest) for code, seq, digest in conn.execute(HEADS_SQL)}
+def _heads(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
+    """Close the connection; return the head of every community's hash chain."""
+    heads = {code: (int(seq), str(digest)) for code, seq, digest in conn.execute(HEADS_SQL)}
     conn.close()
+    return heads
+
+
+def _outcome(clock: Clock, counts: list[int], heads: dict[str, tuple[int, str]]) -> dict[str, Any]:
+    """What a timed phase returns: its times, ``[vouchers, lines, custody]`` and chain heads."""
     return {
         "seconds": clock.wall,
         "cpu_seconds": clock.cpu,
@@ -511,7 +516,7 @@ def raw_sqlite_phase(path: str, size: Size, seed: int) -> dict[str, Any]:
         counts = [counts[0] + len(vouchers), counts[1] + len(lines), counts[2] + len(custody)]
     with clock():
         conn.execute("COMMIT")
-    return _outcome(conn, clock, counts) | {"dropped_triggers": len(triggers)}
+    return _outcome(clock, counts, _heads(conn)) | {"dropped_triggers": len(triggers)}
 
 
 def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
@@ -557,7 +562,7 @@ def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
     ]
     if conn.execute("SELECT count(*) FROM main.voucher WHERE status <> 'posted'").fetchone()[0]:
         raise RuntimeError("the backstop floor left vouchers unposted")
-    return _outcome(conn, clock, counts)
+    return _outcome(clock, counts, _heads(conn))
 
 
 def _sqlite_mb(path: str) -> float:
@@ -687,15 +692,7 @@ def raw_pg_phase(url: str, size: Size, seed: int) -> dict[str, Any]:
         with clock():
             conn.commit()
         heads = {code: (int(seq), str(h)) for code, seq, h in conn.execute(HEADS_SQL)}
-    return {
-        "seconds": clock.wall,
-        "cpu_seconds": clock.cpu,
-        "vouchers": counts[0],
-        "lines": counts[1],
-        "custody": counts[2],
-        "heads": heads,
-        "dropped_triggers": len(triggers),
-    }
+    return _outcome(clock, counts, heads) | {"dropped_triggers": len(triggers)}
 
 
 def _pg_mb(url: str) -> float:
