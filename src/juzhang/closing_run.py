@@ -419,12 +419,15 @@ def _sigint_ignored() -> Iterator[None]:
     Ctrl-C while it was still starting (before :func:`_init_worker`) died of
     it, and the pool, broken, killed the other workers in the middle of their
     files.  Only the main thread can change signal handlers; elsewhere (a
-    host application's thread) this does nothing.
+    host application's thread), or when the handler was installed outside
+    Python, this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    previous = signal.getsignal(signal.SIGINT)
+    # None: a handler installed outside Python, which could not be put back.
+    if previous is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
