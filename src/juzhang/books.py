@@ -519,7 +519,7 @@ def _insert_vouchers(
     columns: tuple[str, ...] = _VOUCHER_COLUMNS
     if numbered is not None:
         # In posting order: SQLite posts a bulk batch in one UPDATE, which
-        # visits the rows in the order they were inserted (see _post).
+        # visits the rows in the order they were inserted (see post_bulk).
         columns = (*columns, *_Numbered._fields)
         rows = (
             row + tuple(n)
@@ -995,48 +995,25 @@ def _number(session: Session, ent: EntityInfo, items: list[_ToPost]) -> list[_Nu
     return [out[i] for i in range(len(items))]
 
 
-def _post(
-    session: Session,
-    ent: EntityInfo,
-    poster: int,
-    items: list[_ToPost],
-    *,
-    reviewed_by: int | None = None,
-    numbered: list[_Numbered] | None = None,
-) -> list[int]:
-    """Number, chain and post vouchers (caller holds the lock and checked roles).
+def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
+    """Number, chain and post reviewed vouchers (caller holds the lock and checked roles).
 
-    The vouchers are reviewed, or, with ``reviewed_by``, drafts that this
-    person reviews in the same write (the bulk path): the database still sees
-    a reviewer who is not the preparer on every posted voucher.  With
-    ``numbered`` (from :func:`_number`, already written on the drafts) only the
-    status and the people change.  Vouchers are posted in number order: on
-    SQLite the row trigger refuses number ``n`` before ``n - 1``.  post_bulk's
-    drafts, inserted in number order with consecutive ids, are posted in one
-    statement (:func:`update_range`); others one row at a time on SQLite, in
-    one statement on PostgreSQL (:func:`update_many`).
+    Returns the numbers given, in number order.  The rows are updated in
+    number order: SQLite's row trigger refuses number ``n`` before ``n - 1``.
+    (:func:`post_bulk` writes the numbers with its drafts and posts them in
+    one statement instead.)
     """
-    written = numbered is not None
-    numbered = numbered if numbered is not None else _number(session, ent, items)
+    numbered = _number(session, ent, items)
     at = now()
-    people = {"posted_by": poster, "posted_at": at} | (
-        {"reviewed_by": reviewed_by, "reviewed_at": at} if reviewed_by else {}
-    )
     in_order = sorted(zip(items, numbered, strict=True), key=lambda p: p[1].chain_seq)
-    ids = sorted(item.id for item in items)
-    if written and ids and ids == list(range(ids[0], ids[-1] + 1)):
-        # The drafts post_bulk just inserted, in number order: one statement.
-        update_range(
-            session, Voucher, ent.id, range(ids[0], ids[-1] + 1), {"status": "posted"} | people
-        )
-    elif in_order:
+    if in_order:
         update_many(
             session,
             Voucher,
             [
                 {"entity_id": ent.id, "id": item.id, "status": "posted"}
-                | ({} if written else n._asdict())
-                | people
+                | n._asdict()
+                | {"posted_by": poster, "posted_at": at}
                 for item, n in in_order
             ],
         )
@@ -1161,7 +1138,23 @@ def post_bulk(
     ]
     numbered = _number(session, ent, items)
     ids = _insert_vouchers(session, ent, prep, checked, numbered=numbered, first=first)
-    _post(session, ent, post, items, reviewed_by=rev, numbered=numbered)  # review and post
+    # Review and post them all in one UPDATE: the database still sees a reviewer
+    # other than the preparer on every posted voucher, and SQLite, which updates
+    # in the order the drafts went in (number order), meets n - 1 before n.
+    at = now()
+    update_range(
+        session,
+        Voucher,
+        ent.id,
+        range(first, first + len(ids)),
+        {
+            "status": "posted",
+            "posted_by": post,
+            "posted_at": at,
+            "reviewed_by": rev,
+            "reviewed_at": at,
+        },
+    )
     people = {"reviewer": reviewer, "poster": poster}
     audit_many(
         session,
