@@ -12,6 +12,7 @@ docs/permissions.md differs from this script's output.  Regenerate with::
 from __future__ import annotations
 
 import ast
+import importlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -109,6 +110,17 @@ log as `operator` unless an actor is named.
 """
 
 
+def public_module(module: str, name: str) -> str:
+    """Return the outermost package that re-exports ``module.name``: ``books``, not ``books.x``."""
+    obj = getattr(importlib.import_module(f"juzhang.{module}"), name)
+    while "." in module:
+        parent = module.rsplit(".", 1)[0]
+        if getattr(importlib.import_module(f"juzhang.{parent}"), name, None) is not obj:
+            break
+        module = parent
+    return module
+
+
 def enforced_by() -> dict[Action, list[str]]:
     """Return, per action, the public service functions whose body names ``Action.X``."""
     names = {a.name: a for a in Action}
@@ -129,7 +141,8 @@ def enforced_by() -> dict[Action, list[str]]:
                     and sub.value.id == "Action"
                     and sub.attr in names
                 ):
-                    found[names[sub.attr]].add(f"`{module}.{node.name}`")
+                    home = public_module(module, node.name)
+                    found[names[sub.attr]].add(f"`{home}.{node.name}`")
     return {a: sorted(found.get(a, ())) for a in Action}
 
 

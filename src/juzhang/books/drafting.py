@@ -1,0 +1,477 @@
+"""Drafting vouchers (制单): check drafts against the books, store them, edit and delete.
+
+Every draft is checked before anything is written — accounts are active leaf
+accounts, the month is open and not before the books start, cash and bank
+lines are backed by the cashier's journal (:mod:`juzhang.books.custody_link`)
+— and every problem of every draft is reported at once
+(:class:`juzhang.errors.ProblemsError`).  A draft may be edited or deleted by
+its preparer; editing a reviewed voucher sends it back to draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from juzhang.books.account import _account_problem
+from juzhang.books.custody_link import _CustodyLinker
+from juzhang.books.rows import LineRow, _load_voucher, _Numbered
+from juzhang.core.duty import Action
+from juzhang.core.period import format_period, period_of
+from juzhang.core.voucher import (
+    VoucherDraft,
+    checked_fens,
+)
+from juzhang.errors import (
+    PeriodClosedError,
+    Problem,
+    ProblemsError,
+    SegregationOfDutiesError,
+    StateError,
+)
+from juzhang.storage.access import (
+    AccountInfo,
+    EntityInfo,
+    accounts_of,
+    audit,
+    audit_many,
+    closed_periods,
+    command,
+    get_entity,
+    insert_many,
+    next_id,
+    now,
+    require,
+)
+from juzhang.storage.schema import (
+    Claim,
+    StatementLine,
+    Voucher,
+    VoucherLine,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    period: int
+    rows: list[LineRow]
+
+
+def _check_against_books(
+    session: Session,
+    ent: EntityInfo,
+    draft: VoucherDraft,
+    where: str,
+    accounts: Mapping[str, AccountInfo],
+    closed: set[int],
+    linker: _CustodyLinker,
+) -> tuple[_Checked | None, list[Problem]]:
+    problems, fens = checked_fens(draft, where)
+    period = period_of(draft.date)
+    if period < ent.start_period:
+        problems.append(
+            Problem(
+                where, f"早于建账月份 {format_period(ent.start_period)} / before the books start"
+            )
+        )
+    if period in closed:
+        problems.append(Problem(where, f"{format_period(period)} 已结账 / the period is closed"))
+    rows: list[LineRow] = []
+    for i, (line, fen) in enumerate(zip(draft.lines, fens, strict=True), 1):
+        bad = _account_problem(line.account, accounts)
+        if bad:
+            problems.append(Problem(f"{where} 第{i}行 line {i}", bad))
+            continue
+        if not fen:
+            continue  # no side or a zero amount: already reported by checked_fens
+        custody: int | None = None
+        if accounts[line.account].custody is not None:
+            custody, why = linker.link(line, fen, draft.date)
+            if why:
+                problems.append(Problem(f"{where} 第{i}行 line {i}", why))
+        elif line.custody_entry is not None:
+            problems.append(
+                Problem(
+                    f"{where} 第{i}行 line {i}",
+                    "只有现金或银行科目的行才引用日记账"
+                    " / only cash and bank lines name a custody entry",
+                )
+            )
+        side = "D" if line.debit is not None else "C"
+        rows.append((i, line.account, side, fen if side == "D" else -fen, line.summary, custody))
+    return (_Checked(period, rows) if not problems else None), problems
+
+
+def _insert_vouchers(
+    session: Session,
+    ent: EntityInfo,
+    preparer: int,
+    items: Sequence[tuple[VoucherDraft | PairDraft, _Checked]],
+    *,
+    kind: str = "normal",
+    reverses: int | None = None,
+    numbered: Sequence[_Numbered] | None = None,
+    first: int | None = None,
+) -> list[int]:
+    """Insert drafts and their lines; return their ids (consecutive, in the order given).
+
+    With ``numbered`` (the bulk path: one per item, in the same order), each
+    draft is written with the number, chain link and cashier it is about to be
+    posted with, so that posting only flips its status (see :func:`post_bulk`);
+    ``first`` is then the first id, which the caller took for the numbering.
+    """
+    if first is None:
+        first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
+    at = now()
+    ids = list(range(first, first + len(items)))
+    rows: Iterable[tuple[Any, ...]] = (
+        (
+            ent.id,
+            vid,
+            draft.date,
+            checked.period,
+            ent.voucher_word,
+            "draft",
+            kind,
+            draft.attachments,
+            preparer,
+            reverses,
+            at,
+        )
+        for vid, (draft, checked) in zip(ids, items, strict=True)
+    )
+    columns: tuple[str, ...] = _VOUCHER_COLUMNS
+    if numbered is not None:
+        # In posting order: SQLite posts a bulk batch in one UPDATE, which
+        # visits the rows in the order they were inserted (see post_bulk).
+        columns = (*columns, *_Numbered._fields)
+        rows = (
+            row + tuple(n)
+            for row, n in sorted(zip(rows, numbered, strict=True), key=lambda p: p[1].chain_seq)
+        )
+    insert_many(session, Voucher, columns, rows)
+    insert_many(
+        session,
+        VoucherLine,
+        _LINE_COLUMNS,
+        (
+            (ent.id, vid, no, acc, summary, side, fen, custody)
+            for vid, (_draft, checked) in zip(ids, items, strict=True)
+            for no, acc, side, fen, summary, custody in checked.rows
+        ),
+    )
+    return ids
+
+
+_VOUCHER_COLUMNS = (
+    "entity_id",
+    "id",
+    "voucher_date",
+    "period",
+    "word",
+    "status",
+    "kind",
+    "attachments",
+    "prepared_by",
+    "reverses_id",
+    "prepared_at",
+)
+_LINE_COLUMNS = (
+    "entity_id",
+    "voucher_id",
+    "line_no",
+    "account_code",
+    "summary",
+    "side",
+    "amount_fen",
+    "custody_entry_id",
+)
+
+
+def _check_all(
+    session: Session,
+    ent: EntityInfo,
+    drafts: Sequence[VoucherDraft],
+    *,
+    exclude_voucher: int | None = None,
+) -> list[tuple[VoucherDraft, _Checked]]:
+    accounts = accounts_of(session, ent.id)
+    closed = closed_periods(session, ent.id)
+    linker = _CustodyLinker(session, ent, exclude_voucher)
+    linker.prefetch(ln.custody_entry for d in drafts for ln in d.lines if ln.custody_entry)
+    checked: list[tuple[VoucherDraft, _Checked]] = []
+    problems: list[Problem] = []
+    for n, draft in enumerate(drafts, 1):
+        where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
+        result, found = _check_against_books(session, ent, draft, where, accounts, closed, linker)
+        problems.extend(found)
+        if result is not None:
+            checked.append((draft, result))
+    if problems:
+        raise ProblemsError("凭证 voucher", problems)
+    return checked
+
+
+@command
+def draft_vouchers(
+    session: Session, entity: str, actor: str, drafts: Sequence[VoucherDraft]
+) -> list[int]:
+    """Prepare vouchers (制单) as drafts; return their ids.  All or nothing.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        ProblemsError: any draft is bad (every problem of every draft listed).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
+    checked = _check_all(session, ent, drafts)
+    ids = _insert_vouchers(session, ent, uid, checked)
+    audit_many(session, ent.id, actor, "voucher.draft", [(f"#{i}", None) for i in ids])
+    return ids
+
+
+def draft_voucher(session: Session, entity: str, actor: str, draft: VoucherDraft) -> int:
+    """Prepare one voucher (制单) as a draft; return its id (see :func:`draft_vouchers`)."""
+    return draft_vouchers(session, entity, actor, [draft])[0]
+
+
+class PairDraft(NamedTuple):
+    """A two-line voucher in fen backed by a custody entry, for drafting in bulk.
+
+    ``fen`` is signed as the custody entry is: money in positive, out
+    negative.  Money in is 借 ``custody_account`` 贷 ``counter_account``;
+    money out the other way round.  Both lines carry ``summary``; the custody
+    line names ``entry``.  (What a bank statement line or a claim becomes.)
+    """
+
+    date: dt.date
+    custody_account: str
+    counter_account: str
+    summary: str
+    fen: int
+    entry: int
+    attachments: int = 0
+
+
+@command
+def draft_pairs(
+    session: Session, entity: str, actor: str, drafts: Sequence[PairDraft]
+) -> list[int]:
+    """Prepare two-line vouchers backed by custody entries (制单) in bulk; return their ids.
+
+    The rules of :func:`draft_vouchers`, checked with integers and a few
+    queries per call instead of per voucher: the actor is a bookkeeper, each
+    date is in an open month from the books' start, amounts are not zero,
+    摘要 not empty, both accounts are active leaf accounts, the custody
+    account is a cash or bank account and the counter account is not, and
+    each entry is of the custody account, the amount and the direction, and
+    backs no other voucher.  One audit record names the range of ids.  All
+    or nothing.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        ProblemsError: any draft is bad (every problem listed, drafts named
+            ``凭证N voucher N`` as :func:`draft_vouchers` names them).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
+    if not drafts:
+        return []
+    problems = _check_pairs(session, ent, drafts)
+    if problems:
+        raise ProblemsError("凭证 voucher", problems)
+    ids = _insert_vouchers(
+        session, ent, uid, [(d, _Checked(period_of(d.date), _pair_rows(d))) for d in drafts]
+    )
+    subject = f"#{ids[0]}" if len(ids) == 1 else f"#{ids[0]}-{ids[-1]}"
+    audit(session, ent.id, actor, "voucher.draft", subject, {"vouchers": len(drafts)})
+    return ids
+
+
+def _pair_rows(d: PairDraft) -> list[LineRow]:
+    """The two lines of a pair: 借 custody 贷 counter for money in, the other way for out."""
+    if d.fen > 0:
+        return [
+            (1, d.custody_account, "D", d.fen, d.summary, d.entry),
+            (2, d.counter_account, "C", d.fen, d.summary, None),
+        ]
+    return [
+        (1, d.counter_account, "D", -d.fen, d.summary, None),
+        (2, d.custody_account, "C", -d.fen, d.summary, d.entry),
+    ]
+
+
+def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft]) -> list[Problem]:
+    accounts = accounts_of(session, ent.id)
+    closed = closed_periods(session, ent.id)
+    linker = _CustodyLinker(session, ent, None)
+    linker.prefetch(d.entry for d in drafts)
+    custody_ok = {
+        c: _pair_account_problem(c, accounts, True) for c in {d.custody_account for d in drafts}
+    }
+    counter_ok = {
+        c: _pair_account_problem(c, accounts, False) for c in {d.counter_account for d in drafts}
+    }
+    problems: list[Problem] = []
+    for n, d in enumerate(drafts, 1):
+        where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
+        period = period_of(d.date)
+        if period < ent.start_period:
+            problems.append(
+                Problem(
+                    where,
+                    f"早于建账月份 {format_period(ent.start_period)} / before the books start",
+                )
+            )
+        if period in closed:
+            problems.append(
+                Problem(where, f"{format_period(period)} 已结账 / the period is closed")
+            )
+        if d.attachments < 0:
+            problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
+        if d.fen == 0:
+            problems.append(Problem(where, "金额不能为零 / the amount cannot be zero"))
+        if not d.summary.strip():
+            problems.append(Problem(where, "摘要不能为空 / the summary (摘要) is empty"))
+        custody_line, counter_line = (1, 2) if d.fen > 0 else (2, 1)
+        bad = custody_ok[d.custody_account]
+        if bad is None and d.fen != 0:
+            _entry, bad = linker._check_explicit(d.entry, d.custody_account, d.fen)
+        if bad is not None:
+            problems.append(Problem(f"{where} 第{custody_line}行 line {custody_line}", bad))
+        bad = counter_ok[d.counter_account]
+        if bad is not None:
+            problems.append(Problem(f"{where} 第{counter_line}行 line {counter_line}", bad))
+    return problems
+
+
+def _pair_account_problem(
+    code: str, accounts: Mapping[str, AccountInfo], custody: bool
+) -> str | None:
+    bad = _account_problem(code, accounts)
+    if bad is not None:
+        return bad
+    if custody and accounts[code].custody is None:
+        return f"科目 {code} 不是现金或银行科目 / {code} is not a cash or bank account"
+    if not custody and accounts[code].custody is not None:
+        return (
+            f"科目 {code} 是现金或银行科目，须由日记账支持 / {code} is a cash or bank account:"
+            " it needs a custody entry of its own"
+        )
+    return None
+
+
+def _require_preparer(ent: EntityInfo, row: Voucher, uid: int, actor: str, action: str) -> None:
+    if row.status == "posted":
+        raise StateError(f"凭证 #{row.id}", "已记账 posted", action)
+    if row.prepared_by != uid:
+        raise SegregationOfDutiesError(
+            f"{actor} ({ent.code})",
+            "bookkeeper 代理会计",
+            action,
+            "只有制单人可以修改或删除草稿 / only the preparer may change a draft",
+        )
+    if row.period in _closed(row):
+        raise PeriodClosedError(ent.code, format_period(row.period))
+
+
+def _closed(row: Voucher) -> set[int]:
+    session = Session.object_session(row)
+    assert session is not None
+    return closed_periods(session, row.entity_id)
+
+
+@command
+def edit_voucher(
+    session: Session, entity: str, actor: str, voucher_id: int, draft: VoucherDraft
+) -> None:
+    """Replace a draft's date, attachments and lines (preparer only).
+
+    A reviewed voucher that is edited goes back to draft.
+
+    Raises:
+        NotFoundError: no such voucher.
+        StateError: the voucher is posted, or is a reversal (delete it instead).
+        SegregationOfDutiesError: the actor is not its preparer.
+        PeriodClosedError: its month is closed.
+        ProblemsError: the new content is bad.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.EDIT_VOUCHER)
+    row = _load_voucher(session, ent, voucher_id)
+    _require_preparer(ent, row, uid, actor, "修改 edit")
+    was = row.status  # read now: the UPDATE below refreshes ``row`` in the session
+    if row.kind == "reversal":
+        raise StateError(
+            f"凭证 #{voucher_id}", "红字冲销 reversal", "修改 edit (delete it instead)"
+        )
+    ((_, checked),) = _check_all(session, ent, [draft], exclude_voucher=voucher_id)
+    session.execute(
+        delete(VoucherLine).where(
+            VoucherLine.entity_id == ent.id, VoucherLine.voucher_id == voucher_id
+        )
+    )
+    session.execute(
+        update(Voucher)
+        .where(Voucher.entity_id == ent.id, Voucher.id == voucher_id)
+        .values(
+            voucher_date=draft.date,
+            period=checked.period,
+            attachments=draft.attachments,
+            status="draft",
+            reviewed_by=None,
+            reviewed_at=None,
+        )
+    )
+    insert_many(
+        session,
+        VoucherLine,
+        _LINE_COLUMNS,
+        (
+            (ent.id, voucher_id, no, acc, summary, side, fen, custody)
+            for no, acc, side, fen, summary, custody in checked.rows
+        ),
+    )
+    audit(session, ent.id, actor, "voucher.edit", f"#{voucher_id}", {"was": was})
+
+
+@command
+def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -> None:
+    """Delete a draft or reviewed voucher (preparer only).
+
+    A claim it was drafted from goes back to pending, and a bank statement
+    line it was drafted from waits to be drafted again.
+
+    Raises:
+        NotFoundError: no such voucher.
+        StateError: the voucher is posted.
+        SegregationOfDutiesError: the actor is not its preparer.
+        PeriodClosedError: its month is closed.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.EDIT_VOUCHER)
+    row = _load_voucher(session, ent, voucher_id)
+    _require_preparer(ent, row, uid, actor, "删除 delete")
+    # what was drafted from a claim or a statement line waits to be drafted again
+    session.execute(
+        update(Claim)
+        .where(Claim.entity_id == ent.id, Claim.voucher_id == voucher_id)
+        .values(status="pending", voucher_id=None)
+    )
+    session.execute(
+        update(StatementLine)
+        .where(StatementLine.entity_id == ent.id, StatementLine.voucher_id == voucher_id)
+        .values(voucher_id=None)
+    )
+    session.execute(
+        delete(VoucherLine).where(
+            VoucherLine.entity_id == ent.id, VoucherLine.voucher_id == voucher_id
+        )
+    )
+    session.execute(delete(Voucher).where(Voucher.entity_id == ent.id, Voucher.id == voucher_id))
+    audit(session, ent.id, actor, "voucher.delete", f"#{voucher_id}")

@@ -1,0 +1,91 @@
+"""Periods (会计期间): closing and reopening a month, the primitives under the month-end close."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from juzhang.core.duty import Action
+from juzhang.core.period import format_period
+from juzhang.errors import (
+    StateError,
+    ValidationError,
+)
+from juzhang.storage.access import (
+    audit,
+    closed_periods,
+    command,
+    get_entity,
+    now,
+    require,
+)
+from juzhang.storage.schema import (
+    Period,
+    Voucher,
+)
+
+
+@command
+def close_period(session: Session, entity: str, actor: str, period: int) -> None:
+    """Close (结账) a month: nothing can be drafted into or posted to it any more.
+
+    This is the primitive; the month-end run with its checks comes on top of it.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a reviewer of the entity.
+        StateError: unposted vouchers are dated in the month, or it is closed.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.CLOSE_PERIOD)
+    if period in closed_periods(session, ent.id):
+        raise StateError(f"{entity} {format_period(period)}", "已结账 closed", "结账 close")
+    pending = session.execute(
+        select(func.count()).where(
+            Voucher.entity_id == ent.id, Voucher.period == period, Voucher.status != "posted"
+        )
+    ).scalar_one()
+    if pending:
+        raise StateError(
+            f"{entity} {format_period(period)}",
+            f"有 {pending} 张未记账凭证 / {pending} unposted voucher(s)",
+            "结账 close",
+        )
+    values = {"status": "closed", "closed_by": uid, "closed_at": now()}
+    exists = session.get(Period, (ent.id, period))
+    if exists is None:
+        session.execute(insert(Period).values(entity_id=ent.id, period=period, **values))
+    else:
+        session.execute(
+            update(Period)
+            .where(Period.entity_id == ent.id, Period.period == period)
+            .values(**values)
+        )
+    audit(session, ent.id, actor, "period.close", format_period(period))
+
+
+@command
+def reopen_period(session: Session, entity: str, actor: str, period: int, reason: str) -> None:
+    """Reopen (反结账) a closed month: admin only, with a reason, recorded.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not an admin of the entity.
+        ValidationError: no reason given.
+        StateError: the month is not closed.
+    """
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.REOPEN_PERIOD)
+    if not reason.strip():
+        raise ValidationError("反结账 reopen", "必须说明原因 / a reason is required")
+    if period not in closed_periods(session, ent.id):
+        raise StateError(f"{entity} {format_period(period)}", "未结账 open", "反结账 reopen")
+    session.execute(
+        update(Period)
+        .where(Period.entity_id == ent.id, Period.period == period)
+        .values(status="open", closed_by=None, closed_at=None)
+    )
+    audit(session, ent.id, actor, "period.reopen", format_period(period), {"reason": reason})
+
+
+def is_closed(session: Session, entity: str, period: int) -> bool:
+    """Return whether the entity's month is closed."""
+    return period in closed_periods(session, get_entity(session, entity).id)

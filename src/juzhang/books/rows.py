@@ -1,0 +1,97 @@
+"""A voucher's stored rows, as the books' services share them.
+
+``LineRow`` is one voucher line as a tuple (line number, account, side, fen,
+摘要, custody entry); :class:`_ToPost` and :class:`_Numbered` carry a voucher
+into posting and what posting writes on it; the loaders read a voucher row
+(:func:`_load_voucher`, :func:`_find_posted`) and the lines of many vouchers
+(:func:`_lines_of`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from juzhang.core.period import format_period
+from juzhang.errors import (
+    NotFoundError,
+)
+from juzhang.storage.access import (
+    EntityInfo,
+)
+from juzhang.storage.schema import (
+    Voucher,
+    VoucherLine,
+)
+
+LineRow = tuple[
+    int, str, str, int, str, int | None
+]  # line_no, account, side, fen, summary, custody
+
+
+@dataclass(frozen=True, slots=True)
+class _ToPost:
+    id: int
+    period: int
+    date: dt.date
+    kind: str
+    reverses: int | None
+    rows: list[LineRow]
+
+
+class _Numbered(NamedTuple):
+    """What posting writes on a voucher besides who posted it and when."""
+
+    number: int
+    chain_seq: int
+    prev_hash: str
+    hash: str
+    cashier_id: int | None
+
+
+def _load_voucher(session: Session, ent: EntityInfo, voucher_id: int) -> Voucher:
+    row = session.get(Voucher, (ent.id, voucher_id), populate_existing=True)
+    if row is None:
+        raise NotFoundError("凭证 voucher", f"{ent.code} #{voucher_id}")
+    return row
+
+
+def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) -> Voucher:
+    row = session.execute(
+        select(Voucher).where(
+            Voucher.entity_id == ent.id,
+            Voucher.period == period,
+            Voucher.number == number,
+            Voucher.status == "posted",
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(
+            "凭证 voucher", f"{ent.code} {format_period(period)} {ent.voucher_word}-{number:04d}"
+        )
+    return row
+
+
+def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int, list[LineRow]]:
+    out: dict[int, list[LineRow]] = {i: [] for i in ids}
+    rows = session.execute(
+        select(
+            VoucherLine.voucher_id,
+            VoucherLine.line_no,
+            VoucherLine.account_code,
+            VoucherLine.side,
+            VoucherLine.amount_fen,
+            VoucherLine.summary,
+            VoucherLine.custody_entry_id,
+        )
+        .where(VoucherLine.entity_id == entity_id, VoucherLine.voucher_id.in_(ids))
+        .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
+    )
+    for vid, no, acc, side, fen, summary, custody in rows:
+        out[vid].append((no, acc, side, int(fen), summary, custody))
+    return out
