@@ -1,0 +1,245 @@
+"""The disclosure sign-off (民主理财小组签字): the disclosure rows of closed months.
+
+**Disclosure sign-off (民主理财小组签字)**, :func:`sign_disclosure`: the
+disclosure row of a closed month is recorded as a draft when its workbook is
+generated (:func:`record_disclosure`, called by the closing run with the very
+report it wrote, so the row carries the fingerprint the workbook prints: the
+hash-chain head and a digest of every figure), or at sign-off when no
+workbook was generated.  The sign-off checks that the figures are still the
+books' (the digest), then publishes the row and freezes it: the database
+refuses any change to a published row, and reopening the months it covers.
+Reopening drops a month's draft rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from juzhang.core.duty import Action
+from juzhang.core.period import (
+    format_period,
+    parse_period_range,
+    period_range,
+)
+from juzhang.errors import StateError, ValidationError
+from juzhang.reports.disclosure import Disclosure as DisclosureReport
+from juzhang.reports.disclosure import disclosure as compute_disclosure
+from juzhang.storage.access import (
+    EntityInfo,
+    audit,
+    closed_periods,
+    command,
+    get_entity,
+    next_id,
+    now,
+    require,
+)
+from juzhang.storage.schema import (
+    Disclosure,
+    User,
+)
+
+
+def disclosure_fingerprint(session: Session, entity: str, first: int, last: int) -> tuple[int, str]:
+    """Return ``(chain_seq, fingerprint)`` of the public disclosure of ``first..last`` now.
+
+    The fingerprint is :attr:`juzhang.reports.disclosure.Disclosure.fingerprint`
+    (entity, period, the hash-chain head and a digest of every figure the
+    table shows), the one the disclosure workbook prints.
+
+    Raises:
+        NotFoundError: unknown entity.
+        ValidationError: the range runs backwards or crosses a year.
+    """
+    report = compute_disclosure(session, entity, first, last)
+    return report.chain_seq, report.fingerprint
+
+
+def _figures_part(fingerprint: str) -> str:
+    """The figure digest of a fingerprint (its last ``:`` part)."""
+    return fingerprint.rsplit(":", 1)[-1]
+
+
+def record_disclosure(session: Session, report: DisclosureReport) -> int:
+    """Record a generated disclosure as the draft row of its range; return the row's id.
+
+    A draft row takes the report's fingerprint and chain position (the latest
+    generated workbook's); a published row is left as it is.  Every month of
+    the range must be closed.
+
+    Raises:
+        NotFoundError: unknown entity.
+        StateError: a month of the range is open.
+    """
+    ent = get_entity(session, report.entity, lock=True)
+    _require_closed(session, ent, report.first, report.last)
+    return _record(session, ent, report)
+
+
+def _require_closed(session: Session, ent: EntityInfo, first: int, last: int) -> None:
+    closed = closed_periods(session, ent.id)
+    open_months = [p for p in period_range(first, last) if p not in closed]
+    if open_months:
+        months = ", ".join(format_period(p) for p in open_months)
+        raise StateError(
+            f"{ent.code} {_label(first, last)} 财务公开 disclosure",
+            f"{months} 未结账 open",
+            "记录或签字 record or sign (close the months first)",
+        )
+
+
+def _label(first: int, last: int) -> str:
+    a, b = format_period(first), format_period(last)
+    return a if a == b else f"{a}..{b}"
+
+
+def _record(session: Session, ent: EntityInfo, report: DisclosureReport) -> int:
+    row = session.execute(
+        select(Disclosure.id, Disclosure.status).where(
+            Disclosure.entity_id == ent.id,
+            Disclosure.first_period == report.first,
+            Disclosure.last_period == report.last,
+        )
+    ).first()
+    values = {
+        "fingerprint": report.fingerprint,
+        "chain_seq": report.chain_seq,
+        "generated_at": now(),
+    }
+    if row is not None:
+        if row[1] == "draft":
+            session.execute(
+                update(Disclosure)
+                .where(Disclosure.entity_id == ent.id, Disclosure.id == row[0])
+                .values(**values)
+            )
+        return int(row[0])
+    new_id = next_id(session, Disclosure.__table__, ent.id)  # type: ignore[arg-type]
+    session.execute(
+        insert(Disclosure).values(
+            entity_id=ent.id,
+            id=new_id,
+            first_period=report.first,
+            last_period=report.last,
+            status="draft",
+            **values,
+        )
+    )
+    return new_id
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDisclosure:
+    """A published disclosure: its range, fingerprint and the sign-off."""
+
+    entity: str
+    id: int
+    first: int
+    last: int
+    fingerprint: str
+    signer: str
+    name: str
+    opinion: str
+    date: dt.date
+
+
+def _range(period_or_range: int | str | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(period_or_range, tuple):
+        first, last = period_or_range
+    elif isinstance(period_or_range, int):
+        first = last = period_or_range
+    else:
+        first, last = parse_period_range(period_or_range)
+    if last < first:
+        raise ValidationError(
+            f"期间 period {format_period(first)}..{format_period(last)}",
+            "结束早于开始 / range runs backwards",
+        )
+    return first, last
+
+
+@command
+def sign_disclosure(
+    session: Session,
+    entity: str,
+    period_or_range: int | str | tuple[int, int],
+    actor: str,
+    name: str | None,
+    opinion: str,
+    date: dt.date,
+) -> SignedDisclosure:
+    """Record the 民主理财小组's sign-off of a disclosure: it is then published and frozen.
+
+    ``period_or_range`` is a month (202609, ``"2026-09"``) or a range
+    (``"2026-07..2026-09"``, ``(202607, 202609)``) whose months are all
+    closed.  The draft row recorded with the workbook
+    (:func:`record_disclosure`) is signed when the figures it fingerprints
+    are still the books' (the figure digest), and its fingerprint — the one
+    the workbook prints — is frozen; without a draft row one is made from
+    the books now.  ``name`` defaults to the actor's name.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a supervisor of the entity.
+        ValidationError: no opinion, or a bad range.
+        StateError: a month of the range is open, the disclosure is published
+            already, or its figures changed since the workbook was generated.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.SIGN_DISCLOSURE)
+    first, last = _range(period_or_range)
+    label = _label(first, last)
+    what = f"{ent.code} {label} 财务公开 disclosure"
+    if not opinion.strip():
+        raise ValidationError(what, "请填写民主理财小组意见 / the opinion is required")
+    _require_closed(session, ent, first, last)
+    found = session.execute(
+        select(Disclosure.id, Disclosure.status, Disclosure.fingerprint).where(
+            Disclosure.entity_id == ent.id,
+            Disclosure.first_period == first,
+            Disclosure.last_period == last,
+        )
+    ).first()
+    if found is not None and found[1] == "published":
+        raise StateError(what, "已签字发布 published", "再签字 sign again")
+    report = compute_disclosure(session, ent.code, first, last)
+    if found is None:
+        disclosure_id, frozen = _record(session, ent, report), report.fingerprint
+    else:
+        disclosure_id, frozen = int(found[0]), str(found[2])
+        if _figures_part(frozen) != _figures_part(report.fingerprint):
+            raise StateError(
+                what,
+                "公开表生成后数字已改变 / the figures changed since the workbook was generated",
+                "签字 sign (generate the disclosure again)",
+            )
+    signer = name.strip() if name and name.strip() else _user_name(session, uid)
+    session.execute(
+        update(Disclosure)
+        .where(Disclosure.entity_id == ent.id, Disclosure.id == disclosure_id)
+        .values(
+            status="published",
+            signed_by=uid,
+            signer_name=signer,
+            opinion=opinion,
+            signed_on=date,
+        )
+    )
+    audit(
+        session,
+        ent.id,
+        actor,
+        "disclosure.sign",
+        label,
+        {"name": signer, "opinion": opinion, "date": date.isoformat(), "fingerprint": frozen},
+    )
+    return SignedDisclosure(
+        ent.code, disclosure_id, first, last, frozen, actor, signer, opinion, date
+    )
+
+
+def _user_name(session: Session, uid: int) -> str:
+    return str(session.execute(select(User.name).where(User.id == uid)).scalar_one())
