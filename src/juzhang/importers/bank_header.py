@@ -1,0 +1,218 @@
+"""Finding a bank statement's layout: the header row under a profile, and the metadata above it.
+
+The first :data:`SCAN_ROWS` rows are searched for the header row under the
+profile (given, or detected: the profile whose aliases recognise most header
+cells, fewest left over); a header may span two rows (a merged group such as
+发生额 above 借方/贷方).  Rows above it are title and metadata rows, from which
+the own account number and name are read (``账号：…``, ``户名：…``, label and
+value in one cell or side by side).  See :mod:`juzhang.importers.bank`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from juzhang.errors import Problem, ProblemsError, ValidationError
+from juzhang.importers.profile import (
+    BankProfile,
+)
+from juzhang.importers.reader import (
+    Row,
+)
+from juzhang.importers.values import (
+    Cell,
+    clean_text,
+)
+
+SCAN_ROWS = 30
+"""Rows searched for the header (title and metadata rows come before it)."""
+
+
+def _fold(text: str) -> str:
+    """Header text folded for matching: NFKC, no whitespace, lower case, no trailing colon."""
+    folded = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", "", folded).lower().rstrip(":*")
+
+
+_SUFFIX = re.compile(r"[\[(][^\[\]()]*[\])]$")
+
+
+def _keys(text: str) -> tuple[str, ...]:
+    folded = _fold(text)
+    if not folded:
+        return ()
+    stripped = _SUFFIX.sub("", folded)
+    return (folded, stripped) if stripped and stripped != folded else (folded,)
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    profile: BankProfile
+    index: int  # position in the scanned rows of the (first) header row
+    span: int
+    number: int  # Excel row number of the last header row
+    columns: dict[str, int]
+    names: tuple[str, ...]
+    score: tuple[int, int, int, int, int]
+
+
+def _header_texts(rows: Sequence[Row], index: int, span: int) -> list[tuple[str, ...]]:
+    """Candidate texts per column for a header of ``span`` rows starting at ``index``."""
+    upper = [_safe_text(cell) for cell in rows[index].cells]
+    if span == 1:
+        return [(text,) for text in upper]
+    lower = [_safe_text(cell) for cell in rows[index + 1].cells]
+    width = max(len(upper), len(lower))
+    upper += [""] * (width - len(upper))
+    lower += [""] * (width - len(lower))
+    filled = list(upper)
+    for column in range(1, width):  # a merged group header spreads to the right
+        if not filled[column] and lower[column] and lower[column - 1]:
+            filled[column] = filled[column - 1]
+    texts = []
+    for column in range(width):
+        options = [lower[column], upper[column], filled[column] + lower[column]]
+        texts.append(tuple(dict.fromkeys(t for t in options if t)))
+    return texts
+
+
+def _safe_text(cell: Cell) -> str:
+    try:
+        return clean_text(cell)
+    except ValidationError:
+        return ""
+
+
+def _match(profile: BankProfile, texts: list[tuple[str, ...]]) -> tuple[dict[str, int], int, int]:
+    """Map fields to columns; also count recognised and unrecognised header cells."""
+    keys = [{key for text in options for key in _keys(text)} for options in texts]
+    known = {
+        key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
+    }
+    columns: dict[str, int] = {}
+    for name, aliases in profile.columns.items():
+        for alias in aliases:
+            target = _keys(alias)[0] if _keys(alias) else ""
+            found = next((c for c, column_keys in enumerate(keys) if target in column_keys), None)
+            if found is not None:
+                columns[name] = found
+                break
+    recognised = sum(1 for column_keys in keys if column_keys & known)
+    unrecognised = sum(1 for column_keys in keys if column_keys and not column_keys & known)
+    return columns, recognised, unrecognised
+
+
+def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
+    best: _Header | None = None
+    partial: tuple[int, BankProfile, dict[str, int]] | None = None
+    for index in range(min(len(rows), SCAN_ROWS)):
+        for span in (1, 2):
+            if index + span > len(rows):
+                continue
+            texts = _header_texts(rows, index, span)
+            all_keys = {key for options in texts for text in options for key in _keys(text)}
+            above = rows[:index]
+            for profile in profiles:
+                columns, recognised, unrecognised = _match(profile, texts)
+                if partial is None or recognised > partial[0]:
+                    partial = (recognised, profile, columns)
+                if any(_keys(d)[0] not in all_keys for d in profile.detect if _keys(d)):
+                    continue
+                if any(field_name not in columns for field_name in profile.required):
+                    continue
+                marked = bool(profile.marker) and any(
+                    profile.marker in _safe_text(cell) for row in above for cell in row.cells
+                )
+                score = (recognised, -unrecognised, int(marked), -span, -index)
+                if best is None or score > best.score:
+                    names = tuple(" / ".join(options[:1]) if options else "" for options in texts)
+                    best = _Header(
+                        profile,
+                        index,
+                        span,
+                        rows[index + span - 1].number,
+                        columns,
+                        names,
+                        score,
+                    )
+    if best is None:
+        _refuse_header(name, profiles, partial)
+    return best
+
+
+def _refuse_header(
+    name: str,
+    profiles: Sequence[BankProfile],
+    partial: tuple[int, BankProfile, dict[str, int]] | None,
+) -> NoReturn:
+    if partial is not None and partial[0] >= 2:
+        _, profile, columns = partial
+        missing = [f for f in profile.required if f not in columns]
+        missing_detect = [d for d in profile.detect if d not in _all_aliases(profile, columns)]
+        shown = [f"{f} ({'/'.join(profile.columns.get(f, ()))})" for f in missing]
+        shown += [d for d in missing_detect if d not in "".join(shown)]
+        raise ProblemsError(
+            f"无法读取对账单 / cannot read the statement {name}",
+            [
+                Problem(
+                    name,
+                    f"最接近的格式是 {profile.name}，但缺少必需的列: {', '.join(shown)} / "
+                    f"closest layout {profile.name}, but required columns are missing: "
+                    f"{', '.join(shown)}",
+                    "header",
+                )
+            ],
+        )
+    known = "; ".join(f"{p.name}: {'、'.join(p.detect)}" for p in profiles)
+    raise ProblemsError(
+        f"无法读取对账单 / cannot read the statement {name}",
+        [
+            Problem(
+                name,
+                f"前 {SCAN_ROWS} 行中找不到可识别的表头 (已知格式 {known})；其他银行请写映射文件 / "
+                f"no known header row in the first {SCAN_ROWS} rows; write a mapping file "
+                "for other banks",
+                "header",
+            )
+        ],
+    )
+
+
+def _all_aliases(profile: BankProfile, columns: dict[str, int]) -> set[str]:
+    return {alias for field_name in columns for alias in profile.columns[field_name]}
+
+
+# --------------------------------------------------------------------------- metadata
+
+_PAIR = re.compile(r"([^\s:：]+?)\s*[:：]\s*([^:：]*?)(?=\s+[^\s:：]+\s*[:：]|$)")
+
+
+def _metadata(rows: Sequence[Row], profile: BankProfile) -> tuple[str | None, str | None]:
+    """Own account number and name from the rows above the header."""
+    account_labels = {_fold(label) for label in profile.account_labels}
+    name_labels = {_fold(label) for label in profile.name_labels}
+    account: str | None = None
+    holder: str | None = None
+    for row in rows:
+        texts = [_safe_text(cell) for cell in row.cells]
+        filled = [text for text in texts if text]
+        for position, text in enumerate(filled):
+            pairs = _PAIR.findall(text) if (":" in text or "：" in text) else [(text, "")]
+            for label, value in pairs:
+                key = _fold(label)
+                if key not in account_labels and key not in name_labels:
+                    continue
+                value = value.strip()
+                if not value and len(pairs) == 1 and position + 1 < len(filled):
+                    value = filled[position + 1]
+                if not value:
+                    continue
+                if key in account_labels and account is None:
+                    account = value
+                elif key in name_labels and holder is None:
+                    holder = value
+    return account, holder
