@@ -36,18 +36,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from juzhang import (
-    agency,
-    books,
-    cli_claims,
-    cli_close,
-    cli_disclosure,
-    cli_import,
-    cli_report,
-    closing,
-    custody,
-)
+from juzhang import agency, books, closing, custody
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART
+from juzhang.cli import claims as cli_claims
+from juzhang.cli import close as cli_close
+from juzhang.cli import disclosure as cli_disclosure
+from juzhang.cli import import_ as cli_import
+from juzhang.cli import report as cli_report
 from juzhang.core.duty import Role
 from juzhang.core.period import format_period, parse_period, period_of
 from juzhang.core.voucher import STATUS_ZH, VoucherView

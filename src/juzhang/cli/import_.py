@@ -29,7 +29,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from juzhang import cli_context
+from juzhang.cli import _common as cli_context
 from juzhang.errors import Problem, ProblemsError
 from juzhang.importers import statement
 from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans

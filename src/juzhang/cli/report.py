@@ -46,7 +46,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
-from juzhang.cli_disclosure import (
+from juzhang.cli.disclosure import (
     render_disclosure,
     render_reconciliation,
     write_disclosure,

@@ -34,9 +34,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from juzhang import cli_context
 from juzhang.agency import list_entities
 from juzhang.cash_count import record_cash_count
+from juzhang.cli import _common as cli_context
 from juzhang.closing import sign_disclosure
 from juzhang.closing_run import CLOSED, EntityOutcome, RunSummary, close_all
 from juzhang.core.period import format_period, parse_period, parse_period_range

@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from juzhang import cli_context
+from juzhang.cli import _common as cli_context
 from juzhang.importers import claims
 from juzhang.money import format_amount
 
