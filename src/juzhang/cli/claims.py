@@ -1,21 +1,16 @@
-"""Command line for claim batches (报账单) and beancount files, registered by :func:`register`.
+"""Claim batches (报账单): the form to fill in, and the claims once imported.
 
 ::
 
     juzhang template claims [--out FILE] [--force]                      the form to fill in
-    juzhang import claims ENTITY FILE [--rules RULES.toml]              cashier (报账员)
     juzhang claims draft ENTITY [ID...]                                 bookkeeper (制单)
     juzhang claims list ENTITY [--pending | --returned | --drafted]
-    juzhang import beancount ENTITY FILE --mapping MAP.toml [--opening] bookkeeper
 
-A thin layer over :mod:`juzhang.importers.claims` and
-:mod:`juzhang.importers.beancount_import`: each command runs one library call
-in one transaction (``--db`` and ``--as`` as for every command of
-:mod:`juzhang.cli`, whose root group turns refusals into one line on stderr
-and exit status 1, every problem of a refused import listed).  A batch whose
-claims are returned is *not* an error: the import succeeded, the returned
-claims and their reasons are printed for the cashier, and the exit status is
-0.  Importing a file that was imported before adds nothing and says so.
+(``juzhang import claims`` is in :mod:`juzhang.cli.import_` and prints its
+claims with :func:`claims_table` and :func:`print_reasons`.)  A thin layer over
+:mod:`juzhang.importers.claims`: each command runs one library call in one
+transaction (``--db`` and ``--as`` as for every command of :mod:`juzhang.cli`,
+whose root group turns refusals into one line on stderr and exit status 1).
 """
 
 from __future__ import annotations
@@ -25,40 +20,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Column, Table
 
-from juzhang.cli import _common as cli_context
+from juzhang.cli._common import Entity, actor, command_group, console, note, session
 from juzhang.importers import claims
 from juzhang.money import format_amount
 
 DEFAULT_TEMPLATE = Path("报账单模板.xlsx")
 
-template_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="模板 / templates")
-claims_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="报账单 / the cashier's claim batches"
-)
-
-Entity = Annotated[str, typer.Argument(metavar="ENTITY", help="社区代码 / entity code")]
-InFile = Annotated[
-    Path, typer.Argument(metavar="FILE", dir_okay=False, help="要导入的文件 / file to import")
-]
-
-
-# --------------------------------------------------------------------------- context
-
-
-_options = cli_context.options
-_actor = cli_context.actor
-_session = cli_context.session
-
-
-def _console() -> Console:
-    return Console(highlight=False)
-
-
-def _note(text: str) -> None:
-    typer.echo(text, err=True)
+template_app = command_group("模板 / templates")
+claims_app = command_group("报账单 / the cashier's claim batches")
 
 
 # --------------------------------------------------------------------------- template
@@ -81,81 +52,7 @@ def template_claims(
         )
     claims.write_claims_template(out)
     typer.echo(str(out))
-    _note(f"已写入报账单模板 / claim form written: {out}")
-
-
-# --------------------------------------------------------------------------- import
-
-
-def import_claims(
-    ctx: typer.Context,
-    entity: Entity,
-    file: InFile,
-    rules: Annotated[
-        Path | None,
-        typer.Option("--rules", dir_okay=False, help="报账规则 / claim rules (TOML)"),
-    ] = None,
-) -> None:
-    """Import a claim batch (报账单) as the cashier: valid claims wait, the rest are returned."""
-    config = claims.load_claims_config(rules) if rules is not None else None
-    actor = _actor(ctx)
-    with _session(ctx) as s:
-        result = claims.import_claims(s, entity, actor, file, config=config)
-    if result.already_imported:
-        typer.echo(
-            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
-            f" nothing added ({result.file_name})"
-        )
-        return
-    typer.echo(
-        f"批次 batch #{result.batch_id} {result.file_name}: 待制单 pending {len(result.pending)},"
-        f" 退回 returned {len(result.returned)}, 重复跳过 duplicates {len(result.duplicates)}"
-    )
-    if result.pending:
-        _console().print(_claims_table("待制单 pending", result.pending))
-    _print_reasons("退回报账员 / returned to the cashier", result.returned)
-    for row, earlier in result.duplicates:
-        _note(f"第 {row} 行与已提交的报账 #{earlier} 相同，已跳过 / row {row}: same as #{earlier}")
-    for text in result.skipped:
-        _note(text)
-
-
-def import_beancount(
-    ctx: typer.Context,
-    entity: Entity,
-    file: InFile,
-    mapping: Annotated[
-        Path, typer.Option("--mapping", dir_okay=False, help="科目对照 / account mapping (TOML)")
-    ],
-    opening: Annotated[
-        bool, typer.Option("--opening", help="作为期初余额 / set opening balances")
-    ] = False,
-) -> None:
-    """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
-    from juzhang.importers import beancount_import
-
-    rules = beancount_import.load_mapping(mapping)
-    actor = _actor(ctx)
-    with _session(ctx) as s:
-        result = beancount_import.import_beancount(
-            s, entity, actor, file, mapping=rules, opening=opening
-        )
-    if result.already_imported:
-        typer.echo(
-            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
-            f" nothing added ({result.file_name})"
-        )
-        return
-    if opening:
-        table = Table("科目 code", Column("期初余额 opening (借+ 贷-)", justify="right"))
-        for code, amount in result.balances:
-            table.add_row(code, format_amount(amount))
-        _console().print(table)
-        _note(f"已设置期初余额 / opening balances set: {len(result.balances)}")
-        return
-    for vid in result.voucher_ids:
-        typer.echo(vid)
-    _note(f"已制单 / drafted: {len(result.voucher_ids)} (batch #{result.batch_id})")
+    note(f"已写入报账单模板 / claim form written: {out}")
 
 
 # --------------------------------------------------------------------------- claims
@@ -168,12 +65,12 @@ def claims_draft(
     ids: Annotated[list[int] | None, typer.Argument(metavar="ID", show_default=False)] = None,
 ) -> None:
     """Turn pending claims into draft vouchers (制单), as the bookkeeper; prints the voucher ids."""
-    actor = _actor(ctx)
-    with _session(ctx) as s:
-        vids = claims.draft_claims(s, entity, actor, ids or None)
+    who = actor(ctx)
+    with session(ctx) as s:
+        vids = claims.draft_claims(s, entity, who, ids or None)
     for vid in vids:
         typer.echo(vid)
-    _note(f"已制单 / drafted: {len(vids)}" if vids else "没有待制单的报账 / no pending claims")
+    note(f"已制单 / drafted: {len(vids)}" if vids else "没有待制单的报账 / no pending claims")
 
 
 @claims_app.command("list")
@@ -191,17 +88,18 @@ def claims_list(
         raise typer.BadParameter(
             "--pending、--returned、--drafted 只能选一个 / choose one", param_hint="--pending"
         )
-    with _session(ctx, write=False) as s:
+    with session(ctx, write=False) as s:
         views = claims.list_claims(s, entity, status=chosen[0] if chosen else None)
-    _console().print(_claims_table(f"{entity} 报账 claims", views))
-    _print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
+    console().print(claims_table(f"{entity} 报账 claims", views))
+    print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
 
 
 _STATUS = {"pending": "待制单", "drafted": "已制单", "returned": "退回"}
 _PAYMENT = {"cash": "现金", "bank": "银行"}
 
 
-def _claims_table(title: str, views: Sequence[claims.ClaimView]) -> Table:
+def claims_table(title: str, views: Sequence[claims.ClaimView]) -> Table:
+    """Render claims as a table: id, batch-row, date, amount, purpose, account, status."""
     table = Table(
         "#",
         "批次-行",
@@ -229,7 +127,7 @@ def _claims_table(title: str, views: Sequence[claims.ClaimView]) -> Table:
     return table
 
 
-def _print_reasons(title: str, views: Sequence[claims.ClaimView]) -> None:
+def print_reasons(title: str, views: Sequence[claims.ClaimView]) -> None:
     """Print each returned claim and its reasons, one reason a line (they are long)."""
     if not views:
         return
@@ -241,32 +139,3 @@ def _print_reasons(title: str, views: Sequence[claims.ClaimView]) -> None:
         )
         for reason in v.reasons:
             typer.echo(f"    - {reason}")
-
-
-# --------------------------------------------------------------------------- registration
-
-
-def _group(app: typer.Typer, name: str) -> typer.Typer | None:
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    return None
-
-
-def register(app: typer.Typer, import_app: typer.Typer | None = None) -> typer.Typer:
-    """Add these commands to the root ``app``; return the ``import`` group used.
-
-    ``import claims`` and ``import beancount`` go into ``import_app``, else
-    into the ``import`` group already registered on ``app``, else into a new
-    ``import`` group registered here.  ``template`` and ``claims`` are added as
-    groups of their own.
-    """
-    group = import_app or _group(app, "import")
-    if group is None:
-        group = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="导入 / imports")
-        app.add_typer(group, name="import")
-    group.command("claims")(import_claims)
-    group.command("beancount")(import_beancount)
-    app.add_typer(template_app, name="template")
-    app.add_typer(claims_app, name="claims")
-    return group

@@ -1,21 +1,24 @@
-"""Command line for bank statements (银行对账单), registered by :func:`register`.
+"""Imports (导入): bank statements, claim batches and beancount files.
 
 ::
 
+    juzhang import claims ENTITY FILE [--rules RULES.toml]              cashier (报账员)
+    juzhang import beancount ENTITY FILE --mapping MAP.toml [--opening] bookkeeper
     juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
-    juzhang custody accept-statement ENTITY [--all | LINE...] [--account CODE]  cashier
-    juzhang statement draft ENTITY [--account CODE] [--rules FILE]            bookkeeper
-    juzhang statement list ENTITY [--pending] [--account CODE]
-    juzhang statement bank-account ENTITY ACCOUNT NUMBER [--name N] [--bank B]  set-up
-    juzhang statement bank-accounts ENTITY
 
-A thin layer over :mod:`juzhang.importers.statement`: each command runs one
-library call in one transaction (``--db`` and ``--as`` as for every command of
-:mod:`juzhang.cli`).  ``import bank`` prints a summary table (with
-``--dry-run`` the proposed vouchers too, and nothing is changed); when the
-statement is refused every problem is printed as a table (file, row,
-column, reason) and the exit status is 1.
+A thin layer over :mod:`juzhang.importers.statement`,
+:mod:`juzhang.importers.claims` and :mod:`juzhang.importers.beancount_import`:
+each command runs one library call in one transaction (``--db`` and ``--as``
+as for every command of :mod:`juzhang.cli`).  Importing a file that was
+imported before adds nothing and says so.
+
+``import bank`` prints a summary table (with ``--dry-run`` the proposed
+vouchers too, and nothing is changed); when the statement is refused every
+problem is printed as a table (file, row, column, reason) and the exit status
+is 1.  ``import claims``: a batch whose claims are returned is *not* an error:
+the import succeeded, the returned claims and their reasons are printed for the
+cashier, and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -26,43 +29,108 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Column, Table
 
-from juzhang.cli import _common as cli_context
+from juzhang.cli._common import (
+    WIDE,
+    Entity,
+    Rules,
+    actor,
+    command_group,
+    console,
+    note,
+    session,
+)
+from juzhang.cli.claims import claims_table, print_reasons
 from juzhang.errors import Problem, ProblemsError
-from juzhang.importers import statement
+from juzhang.importers import claims, statement
 from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans
 from juzhang.money import format_amount
 
-statement_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="银行对账单 / bank statement lines"
-)
+import_app = command_group("导入 / imports")
 
-Entity = Annotated[str, typer.Argument(metavar="ENTITY", help="社区代码 / entity code")]
-AccountOpt = Annotated[
-    str | None, typer.Option("--account", metavar="CODE", help="银行科目 / bank account")
-]
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option("--rules", metavar="FILE", dir_okay=False, help="分类规则 / rules (TOML)"),
+InFile = Annotated[
+    Path, typer.Argument(metavar="FILE", dir_okay=False, help="要导入的文件 / file to import")
 ]
 
 
-# --------------------------------------------------------------------------- context
+# --------------------------------------------------------------------------- claims and beancount
 
 
-_options = cli_context.options
-_actor = cli_context.actor
-_session = cli_context.session
+@import_app.command("claims")
+def import_claims(
+    ctx: typer.Context,
+    entity: Entity,
+    file: InFile,
+    rules: Annotated[
+        Path | None,
+        typer.Option("--rules", dir_okay=False, help="报账规则 / claim rules (TOML)"),
+    ] = None,
+) -> None:
+    """Import a claim batch (报账单) as the cashier: valid claims wait, the rest are returned."""
+    config = claims.load_claims_config(rules) if rules is not None else None
+    who = actor(ctx)
+    with session(ctx) as s:
+        result = claims.import_claims(s, entity, who, file, config=config)
+    if result.already_imported:
+        typer.echo(
+            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
+            f" nothing added ({result.file_name})"
+        )
+        return
+    typer.echo(
+        f"批次 batch #{result.batch_id} {result.file_name}: 待制单 pending {len(result.pending)},"
+        f" 退回 returned {len(result.returned)}, 重复跳过 duplicates {len(result.duplicates)}"
+    )
+    if result.pending:
+        console().print(claims_table("待制单 pending", result.pending))
+    print_reasons("退回报账员 / returned to the cashier", result.returned)
+    for row, earlier in result.duplicates:
+        note(f"第 {row} 行与已提交的报账 #{earlier} 相同，已跳过 / row {row}: same as #{earlier}")
+    for text in result.skipped:
+        note(text)
 
 
-def _console() -> Console:
-    return Console(highlight=False, width=160)
+@import_app.command("beancount")
+def import_beancount(
+    ctx: typer.Context,
+    entity: Entity,
+    file: InFile,
+    mapping: Annotated[
+        Path, typer.Option("--mapping", dir_okay=False, help="科目对照 / account mapping (TOML)")
+    ],
+    opening: Annotated[
+        bool, typer.Option("--opening", help="作为期初余额 / set opening balances")
+    ] = False,
+) -> None:
+    """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
+    from juzhang.importers import beancount_import
+
+    rules = beancount_import.load_mapping(mapping)
+    who = actor(ctx)
+    with session(ctx) as s:
+        result = beancount_import.import_beancount(
+            s, entity, who, file, mapping=rules, opening=opening
+        )
+    if result.already_imported:
+        typer.echo(
+            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
+            f" nothing added ({result.file_name})"
+        )
+        return
+    if opening:
+        table = Table("科目 code", Column("期初余额 opening (借+ 贷-)", justify="right"))
+        for code, amount in result.balances:
+            table.add_row(code, format_amount(amount))
+        console().print(table)
+        note(f"已设置期初余额 / opening balances set: {len(result.balances)}")
+        return
+    for vid in result.voucher_ids:
+        typer.echo(vid)
+    note(f"已制单 / drafted: {len(result.voucher_ids)} (batch #{result.batch_id})")
 
 
-def _note(text: str) -> None:
-    typer.echo(text, err=True)
+# --------------------------------------------------------------------------- problems
 
 
 _WHERE = re.compile(r"^(?P<file>.*?):(?P<row>\d+)(?::(?P<column>[A-Z]+(?:\(.*\))?))?(?P<rest>.*)$")
@@ -91,13 +159,14 @@ def problems_table(what: str, problems: Sequence[Problem]) -> Table:
 
 def _refuse(exc: ProblemsError) -> None:
     """Print a refusal's problems as a table on stderr and exit 1."""
-    Console(stderr=True, highlight=False, width=160).print(problems_table(exc.what, exc.problems))
+    console(stderr=True, width=WIDE).print(problems_table(exc.what, exc.problems))
     raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- import bank
 
 
+@import_app.command("bank")
 def import_bank(
     ctx: typer.Context,
     entity: Entity,
@@ -112,7 +181,7 @@ def import_bank(
         Path | None,
         typer.Option("--mapping", metavar="FILE", dir_okay=False, help="映射文件 / layout file"),
     ] = None,
-    rules: RulesOpt = None,
+    rules: Rules = None,
     window: Annotated[
         int | None,
         typer.Option("--window", metavar="DAYS", min=0, help="匹配日记账天数 / match window"),
@@ -124,13 +193,13 @@ def import_bank(
     """Import a bank statement (bookkeeper): lines, matches and draft vouchers."""
     if profile is not None and mapping is not None:
         raise typer.BadParameter("--profile 与 --mapping 只能给一个 / give one of them")
-    actor = _actor(ctx)
+    who = actor(ctx)
     try:
-        with _session(ctx) as s:
+        with session(ctx) as s:
             result = statement.import_statement(
                 s,
                 entity,
-                actor,
+                who,
                 file,
                 account=account,
                 profile=profile,
@@ -142,14 +211,14 @@ def import_bank(
     except ProblemsError as exc:
         _refuse(exc)
         return
-    console = _console()
+    tables = console(width=WIDE)
     if dry_run:
-        console.print(proposals_table(result))
-    console.print(summary_table(result))
-    for note in result.notes:
-        _note(f"注意 / note: {note}")
+        tables.print(proposals_table(result))
+    tables.print(summary_table(result))
+    for text in result.notes:
+        note(f"注意 / note: {text}")
     if dry_run:
-        _note("预览，未写入 / dry run: nothing was changed")
+        note("预览，未写入 / dry run: nothing was changed")
 
 
 def summary_table(result: ImportResult) -> Table:
@@ -222,153 +291,3 @@ def proposals_table(result: ImportResult) -> Table:
             "" if p.custody_entry is None else f"#{p.custody_entry}",
         )
     return table
-
-
-# --------------------------------------------------------------------------- cashier
-
-
-def custody_accept_statement(
-    ctx: typer.Context,
-    entity: Entity,
-    lines: Annotated[list[int] | None, typer.Argument(metavar="LINE", show_default=False)] = None,
-    every: Annotated[bool, typer.Option("--all", help="全部待确认行 / every line waiting")] = False,
-    account: AccountOpt = None,
-) -> None:
-    """Accept statement lines into the bank journal (cashier): one entry per line."""
-    if every == bool(lines):
-        raise typer.BadParameter(
-            "请给出对账单行 ID 或 --all（二选一） / give LINE ids or --all, not both",
-            ctx,
-            param_hint="LINE",
-        )
-    actor = _actor(ctx)
-    with _session(ctx) as s:
-        accepted = statement.accept_statement_lines(
-            s, entity, actor, "all" if every else list(lines or []), account=account
-        )
-    for item in accepted:
-        typer.echo(f"{item.line} {item.entry}")
-    existing = sum(1 for item in accepted if not item.recorded)
-    _note(
-        f"已确认入银行日记账 / accepted into the bank journal: {len(accepted)}"
-        + (
-            f" (其中 {existing} 笔已手工登记，已关联 / {existing} linked to entries already"
-            " recorded)"
-            if existing
-            else ""
-        )
-        + "; 会计下一步 / next, the bookkeeper: juzhang statement draft"
-    )
-
-
-# --------------------------------------------------------------------------- statement lines
-
-
-@statement_app.command("draft")
-def statement_draft(
-    ctx: typer.Context, entity: Entity, account: AccountOpt = None, rules: RulesOpt = None
-) -> None:
-    """Draft vouchers for lines the cashier has accepted since they were imported."""
-    actor = _actor(ctx)
-    with _session(ctx) as s:
-        done = statement.draft_pending(s, entity, actor, account=account, rules=rules)
-    typer.echo(f"已制单 / drafted: {done.drafted}; 关联已有凭证 / linked: {done.linked}")
-    if done.vouchers:
-        _note(f"凭证 / vouchers #{format_spans(done.vouchers)}")
-    for item in done.waiting:
-        _note(f"注意 / note: {item}")
-
-
-@statement_app.command("list")
-def statement_list(
-    ctx: typer.Context,
-    entity: Entity,
-    pending: Annotated[bool, typer.Option("--pending", help="只列待处理 / waiting only")] = False,
-    account: AccountOpt = None,
-) -> None:
-    """List stored statement lines and where each stands."""
-    with _session(ctx, write=False) as s:
-        views = statement.list_statement_lines(s, entity, account=account, pending=pending)
-    table = Table(
-        Column("#", justify="right"),
-        "科目",
-        "日期 date",
-        "收/付",
-        Column("金额 amount", justify="right"),
-        "对方 counterparty",
-        "摘要 summary",
-        "流水号 serial",
-        Column("日记账", justify="right"),
-        Column("凭证", justify="right"),
-        "状态 status",
-    )
-    for v in views:
-        table.add_row(
-            str(v.id),
-            v.account,
-            v.date.isoformat(),
-            "收" if v.direction == "in" else "付",
-            format_amount(v.amount),
-            v.counterparty,
-            " ".join(t for t in (v.summary, v.purpose) if t),
-            v.serial,
-            "" if v.custody_entry is None else f"#{v.custody_entry}",
-            "" if v.voucher is None else f"#{v.voucher}",
-            f"{STATUS_ZH[v.status]} {v.status.value}",
-        )
-    _console().print(table)
-
-
-@statement_app.command("bank-account")
-def statement_bank_account(
-    ctx: typer.Context,
-    entity: Entity,
-    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="银行科目 / bank account")],
-    number: Annotated[str, typer.Argument(metavar="NUMBER", help="银行账号 / account number")],
-    name: Annotated[str, typer.Option(help="户名 / account holder")] = "",
-    bank: Annotated[str, typer.Option(help="开户行 / bank")] = "",
-) -> None:
-    """Record the bank's account number behind a bank detail account (set-up)."""
-    with _session(ctx) as s:
-        statement.set_bank_account(s, entity, account, number, name=name, bank=bank)
-    typer.echo(f"已登记 / recorded: {entity} {account} {number}")
-
-
-@statement_app.command("bank-accounts")
-def statement_bank_accounts(ctx: typer.Context, entity: Entity) -> None:
-    """List the bank account numbers recorded for a community."""
-    with _session(ctx, write=False) as s:
-        rows = statement.bank_accounts(s, entity)
-    table = Table("科目 account", "账号 number", "户名 name", "开户行 bank")
-    for row in rows:
-        table.add_row(row.account, row.number, row.name, row.bank)
-    _console().print(table)
-
-
-# --------------------------------------------------------------------------- registration
-
-
-def _group(app: typer.Typer, name: str) -> typer.Typer | None:
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    return None
-
-
-def register(app: typer.Typer, custody_app: typer.Typer | None = None) -> None:
-    """Add these commands to the root ``app``.
-
-    ``import bank`` goes into the ``import`` group (made here when there is
-    none yet), ``accept-statement`` into ``custody_app`` (else the ``custody``
-    group of ``app``), and ``statement`` is added as a group of its own.
-    """
-    group = _group(app, "import")
-    if group is None:
-        group = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="导入 / imports")
-        app.add_typer(group, name="import")
-    group.command("bank")(import_bank)
-    cashier = custody_app or _group(app, "custody")
-    if cashier is None:
-        raise RuntimeError("juzhang.cli has no custody group")
-    cashier.command("accept-statement")(custody_accept_statement)
-    app.add_typer(statement_app, name="statement")
