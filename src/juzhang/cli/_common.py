@@ -35,7 +35,7 @@ from juzhang.voucher_file import parse_date
 ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
 
 out = Console(highlight=False)
-"""The console tables go to (stdout)."""
+"""The console that tables are printed on (stdout)."""
 
 WIDE = 160
 """Width of the statement tables, which have many columns."""
