@@ -51,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from juzhang.budget import BudgetInput, set_budget
-from juzhang.cli_disclosure import write_disclosure
+from juzhang.cli.disclosure import write_disclosure
 from juzhang.demo import build_demo
 from juzhang.storage.engine import make_engine, transaction
 

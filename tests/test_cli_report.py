@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from juzhang.cli import app
-from juzhang.cli_report import KINDS
+from juzhang.cli.report import KINDS
 from juzhang.exporters.beancount import check_beancount, render_beancount
 from juzhang.exporters.tabular import render_csv, render_json
 from juzhang.reports.ledger import cash_journal, general_ledger, subsidiary_ledger

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from juzhang.budget import set_budget
 from juzhang.cli import app
-from juzhang.cli_disclosure import write_disclosure
+from juzhang.cli.disclosure import write_disclosure
 from juzhang.errors import ValidationError
 from juzhang.exporters.disclosure_excel import (
     MAP_SHEET,

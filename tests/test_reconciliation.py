@@ -38,7 +38,7 @@ import pytest
 from openpyxl import load_workbook
 
 from juzhang import books, custody
-from juzhang.cli_disclosure import render_reconciliation, write_reconciliation
+from juzhang.cli.disclosure import render_reconciliation, write_reconciliation
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import NotFoundError, ValidationError
 from juzhang.importers.statement import ImportResult, import_statement, set_bank_account

@@ -1,9 +1,10 @@
-"""Command line for the public disclosure and the bank reconciliation.
+"""Command line for the public disclosure (财务公开) and the bank reconciliation.
 
-Registered on the root command by :func:`register`::
+::
 
-    juzhang verify-report FILE [--json]
     juzhang disclosure config ENTITY            # print the default configuration (TOML)
+    juzhang disclosure sign ENTITY --period YYYY-MM[..YYYY-MM] --opinion TEXT
+                            [--name NAME] [--date DATE]           supervisor (民主理财小组)
 
 and the writers that ``juzhang report KIND`` calls for ``KIND`` ``disclosure``
 and ``bank-reconciliation``::
@@ -15,9 +16,8 @@ with ``fmt`` one of ``xlsx``, ``json``, ``csv`` (``render_disclosure`` and
 ``render_reconciliation`` return the JSON or CSV text instead of writing a
 file, for printing to stdout).
 
-``verify-report`` exits 0 when the file matches the books, 1 when it does not
-(the findings and every differing figure on stderr, the verdict on stdout),
-and 1 with one line when the file is not a juzhang disclosure workbook.
+(``juzhang verify-report``, which checks a written disclosure workbook against
+the books, is in :mod:`juzhang.cli.verify`.)
 
 CSV schemas (UTF-8 with a byte-order mark, ``\\r\\n``, amounts as decimal
 strings, text cells that could become formulas prefixed with ``'``, as in
@@ -41,8 +41,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -50,23 +49,24 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from juzhang.cli._common import Entity, actor, as_date, as_range, command_group, note, session
+from juzhang.closing import sign_disclosure
 from juzhang.core.period import format_period
 from juzhang.disclosure_config import config_toml, default_config, load_config
 from juzhang.errors import ValidationError
-from juzhang.exporters.disclosure_excel import verify_report, write_disclosure_workbook
+from juzhang.exporters.disclosure_excel import write_disclosure_workbook
 from juzhang.exporters.reconciliation_excel import write_reconciliation_workbook
 from juzhang.exporters.tabular import csv_text
 from juzhang.reports.disclosure import Disclosure, disclosure
 from juzhang.reports.reconciliation import BankReconciliation, bank_reconciliation
-from juzhang.storage.engine import DEFAULT_URL, make_engine, transaction
 
 __all__ = [
     "FORMATS",
+    "disclosure_app",
     "disclosure_config_command",
-    "register",
+    "disclosure_sign",
     "render_disclosure",
     "render_reconciliation",
-    "verify_report_command",
     "write_disclosure",
     "write_reconciliation",
 ]
@@ -272,64 +272,43 @@ def write_reconciliation(
 # --------------------------------------------------------------------------- commands
 
 
-@contextmanager
-def _session(ctx: typer.Context) -> Iterator[Session]:
-    """A read-only transaction on the database of the root ``--db`` option."""
-    url = getattr(ctx.find_root().obj, "url", None) or DEFAULT_URL
-    engine = make_engine(url)
-    try:
-        with transaction(engine, write=False) as session:
-            yield session
-    finally:
-        engine.dispose()
+disclosure_app = command_group("财务公开 / public disclosure")
 
 
-def verify_report_command(
+@disclosure_app.command("sign")
+def disclosure_sign(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="财务公开表 xlsx")
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
+    entity: Entity,
+    period: Annotated[str, typer.Option("--period", metavar="YYYY-MM[..YYYY-MM]")],
+    opinion: Annotated[str, typer.Option("--opinion", help="民主理财小组意见 / the opinion")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="签字人 / who signs (default: the acting user)")
+    ] = None,
+    date: Annotated[
+        dt.date | None, typer.Option("--date", parser=as_date, metavar="DATE", help="签字日期")
+    ] = None,
 ) -> None:
-    """Check a disclosure workbook against the books (核验财务公开表); exit 1 if it differs."""
-    with _session(ctx) as s:
-        result = verify_report(s, file)
-    if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    else:
-        typer.echo(f"核验码 / fingerprint: {result.fingerprint}")
-        for message in result.messages:
-            typer.echo(message, err=not result.matches)
-        for diff in result.differences:
-            typer.echo(f"  - {diff}", err=True)
-    if not result.matches:
-        raise typer.Exit(1)
+    """Sign the month's disclosure (民主理财小组签字), as the supervisor: it is then published."""
+    months = as_range(period)
+    who = actor(ctx)
+    with session(ctx) as s:
+        signed = sign_disclosure(s, entity, months, who, name, opinion, date or dt.date.today())
+    typer.echo(signed.fingerprint)
+    label = format_period(signed.first)
+    if signed.last != signed.first:
+        label += f"..{format_period(signed.last)}"
+    note(
+        f"财务公开已签字发布 / disclosure signed and published: {entity} {label}"
+        f" ({signed.name}, {signed.date})"
+    )
 
 
+@disclosure_app.command("config")
 def disclosure_config_command(
     ctx: typer.Context,
-    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="社区代码 / entity code")],
+    entity: Entity,
 ) -> None:
     """Print the default disclosure configuration of ENTITY (TOML, a file to edit)."""
-    with _session(ctx) as s:
+    with session(ctx, write=False) as s:
         text = config_toml(default_config(s, entity))
     typer.echo(text, nl=False)
-
-
-def _group(app: typer.Typer, name: str) -> typer.Typer | None:
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    return None
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``verify-report`` and ``disclosure config`` to the root ``app``."""
-    app.command("verify-report")(verify_report_command)
-    group = _group(app, "disclosure")
-    if group is None:
-        group = typer.Typer(
-            no_args_is_help=True, rich_markup_mode=None, help="财务公开 / public disclosure"
-        )
-        app.add_typer(group, name="disclosure")
-    group.command("config")(disclosure_config_command)

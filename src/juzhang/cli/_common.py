@@ -1,0 +1,172 @@
+"""What every command module shares: the context, one transaction, the acting user, parsers.
+
+The root command of :mod:`juzhang.cli` stores ``--db`` and ``--as`` on the
+click context as :class:`Settings`; the command modules read them through
+:func:`settings`, :func:`actor` and :func:`session`.  The argument parsers
+(``as_money``, ``as_date``, ``as_period``, …) turn a bad amount, date, period
+or voucher number into a usage error (exit status 2), and the ``Annotated``
+types (:data:`Entity`, :data:`Period`, …) keep one spelling of each argument.
+
+Only typer, rich and the light parts of juzhang are imported here, so that
+``juzhang --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from juzhang.charts import CHART_KEYS
+from juzhang.core.period import parse_period, parse_period_range
+from juzhang.errors import JuzhangError, Problem
+from juzhang.money import parse_money
+from juzhang.storage.engine import make_engine, transaction
+from juzhang.voucher_file import parse_date
+
+ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
+
+out = Console(highlight=False)
+"""The console that tables are printed on (stdout)."""
+
+WIDE = 160
+"""Width of the statement tables, which have many columns."""
+
+
+def console(*, stderr: bool = False, width: int | None = None) -> Console:
+    """Return a new console for tables (stdout, or stderr), without rich's highlighting."""
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """Return a new command group (``juzhang voucher …``) with the settings every group uses."""
+    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=help_text)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The global options: database URL and acting person."""
+
+    url: str
+    actor: str | None
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """Return the global options stored by the root command of :mod:`juzhang.cli`."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def actor(ctx: typer.Context) -> str:
+    """Return the acting user, or stop with a usage error (exit 2)."""
+    who = settings(ctx).actor
+    if not who:
+        raise typer.BadParameter(
+            "需要操作人：请用 --as LOGIN 或设置 JUZHANG_USER"
+            " / an acting user is required: pass --as LOGIN or set JUZHANG_USER",
+            ctx,
+            param_hint="--as",
+        )
+    return who
+
+
+@contextmanager
+def session(ctx: typer.Context, *, write: bool = True) -> Iterator[Session]:
+    """Open one transaction on the configured database (see :func:`transaction`)."""
+    engine = make_engine(settings(ctx).url)
+    try:
+        with transaction(engine, write=write) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- output
+
+
+def note(text: str) -> None:
+    """A message for people (stderr), so stdout carries only what scripts read."""
+    typer.echo(text, err=True)
+
+
+def print_problems(problems: Sequence[Problem]) -> None:
+    """Print each problem on its own line to stderr."""
+    for p in problems:
+        typer.echo(f"  - {p}", err=True)
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def as_money(text: str) -> Decimal:
+    """Parse an amount (``-120.00``) or stop with a usage error."""
+    try:
+        return parse_money(text)
+    except JuzhangError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def as_date(text: str) -> dt.date:
+    """Parse a date (``2026-07-15``) or stop with a usage error."""
+    try:
+        return parse_date(text)
+    except JuzhangError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def as_period(text: str) -> int:
+    """Parse a month (``YYYY-MM``) or stop with a usage error."""
+    try:
+        return parse_period(text)
+    except JuzhangError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def as_range(text: str) -> tuple[int, int]:
+    """Parse a month or a range (``YYYY-MM[..YYYY-MM]``) or stop with a usage error."""
+    try:
+        return parse_period_range(text)
+    except JuzhangError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+
+
+def as_chart(text: str) -> str:
+    """Check a chart-of-accounts key (``rural-2023``) or stop with a usage error."""
+    if text not in CHART_KEYS:
+        raise typer.BadParameter(f"{text!r}: 应为 / one of {', '.join(CHART_KEYS)}")
+    return text
+
+
+def as_number(text: str) -> int:
+    """Read a voucher number: ``3``, ``0003`` or ``记-0003``."""
+    digits = text.rsplit("-", 1)[-1].strip()
+    if not digits.isdigit() or int(digits) == 0:
+        raise typer.BadParameter(f"{text!r}: 应为凭证号 / expected a voucher number such as 3")
+    return int(digits)
+
+
+Entity = Annotated[str, typer.Argument(metavar="ENTITY", help="社区代码 / entity code")]
+Period = Annotated[int, typer.Option("--period", parser=as_period, metavar="YYYY-MM")]
+OptPeriod = Annotated[int | None, typer.Option("--period", parser=as_period, metavar="YYYY-MM")]
+Ids = Annotated[list[int] | None, typer.Argument(metavar="ID", show_default=False)]
+All = Annotated[bool, typer.Option("--all", help="全部 / every one waiting")]
+BankAccount = Annotated[
+    str | None, typer.Option("--account", metavar="CODE", help="银行科目 / bank account")
+]
+Rules = Annotated[
+    Path | None,
+    typer.Option("--rules", metavar="FILE", dir_okay=False, help="分类规则 / rules (TOML)"),
+]
+OutFile = Annotated[Path | None, typer.Option("--out", dir_okay=False, help="文件 / output file")]

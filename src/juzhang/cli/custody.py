@@ -1,0 +1,155 @@
+"""The cashier's commands (出纳): cash and bank journals, statement lines, cash counts.
+
+::
+
+    juzhang custody add ENTITY DATE ACCOUNT AMOUNT SUMMARY [--counterparty X] [--reference R]
+    juzhang custody list ENTITY [--period YYYY-MM]
+    juzhang custody accept-statement ENTITY (LINE... | --all) [--account CODE]
+    juzhang cash count ENTITY DATE AMOUNT [--account CODE] [--note TEXT]
+
+Money in is positive, money out negative.  Every command here but ``list``
+is the cashier's (报账员) and needs ``--as``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from juzhang import custody
+from juzhang.cash_count import record_cash_count
+from juzhang.cli._common import (
+    ARGS,
+    BankAccount,
+    Entity,
+    OptPeriod,
+    actor,
+    as_date,
+    as_money,
+    command_group,
+    note,
+    out,
+    session,
+)
+from juzhang.importers import statement
+from juzhang.money import format_amount
+
+custody_app = command_group("出纳日记账 / the cashier's cash and bank journals")
+cash_app = command_group("现金 / cash on hand")
+
+Date = Annotated[dt.date, typer.Argument(parser=as_date, metavar="DATE")]
+Amount = Annotated[Decimal, typer.Argument(parser=as_money, metavar="AMOUNT")]
+
+
+@custody_app.command("add", context_settings=ARGS)
+def custody_add(
+    ctx: typer.Context,
+    entity: Entity,
+    date: Date,
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT")],
+    amount: Amount,
+    summary: Annotated[str, typer.Argument(metavar="SUMMARY")],
+    counterparty: Annotated[str, typer.Option(help="对方 / counterparty")] = "",
+    reference: Annotated[str, typer.Option(help="票据号 / reference")] = "",
+) -> None:
+    """Record a cash or bank journal entry (cashier): money in positive, out negative."""
+    who = actor(ctx)
+    with session(ctx) as s:
+        entry = custody.record_entry(
+            s,
+            entity,
+            who,
+            date,
+            account,
+            amount,
+            summary,
+            counterparty=counterparty,
+            reference=reference,
+        )
+    typer.echo(entry)
+    note(f"已登记日记账 / custody entry recorded: #{entry}")
+
+
+@custody_app.command("list")
+def custody_list(ctx: typer.Context, entity: Entity, period: OptPeriod = None) -> None:
+    """List cash and bank journal entries."""
+    with session(ctx, write=False) as s:
+        rows = custody.list_entries(s, entity, period=period)
+    table = Table(
+        "#",
+        "日期 date",
+        "科目 account",
+        Column("金额 amount", justify="right"),
+        "摘要 summary",
+        "对方",
+        "已入账 booked",
+    )
+    for e in rows:
+        table.add_row(
+            str(e.id),
+            e.date.isoformat(),
+            e.account,
+            format_amount(e.amount),
+            e.summary,
+            e.counterparty,
+            "✓" if e.backed else "",
+        )
+    out.print(table)
+
+
+@custody_app.command("accept-statement")
+def custody_accept_statement(
+    ctx: typer.Context,
+    entity: Entity,
+    lines: Annotated[list[int] | None, typer.Argument(metavar="LINE", show_default=False)] = None,
+    every: Annotated[bool, typer.Option("--all", help="全部待确认行 / every line waiting")] = False,
+    account: BankAccount = None,
+) -> None:
+    """Accept statement lines into the bank journal (cashier): one entry per line."""
+    if every == bool(lines):
+        raise typer.BadParameter(
+            "请给出对账单行 ID 或 --all（二选一） / give LINE ids or --all, not both",
+            ctx,
+            param_hint="LINE",
+        )
+    who = actor(ctx)
+    with session(ctx) as s:
+        accepted = statement.accept_statement_lines(
+            s, entity, who, "all" if every else list(lines or []), account=account
+        )
+    for item in accepted:
+        typer.echo(f"{item.line} {item.entry}")
+    existing = sum(1 for item in accepted if not item.recorded)
+    note(
+        f"已确认入银行日记账 / accepted into the bank journal: {len(accepted)}"
+        + (
+            f" (其中 {existing} 笔已手工登记，已关联 / {existing} linked to entries already"
+            " recorded)"
+            if existing
+            else ""
+        )
+        + "; 会计下一步 / next, the bookkeeper: juzhang statement draft"
+    )
+
+
+@cash_app.command("count", context_settings=ARGS)
+def cash_count(
+    ctx: typer.Context,
+    entity: Entity,
+    date: Date,
+    amount: Amount,
+    account: Annotated[
+        str | None, typer.Option("--account", help="现金科目 / cash account")
+    ] = None,
+    note_text: Annotated[str, typer.Option("--note", help="备注 / note")] = "",
+) -> None:
+    """Record the cash counted on hand (现金盘点), as the cashier; prints the count's id."""
+    who = actor(ctx)
+    with session(ctx) as s:
+        count_id = record_cash_count(s, entity, who, date, amount, account, note_text)
+    typer.echo(count_id)
+    note(f"已登记现金盘点 / cash count recorded: #{count_id} {date} {format_amount(amount)}")

@@ -1,0 +1,293 @@
+"""Imports (导入): bank statements, claim batches and beancount files.
+
+::
+
+    juzhang import claims ENTITY FILE [--rules RULES.toml]              cashier (报账员)
+    juzhang import beancount ENTITY FILE --mapping MAP.toml [--opening] bookkeeper
+    juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
+                                    [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
+
+A thin layer over :mod:`juzhang.importers.statement`,
+:mod:`juzhang.importers.claims` and :mod:`juzhang.importers.beancount_import`:
+each command runs one library call in one transaction (``--db`` and ``--as``
+as for every command of :mod:`juzhang.cli`).  Importing a file that was
+imported before adds nothing and says so.
+
+``import bank`` prints a summary table (with ``--dry-run`` the proposed
+vouchers too, and nothing is changed); when the statement is refused every
+problem is printed as a table (file, row, column, reason) and the exit status
+is 1.  ``import claims``: a batch whose claims are returned is *not* an error:
+the import succeeded, the returned claims and their reasons are printed for the
+cashier, and the exit status is 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from juzhang.cli._common import (
+    WIDE,
+    Entity,
+    Rules,
+    actor,
+    command_group,
+    console,
+    note,
+    session,
+)
+from juzhang.cli.claims import claims_table, print_reasons
+from juzhang.errors import Problem, ProblemsError
+from juzhang.importers import claims, statement
+from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans
+from juzhang.money import format_amount
+
+import_app = command_group("导入 / imports")
+
+InFile = Annotated[
+    Path, typer.Argument(metavar="FILE", dir_okay=False, help="要导入的文件 / file to import")
+]
+
+
+# --------------------------------------------------------------------------- claims and beancount
+
+
+@import_app.command("claims")
+def import_claims(
+    ctx: typer.Context,
+    entity: Entity,
+    file: InFile,
+    rules: Annotated[
+        Path | None,
+        typer.Option("--rules", dir_okay=False, help="报账规则 / claim rules (TOML)"),
+    ] = None,
+) -> None:
+    """Import a claim batch (报账单) as the cashier: valid claims wait, the rest are returned."""
+    config = claims.load_claims_config(rules) if rules is not None else None
+    who = actor(ctx)
+    with session(ctx) as s:
+        result = claims.import_claims(s, entity, who, file, config=config)
+    if result.already_imported:
+        typer.echo(
+            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
+            f" nothing added ({result.file_name})"
+        )
+        return
+    typer.echo(
+        f"批次 batch #{result.batch_id} {result.file_name}: 待制单 pending {len(result.pending)},"
+        f" 退回 returned {len(result.returned)}, 重复跳过 duplicates {len(result.duplicates)}"
+    )
+    if result.pending:
+        console().print(claims_table("待制单 pending", result.pending))
+    print_reasons("退回报账员 / returned to the cashier", result.returned)
+    for row, earlier in result.duplicates:
+        note(f"第 {row} 行与已提交的报账 #{earlier} 相同，已跳过 / row {row}: same as #{earlier}")
+    for text in result.skipped:
+        note(text)
+
+
+@import_app.command("beancount")
+def import_beancount(
+    ctx: typer.Context,
+    entity: Entity,
+    file: InFile,
+    mapping: Annotated[
+        Path, typer.Option("--mapping", dir_okay=False, help="科目对照 / account mapping (TOML)")
+    ],
+    opening: Annotated[
+        bool, typer.Option("--opening", help="作为期初余额 / set opening balances")
+    ] = False,
+) -> None:
+    """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
+    from juzhang.importers import beancount_import
+
+    rules = beancount_import.load_mapping(mapping)
+    who = actor(ctx)
+    with session(ctx) as s:
+        result = beancount_import.import_beancount(
+            s, entity, who, file, mapping=rules, opening=opening
+        )
+    if result.already_imported:
+        typer.echo(
+            f"已导入过，未做任何更改 / already imported as batch #{result.batch_id}:"
+            f" nothing added ({result.file_name})"
+        )
+        return
+    if opening:
+        table = Table("科目 code", Column("期初余额 opening (借+ 贷-)", justify="right"))
+        for code, amount in result.balances:
+            table.add_row(code, format_amount(amount))
+        console().print(table)
+        note(f"已设置期初余额 / opening balances set: {len(result.balances)}")
+        return
+    for vid in result.voucher_ids:
+        typer.echo(vid)
+    note(f"已制单 / drafted: {len(result.voucher_ids)} (batch #{result.batch_id})")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+_WHERE = re.compile(r"^(?P<file>.*?):(?P<row>\d+)(?::(?P<column>[A-Z]+(?:\(.*\))?))?(?P<rest>.*)$")
+
+
+def problems_table(what: str, problems: Sequence[Problem]) -> Table:
+    """Render problems as a table: file, row, column, reason (Chinese / English)."""
+    table = Table(
+        "文件 file",
+        Column("行 row", justify="right"),
+        "列 column",
+        "原因 reason",
+        title=f"{what}: {len(problems)} 个问题 / problem(s)",
+        title_justify="left",
+    )
+    for problem in problems:
+        found = _WHERE.match(problem.where)
+        if found is None:
+            table.add_row(problem.where, "", "", problem.message)
+        else:
+            rest = found["rest"].strip()
+            reason = f"{rest}: {problem.message}" if rest else problem.message
+            table.add_row(found["file"], found["row"], found["column"] or "", reason)
+    return table
+
+
+def _refuse(exc: ProblemsError) -> None:
+    """Print a refusal's problems as a table on stderr and exit 1."""
+    console(stderr=True, width=WIDE).print(problems_table(exc.what, exc.problems))
+    raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- import bank
+
+
+@import_app.command("bank")
+def import_bank(
+    ctx: typer.Context,
+    entity: Entity,
+    file: Annotated[Path, typer.Argument(metavar="FILE", dir_okay=False, help="对账单 / file")],
+    account: Annotated[
+        str, typer.Option("--account", metavar="CODE", help="银行科目 / bank detail account")
+    ],
+    profile: Annotated[
+        str | None, typer.Option("--profile", metavar="NAME", help="对账单格式 / bank layout")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", metavar="FILE", dir_okay=False, help="映射文件 / layout file"),
+    ] = None,
+    rules: Rules = None,
+    window: Annotated[
+        int | None,
+        typer.Option("--window", metavar="DAYS", min=0, help="匹配日记账天数 / match window"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只预览，不写入 / show, change nothing")
+    ] = False,
+) -> None:
+    """Import a bank statement (bookkeeper): lines, matches and draft vouchers."""
+    if profile is not None and mapping is not None:
+        raise typer.BadParameter("--profile 与 --mapping 只能给一个 / give one of them")
+    who = actor(ctx)
+    try:
+        with session(ctx) as s:
+            result = statement.import_statement(
+                s,
+                entity,
+                who,
+                file,
+                account=account,
+                profile=profile,
+                mapping=mapping,
+                rules=rules,
+                window_days=window,
+                dry_run=dry_run,
+            )
+    except ProblemsError as exc:
+        _refuse(exc)
+        return
+    tables = console(width=WIDE)
+    if dry_run:
+        tables.print(proposals_table(result))
+    tables.print(summary_table(result))
+    for text in result.notes:
+        note(f"注意 / note: {text}")
+    if dry_run:
+        note("预览，未写入 / dry run: nothing was changed")
+
+
+def summary_table(result: ImportResult) -> Table:
+    """The import's figures as a two-column table."""
+    title = "对账单导入预览 / import preview" if result.dry_run else "对账单已导入 / imported"
+    table = Table("项目 item", Column("结果 result", overflow="fold"), title=title)
+    rows = [
+        ("文件 file", result.file),
+        ("格式 profile", result.profile),
+        ("科目 account", f"{result.account} ({result.own_account or '对账单未写账号 no number'})"),
+        ("批次 batch", "" if result.batch_id is None else f"#{result.batch_id}"),
+        ("读取行 rows read", str(result.rows_read)),
+        ("新增 new lines", str(result.new_lines)),
+        (
+            "重复已跳过 duplicates skipped",
+            f"{result.duplicates}"
+            + (f" (行 rows {format_spans(result.duplicate_rows)})" if result.duplicates else ""),
+        ),
+        ("已制单 vouchers drafted", str(result.vouchers_drafted)),
+        ("关联已有凭证 linked to vouchers", str(result.vouchers_linked)),
+        (
+            "待出纳确认 awaiting the cashier",
+            f"{result.awaiting_cashier}"
+            + (
+                f" (对账单行 lines #{format_spans(result.awaiting_lines)})"
+                if result.awaiting_cashier
+                else ""
+            ),
+        ),
+        ("先前行已制单 earlier lines drafted", str(result.pending_drafted)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def proposals_table(result: ImportResult) -> Table:
+    """The rows of a dry run and what would happen to each."""
+    shown = len(result.proposals)
+    caption = (
+        f"只显示前 {shown} 行 / the first {shown} of {result.rows_read} rows"
+        if shown < result.rows_read
+        else None
+    )
+    table = Table(
+        Column("行 row", justify="right"),
+        "日期 date",
+        "收/付",
+        Column("金额 amount", justify="right"),
+        "对方 counterparty",
+        "状态 status",
+        "对方科目 account",
+        "摘要 summary",
+        "规则 rule",
+        Column("日记账 entry", justify="right"),
+        title="拟制凭证 / proposed vouchers",
+        caption=caption,
+    )
+    for p in result.proposals:
+        table.add_row(
+            str(p.row),
+            p.date.isoformat(),
+            "收 in" if p.direction == "in" else "付 out",
+            format_amount(p.amount),
+            p.counterparty,
+            f"{STATUS_ZH[p.status]} {p.status.value}",
+            p.account,
+            p.summary or p.text,
+            p.rule,
+            "" if p.custody_entry is None else f"#{p.custody_entry}",
+        )
+    return table

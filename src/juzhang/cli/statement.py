@@ -1,0 +1,117 @@
+"""Bank statement lines (银行对账单行) after their import, and the bank account numbers.
+
+::
+
+    juzhang statement draft ENTITY [--account CODE] [--rules FILE]            bookkeeper
+    juzhang statement list ENTITY [--pending] [--account CODE]
+    juzhang statement bank-account ENTITY ACCOUNT NUMBER [--name N] [--bank B]  set-up
+    juzhang statement bank-accounts ENTITY
+
+(``juzhang import bank`` is in :mod:`juzhang.cli.import_`, the cashier's
+``juzhang custody accept-statement`` in :mod:`juzhang.cli.custody`.)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from juzhang.cli._common import (
+    WIDE,
+    BankAccount,
+    Entity,
+    Rules,
+    actor,
+    command_group,
+    console,
+    note,
+    session,
+)
+from juzhang.importers import statement
+from juzhang.importers.statement import STATUS_ZH, format_spans
+from juzhang.money import format_amount
+
+statement_app = command_group("银行对账单 / bank statement lines")
+
+
+@statement_app.command("draft")
+def statement_draft(
+    ctx: typer.Context, entity: Entity, account: BankAccount = None, rules: Rules = None
+) -> None:
+    """Draft vouchers for lines the cashier has accepted since they were imported."""
+    who = actor(ctx)
+    with session(ctx) as s:
+        done = statement.draft_pending(s, entity, who, account=account, rules=rules)
+    typer.echo(f"已制单 / drafted: {done.drafted}; 关联已有凭证 / linked: {done.linked}")
+    if done.vouchers:
+        note(f"凭证 / vouchers #{format_spans(done.vouchers)}")
+    for item in done.waiting:
+        note(f"注意 / note: {item}")
+
+
+@statement_app.command("list")
+def statement_list(
+    ctx: typer.Context,
+    entity: Entity,
+    pending: Annotated[bool, typer.Option("--pending", help="只列待处理 / waiting only")] = False,
+    account: BankAccount = None,
+) -> None:
+    """List stored statement lines and where each stands."""
+    with session(ctx, write=False) as s:
+        views = statement.list_statement_lines(s, entity, account=account, pending=pending)
+    table = Table(
+        Column("#", justify="right"),
+        "科目",
+        "日期 date",
+        "收/付",
+        Column("金额 amount", justify="right"),
+        "对方 counterparty",
+        "摘要 summary",
+        "流水号 serial",
+        Column("日记账", justify="right"),
+        Column("凭证", justify="right"),
+        "状态 status",
+    )
+    for v in views:
+        table.add_row(
+            str(v.id),
+            v.account,
+            v.date.isoformat(),
+            "收" if v.direction == "in" else "付",
+            format_amount(v.amount),
+            v.counterparty,
+            " ".join(t for t in (v.summary, v.purpose) if t),
+            v.serial,
+            "" if v.custody_entry is None else f"#{v.custody_entry}",
+            "" if v.voucher is None else f"#{v.voucher}",
+            f"{STATUS_ZH[v.status]} {v.status.value}",
+        )
+    console(width=WIDE).print(table)
+
+
+@statement_app.command("bank-account")
+def statement_bank_account(
+    ctx: typer.Context,
+    entity: Entity,
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="银行科目 / bank account")],
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="银行账号 / account number")],
+    name: Annotated[str, typer.Option(help="户名 / account holder")] = "",
+    bank: Annotated[str, typer.Option(help="开户行 / bank")] = "",
+) -> None:
+    """Record the bank's account number behind a bank detail account (set-up)."""
+    with session(ctx) as s:
+        statement.set_bank_account(s, entity, account, number, name=name, bank=bank)
+    typer.echo(f"已登记 / recorded: {entity} {account} {number}")
+
+
+@statement_app.command("bank-accounts")
+def statement_bank_accounts(ctx: typer.Context, entity: Entity) -> None:
+    """List the bank account numbers recorded for a community."""
+    with session(ctx, write=False) as s:
+        rows = statement.bank_accounts(s, entity)
+    table = Table("科目 account", "账号 number", "户名 name", "开户行 bank")
+    for row in rows:
+        table.add_row(row.account, row.number, row.name, row.bank)
+    console(width=WIDE).print(table)
