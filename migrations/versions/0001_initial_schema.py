@@ -8,8 +8,12 @@ Create Date: 2026-11-21 22:31:07.634739
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
+
+from juzhang.migrations.sql_file import read_statements
 
 revision = "0001"
 down_revision = None
@@ -354,488 +358,29 @@ def downgrade() -> None:
 
 # ---------------------------------------------------------------------------
 # The database backstop: triggers that refuse what the service refuses.
-# Frozen here with the schema they belong to; a later change to a trigger is a
-# new revision.  Every message starts with "juzhang:" so the service can tell
-# a backstop refusal from other database errors.
+# Frozen beside the schema they belong to, in 0001_initial_schema.sqlite.sql and
+# 0001_initial_schema.pg.sql; a later change to a trigger is a new revision.
+# Every message starts with "juzhang:" so the service can tell a backstop
+# refusal from other database errors.
 # ---------------------------------------------------------------------------
 
-BOOKS_SIDE = "('bookkeeper', 'reviewer', 'admin')"
+SQLITE_TRIGGERS: list[str] = read_statements(__file__, "sqlite")
 
-SQLITE_TRIGGERS = [
-    # 钱账分离 in the grants themselves
-    f"""CREATE TRIGGER jz_grant_separation BEFORE INSERT ON role_grant
-    WHEN (NEW.role = 'cashier' AND EXISTS (SELECT 1 FROM role_grant g
-            WHERE g.entity_id = NEW.entity_id AND g.user_id = NEW.user_id
-            AND g.role IN {BOOKS_SIDE}))
-      OR (NEW.role IN {BOOKS_SIDE} AND EXISTS (SELECT 1 FROM role_grant g
-            WHERE g.entity_id = NEW.entity_id AND g.user_id = NEW.user_id
-            AND g.role = 'cashier'))
-    BEGIN SELECT RAISE(ABORT, 'juzhang: 钱账分离 a cashier may not hold a books-side role for the same entity'); END""",
-    """CREATE TRIGGER jz_grant_no_update BEFORE UPDATE ON role_grant
-    BEGIN SELECT RAISE(ABORT, 'juzhang: role grants are never updated'); END""",
-    # audit log is append-only
-    """CREATE TRIGGER jz_audit_no_update BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'juzhang: the audit log is append-only'); END""",
-    """CREATE TRIGGER jz_audit_no_delete BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'juzhang: the audit log is append-only'); END""",
-    # accounts: no detail account under an account that already carries amounts
-    """CREATE TRIGGER jz_account_insert BEFORE INSERT ON account
-    WHEN NEW.parent_code IS NOT NULL AND (
-        EXISTS (SELECT 1 FROM voucher_line WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code)
-        OR EXISTS (SELECT 1 FROM opening_balance WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code)
-        OR EXISTS (SELECT 1 FROM custody_entry WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code))
-    BEGIN SELECT RAISE(ABORT, 'juzhang: the parent account already has postings'); END""",
-    """CREATE TRIGGER jz_account_update BEFORE UPDATE ON account
-    WHEN (NEW.code <> OLD.code OR NEW.entity_id <> OLD.entity_id
-          OR NEW.parent_code IS NOT OLD.parent_code OR NEW.category <> OLD.category
-          OR NEW.side <> OLD.side OR NEW.custody IS NOT OLD.custody)
-     AND (EXISTS (SELECT 1 FROM voucher_line WHERE entity_id = OLD.entity_id
-                AND account_code = OLD.code)
-          OR EXISTS (SELECT 1 FROM custody_entry WHERE entity_id = OLD.entity_id
-                AND account_code = OLD.code))
-    BEGIN SELECT RAISE(ABORT, 'juzhang: an account with postings keeps its code and kind'); END""",
-    # opening balances: leaf accounts only, frozen once anything is posted
-    """CREATE TRIGGER jz_opening_insert BEFORE INSERT ON opening_balance
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: opening balances are fixed once vouchers are posted')
-        WHERE EXISTS (SELECT 1 FROM voucher WHERE entity_id = NEW.entity_id
-                      AND status = 'posted');
-      SELECT RAISE(ABORT, 'juzhang: postings go to leaf accounts only')
-        WHERE EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                      AND parent_code = NEW.account_code);
-    END""",
-    """CREATE TRIGGER jz_opening_update BEFORE UPDATE ON opening_balance
-    WHEN EXISTS (SELECT 1 FROM voucher WHERE entity_id IN (OLD.entity_id, NEW.entity_id)
-                 AND status = 'posted')
-    BEGIN SELECT RAISE(ABORT, 'juzhang: opening balances are fixed once vouchers are posted');
-    END""",
-    """CREATE TRIGGER jz_opening_delete BEFORE DELETE ON opening_balance
-    WHEN EXISTS (SELECT 1 FROM voucher WHERE entity_id = OLD.entity_id AND status = 'posted')
-    BEGIN SELECT RAISE(ABORT, 'juzhang: opening balances are fixed once vouchers are posted');
-    END""",
-    # custody entries (the cashier's journals)
-    """CREATE TRIGGER jz_custody_insert BEFORE INSERT ON custody_entry
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: custody entries go to cash or bank accounts only')
-        WHERE NOT EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                          AND code = NEW.account_code AND custody IS NOT NULL);
-      SELECT RAISE(ABORT, 'juzhang: custody entries go to leaf accounts only')
-        WHERE EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                      AND parent_code = NEW.account_code);
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = NEW.entity_id
-                      AND period = NEW.period AND status = 'closed');
-    END""",
-    """CREATE TRIGGER jz_custody_update BEFORE UPDATE ON custody_entry
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: the custody entry backs a posted voucher')
-        WHERE EXISTS (SELECT 1 FROM voucher_line l JOIN voucher v
-                      ON v.entity_id = l.entity_id AND v.id = l.voucher_id
-                      WHERE l.entity_id = OLD.entity_id AND l.custody_entry_id = OLD.id
-                      AND v.status = 'posted');
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = OLD.entity_id
-                      AND period IN (OLD.period, NEW.period) AND status = 'closed');
-      SELECT RAISE(ABORT, 'juzhang: custody entries go to cash or bank accounts only')
-        WHERE NOT EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                          AND code = NEW.account_code AND custody IS NOT NULL);
-    END""",
-    """CREATE TRIGGER jz_custody_delete BEFORE DELETE ON custody_entry
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: the custody entry backs a posted voucher')
-        WHERE EXISTS (SELECT 1 FROM voucher_line l JOIN voucher v
-                      ON v.entity_id = l.entity_id AND v.id = l.voucher_id
-                      WHERE l.entity_id = OLD.entity_id AND l.custody_entry_id = OLD.id
-                      AND v.status = 'posted');
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = OLD.entity_id
-                      AND period = OLD.period AND status = 'closed');
-    END""",
-    # vouchers
-    """CREATE TRIGGER jz_voucher_insert BEFORE INSERT ON voucher
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a voucher is inserted as a draft')
-        WHERE NEW.status <> 'draft';
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = NEW.entity_id
-                      AND period = NEW.period AND status = 'closed');
-    END""",
-    """CREATE TRIGGER jz_voucher_update BEFORE UPDATE ON voucher
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a posted voucher is never changed')
-        WHERE OLD.status = 'posted';
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = OLD.entity_id
-                      AND period IN (OLD.period, NEW.period) AND status = 'closed');
-      SELECT RAISE(ABORT, 'juzhang: a voucher keeps its entity and id')
-        WHERE NEW.entity_id <> OLD.entity_id OR NEW.id <> OLD.id;
-    END""",
-    """CREATE TRIGGER jz_voucher_delete BEFORE DELETE ON voucher
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a posted voucher is never deleted')
-        WHERE OLD.status = 'posted';
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM period WHERE entity_id = OLD.entity_id
-                      AND period = OLD.period AND status = 'closed');
-    END""",
-    """CREATE TRIGGER jz_voucher_post AFTER UPDATE OF status ON voucher
-    WHEN NEW.status = 'posted'
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: the voucher does not balance')
-        WHERE (SELECT COALESCE(SUM(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END), 0)
-               FROM voucher_line WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id) <> 0
-           OR (SELECT COUNT(*) FROM voucher_line
-               WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id) < 2;
-      SELECT RAISE(ABORT, 'juzhang: voucher numbers must run without gaps')
-        WHERE NEW.number > 1 AND NOT EXISTS (SELECT 1 FROM voucher
-              WHERE entity_id = NEW.entity_id AND period = NEW.period
-              AND number = NEW.number - 1 AND status = 'posted');
-      SELECT RAISE(ABORT, 'juzhang: the opening balances do not balance')
-        WHERE (SELECT COALESCE(SUM(amount_fen), 0) FROM opening_balance
-               WHERE entity_id = NEW.entity_id) <> 0;
-      SELECT RAISE(ABORT, 'juzhang: a custody-account line is not backed by a custody entry')
-        WHERE EXISTS (SELECT 1 FROM voucher_line l JOIN account a
-              ON a.entity_id = l.entity_id AND a.code = l.account_code
-              WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-              AND a.custody IS NOT NULL AND l.custody_entry_id IS NULL);
-      SELECT RAISE(ABORT, 'juzhang: custody entry and voucher lines disagree or back twice')
-        WHERE EXISTS (SELECT 1 FROM voucher_line l JOIN custody_entry c
-              ON c.entity_id = l.entity_id AND c.id = l.custody_entry_id
-              WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-              AND ((CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
-                   <> (CASE NEW.kind WHEN 'reversal' THEN -c.amount_fen ELSE c.amount_fen END)
-              OR (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
-                   FROM voucher_line l2 JOIN voucher v2
-                   ON v2.entity_id = l2.entity_id AND v2.id = l2.voucher_id
-                   WHERE l2.entity_id = l.entity_id
-                   AND l2.custody_entry_id = l.custody_entry_id
-                   AND v2.status = 'posted') NOT IN (0, c.amount_fen)));
-      INSERT INTO account_balance (entity_id, account_code, period, debit_fen, credit_fen)
-        SELECT NEW.entity_id, account_code, NEW.period,
-               SUM(CASE side WHEN 'D' THEN amount_fen ELSE 0 END),
-               SUM(CASE side WHEN 'C' THEN amount_fen ELSE 0 END)
-        FROM voucher_line WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id
-        GROUP BY account_code
-        ON CONFLICT (entity_id, account_code, period) DO UPDATE SET
-          debit_fen = debit_fen + excluded.debit_fen,
-          credit_fen = credit_fen + excluded.credit_fen;
-    END""",
-    # voucher lines
-    """CREATE TRIGGER jz_line_insert BEFORE INSERT ON voucher_line
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a posted voucher is never changed')
-        WHERE (SELECT status FROM voucher WHERE entity_id = NEW.entity_id
-               AND id = NEW.voucher_id) = 'posted';
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM voucher v JOIN period p
-              ON p.entity_id = v.entity_id AND p.period = v.period
-              WHERE v.entity_id = NEW.entity_id AND v.id = NEW.voucher_id
-              AND p.status = 'closed');
-      SELECT RAISE(ABORT, 'juzhang: postings go to leaf accounts only')
-        WHERE EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                      AND parent_code = NEW.account_code);
-    END""",
-    """CREATE TRIGGER jz_line_update BEFORE UPDATE ON voucher_line
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a posted voucher is never changed')
-        WHERE EXISTS (SELECT 1 FROM voucher WHERE status = 'posted' AND (
-              (entity_id = OLD.entity_id AND id = OLD.voucher_id)
-              OR (entity_id = NEW.entity_id AND id = NEW.voucher_id)));
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM voucher v JOIN period p
-              ON p.entity_id = v.entity_id AND p.period = v.period
-              WHERE v.entity_id = OLD.entity_id AND v.id = OLD.voucher_id
-              AND p.status = 'closed');
-      SELECT RAISE(ABORT, 'juzhang: postings go to leaf accounts only')
-        WHERE EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id
-                      AND parent_code = NEW.account_code);
-    END""",
-    """CREATE TRIGGER jz_line_delete BEFORE DELETE ON voucher_line
-    BEGIN
-      SELECT RAISE(ABORT, 'juzhang: a posted voucher is never changed')
-        WHERE (SELECT status FROM voucher WHERE entity_id = OLD.entity_id
-               AND id = OLD.voucher_id) = 'posted';
-      SELECT RAISE(ABORT, 'juzhang: the period is closed')
-        WHERE EXISTS (SELECT 1 FROM voucher v JOIN period p
-              ON p.entity_id = v.entity_id AND p.period = v.period
-              WHERE v.entity_id = OLD.entity_id AND v.id = OLD.voucher_id
-              AND p.status = 'closed');
-    END""",
-]
+_PG_TRIGGER = re.compile(r"CREATE TRIGGER (\w+) (.+) FOR EACH ROW EXECUTE FUNCTION \1\(\)")
 
 
-def _pg_function(name: str, body: str, returns: str = "NEW") -> str:
-    return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-{body}
-  RETURN {returns};
-END $fn$"""
+def _pg_functions(statements: list[str]) -> list[tuple[str, str, str, str]]:
+    """Pair each CREATE FUNCTION with the CREATE TRIGGER after it."""
+    pairs = []
+    for function, trigger in zip(statements[::2], statements[1::2], strict=True):
+        match = _PG_TRIGGER.fullmatch(trigger)
+        assert match is not None, trigger
+        pairs.append((match[1], match[2], function, trigger))
+    return pairs
 
 
-def _pg_raise(condition: str, message: str) -> str:
-    return f"""  IF {condition} THEN
-    RAISE EXCEPTION 'juzhang: {message}' USING ERRCODE = 'integrity_constraint_violation';
-  END IF;"""
-
-
-_CLOSED_NEW = (
-    "EXISTS (SELECT 1 FROM period WHERE entity_id = NEW.entity_id"
-    " AND period = NEW.period AND status = 'closed')"
-)
-_CLOSED_OLD = (
-    "EXISTS (SELECT 1 FROM period WHERE entity_id = OLD.entity_id"
-    " AND period = OLD.period AND status = 'closed')"
-)
-_BACKS_POSTED = """EXISTS (SELECT 1 FROM voucher_line l JOIN voucher v
-      ON v.entity_id = l.entity_id AND v.id = l.voucher_id
-      WHERE l.entity_id = OLD.entity_id AND l.custody_entry_id = OLD.id
-      AND v.status = 'posted')"""
-_ANY_POSTED = "EXISTS (SELECT 1 FROM voucher WHERE entity_id = {r}.entity_id AND status = 'posted')"
-_VOUCHER_CLOSED = """EXISTS (SELECT 1 FROM voucher v JOIN period p
-      ON p.entity_id = v.entity_id AND p.period = v.period
-      WHERE v.entity_id = {r}.entity_id AND v.id = {r}.voucher_id AND p.status = 'closed')"""
-_VOUCHER_POSTED = (
-    "EXISTS (SELECT 1 FROM voucher WHERE entity_id = {r}.entity_id"
-    " AND id = {r}.voucher_id AND status = 'posted')"
-)
-_NOT_LEAF = (
-    "EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id"
-    " AND parent_code = NEW.account_code)"
-)
-_NOT_CUSTODY = (
-    "NOT EXISTS (SELECT 1 FROM account WHERE entity_id = NEW.entity_id"
-    " AND code = NEW.account_code AND custody IS NOT NULL)"
-)
-
-PG_FUNCTIONS: list[tuple[str, str, str, str]] = [
-    # (function, trigger timing/event/table, body, return)
-    (
-        "jz_grant_separation",
-        "BEFORE INSERT ON role_grant",
-        _pg_raise(
-            f"""(NEW.role = 'cashier' AND EXISTS (SELECT 1 FROM role_grant g
-            WHERE g.entity_id = NEW.entity_id AND g.user_id = NEW.user_id
-            AND g.role IN {BOOKS_SIDE}))
-         OR (NEW.role IN {BOOKS_SIDE} AND EXISTS (SELECT 1 FROM role_grant g
-            WHERE g.entity_id = NEW.entity_id AND g.user_id = NEW.user_id
-            AND g.role = 'cashier'))""",
-            "钱账分离 a cashier may not hold a books-side role for the same entity",
-        ),
-        "NEW",
-    ),
-    (
-        "jz_grant_no_update",
-        "BEFORE UPDATE ON role_grant",
-        _pg_raise("TRUE", "role grants are never updated"),
-        "NEW",
-    ),
-    (
-        "jz_audit_append_only",
-        "BEFORE UPDATE OR DELETE ON audit_log",
-        _pg_raise("TRUE", "the audit log is append-only"),
-        "NULL",
-    ),
-    (
-        "jz_account_insert",
-        "BEFORE INSERT ON account",
-        _pg_raise(
-            """NEW.parent_code IS NOT NULL AND (
-        EXISTS (SELECT 1 FROM voucher_line WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code)
-        OR EXISTS (SELECT 1 FROM opening_balance WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code)
-        OR EXISTS (SELECT 1 FROM custody_entry WHERE entity_id = NEW.entity_id
-                AND account_code = NEW.parent_code))""",
-            "the parent account already has postings",
-        ),
-        "NEW",
-    ),
-    (
-        "jz_account_update",
-        "BEFORE UPDATE ON account",
-        _pg_raise(
-            """(NEW.code <> OLD.code OR NEW.entity_id <> OLD.entity_id
-          OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
-          OR NEW.category <> OLD.category OR NEW.side <> OLD.side
-          OR NEW.custody IS DISTINCT FROM OLD.custody)
-        AND (EXISTS (SELECT 1 FROM voucher_line WHERE entity_id = OLD.entity_id
-                AND account_code = OLD.code)
-          OR EXISTS (SELECT 1 FROM custody_entry WHERE entity_id = OLD.entity_id
-                AND account_code = OLD.code))""",
-            "an account with postings keeps its code and kind",
-        ),
-        "NEW",
-    ),
-    (
-        "jz_opening_insert",
-        "BEFORE INSERT ON opening_balance",
-        _pg_raise(
-            _ANY_POSTED.format(r="NEW"), "opening balances are fixed once vouchers are posted"
-        )
-        + "\n"
-        + _pg_raise(_NOT_LEAF, "postings go to leaf accounts only"),
-        "NEW",
-    ),
-    (
-        "jz_opening_change",
-        "BEFORE UPDATE OR DELETE ON opening_balance",
-        _pg_raise(
-            _ANY_POSTED.format(r="OLD"), "opening balances are fixed once vouchers are posted"
-        ),
-        "(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)",
-    ),
-    (
-        "jz_custody_insert",
-        "BEFORE INSERT ON custody_entry",
-        _pg_raise(_NOT_CUSTODY, "custody entries go to cash or bank accounts only")
-        + "\n"
-        + _pg_raise(_NOT_LEAF, "custody entries go to leaf accounts only")
-        + "\n"
-        + _pg_raise(_CLOSED_NEW, "the period is closed"),
-        "NEW",
-    ),
-    (
-        "jz_custody_update",
-        "BEFORE UPDATE ON custody_entry",
-        _pg_raise(_BACKS_POSTED, "the custody entry backs a posted voucher")
-        + "\n"
-        + _pg_raise(_CLOSED_OLD + " OR " + _CLOSED_NEW, "the period is closed")
-        + "\n"
-        + _pg_raise(_NOT_CUSTODY, "custody entries go to cash or bank accounts only"),
-        "NEW",
-    ),
-    (
-        "jz_custody_delete",
-        "BEFORE DELETE ON custody_entry",
-        _pg_raise(_BACKS_POSTED, "the custody entry backs a posted voucher")
-        + "\n"
-        + _pg_raise(_CLOSED_OLD, "the period is closed"),
-        "OLD",
-    ),
-    (
-        "jz_voucher_insert",
-        "BEFORE INSERT ON voucher",
-        _pg_raise("NEW.status <> 'draft'", "a voucher is inserted as a draft")
-        + "\n"
-        + _pg_raise(_CLOSED_NEW, "the period is closed"),
-        "NEW",
-    ),
-    (
-        "jz_voucher_update",
-        "BEFORE UPDATE ON voucher",
-        _pg_raise("OLD.status = 'posted'", "a posted voucher is never changed")
-        + "\n"
-        + _pg_raise(_CLOSED_OLD + " OR " + _CLOSED_NEW, "the period is closed")
-        + "\n"
-        + _pg_raise(
-            "NEW.entity_id <> OLD.entity_id OR NEW.id <> OLD.id",
-            "a voucher keeps its entity and id",
-        ),
-        "NEW",
-    ),
-    (
-        "jz_voucher_delete",
-        "BEFORE DELETE ON voucher",
-        _pg_raise("OLD.status = 'posted'", "a posted voucher is never deleted")
-        + "\n"
-        + _pg_raise(_CLOSED_OLD, "the period is closed"),
-        "OLD",
-    ),
-    (
-        "jz_voucher_post",
-        "AFTER UPDATE OF status ON voucher",
-        "  IF NEW.status = 'posted' THEN\n"
-        + _pg_raise(
-            """(SELECT COALESCE(SUM(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END), 0)
-          FROM voucher_line WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id) <> 0
-        OR (SELECT COUNT(*) FROM voucher_line
-          WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id) < 2""",
-            "the voucher does not balance",
-        )
-        + "\n"
-        + _pg_raise(
-            """NEW.number > 1 AND NOT EXISTS (SELECT 1 FROM voucher
-          WHERE entity_id = NEW.entity_id AND period = NEW.period
-          AND number = NEW.number - 1 AND status = 'posted')""",
-            "voucher numbers must run without gaps",
-        )
-        + "\n"
-        + _pg_raise(
-            """(SELECT COALESCE(SUM(amount_fen), 0) FROM opening_balance
-          WHERE entity_id = NEW.entity_id) <> 0""",
-            "the opening balances do not balance",
-        )
-        + "\n"
-        + _pg_raise(
-            """EXISTS (SELECT 1 FROM voucher_line l JOIN account a
-          ON a.entity_id = l.entity_id AND a.code = l.account_code
-          WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-          AND a.custody IS NOT NULL AND l.custody_entry_id IS NULL)""",
-            "a custody-account line is not backed by a custody entry",
-        )
-        + "\n"
-        + _pg_raise(
-            """EXISTS (SELECT 1 FROM voucher_line l JOIN custody_entry c
-          ON c.entity_id = l.entity_id AND c.id = l.custody_entry_id
-          WHERE l.entity_id = NEW.entity_id AND l.voucher_id = NEW.id
-          AND ((CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END)
-               <> (CASE NEW.kind WHEN 'reversal' THEN -c.amount_fen ELSE c.amount_fen END)
-          OR (SELECT SUM(CASE l2.side WHEN 'D' THEN l2.amount_fen ELSE -l2.amount_fen END)
-               FROM voucher_line l2 JOIN voucher v2
-               ON v2.entity_id = l2.entity_id AND v2.id = l2.voucher_id
-               WHERE l2.entity_id = l.entity_id
-               AND l2.custody_entry_id = l.custody_entry_id
-               AND v2.status = 'posted') NOT IN (0, c.amount_fen)))""",
-            "custody entry and voucher lines disagree or back twice",
-        )
-        + """
-    INSERT INTO account_balance (entity_id, account_code, period, debit_fen, credit_fen)
-      SELECT NEW.entity_id, account_code, NEW.period,
-             SUM(CASE side WHEN 'D' THEN amount_fen ELSE 0 END),
-             SUM(CASE side WHEN 'C' THEN amount_fen ELSE 0 END)
-      FROM voucher_line WHERE entity_id = NEW.entity_id AND voucher_id = NEW.id
-      GROUP BY account_code
-      ON CONFLICT (entity_id, account_code, period) DO UPDATE SET
-        debit_fen = account_balance.debit_fen + EXCLUDED.debit_fen,
-        credit_fen = account_balance.credit_fen + EXCLUDED.credit_fen;
-  END IF;""",
-        "NULL",
-    ),
-    (
-        "jz_line_insert",
-        "BEFORE INSERT ON voucher_line",
-        _pg_raise(_VOUCHER_POSTED.format(r="NEW"), "a posted voucher is never changed")
-        + "\n"
-        + _pg_raise(_VOUCHER_CLOSED.format(r="NEW"), "the period is closed")
-        + "\n"
-        + _pg_raise(_NOT_LEAF, "postings go to leaf accounts only"),
-        "NEW",
-    ),
-    (
-        "jz_line_update",
-        "BEFORE UPDATE ON voucher_line",
-        _pg_raise(
-            _VOUCHER_POSTED.format(r="OLD") + " OR " + _VOUCHER_POSTED.format(r="NEW"),
-            "a posted voucher is never changed",
-        )
-        + "\n"
-        + _pg_raise(_VOUCHER_CLOSED.format(r="OLD"), "the period is closed")
-        + "\n"
-        + _pg_raise(_NOT_LEAF, "postings go to leaf accounts only"),
-        "NEW",
-    ),
-    (
-        "jz_line_delete",
-        "BEFORE DELETE ON voucher_line",
-        _pg_raise(_VOUCHER_POSTED.format(r="OLD"), "a posted voucher is never changed")
-        + "\n"
-        + _pg_raise(_VOUCHER_CLOSED.format(r="OLD"), "the period is closed"),
-        "OLD",
-    ),
-]
+# (function = trigger, trigger timing/event/table, CREATE FUNCTION, CREATE TRIGGER)
+PG_FUNCTIONS = _pg_functions(read_statements(__file__, "pg"))
 
 
 def _create_triggers() -> None:
@@ -844,9 +389,9 @@ def _create_triggers() -> None:
         for ddl in SQLITE_TRIGGERS:
             op.execute(ddl)
         return
-    for name, when, body, returns in PG_FUNCTIONS:
-        op.execute(_pg_function(name, body, returns))
-        op.execute(f"CREATE TRIGGER {name} {when} FOR EACH ROW EXECUTE FUNCTION {name}()")
+    for _name, _when, function, trigger in PG_FUNCTIONS:
+        op.execute(function)
+        op.execute(trigger)
 
 
 def _drop_triggers() -> None:
@@ -855,7 +400,7 @@ def _drop_triggers() -> None:
         for ddl in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {ddl.split()[2]}")
         return
-    for name, when, _body, _returns in PG_FUNCTIONS:
+    for name, when, _function, _trigger in PG_FUNCTIONS:
         table = when.split(" ON ")[1]
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS {name}()")
