@@ -11,6 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+
+from juzhang.storage.engine import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +53,6 @@ def test_the_examples_folder_is_installed_as_juzhang_examples() -> None:
 
 
 def test_the_migrations_folder_is_installed_as_juzhang_migrations() -> None:
-    from juzhang.storage.engine import alembic_config
-
     assert (ROOT / "migrations" / "__init__.py").is_file()
     assert Path(alembic_config().get_main_option("script_location")) == ROOT / "migrations"
 
@@ -97,8 +98,6 @@ def test_a_wheel_holds_the_migrations_and_upgrades_a_database(tmp_path: Path) ->
     package, migrations = run.stdout.splitlines()[:2]
     assert Path(package).is_relative_to(tmp_path / "site")
     assert Path(migrations).is_relative_to(tmp_path / "site")
-
-    from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
