@@ -17,11 +17,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/juzhang demo --dir demo-out
 
-LINT_DIRS := $(wildcard src tests benchmarks examples docs)
+LINT_DIRS := $(wildcard src migrations tests benchmarks examples docs)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff format --check src migrations
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -87,7 +87,7 @@ def accepted(engine: Engine, *steps: Step) -> None:
 
 
 def _migration(name: str = "0001_initial_schema") -> ModuleType:
-    path = resources.files("juzhang") / "migrations" / "versions" / f"{name}.py"
+    path = resources.files("juzhang.migrations") / "versions" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"juzhang_migration_{name[:4]}", str(path))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

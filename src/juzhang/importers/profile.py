@@ -42,13 +42,17 @@ A profile that breaks the schema is refused with every problem listed.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from juzhang.errors import Problem, ProblemsError, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from juzhang.config_file import Loc, read_toml, text_list, unknown_key, validate
+from juzhang.errors import ValidationError
 
 __all__ = [
     "DEFAULT_ACCOUNT_LABELS",
@@ -58,6 +62,7 @@ __all__ = [
     "DIRECTIONS",
     "FIELDS",
     "BankProfile",
+    "ProfileFile",
     "builtin_profiles",
     "get_profile",
     "load_profile",
@@ -175,95 +180,162 @@ class BankProfile:
         return DIRECTIONS[self.direction]
 
 
-_PROFILE_KEYS = frozenset(
-    {"name", "title", "direction", "columns", "detect", "marker", "signed_positive",
-     "out_negative", "metadata", "footer", "opening"}
-)  # fmt: skip
+_TEXTS = "应为文字列表 / must be a list of texts"
 
 
-def parse_profile(data: dict[str, Any], source: str = "") -> BankProfile:
+def _name(value: object) -> object:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("缺少名称 / name must be a non-empty text")
+    return value
+
+
+def _direction(value: object) -> object:
+    if value not in DIRECTIONS:
+        raise ValueError(f"方向应为 {', '.join(DIRECTIONS)} / unknown direction {value!r}")
+    return value
+
+
+def _columns(value: object) -> object:
+    if not isinstance(value, dict):
+        raise ValueError("缺少 [columns] 表 / a [columns] table is required")
+    return value
+
+
+def _choice(*allowed: str, message: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if value not in allowed:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+def _strict_bool(value: object) -> object:
+    if not isinstance(value, bool):
+        raise ValueError("应为 true 或 false / must be a boolean")
+    return value
+
+
+def _text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("应为文字 / must be a text")
+    return value
+
+
+Texts = Annotated[list[str], BeforeValidator(text_list(_TEXTS))]
+Aliases = Annotated[
+    list[str], BeforeValidator(text_list("应为文字列表 / must be a list of header texts"))
+]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class _Metadata(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: Texts = list(DEFAULT_ACCOUNT_LABELS)
+    name: Texts = list(DEFAULT_NAME_LABELS)
+
+
+def _field(key: str) -> str:
+    if key not in FIELDS:
+        raise ValueError(f"未知字段 / unknown field {key!r}; fields: {', '.join(FIELDS)}")
+    return key
+
+
+_Columns = dict[Annotated[str, AfterValidator(_field)], Aliases]
+
+
+def _metadata(value: object) -> object:
+    if not isinstance(value, dict):
+        raise ValueError("只能有 account 与 name / metadata takes only account and name")
+    return value
+
+
+class ProfileFile(BaseModel):
+    """A bank profile file as written (the schema of the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, BeforeValidator(_name)] = Field(default="", validate_default=True)
+    title: Text | None = None
+    direction: Annotated[str, BeforeValidator(_direction)] = "split"
+    columns: Annotated[_Columns, BeforeValidator(_columns)] = Field(
+        default=None, validate_default=True
+    )
+    detect: Texts = []
+    marker: Text = ""
+    signed_positive: Annotated[
+        str,
+        BeforeValidator(
+            _choice("credit", "debit", message="应为 credit 或 debit / must be credit or debit")
+        ),
+    ] = "credit"
+    out_negative: Annotated[bool, BeforeValidator(_strict_bool)] = False
+    metadata: Annotated[_Metadata, BeforeValidator(_metadata)] = _Metadata()
+    footer: Texts = list(DEFAULT_FOOTER)
+    opening: Texts = list(DEFAULT_OPENING)
+
+    def mapped(self) -> dict[str, tuple[str, ...]]:
+        """Return field → header texts, for the fields given a non-empty list."""
+        return {key: tuple(aliases) for key, aliases in self.columns.items() if aliases}
+
+    def problems(self) -> list[tuple[Loc, str]]:
+        """The fields the direction needs that the columns do not map."""
+        mapped = self.mapped()
+        return [
+            (
+                ("columns", key),
+                f"方向 {self.direction} 需要此字段 / direction {self.direction} needs it",
+            )
+            for key in DIRECTIONS[self.direction]
+            if key not in mapped
+        ]
+
+    def to_profile(self, source: str) -> BankProfile:
+        """Return the :class:`BankProfile`."""
+        return BankProfile(
+            name=self.name.strip(),
+            title=self.name if self.title is None else self.title,
+            direction=self.direction,  # type: ignore[arg-type]
+            columns=self.mapped(),
+            detect=tuple(self.detect),
+            marker=self.marker,
+            signed_positive=self.signed_positive,  # type: ignore[arg-type]
+            out_negative=self.out_negative,
+            account_labels=tuple(self.metadata.account),
+            name_labels=tuple(self.metadata.name),
+            footer=tuple(self.footer),
+            opening=tuple(self.opening),
+            source=source,
+        )
+
+
+def _unknown(loc: Loc) -> str:
+    if loc[:1] == ("metadata",):
+        return "只能有 account 与 name / metadata takes only account and name"
+    return unknown_key(loc)
+
+
+def parse_profile(data: dict[str, Any], source: str = "", text: str | None = None) -> BankProfile:
     """Build a :class:`BankProfile` from parsed TOML, checking every key.
 
     Returns the profile.  Raises :class:`~juzhang.errors.ProblemsError`
     listing every problem: unknown keys or fields, missing ``name`` or
     ``columns``, an unknown ``direction``, lists that are not lists of text,
-    and fields the direction needs but the columns do not map.
+    and fields the direction needs but the columns do not map.  With ``text``
+    (the TOML the data came from) each problem names its line.
     """
-    problems: list[Problem] = []
     where = source or "profile"
-
-    def bad(key: str, message: str) -> None:
-        problems.append(Problem(f"{where}:{key}", message, "profile"))
-
-    for key in sorted(set(data) - _PROFILE_KEYS):
-        bad(key, f"未知的键 / unknown key {key!r}")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        bad("name", "缺少名称 / name must be a non-empty text")
-    direction = data.get("direction", "split")
-    if direction not in DIRECTIONS:
-        bad("direction", f"方向应为 {', '.join(DIRECTIONS)} / unknown direction {direction!r}")
-    columns: dict[str, tuple[str, ...]] = {}
-    raw_columns = data.get("columns")
-    if not isinstance(raw_columns, dict):
-        bad("columns", "缺少 [columns] 表 / a [columns] table is required")
-        raw_columns = {}
-    for key, aliases in raw_columns.items():
-        if key not in FIELDS:
-            bad(f"columns.{key}", f"未知字段 / unknown field {key!r}; fields: {', '.join(FIELDS)}")
-        elif _text_list(aliases) is None:
-            bad(f"columns.{key}", "应为文字列表 / must be a list of header texts")
-        elif aliases:
-            columns[key] = tuple(aliases)
-    for key in DIRECTIONS.get(direction, ()):
-        if key not in columns:
-            bad(f"columns.{key}", f"方向 {direction} 需要此字段 / direction {direction} needs it")
-    metadata = data.get("metadata", {})
-    if not isinstance(metadata, dict) or set(metadata) - {"account", "name"}:
-        bad("metadata", "只能有 account 与 name / metadata takes only account and name")
-        metadata = {}
-    lists = {
-        "detect": data.get("detect", []),
-        "footer": data.get("footer", list(DEFAULT_FOOTER)),
-        "opening": data.get("opening", list(DEFAULT_OPENING)),
-        "metadata.account": metadata.get("account", list(DEFAULT_ACCOUNT_LABELS)),
-        "metadata.name": metadata.get("name", list(DEFAULT_NAME_LABELS)),
-    }
-    for key, value in lists.items():
-        if _text_list(value) is None:
-            bad(key, "应为文字列表 / must be a list of texts")
-            lists[key] = []
-    positive = data.get("signed_positive", "credit")
-    if positive not in ("credit", "debit"):
-        bad("signed_positive", "应为 credit 或 debit / must be credit or debit")
-    if not isinstance(data.get("out_negative", False), bool):
-        bad("out_negative", "应为 true 或 false / must be a boolean")
-    for key in ("title", "marker"):
-        if not isinstance(data.get(key, ""), str):
-            bad(key, "应为文字 / must be a text")
-    if problems:
-        raise ProblemsError(f"对账单格式文件有误 / bad statement profile {where}", problems)
-    return BankProfile(
-        name=str(name).strip(),
-        title=str(data.get("title", name)),
-        direction=direction,
-        columns=columns,
-        detect=tuple(lists["detect"]),
-        marker=str(data.get("marker", "")),
-        signed_positive=positive,
-        out_negative=bool(data.get("out_negative", False)),
-        account_labels=tuple(lists["metadata.account"]),
-        name_labels=tuple(lists["metadata.name"]),
-        footer=tuple(lists["footer"]),
-        opening=tuple(lists["opening"]),
-        source=source,
+    model = validate(
+        ProfileFile,
+        data,
+        source=where,
+        title=f"对账单格式文件有误 / bad statement profile {where}",
+        subject="profile",
+        text=text,
+        unknown=_unknown,
     )
-
-
-def _text_list(value: object) -> list[str] | None:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    return None
+    return model.to_profile(source)
 
 
 def load_profile(path: str | Path) -> BankProfile:
@@ -271,22 +343,11 @@ def load_profile(path: str | Path) -> BankProfile:
 
     Returns the profile.  Raises :class:`~juzhang.errors.ProblemsError` if the
     file is missing, is not valid TOML, or breaks the schema (every problem
-    listed).
+    listed, each with its key and line).
     """
     source = Path(path)
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProblemsError(
-            "对账单格式文件 / statement profile",
-            [Problem(source.name, "文件不存在 / file not found", "profile")],
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ProblemsError(
-            "对账单格式文件 / statement profile",
-            [Problem(source.name, f"不是有效的 TOML / not valid TOML: {exc}", "profile")],
-        ) from None
-    return parse_profile(data, source.name)
+    data, text = read_toml(source, title="对账单格式文件 / statement profile", subject="profile")
+    return parse_profile(data, source.name, text)
 
 
 @cache

@@ -97,11 +97,15 @@ def lock_entity(session: Session, entity_id: int) -> None:
 
 
 def alembic_config(connection: Connection | None = None) -> Any:
-    """Return an Alembic ``Config`` pointing at the migrations shipped in the package."""
+    """Return an Alembic ``Config`` pointing at the migrations shipped in the package.
+
+    They are the repository's top-level ``migrations/`` folder, installed as
+    ``juzhang.migrations``; in an editable install that is the folder itself.
+    """
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("juzhang") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("juzhang.migrations")))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

@@ -1,0 +1,43 @@
+"""SQL kept beside a revision, in ``.sql`` files (迁移脚本旁的 SQL 文件).
+
+A revision whose triggers or functions are long keeps their SQL in files
+named after it, one per dialect (django-hordak's habit)::
+
+    versions/0007_pg_statement_checks.py
+    versions/0007_pg_statement_checks.pg.sql        # what upgrade() runs
+    versions/0006_pg_trigger_plans.downgrade.pg.sql # what downgrade() puts back
+
+Statements are separated by a line of six dashes (``------``).  Comment lines
+(``--``) and blank lines before a statement describe it and are not sent; the
+rest is sent to the database exactly as written, so a revision that moves its
+SQL into a file runs the same statements byte for byte.  The files ship as
+package data; the revision reads them when Alembic loads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SEPARATOR = "------"
+
+
+def read_statements(revision_file: str | Path, name: str) -> list[str]:
+    """Return the statements of ``<revision>.<name>.sql`` beside ``revision_file``.
+
+    ``revision_file`` is the revision's ``__file__``; ``name`` is the dialect
+    (``"sqlite"``, ``"pg"``), optionally after a part (``"downgrade.pg"``).
+    Raises :class:`FileNotFoundError` if the file is missing and
+    :class:`ValueError` if it holds an empty statement.
+    """
+    path = Path(revision_file)
+    sql = path.with_name(f"{path.stem}.{name}.sql").read_text(encoding="utf-8")
+    chunks: list[list[str]] = [[]]
+    for line in sql.split("\n"):
+        if line == SEPARATOR:
+            chunks.append([])
+        elif chunks[-1] or (line.strip() and not line.startswith("--")):
+            chunks[-1].append(line)
+    statements = ["\n".join(chunk).rstrip("\n") for chunk in chunks]
+    if any(not s.strip() for s in statements):
+        raise ValueError(f"{path.stem}.{name}.sql: an empty statement")
+    return statements
