@@ -25,7 +25,8 @@ income and expense account to zero against the chart's
 ``current_year_result`` (321 本年收益; 3101 非限定性净资产 in the non-profit
 chart, where income of detail accounts named 限定性收入 goes to 限定性净资产);
 in December a second one carries the year's result to ``result_distribution``
-(321 → 322) where the chart has one.  Both are prepared and posted by the
+(321 → 322, or to its detail 未分配收益 when 322 has details) where the
+chart has one.  Both are prepared and posted by the
 system user and reviewed by the acting reviewer
 (:func:`juzhang.books.post_closing_voucher`); a month without income or
 expense needs none.  Last the month is locked (:func:`juzhang.books.close_period`).
@@ -151,6 +152,9 @@ RESTRICTED_INCOME = "限定性收入"
 
 RESTRICTED_NET_ASSETS = "限定性净资产"
 """Name of the net-assets account restricted income is carried to (non-profit chart)."""
+
+UNDISTRIBUTED = "未分配收益"
+"""Name of the detail of 收益分配 the year end carries 本年收益 into, when 收益分配 has details."""
 
 
 # --------------------------------------------------------------------------- context
@@ -575,10 +579,21 @@ def check_verify(ctx: CloseContext) -> list[Problem]:
     return problems
 
 
+def _distribution_target(ctx: CloseContext) -> str | None:
+    """The account the year end credits: 收益分配, or its detail 未分配收益 when it has details."""
+    code = ctx.chart.result_distribution
+    acc = ctx.accounts.get(code) if code else None
+    if acc is None or acc.leaf:
+        return code
+    found = [a.code for a in ctx.accounts.values() if a.parent == code and a.name == UNDISTRIBUTED]
+    return found[0] if len(found) == 1 else code
+
+
 def _result_targets(ctx: CloseContext) -> list[str]:
     codes = [ctx.chart.current_year_result]
-    if ctx.december and ctx.chart.result_distribution:
-        codes.append(ctx.chart.result_distribution)
+    target = _distribution_target(ctx)
+    if ctx.december and target:
+        codes.append(target)
     return codes
 
 
@@ -738,7 +753,7 @@ def _counter_line(target: str, balance: int, summary: str) -> Line:
 
 def _distribution_draft(ctx: CloseContext) -> VoucherDraft | None:
     """December: carry the year's result (本年收益) into result distribution (收益分配)."""
-    target = ctx.chart.result_distribution
+    target = _distribution_target(ctx)
     if not ctx.december or target is None:
         return None
     result = ctx.chart.current_year_result
