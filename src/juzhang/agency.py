@@ -5,7 +5,8 @@ application) decides who may run them.  They need no acting user and are
 recorded in the audit log as ``operator`` unless an actor is named.
 
 A new entity gets the accounts of its chart template (科目表, see
-:mod:`juzhang.charts`).  Granting a role checks 钱账分离 first
+:mod:`juzhang.charts`) except the optional ones (可增设科目), which
+:func:`add_optional_account` adds when a community needs one.  Granting a role checks 钱账分离 first
 (:func:`juzhang.core.duty.check_grant`); the database refuses the same grant
 when the service is bypassed.
 """
@@ -86,7 +87,7 @@ def add_entity(
                 "custody": a.custody,
                 "active": True,
             }
-            for a in template.accounts
+            for a in template.default_accounts()
         ],
     )
     audit(
@@ -98,6 +99,49 @@ def add_entity(
         {"name": name, "chart": chart, "start": format_period(start_period)},
     )
     return entity_id
+
+
+@command
+def add_optional_account(
+    session: Session, entity: str, code: str, *, actor: str = OPERATOR
+) -> None:
+    """Add a first-level account the chart lets a community add (可增设科目).
+
+    The 2004 rural chart's 附注 allows 161 无形资产, 171 拨付所属单位资金 and
+    241 专项应付款; the account takes the chart's name, category and side, and
+    the forms show it on its line.
+
+    Raises:
+        NotFoundError: unknown entity, or the chart has no such account.
+        ValidationError: the chart's account is not optional (a new entity has it).
+        ConflictError: the entity has the account already.
+    """
+    ent = get_entity(session, entity, lock=True)
+    template = load_chart(ent.chart)
+    account = template.account(code)
+    if not account.optional:
+        raise ValidationError(
+            f"科目 account {code}",
+            f"{ent.chart} 的 {code} {account.name} 不是可增设科目 / not an optional account",
+        )
+    if session.execute(
+        select(Account.code).where(Account.entity_id == ent.id, Account.code == code)
+    ).first():
+        raise ConflictError("科目 account", f"{entity} {code}")
+    session.execute(
+        insert(Account).values(
+            entity_id=ent.id,
+            code=account.code,
+            name=account.name,
+            parent_code=None,
+            level=1,
+            category=account.category,
+            side=account.side,
+            custody=account.custody,
+            active=True,
+        )
+    )
+    audit(session, ent.id, actor, "account.add", code, {"name": account.name, "optional": True})
 
 
 @command

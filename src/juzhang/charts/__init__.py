@@ -30,6 +30,12 @@ month's result is carried (``current_year_result``: 321 本年收益, or 3101
 where unexplained cash differences wait (``loss_pending``: 待处理财产损溢), and the
 detail account importers use for unidentified bank lines (``suspense``: 待查款项).
 
+A chart may mark first-level accounts ``optional``: the accounts the
+regulation lets a community add (可增设, e.g. 161 无形资产 in the 2004 rural
+chart).  A new entity gets the others (:meth:`ChartTemplate.default_accounts`);
+:func:`juzhang.agency.add_optional_account` adds an optional one later.  The
+forms still know every account of the chart, optional ones included.
+
 A template that breaks a rule is refused at load with every problem listed
 (:class:`~juzhang.errors.ProblemsError`).
 """
@@ -101,7 +107,7 @@ _HEADER_KEYS = frozenset(
         "account",
     }
 )
-_ACCOUNT_KEYS = frozenset({"code", "name", "category", "side", "custody", "parent"})
+_ACCOUNT_KEYS = frozenset({"code", "name", "category", "side", "custody", "parent", "optional"})
 _RESULT_CATEGORIES = frozenset({"equity", "net_assets"})
 
 
@@ -112,7 +118,8 @@ class AccountTemplate:
     ``category`` is one of :data:`CATEGORIES`, ``side`` the normal balance side
     (:data:`SIDES`), ``custody`` ``"cash"`` or ``"bank"`` for the accounts whose
     money the cashier holds (else ``None``), ``parent`` the parent's code for a
-    detail account (else ``None``).
+    detail account (else ``None``).  ``optional`` marks an account the
+    regulation lets a community add (可增设科目) that a new entity does not get.
     """
 
     code: str
@@ -121,6 +128,7 @@ class AccountTemplate:
     side: str
     custody: str | None
     parent: str | None
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,14 @@ class ChartTemplate:
         not carried forward into the result.
         """
         return self._top_level("expense")
+
+    def default_accounts(self) -> tuple[AccountTemplate, ...]:
+        """Return the accounts a new entity gets: all but the optional ones (可增设科目)."""
+        return tuple(a for a in self.accounts if not a.optional)
+
+    def optional_accounts(self) -> tuple[AccountTemplate, ...]:
+        """Return the accounts the regulation lets a community add (可增设科目)."""
+        return tuple(a for a in self.accounts if a.optional)
 
     def custody_accounts(self) -> tuple[AccountTemplate, ...]:
         """Return the accounts whose money the cashier holds (cash and bank)."""
@@ -391,6 +407,11 @@ def _read_account(
         for field in ("category", "side"):
             if fields[field] is None:
                 _problem(problems, where, f"一级科目缺少 / first-level account lacks {field}")
+    optional = entry.get("optional", False)
+    if not isinstance(optional, bool):
+        _problem(problems, where, f"optional 应为 true/false / must be a boolean: {optional!r}")
+    elif optional and parent is not None:
+        _problem(problems, where, "只有一级科目可为可增设 / only a first-level account is optional")
     if fields["custody"] is not None and fields["category"] != "asset":
         _problem(problems, where, "只有资产类科目可由出纳保管 / only an asset may have custody")
     if len(problems) > before:
@@ -402,6 +423,7 @@ def _read_account(
         side=_as_str(fields["side"]),
         custody=fields["custody"],
         parent=parent,
+        optional=optional is True,
     )
 
 

@@ -25,8 +25,9 @@ income and expense account to zero against the chart's
 ``current_year_result`` (321 本年收益; 3101 非限定性净资产 in the non-profit
 chart, where income of detail accounts named 限定性收入 goes to 限定性净资产);
 in December a second one carries the year's result to ``result_distribution``
-(321 → 322) where the chart has one.  Both are prepared and posted by the
-system user and reviewed by the acting reviewer
+(321 → 322, or to its detail 未分配收益 when 322 has details) where the chart
+has one.  Both are prepared and posted by the system user and reviewed by the
+acting reviewer
 (:func:`juzhang.books.post_closing_voucher`); a month without income or
 expense needs none.  Last the month is locked (:func:`juzhang.books.close_period`).
 Balances simply carry on into the next month and year: the January opening is

@@ -479,10 +479,25 @@ def check_verify(ctx: CloseContext) -> list[Problem]:
     return problems
 
 
+UNDISTRIBUTED = "未分配收益"
+"""Name of the detail of 收益分配 the year end carries 本年收益 into, when 收益分配 has details."""
+
+
+def distribution_target(ctx: CloseContext) -> str | None:
+    """The account the year end credits: 收益分配, or its detail 未分配收益 when it has details."""
+    code = ctx.chart.result_distribution
+    acc = ctx.accounts.get(code) if code else None
+    if acc is None or acc.leaf:
+        return code
+    found = [a.code for a in ctx.accounts.values() if a.parent == code and a.name == UNDISTRIBUTED]
+    return found[0] if len(found) == 1 else code
+
+
 def _result_targets(ctx: CloseContext) -> list[str]:
     codes = [ctx.chart.current_year_result]
-    if ctx.december and ctx.chart.result_distribution:
-        codes.append(ctx.chart.result_distribution)
+    target = distribution_target(ctx)
+    if ctx.december and target:
+        codes.append(target)
     return codes
 
 

@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from juzhang import books
 from juzhang.agency import add_user
-from juzhang.closing.checks import NOTES, CloseContext, make_context, run_checks
+from juzhang.closing.checks import (
+    NOTES,
+    CloseContext,
+    distribution_target,
+    make_context,
+    run_checks,
+)
 from juzhang.core.duty import Action
 from juzhang.core.period import (
     format_period,
@@ -109,7 +115,7 @@ def _counter_line(target: str, balance: int, summary: str) -> Line:
 
 def _distribution_draft(ctx: CloseContext) -> VoucherDraft | None:
     """December: carry the year's result (本年收益) into result distribution (收益分配)."""
-    target = ctx.chart.result_distribution
+    target = distribution_target(ctx)
     if not ctx.december or target is None:
         return None
     result = ctx.chart.current_year_result

@@ -9,6 +9,7 @@ Layout file format::
     total_assets = 32                    # balance sheet: the two rows that must agree
     total_claims = 54
     split = ["非限定性", "限定性", "合计"]   # income statement, optional
+    notes = ["…"]                        # printed under the form: what is not computed
     [[column]]                           # "opening"/"closing" or "current"/"cumulative"
     key = "opening"
     label = "年初数"
@@ -23,6 +24,8 @@ Layout file format::
     terms = ["balance:101", "balance:102"]
     restricted = ["-net:4101/限定性收入"]   # with split: the 限定性 part of the line
     sum = [24, -25]                      # other lines by 行次; "-" subtracts
+    requires = "161"                     # shown only when the entity has this account
+                                         # (an optional 可增设 account of the chart)
 
 A term is ``[+|-]kind:selector[@debit|@credit]``:
 
@@ -86,11 +89,12 @@ _HEADER = frozenset(
         "total_assets",
         "total_claims",
         "split",
+        "notes",
         "column",
         "section",
     }
 )
-_LINE_KEYS = frozenset({"row", "item", "indent", "terms", "restricted", "sum"})
+_LINE_KEYS = frozenset({"row", "item", "indent", "terms", "restricted", "sum", "requires"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,11 @@ def parse_term(text: str) -> Term:
 
 @dataclass(frozen=True, slots=True)
 class LayoutLine:
-    """A line of a form: 行次 (``None`` for a heading), 项目, terms and subtotal rows."""
+    """A line of a form: 行次 (``None`` for a heading), 项目, terms and subtotal rows.
+
+    ``requires`` names an optional account of the chart: the line is shown only
+    to an entity that has added it (its figure is zero otherwise).
+    """
 
     row: int | None
     item: str
@@ -137,6 +145,7 @@ class LayoutLine:
     terms: tuple[Term, ...]
     restricted: tuple[Term, ...]
     sum: tuple[int, ...]
+    requires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +168,11 @@ class LayoutColumn:
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """The form of one statement of one chart, as read from its TOML file."""
+    """The form of one statement of one chart, as read from its TOML file.
+
+    ``notes`` are printed under the form: what each line was checked against
+    and what the form does not compute.
+    """
 
     statement: str
     chart: str
@@ -170,6 +183,7 @@ class Layout:
     split: tuple[str, ...] | None
     total_assets: int | None
     total_claims: int | None
+    notes: tuple[str, ...] = ()
 
     def lines(self) -> tuple[LayoutLine, ...]:
         """Return every line of every section, in order."""
@@ -262,6 +276,10 @@ def _read_layout(data: dict[str, Any], source: str, problems: list[Problem]) -> 
         if statement == "income" and value is not None:
             _p(problems, source, f"{key} 只用于资产负债表 / only for balance sheets")
         totals.append(value if isinstance(value, int) else None)
+    notes = data.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) and n for n in notes):
+        _p(problems, source, "notes 应为文本列表 / notes must be a list of strings")
+        notes = []
     return Layout(
         statement=statement,
         chart=chart,
@@ -272,6 +290,7 @@ def _read_layout(data: dict[str, Any], source: str, problems: list[Problem]) -> 
         split=tuple(split) if split else None,
         total_assets=totals[0],
         total_claims=totals[1],
+        notes=tuple(notes),
     )
 
 
@@ -341,9 +360,19 @@ def _read_line(
         total = []
     if row is None and (terms or restricted or total):
         _p(problems, where, "标题行不能有数 / a heading (no row) has no figures")
+    requires = entry.get("requires")
+    if requires is not None and (not isinstance(requires, str) or row is None):
+        _p(problems, where, f"requires 应为科目代码 / requires must name an account: {requires!r}")
+        requires = None
     indent = entry.get("indent", 0)
     return LayoutLine(
-        row, item, indent if isinstance(indent, int) else 0, terms, restricted, tuple(total)
+        row,
+        item,
+        indent if isinstance(indent, int) else 0,
+        terms,
+        restricted,
+        tuple(total),
+        requires,
     )
 
 
@@ -367,6 +396,8 @@ def _check_terms(
     kinds = _KINDS[layout.statement]
     for line in layout.lines():
         where = f"{source} {line.row or ''} {line.item}".strip()
+        if line.requires is not None and line.requires not in codes:
+            _p(problems, where, f"requires: {layout.chart} 没有科目 / no account {line.requires}")
         for term in (*line.terms, *line.restricted):
             if term.kind not in kinds:
                 _p(problems, where, f"{term.text}: 此表不能用 / kind not allowed here: {term.kind}")

@@ -17,11 +17,15 @@ the chart it belongs to and is checked against that chart when loaded.
 JSON (``to_json()``), stable schema, amounts as decimal strings::
 
     {"entity", "entity_name", "chart", "statement": "balance-sheet"|"income",
-     "title", "form", "period", "columns": [{"key", "label", "part"}],
+     "title", "form", "period", "notes": [text], "columns": [{"key", "label", "part"}],
      "sections": [{"key", "label", "lines": [{"row", "item", "indent",
                    "values": {column key: amount} | null}]}],
      # balance sheet: "opening_period", "balanced", "difference": {column key: amount}
      # income statement: "current_period", "cumulative_period"}
+
+``notes`` are the form's printed notes (附注): what a line was checked
+against, and what the form does not compute.  A line that ``requires`` an
+optional account (可增设科目) is left out for an entity without it.
 
 Split columns have keys ``current.unrestricted``, ``current.restricted``,
 ``current.total`` (and the same for ``cumulative``).
@@ -169,7 +173,10 @@ class StatementSection:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A computed statement: what balance sheets and income statements share."""
+    """A computed statement: what balance sheets and income statements share.
+
+    ``notes`` are printed under the form (what is not computed, and why).
+    """
 
     entity: str
     entity_name: str
@@ -179,6 +186,7 @@ class Statement:
     form: str
     columns: tuple[StatementColumn, ...]
     sections: tuple[StatementSection, ...]
+    notes: tuple[str, ...]
 
     def line(self, row: int) -> StatementLine:
         """Return the line with this 行次 (KeyError when absent)."""
@@ -206,6 +214,7 @@ class Statement:
             "statement": self.statement,
             "title": self.title,
             "form": self.form,
+            "notes": list(self.notes),
             "columns": [{"key": c.key, "label": c.label, "part": c.part} for c in self.columns],
             "sections": [
                 {
@@ -274,7 +283,9 @@ class IncomeStatement(Statement):
         return out
 
 
-def _lines(layout: Layout, per_column: Sequence[dict[int, int]]) -> tuple[StatementSection, ...]:
+def _lines(
+    layout: Layout, per_column: Sequence[dict[int, int]], tree: AccountTree
+) -> tuple[StatementSection, ...]:
     return tuple(
         StatementSection(
             s.key,
@@ -289,6 +300,7 @@ def _lines(layout: Layout, per_column: Sequence[dict[int, int]]) -> tuple[Statem
                     else tuple(from_fen(values[ln.row]) for values in per_column),
                 )
                 for ln in s.lines
+                if ln.requires is None or ln.requires in tree.accounts
             ),
         )
         for s in layout.sections
@@ -308,7 +320,10 @@ def balance_sheet(
 
     The opening column holds the balances at the start of ``since``; by default
     the start of ``period``'s year (年初), or the month the books start if that
-    is later.  The form is the entity's chart's layout.
+    is later.  The form is the entity's chart's layout.  A column takes its
+    ``alt_label`` when it covers another range than the form's: the opening
+    column when ``since`` is given, the closing column (年末数 on 村会01表) for a
+    month other than December (期末数).
 
     Raises:
         NotFoundError: unknown entity.
@@ -330,10 +345,9 @@ def balance_sheet(
         "closing": Figures({}, figures.closing, {}, {}),
     }
     per_column = [evaluate(layout, total_terms, tree.valuer(points[c.key])) for c in layout.columns]
+    full = {"opening": first == default, "closing": period % 100 == 12}
     columns = tuple(
-        StatementColumn(
-            c.key, c.label if c.key == "closing" or first == default else c.alt_label, None
-        )
+        StatementColumn(c.key, c.label if full[c.key] else c.alt_label, None)
         for c in layout.columns
     )
     assert layout.total_assets is not None and layout.total_claims is not None
@@ -345,7 +359,8 @@ def balance_sheet(
         title=layout.title,
         form=layout.form,
         columns=columns,
-        sections=_lines(layout, per_column),
+        sections=_lines(layout, per_column, tree),
+        notes=layout.notes,
         period=period,
         opening_period=first,
         total_assets_row=layout.total_assets,
@@ -406,7 +421,8 @@ def income_statement(
         title=layout.title,
         form=layout.form,
         columns=tuple(columns),
-        sections=_lines(layout, per_column),
+        sections=_lines(layout, per_column, tree),
+        notes=layout.notes,
         first=first,
         last=period,
         year_first=year_first,
