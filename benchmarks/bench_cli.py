@@ -391,7 +391,7 @@ class Step:
 def one_community(cli: Cli, statement: Path, rows: int) -> tuple[list[Step], dict[str, Any]]:
     """Set up and run the five steps; return the measured steps and what was stored."""
     setup = setup_one(cli)
-    _say(f"{cli.url.split(':')[0]} set-up: {cli.count} commands in {setup:.1f} s")
+    _say(f"{cli.url.split(':')[0].split('+')[0]} set-up: {cli.count} commands in {setup:.1f} s")
     steps: list[Step] = []
     failed = ""
     for label, user, args in STEPS:
