@@ -5,7 +5,9 @@ through juzhang and insert the same rows raw (it refuses to report when the
 two databases' hash chains differ or verify() finds a problem); the reports
 benchmark's bulk loader must store the same rows as posting through the
 service, and its quick run must build, verify and cache its books once and
-reuse them on the next run; and the
+reuse them on the next run; the command-line benchmark must take a small
+statement and two communities' month through the real ``juzhang`` processes
+and time the start-up; and the
 synthetic books themselves must be sound: every voucher balances, every
 cash or bank line names an entry of the same account and signed amount,
 ids run 1, 2, … per community, and the same seed gives the same books.
@@ -170,3 +172,34 @@ def test_quick_reports_benchmark_runs_and_reuses_its_books(tmp_path: Path) -> No
     key = bench_reports.cache_key(bench_posting.Size(*bench_reports.QUICK), 2026)
     assert [p.name for p in tmp_path.glob("reports-*.db")] == [f"reports-{key}.db"]
     assert list(tmp_path.glob("jz-bench-reports-*")) == []  # work files removed
+
+
+def test_quick_cli_benchmark_runs(tmp_path: Path) -> None:
+    """The real juzhang processes: a small statement, two communities, start-up (SQLite)."""
+    stdout, data = _quick(tmp_path, "cli", "cli", "--vouchers", "100", "--communities", "2")
+    results = {r["method"]: r for r in data["results"]}
+    assert all(r["bench"] == "cli" and r["db"] == "sqlite" for r in results.values())
+    steps = [m for m in results if m.startswith("(a) ") and "raw" not in m and "hledger" not in m]
+    assert steps[:5] == [
+        "(a) import bank",
+        "(a) custody accept-statement --all",
+        "(a) statement draft",
+        "(a) voucher review --all",
+        "(a) voucher post --all",
+    ]
+    whole = results["(a) whole path (5 steps)"]
+    assert whole["vouchers"] == 100 and whole["seconds"] > 0 and whole["peak_rss_mb"] > 0
+    assert any("100 vouchers posted" in n for n in whole["notes"]), whole["notes"]
+    assert not any(n.startswith("expected") for n in whole["notes"])
+    raw = results["(a) raw sqlite3: csv + 4 plain tables"]
+    assert raw["seconds"] > 0 and whole["ratio"] is not None
+    agency = results["(b) agency steps (all but the acceptances)"]
+    assert agency["vouchers"] == 2 * 50
+    assert any("100 vouchers posted" in n for n in agency["notes"]), agency["notes"]
+    for method in results:
+        if method.startswith("(b) "):
+            assert not any("exit " in n for n in results[method]["notes"]), results[method]
+    assert "(c) juzhang --help" in results
+    assert any(m.startswith("(c) python -X importtime") for m in results)
+    assert "(a) sqlite, one community, 100 statement rows:" in stdout
+    assert list(tmp_path.glob("jz-bench-*")) == []  # work files removed
