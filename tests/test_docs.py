@@ -52,7 +52,7 @@ DOCUMENTED = [
     "juzhang.importers.rules",
     "juzhang.importers.beancount_import",
     "juzhang.importers.bank",
-    "juzhang.importers.statement",
+    "juzhang.statements",
     "juzhang.reports.ledger",
     "juzhang.reports.statements",
     "juzhang.reports.reconciliation",

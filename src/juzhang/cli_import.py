@@ -10,7 +10,7 @@
     juzhang statement bank-account ENTITY ACCOUNT NUMBER [--name N] [--bank B]  set-up
     juzhang statement bank-accounts ENTITY
 
-A thin layer over :mod:`juzhang.importers.statement`: each command runs one
+A thin layer over :mod:`juzhang.statements`: each command runs one
 library call in one transaction (``--db`` and ``--as`` as for every command of
 :mod:`juzhang.cli`).  ``import bank`` prints a summary table (with
 ``--dry-run`` the proposed vouchers too, and nothing is changed); when the
@@ -30,10 +30,10 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from juzhang import cli_context
+from juzhang import statements as statement
 from juzhang.errors import Problem, ProblemsError
-from juzhang.importers import statement
-from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans
 from juzhang.money import format_amount
+from juzhang.statements import STATUS_ZH, ImportResult, format_spans
 
 statement_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="银行对账单 / bank statement lines"

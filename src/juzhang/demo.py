@@ -56,6 +56,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from juzhang import agency, books, custody
+from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
 from juzhang.closing import sign_disclosure
 from juzhang.closing_run import RunSummary, close_all
@@ -79,7 +80,6 @@ from juzhang.examples.demo_data import (
     write_statement,
 )
 from juzhang.importers import claims as claim_batches
-from juzhang.importers import statement
 from juzhang.reports.trial_balance import TrialBalance, trial_balance
 from juzhang.storage.engine import make_engine, transaction, upgrade
 from juzhang.verify import verify
