@@ -8,8 +8,8 @@
     juzhang claims list ENTITY [--pending | --returned | --drafted]
     juzhang import beancount ENTITY FILE --mapping MAP.toml [--opening] bookkeeper
 
-A thin layer over :mod:`juzhang.importers.claims` and
-:mod:`juzhang.importers.beancount_import`: each command runs one library call
+A thin layer over :mod:`juzhang.claims` and
+:mod:`juzhang.beancount_import`: each command runs one library call
 in one transaction (``--db`` and ``--as`` as for every command of
 :mod:`juzhang.cli`, whose root group turns refusals into one line on stderr
 and exit status 1, every problem of a refused import listed).  A batch whose
@@ -28,8 +28,9 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from juzhang import cli_context
-from juzhang.importers import claims
+from juzhang import claims, cli_context
+from juzhang.exporters.claims_template import write_claims_template
+from juzhang.importers.claims_config import load_claims_config
 from juzhang.money import format_amount
 
 DEFAULT_TEMPLATE = Path("报账单模板.xlsx")
@@ -79,7 +80,7 @@ def template_claims(
             f"{out} 已存在，用 --force 覆盖 / exists: pass --force to overwrite",
             param_hint="--out",
         )
-    claims.write_claims_template(out)
+    write_claims_template(out)
     typer.echo(str(out))
     _note(f"已写入报账单模板 / claim form written: {out}")
 
@@ -97,7 +98,7 @@ def import_claims(
     ] = None,
 ) -> None:
     """Import a claim batch (报账单) as the cashier: valid claims wait, the rest are returned."""
-    config = claims.load_claims_config(rules) if rules is not None else None
+    config = load_claims_config(rules) if rules is not None else None
     actor = _actor(ctx)
     with _session(ctx) as s:
         result = claims.import_claims(s, entity, actor, file, config=config)
@@ -132,9 +133,10 @@ def import_beancount(
     ] = False,
 ) -> None:
     """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
-    from juzhang.importers import beancount_import
+    from juzhang import beancount_import
+    from juzhang.importers.beancount_file import load_mapping
 
-    rules = beancount_import.load_mapping(mapping)
+    rules = load_mapping(mapping)
     actor = _actor(ctx)
     with _session(ctx) as s:
         result = beancount_import.import_beancount(
