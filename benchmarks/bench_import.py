@@ -4,7 +4,7 @@ The issue-3 benchmark: a bank statement of 1,000,000 rows (ICBC layout;
 ``--vouchers N`` sets the number of rows, ``--quick`` uses 2,000) written as
 CSV (UTF-8) and as XLSX (one sheet, inline strings, dates as date cells,
 amounts as numbers) is imported into one community's bank account through
-:func:`juzhang.importers.statement.import_statement`, in one transaction, in a
+:func:`juzhang.statements.import_statement`, in one transaction, in a
 child process of its own (peak memory is that process's ``ru_maxrss``).
 
 What "end to end to draft vouchers" means here, measured per format:
@@ -235,8 +235,8 @@ def write_xlsx(path: Path, rows: int, seed: int) -> Path:
 def prepare(url: str, rows: int, seed: int, entries: bool) -> dict[str, Any]:
     """Migrate, make the community, people, bank account and (optionally) the cashier's entries."""
     from juzhang import agency, books, custody
+    from juzhang import statements as statement
     from juzhang.custody import CustodyInput
-    from juzhang.importers import statement
     from juzhang.money import from_fen
     from juzhang.storage.engine import make_engine, transaction, upgrade
 
@@ -286,7 +286,7 @@ def import_phase(url: str, path: str, profile: str | None) -> dict[str, Any]:
     """Time one import in one transaction; then count what it stored (not timed)."""
     from sqlalchemy import func, select
 
-    from juzhang.importers import statement
+    from juzhang import statements as statement
     from juzhang.storage.engine import make_engine, transaction
     from juzhang.storage.schema import StatementLine, Voucher
 

@@ -783,7 +783,7 @@ def write_claims(
 ) -> Path:
     """Write the claim batch as the cashier fills in the 报账单 form (same sheet, same columns).
 
-    Built like :func:`juzhang.importers.claims.write_claims_template` (title, 单位
+    Built like :func:`juzhang.exporters.claims_template.write_claims_template` (title, 单位
     line, the form's header) with the rows filled in, and a 合计 row.
     """
     from juzhang.exporters.excel import Column, Sheet, Value, new_workbook, save

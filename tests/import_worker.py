@@ -27,8 +27,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from juzhang import agency, books, custody
+from juzhang import statements as statement
 from juzhang.custody import CustodyInput
-from juzhang.importers import statement
 from juzhang.money import from_fen
 from juzhang.storage.engine import make_engine, transaction
 

@@ -19,16 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-import juzhang.importers.beancount_import as bean_module
+import juzhang.beancount_import as bean_module
 import juzhang.importers.claims as claims_module
 from juzhang import books, custody, verify
+from juzhang.beancount_import import import_beancount
 from juzhang.errors import ProblemsError, SegregationOfDutiesError
-from juzhang.importers.beancount_import import (
-    AccountMapping,
-    import_beancount,
-    load_mapping,
-    parse_mapping,
-)
+from juzhang.importers.beancount_file import AccountMapping, load_mapping, parse_mapping
 from juzhang.money import from_fen
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.schema import Base, ImportBatch, OpeningBalance

@@ -23,19 +23,18 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
 from juzhang import books, custody, verify
-from juzhang.errors import NotFoundError, ProblemsError, SegregationOfDutiesError, StateError
-from juzhang.importers import claims
-from juzhang.importers.claims import (
-    COLUMNS,
-    ClaimsConfig,
+from juzhang.claims import (
     draft_claims,
     import_claims,
     list_claims,
-    parse_claims_config,
     pending_claims,
     returned_claims,
-    write_claims_template,
 )
+from juzhang.errors import NotFoundError, ProblemsError, SegregationOfDutiesError, StateError
+from juzhang.exporters.claims_template import write_claims_template
+from juzhang.importers import claims
+from juzhang.importers.claims import COLUMNS
+from juzhang.importers.claims_config import ClaimsConfig, parse_claims_config
 from juzhang.money import capitals
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.schema import Base, Claim, CustodyEntry, ImportBatch

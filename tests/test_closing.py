@@ -65,9 +65,9 @@ from juzhang.errors import (
     StateError,
     ValidationError,
 )
-from juzhang.importers.statement import import_statement, set_bank_account
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
+from juzhang.statements import import_statement, set_bank_account
 from juzhang.storage.schema import AuditLog, Base, Disclosure
 
 from .conftest import World, build_world

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from juzhang import agency, books, custody
 from juzhang.cash_count import list_cash_counts
+from juzhang.claims import list_claims
 from juzhang.closing_run import output_names
 from juzhang.demo import CASH_SHORT, MISTAKE, RETURNED_CLAIM, DemoResult, build_demo
 from juzhang.examples.demo_data import PERIODS, demo_agency, plan_month, statement_lines
-from juzhang.importers.claims import list_claims
 from juzhang.reports.reconciliation import bank_reconciliation
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import Disclosure, Entity, ImportBatch

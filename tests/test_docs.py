@@ -48,11 +48,15 @@ DOCUMENTED = [
     "juzhang.errors",
     "juzhang.storage.engine",
     "juzhang.voucher_file",
+    "juzhang.claims",
     "juzhang.importers.claims",
+    "juzhang.importers.claims_config",
+    "juzhang.exporters.claims_template",
     "juzhang.importers.rules",
-    "juzhang.importers.beancount_import",
+    "juzhang.beancount_import",
+    "juzhang.importers.beancount_file",
     "juzhang.importers.bank",
-    "juzhang.importers.statement",
+    "juzhang.statements",
     "juzhang.reports.ledger",
     "juzhang.reports.statements",
     "juzhang.reports.reconciliation",
@@ -257,7 +261,7 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
     import tomllib
 
     from juzhang.disclosure_config import parse_config
-    from juzhang.importers.claims import parse_claims_config
+    from juzhang.importers.claims_config import parse_claims_config
     from juzhang.importers.profile import parse_profile
     from juzhang.importers.rules import parse_rules
 

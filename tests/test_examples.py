@@ -19,7 +19,7 @@ from juzhang import books, verify
 from juzhang.core.period import parse_period
 from juzhang.examples.demo_data import demo_agency, statement_lines
 from juzhang.importers.bank import open_statement
-from juzhang.importers.claims import parse_claims_config
+from juzhang.importers.claims_config import parse_claims_config
 from juzhang.importers.rules import parse_rules
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import AuditLog

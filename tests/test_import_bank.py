@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner
 
 from juzhang import books, custody, verify
+from juzhang import statements as imp
 from juzhang.cli import app
 from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
@@ -38,10 +39,10 @@ from juzhang.errors import (
     StateError,
     ValidationError,
 )
-from juzhang.importers import statement as imp
 from juzhang.importers.bank import read_statement
 from juzhang.importers.rules import parse_rules
-from juzhang.importers.statement import LineStatus
+from juzhang.statements import LineStatus
+from juzhang.statements.keys import StreamedKeys
 from juzhang.storage.engine import transaction
 from juzhang.storage.schema import (
     Base,
@@ -214,7 +215,7 @@ def test_streamed_keys_equal_dedup_keys_on_every_sample() -> None:
             mapping = load_profile(DATA / sample.mapping)
         statement, problems = read_statement(path, profile=mapping, account=OWN_ACCOUNT)
         assert problems == []
-        keys = imp._Keys(OWN_ACCOUNT, evict=True)
+        keys = StreamedKeys(OWN_ACCOUNT, evict=True)
         streamed = keys.keys(statement.rows[:2]) + keys.keys(statement.rows[2:])
         assert streamed == dedup_keys(statement.rows, OWN_ACCOUNT)
 

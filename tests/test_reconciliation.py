@@ -2,7 +2,7 @@
 
 幸福社区 (C001) keeps its money in 10201 农商行基本户, opening balance 50,000.00.
 The statement lines go in through the bank statement importer
-(:func:`juzhang.importers.statement.import_statement`), exactly as in use;
+(:func:`juzhang.statements.import_statement`), exactly as in use;
 every expected figure is computed by hand in the comments.
 
 September (the cashier's journal, the bank's statement):
@@ -41,12 +41,12 @@ from juzhang import books, custody
 from juzhang.cli.disclosure import render_reconciliation, write_reconciliation
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import NotFoundError, ValidationError
-from juzhang.importers.statement import ImportResult, import_statement, set_bank_account
 from juzhang.reports.reconciliation import (
     AccountReconciliation,
     bank_reconciliation,
     end_of_day_balance,
 )
+from juzhang.statements import ImportResult, import_statement, set_bank_account
 
 from .conftest import World
 

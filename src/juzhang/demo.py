@@ -56,6 +56,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from juzhang import agency, books, custody
+from juzhang import claims as claim_batches
+from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
 from juzhang.closing import sign_disclosure
 from juzhang.closing_run import RunSummary, close_all
@@ -78,8 +80,7 @@ from juzhang.examples.demo_data import (
     write_claims,
     write_statement,
 )
-from juzhang.importers import claims as claim_batches
-from juzhang.importers import statement
+from juzhang.importers.claims_config import parse_claims_config
 from juzhang.reports.trial_balance import TrialBalance, trial_balance
 from juzhang.storage.engine import make_engine, transaction, upgrade
 from juzhang.verify import verify
@@ -250,7 +251,7 @@ def _play_month(
         drafts = [_voucher(m, e) for m, e in zip(moves, entries, strict=True)]
         books.draft_vouchers(s, c.code, bookkeeper, [*drafts, _depreciation(c, plan.period)])
     # 3. the claim batch: the cashier imports it, the bookkeeper drafts its vouchers
-    rules = claim_batches.parse_claims_config(claims_toml(c), f"{c.code}/claims.toml")
+    rules = parse_claims_config(claims_toml(c), f"{c.code}/claims.toml")
     batch = write_claims(inputs / f"claims-{label}.xlsx", c, plan.period, plan.claims)
     with transaction(engine) as s:
         result = claim_batches.import_claims(s, c.code, cashier, batch, config=rules)

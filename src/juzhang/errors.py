@@ -15,7 +15,43 @@ Two kinds of bad news leave juzhang:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherRef:
+    """The voucher a problem is about (凭证): a stored one, or a draft of one call.
+
+    ``id`` is a stored voucher's id; ``draft`` the 1-based position of a draft
+    among those one call was given (``凭证N voucher N``); ``label`` how people
+    name it (``记-0003``) where known.
+    """
+
+    id: int | None = None
+    draft: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLineRef:
+    """The bank statement line a problem is about (对账单行): stored ``line`` id, file ``row``."""
+
+    line: int | None = None
+    row: int | None = None
+    file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRowRef:
+    """The claim a problem is about (报账单行): ``batch``, file ``row``, stored ``claim`` id."""
+
+    batch: int | None
+    row: int
+    claim: int | None = None
+
+
+ProblemRef = VoucherRef | StatementLineRef | ClaimRowRef
+"""What a :class:`Problem` can be about, typed, so no caller reads it back from the text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +61,22 @@ class Problem:
     ``where`` locates it (``"file.csv:12:金额"``, ``"C001 2026-09 记-0003"``),
     ``message`` says what is wrong (Chinese / English), ``subject`` names the
     kind of check or object (``"voucher"``, ``"numbering"``, ``"row"``).
+    ``ref`` says which voucher, statement line or claim it is about, where
+    the code that found it knows (:data:`ProblemRef`); it is for programs and
+    takes no part in comparing problems.
     """
 
     where: str
     message: str
     subject: str = ""
+    ref: ProblemRef | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+    def about(self, ref: ProblemRef) -> Problem:
+        """Return this problem with ``ref`` as what it is about."""
+        return replace(self, ref=ref)
 
 
 class JuzhangError(Exception):

@@ -33,6 +33,7 @@ from juzhang.errors import (
     ProblemsError,
     SegregationOfDutiesError,
     StateError,
+    VoucherRef,
 )
 from juzhang.storage.access import (
     AccountInfo,
@@ -209,7 +210,7 @@ def _check_all(
     for n, draft in enumerate(drafts, 1):
         where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
         result, found = _check_against_books(session, ent, draft, where, accounts, closed, linker)
-        problems.extend(found)
+        problems.extend(p.about(VoucherRef(draft=n)) for p in found)
         if result is not None:
             checked.append((draft, result))
     if problems:
@@ -280,9 +281,28 @@ def draft_pairs(
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
+    return draft_pairs_for(session, ent, uid, actor, drafts)
+
+
+def draft_pairs_for(
+    session: Session,
+    ent: EntityInfo,
+    uid: int,
+    actor: str,
+    drafts: Sequence[PairDraft],
+    *,
+    accounts: Mapping[str, AccountInfo] | None = None,
+    closed: set[int] | None = None,
+) -> list[int]:
+    """:func:`draft_pairs` for a service that has locked ``ent`` and checked the actor (``uid``).
+
+    A service drafting in chunks passes the entity's ``accounts`` and
+    ``closed`` months, read once per command.  Returns the ids.  Raises
+    :class:`~juzhang.errors.ProblemsError` as :func:`draft_pairs` does.
+    """
     if not drafts:
         return []
-    problems = _check_pairs(session, ent, drafts)
+    problems = _check_pairs(session, ent, drafts, accounts, closed)
     if problems:
         raise ProblemsError("凭证 voucher", problems)
     ids = _insert_vouchers(
@@ -306,9 +326,15 @@ def _pair_rows(d: PairDraft) -> list[LineRow]:
     ]
 
 
-def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft]) -> list[Problem]:
-    accounts = accounts_of(session, ent.id)
-    closed = closed_periods(session, ent.id)
+def _check_pairs(
+    session: Session,
+    ent: EntityInfo,
+    drafts: Sequence[PairDraft],
+    accounts: Mapping[str, AccountInfo] | None = None,
+    closed: set[int] | None = None,
+) -> list[Problem]:
+    accounts = accounts_of(session, ent.id) if accounts is None else accounts
+    closed = closed_periods(session, ent.id) if closed is None else closed
     linker = _CustodyLinker(session, ent, None)
     linker.prefetch(d.entry for d in drafts)
     custody_ok = {
@@ -319,6 +345,7 @@ def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft])
     }
     problems: list[Problem] = []
     for n, d in enumerate(drafts, 1):
+        first = len(problems)
         where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
         period = period_of(d.date)
         if period < ent.start_period:
@@ -347,6 +374,7 @@ def _check_pairs(session: Session, ent: EntityInfo, drafts: Sequence[PairDraft])
         bad = counter_ok[d.counter_account]
         if bad is not None:
             problems.append(Problem(f"{where} 第{counter_line}行 line {counter_line}", bad))
+        problems[first:] = [p.about(VoucherRef(draft=n)) for p in problems[first:]]
     return problems
 
 

@@ -8,7 +8,7 @@
 
 (``juzhang import claims`` is in :mod:`juzhang.cli.import_` and prints its
 claims with :func:`claims_table` and :func:`print_reasons`.)  A thin layer over
-:mod:`juzhang.importers.claims`: each command runs one library call in one
+:mod:`juzhang.claims`: each command runs one library call in one
 transaction (``--db`` and ``--as`` as for every command of :mod:`juzhang.cli`,
 whose root group turns refusals into one line on stderr and exit status 1).
 """
@@ -22,8 +22,9 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from juzhang import claims
 from juzhang.cli._common import Entity, actor, command_group, console, note, session
-from juzhang.importers import claims
+from juzhang.exporters.claims_template import write_claims_template
 from juzhang.money import format_amount
 
 DEFAULT_TEMPLATE = Path("报账单模板.xlsx")
@@ -50,7 +51,7 @@ def template_claims(
             f"{out} 已存在，用 --force 覆盖 / exists: pass --force to overwrite",
             param_hint="--out",
         )
-    claims.write_claims_template(out)
+    write_claims_template(out)
     typer.echo(str(out))
     note(f"已写入报账单模板 / claim form written: {out}")
 

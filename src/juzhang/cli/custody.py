@@ -21,6 +21,7 @@ import typer
 from rich.table import Column, Table
 
 from juzhang import custody
+from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
 from juzhang.cli._common import (
     ARGS,
@@ -35,7 +36,6 @@ from juzhang.cli._common import (
     out,
     session,
 )
-from juzhang.importers import statement
 from juzhang.money import format_amount
 
 custody_app = command_group("出纳日记账 / the cashier's cash and bank journals")

@@ -7,8 +7,8 @@
     juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
 
-A thin layer over :mod:`juzhang.importers.statement`,
-:mod:`juzhang.importers.claims` and :mod:`juzhang.importers.beancount_import`:
+A thin layer over :mod:`juzhang.statements`, :mod:`juzhang.claims` and
+:mod:`juzhang.beancount_import`:
 each command runs one library call in one transaction (``--db`` and ``--as``
 as for every command of :mod:`juzhang.cli`).  Importing a file that was
 imported before adds nothing and says so.
@@ -31,6 +31,8 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from juzhang import claims
+from juzhang import statements as statement
 from juzhang.cli._common import (
     WIDE,
     Entity,
@@ -43,9 +45,9 @@ from juzhang.cli._common import (
 )
 from juzhang.cli.claims import claims_table, print_reasons
 from juzhang.errors import Problem, ProblemsError
-from juzhang.importers import claims, statement
-from juzhang.importers.statement import STATUS_ZH, ImportResult, format_spans
+from juzhang.importers.claims_config import load_claims_config
 from juzhang.money import format_amount
+from juzhang.statements import STATUS_ZH, ImportResult, format_spans
 
 import_app = command_group("导入 / imports")
 
@@ -68,7 +70,7 @@ def import_claims(
     ] = None,
 ) -> None:
     """Import a claim batch (报账单) as the cashier: valid claims wait, the rest are returned."""
-    config = claims.load_claims_config(rules) if rules is not None else None
+    config = load_claims_config(rules) if rules is not None else None
     who = actor(ctx)
     with session(ctx) as s:
         result = claims.import_claims(s, entity, who, file, config=config)
@@ -104,9 +106,10 @@ def import_beancount(
     ] = False,
 ) -> None:
     """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
-    from juzhang.importers import beancount_import
+    from juzhang import beancount_import
+    from juzhang.importers.beancount_file import load_mapping
 
-    rules = beancount_import.load_mapping(mapping)
+    rules = load_mapping(mapping)
     who = actor(ctx)
     with session(ctx) as s:
         result = beancount_import.import_beancount(

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from juzhang import statements as statement
 from juzhang.cli._common import (
     WIDE,
     BankAccount,
@@ -29,9 +30,8 @@ from juzhang.cli._common import (
     note,
     session,
 )
-from juzhang.importers import statement
-from juzhang.importers.statement import STATUS_ZH, format_spans
 from juzhang.money import format_amount
+from juzhang.statements import STATUS_ZH, format_spans
 
 statement_app = command_group("银行对账单 / bank statement lines")
 

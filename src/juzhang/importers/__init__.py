@@ -1,7 +1,13 @@
 """Importers (导入): reading files people and banks give us into clean values.
 
-This package is the *file side* of importing and touches no database:
+This package is the *file side* of importing.  It imports nothing from
+SQLAlchemy, :mod:`juzhang.storage` or the services (:mod:`juzhang.books`,
+:mod:`juzhang.custody`, :mod:`juzhang.statements`, :mod:`juzhang.claims`, …):
+it reads files into rows and values and checks them, and the services store
+what it returns.
 
+* :mod:`.table` — the shared vocabulary of the readers: rows, tables, limits,
+  the one way a read is refused;
 * :mod:`.reader` — safe, streaming reading of CSV (and, through :mod:`.xlsx`
   and :mod:`.xls`, of Excel workbooks) into rows: encoding detection, zip-bomb
   and DTD refusal, limits;
@@ -10,10 +16,16 @@ This package is the *file side* of importing and touches no database:
   user mapping files;
 * :mod:`.bank` — statements read and normalised to
   :class:`~.statement_rows.StatementRow`, every bad row a problem;
-* :mod:`.statement_rows` — statement lines, dedup keys, the running-balance check.
+* :mod:`.statement_rows` — statement lines, dedup keys, the running-balance check;
+* :mod:`.rules` — categorisation rules for statement lines;
+* :mod:`.claims` — claim batches (报账单): the form's columns, reading, the
+  paperwork checks; :mod:`.claims_config` — the claim rules file;
+* :mod:`.beancount_file` — beancount files loaded, mapped and checked.
 
 Storing statement lines, matching them to the cashier's journal and drafting
-vouchers is done by the services that call this API.
+vouchers is done by the services that call this API
+(:mod:`juzhang.statements`, :mod:`juzhang.claims`,
+:mod:`juzhang.beancount_import`, with :mod:`juzhang.import_batch`).
 """
 
 from __future__ import annotations

@@ -48,14 +48,26 @@ import codecs
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, NamedTuple, NoReturn, TypeAlias
+from typing import NoReturn
 
-from juzhang.errors import Problem, ProblemsError
-from juzhang.importers.values import Cell
+from juzhang.importers.table import (
+    DEFAULT_LIMITS,
+    MAX_LINE_BYTES,
+    READ_CHUNK,
+    Kind,
+    ReadLimits,
+    Row,
+    Table,
+    column_letter,
+    fail,
+    place,
+    too_long,
+    too_many_columns,
+    too_many_rows,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -67,135 +79,6 @@ __all__ = [
     "detect_encoding",
     "open_table",
 ]
-
-_MIB = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class ReadLimits:
-    """Limits that protect a read from files too large or crafted to hurt (读取限制).
-
-    * ``max_file_bytes`` — size of the file on disk;
-    * ``max_rows`` / ``max_columns`` — rows read and the highest column used;
-    * ``max_cell_chars`` — characters in one cell (Excel's own limit is 32,767);
-    * ``max_unzipped_bytes`` — total uncompressed size of an XLSX archive;
-    * ``max_zip_ratio`` — uncompressed / compressed size of any archive member
-      over 1 MiB (real workbooks compress 5-15 times, zip bombs ~1000);
-    * ``max_zip_members`` — members in an XLSX archive;
-    * ``max_part_bytes`` — the small XLSX parts parsed whole (workbook,
-      relationships, styles);
-    * ``max_problems`` — problems collected before a statement read stops.
-    """
-
-    max_file_bytes: int = 512 * _MIB
-    max_rows: int = 2_000_000
-    max_columns: int = 256
-    max_cell_chars: int = 32_767
-    max_unzipped_bytes: int = 1024 * _MIB
-    max_zip_ratio: int = 100
-    max_zip_members: int = 1_000
-    max_part_bytes: int = 16 * _MIB
-    max_problems: int = 1_000
-
-
-DEFAULT_LIMITS = ReadLimits()
-
-Kind: TypeAlias = Literal["csv", "xlsx", "xls"]
-
-
-class Row(NamedTuple):
-    """One row of a table: its number as Excel shows it (1-based) and its cells.
-
-    Cells are :data:`~juzhang.importers.values.Cell` values, ``""`` for empty;
-    trailing empty cells may be missing.
-    """
-
-    number: int
-    cells: tuple[Cell, ...]
-
-
-def column_letter(index: int) -> str:
-    """Return the Excel column letters for a 0-based column index (0 → ``A``, 27 → ``AB``)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _where(name: str, row: int | None = None, column: int | None = None) -> str:
-    if row is None:
-        return name
-    if column is None:
-        return f"{name}:{row}"
-    return f"{name}:{row}:{column_letter(column)}"
-
-
-def _fail(where: str, message: str) -> NoReturn:
-    name = where.split(":", 1)[0]
-    raise ProblemsError(f"无法读取 / cannot read {name}", [Problem(where, message, "file")])
-
-
-class Table:
-    """An opened table file; :meth:`rows` streams its rows.
-
-    ``kind`` is what the content is (``"csv"``, ``"xlsx"``, ``"xls"``);
-    ``encoding``, ``delimiter`` and ``quotechar`` are set for CSV, ``sheet`` and ``date1904``
-    for workbooks.  Use as a context manager (or call :meth:`close`).
-    """
-
-    def __init__(
-        self,
-        source: Path,
-        name: str,
-        kind: Kind,
-        produce: Callable[[], Iterator[Row]],
-        *,
-        encoding: str | None = None,
-        delimiter: str | None = None,
-        quotechar: str | None = None,
-        sheet: str | None = None,
-        date1904: bool = False,
-        closer: Callable[[], None] | None = None,
-    ) -> None:
-        self.source = source
-        self.name = name
-        self.kind: Kind = kind
-        self.encoding = encoding
-        self.delimiter = delimiter
-        self.quotechar = quotechar
-        self.sheet = sheet
-        self.date1904 = date1904
-        self._produce = produce
-        self._closer = closer
-
-    def rows(self) -> Iterator[Row]:
-        """Stream the rows, first to last.
-
-        Raises :class:`~juzhang.errors.ProblemsError` (one problem naming file,
-        row and column) when the file breaks a limit or turns out unreadable
-        part way through; rows already yielded stay valid.
-        """
-        return self._produce()
-
-    def close(self) -> None:
-        """Release the file (idempotent)."""
-        if self._closer is not None:
-            self._closer()
-            self._closer = None
-
-    def __enter__(self) -> Table:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 # --------------------------------------------------------------------------- opening
 
@@ -222,7 +105,7 @@ def open_table(
     source = Path(path)
     shown = name or source.name
     if source.suffix.lower() not in _EXTENSIONS:
-        _fail(
+        fail(
             shown,
             f"不支持的文件类型 {source.suffix or '(无扩展名)'}，应为 .csv .txt .xls .xlsx / "
             "unsupported file type: expected .csv, .txt, .xls or .xlsx",
@@ -232,13 +115,13 @@ def open_table(
         with source.open("rb") as handle:
             head = handle.read(512)
     except FileNotFoundError:
-        _fail(shown, "文件不存在 / file not found")
+        fail(shown, "文件不存在 / file not found")
     except OSError as exc:
-        _fail(shown, f"无法打开文件 / cannot open the file: {exc.strerror or exc}")
+        fail(shown, f"无法打开文件 / cannot open the file: {exc.strerror or exc}")
     if size == 0:
-        _fail(shown, "空文件 / the file is empty")
+        fail(shown, "空文件 / the file is empty")
     if size > limits.max_file_bytes:
-        _fail(
+        fail(
             shown,
             f"文件过大 ({size} 字节，上限 {limits.max_file_bytes}) / "
             f"file too large: {size} bytes, limit {limits.max_file_bytes}",
@@ -261,24 +144,21 @@ def _content_kind(name: str, head: bytes) -> Kind:
     if head.startswith(_OLE_MAGIC):
         return "xls"
     if head.startswith(b"%PDF"):
-        _fail(name, "这是 PDF 文件，不是表格 / this is a PDF, not a table: export CSV or Excel")
+        fail(name, "这是 PDF 文件，不是表格 / this is a PDF, not a table: export CSV or Excel")
     text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
     if text.startswith(b"<"):
-        _fail(
+        fail(
             name,
             "这是 HTML/XML 网页格式的文件 (常被银行存为 .xls)，请用 Excel 打开后另存为 .xlsx / "
             "an HTML or XML file (banks often save these as .xls): open it in Excel and "
             "save as .xlsx",
         )
     if head.startswith(b"PK"):
-        _fail(name, "ZIP 文件已损坏 / a damaged ZIP archive")
+        fail(name, "ZIP 文件已损坏 / a damaged ZIP archive")
     return "csv"
 
 
 # --------------------------------------------------------------------------- CSV
-
-_CHUNK = 4 * _MIB
-_MAX_LINE = 64 * _MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +192,7 @@ def detect_encoding(path: str | Path, *, name: str | None = None) -> str:
     if bad is None:
         return "utf-8"
     if bad.cjk_before >= _CJK_ENOUGH:
-        _fail(
+        fail(
             f"{shown}:{bad.line}",
             f"UTF-8 编码的文件在第 {bad.offset} 字节处有损坏的字符 (字节 {bad.data.hex(' ')}) / "
             f"broken UTF-8 at byte offset {bad.offset} (bytes {bad.data.hex(' ')}); "
@@ -321,7 +201,7 @@ def detect_encoding(path: str | Path, *, name: str | None = None) -> str:
     bad_gb = _first_bad(source, "gb18030", shown)
     if bad_gb is None:
         return "gb18030"
-    _fail(
+    fail(
         f"{shown}:{bad_gb.line}",
         "文件编码无法识别：既不是 UTF-8 (第 "
         f"{bad.offset} 字节 {bad.data.hex(' ')}) 也不是 GB18030/GBK (第 {bad_gb.offset} 字节 "
@@ -332,7 +212,7 @@ def detect_encoding(path: str | Path, *, name: str | None = None) -> str:
 
 def _check(name: str, bad: _Bad | None, label: str) -> None:
     if bad is not None:
-        _fail(
+        fail(
             f"{name}:{bad.line}",
             f"{label} 编码错误，第 {bad.offset} 字节 ({bad.data.hex(' ')}) / "
             f"invalid {label} at byte offset {bad.offset}",
@@ -345,13 +225,13 @@ def _first_bad(source: Path, encoding: str, name: str) -> _Bad | None:
     pending = b""
     with source.open("rb") as handle:
         while True:
-            block = handle.read(_CHUNK)
+            block = handle.read(READ_CHUNK)
             data = pending + block
             if block:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
-                    if len(data) > _MAX_LINE:
-                        _fail(f"{name}:{line}", "行过长 / a line longer than 64 MiB")
+                    if len(data) > MAX_LINE_BYTES:
+                        fail(f"{name}:{line}", "行过长 / a line longer than 64 MiB")
                     pending = data
                     continue
                 chunk, pending = data[:cut], data[cut:]
@@ -395,7 +275,7 @@ def _count_cjk(text: str) -> int:
 def _refuse_nul(name: str, chunk: bytes, offset: int, line: int) -> NoReturn:
     at = chunk.find(b"\x00")
     line_at = line + chunk[:at].count(b"\n")
-    _fail(
+    fail(
         f"{name}:{line_at}",
         f"第 {offset + at} 字节是 NUL，这是二进制文件，不是文本表格 / "
         f"NUL byte at offset {offset + at}: a binary file, not a text table",
@@ -407,16 +287,16 @@ def _check_utf16(source: Path, name: str) -> None:
     offset, line = 0, 1
     with source.open("rb") as handle:
         while True:
-            block = handle.read(_CHUNK)
+            block = handle.read(READ_CHUNK)
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
                 at = offset + exc.start - len(decoder.getstate()[0])
-                _fail(
+                fail(
                     f"{name}:{line}", f"UTF-16 编码错误，第 {at} 字节 / invalid UTF-16 at byte {at}"
                 )
             if "\x00" in text:
-                _fail(f"{name}:{line}", "含有 NUL 字符：二进制文件 / NUL character: a binary file")
+                fail(f"{name}:{line}", "含有 NUL 字符：二进制文件 / NUL character: a binary file")
             offset += len(block)
             line += text.count("\n")
             if not block:
@@ -481,7 +361,7 @@ def _open_csv(source: Path, name: str, limits: ReadLimits) -> Table:
             except csv.Error as exc:
                 _csv_error(name, number + 1, exc, limits)
             except UnicodeDecodeError as exc:  # the file changed since it was checked
-                _fail(_where(name, number + 1), f"编码错误 / cannot decode: {exc.reason}")
+                fail(place(name, number + 1), f"编码错误 / cannot decode: {exc.reason}")
 
     return Table(
         source, name, "csv", produce, encoding=encoding, delimiter=delimiter, quotechar=quote
@@ -490,58 +370,22 @@ def _open_csv(source: Path, name: str, limits: ReadLimits) -> Table:
 
 def _check_csv_row(name: str, number: int, cells: list[str], limits: ReadLimits) -> None:
     if number > limits.max_rows:
-        _fail(_where(name, number), _too_many_rows(limits))
+        fail(place(name, number), too_many_rows(limits))
     if len(cells) > limits.max_columns:
-        _fail(_where(name, number, limits.max_columns), _too_many_columns(len(cells), limits))
+        fail(place(name, number, limits.max_columns), too_many_columns(len(cells), limits))
     if cells and max(map(len, cells)) > limits.max_cell_chars:
         column = next(i for i, cell in enumerate(cells) if len(cell) > limits.max_cell_chars)
-        _fail(_where(name, number, column), _too_long(len(cells[column]), limits))
+        fail(place(name, number, column), too_long(len(cells[column]), limits))
 
 
 def _csv_error(name: str, number: int, exc: csv.Error, limits: ReadLimits) -> NoReturn:
     text = str(exc)
     if "field larger than field limit" in text:
-        _fail(_where(name, number), _too_long(csv.field_size_limit(), limits))
+        fail(place(name, number), too_long(csv.field_size_limit(), limits))
     if "unexpected end of data" in text or "EOF" in text:
-        _fail(
-            _where(name, number),
+        fail(
+            place(name, number),
             "引号没有闭合，文件可能被截断 / "
             "a quoted cell is never closed: the file may be truncated",
         )
-    _fail(_where(name, number), f"CSV 格式错误 / malformed CSV: {text}")
-
-
-def _too_many_rows(limits: ReadLimits) -> str:
-    return f"行数超过上限 {limits.max_rows} / more than {limits.max_rows} rows"
-
-
-def _too_many_columns(count: int, limits: ReadLimits) -> str:
-    return (
-        f"列数 {count} 超过上限 {limits.max_columns} / "
-        f"{count} columns, more than the limit {limits.max_columns}"
-    )
-
-
-def _too_long(length: int, limits: ReadLimits) -> str:
-    return (
-        f"单元格过长 ({length} 字符，上限 {limits.max_cell_chars}) / "
-        f"cell of {length} characters, longer than the limit {limits.max_cell_chars}"
-    )
-
-
-def _choose_sheet(
-    sheets: list[tuple[str, str, bool]], sheet: int | str | None, name: str
-) -> tuple[str, str, bool]:
-    if not sheets:
-        _fail(name, "工作簿里没有工作表 / the workbook has no worksheet")
-    if sheet is None:
-        return next((s for s in sheets if not s[2]), sheets[0])
-    if isinstance(sheet, int):
-        if 0 <= sheet < len(sheets):
-            return sheets[sheet]
-    else:
-        for entry in sheets:
-            if entry[0] == sheet:
-                return entry
-    names = "、".join(s[0] for s in sheets)
-    _fail(name, f"没有工作表 {sheet!r} (有: {names}) / no worksheet {sheet!r}")
+    fail(place(name, number), f"CSV 格式错误 / malformed CSV: {text}")

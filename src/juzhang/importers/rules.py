@@ -47,7 +47,7 @@ The default template is :data:`DEFAULT_TEMPLATE`.
 :func:`load_rules` / :func:`parse_rules` check the whole file and raise
 :class:`~juzhang.errors.ProblemsError` listing every problem with its line
 and rule number.  Whether the accounts exist in an entity's chart is checked
-where the entity is known (:mod:`juzhang.importers.statement`).  Nothing here
+where the entity is known (:mod:`juzhang.statements`).  Nothing here
 touches a database.
 """
 

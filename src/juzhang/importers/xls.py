@@ -25,16 +25,16 @@ from pathlib import Path
 
 import python_calamine
 
-from juzhang.importers.reader import (
+from juzhang.importers.table import (
     ReadLimits,
     Row,
     Table,
-    _choose_sheet,
-    _fail,
-    _too_long,
-    _too_many_columns,
-    _too_many_rows,
-    _where,
+    choose_sheet,
+    fail,
+    place,
+    too_long,
+    too_many_columns,
+    too_many_rows,
 )
 from juzhang.importers.values import Cell, CellError, Uncalculated
 
@@ -48,9 +48,9 @@ def open_xls(source: Path, name: str, limits: ReadLimits, sheet: int | str | Non
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
-        _fail(name, "文件已加密，请先去掉密码 / the workbook is encrypted: remove the password")
+        fail(name, "文件已加密，请先去掉密码 / the workbook is encrypted: remove the password")
     except Exception as exc:  # calamine raises its own and plain errors for damaged files
-        _fail(
+        fail(
             name,
             "不是可读的 Excel 97-2003 (.xls) 文件 (已损坏、加密或是其他 Office 文件) / "
             f"not a readable Excel 97-2003 workbook (damaged, encrypted or another Office file): "
@@ -62,18 +62,18 @@ def open_xls(source: Path, name: str, limits: ReadLimits, sheet: int | str | Non
         for index, meta in enumerate(metas)
         if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
     ]
-    chosen = _choose_sheet(entries, sheet, name)
+    chosen = choose_sheet(entries, sheet, name)
     ordinal = int(chosen[1])
     try:
         worksheet = book.get_sheet_by_index(ordinal)
     except Exception as exc:
-        _fail(name, f"工作表无法读取 / the worksheet cannot be read: {exc}")
+        fail(name, f"工作表无法读取 / the worksheet cannot be read: {exc}")
     end = worksheet.end
     if end is not None:
         if end[0] + 1 > limits.max_rows:
-            _fail(_where(name, end[0] + 1), _too_many_rows(limits))
+            fail(place(name, end[0] + 1), too_many_rows(limits))
         if end[1] + 1 > limits.max_columns:
-            _fail(_where(name, end[0] + 1, end[1]), _too_many_columns(end[1] + 1, limits))
+            fail(place(name, end[0] + 1, end[1]), too_many_columns(end[1] + 1, limits))
     blanks = xls_formula_blanks(data, ordinal)
     start_column = worksheet.start[1] if worksheet.start else 0
 
@@ -97,7 +97,7 @@ def open_xls(source: Path, name: str, limits: ReadLimits, sheet: int | str | Non
 def _xls_cell(name: str, number: int, column: int, value: object, limits: ReadLimits) -> Cell:
     if isinstance(value, str):
         if len(value) > limits.max_cell_chars:
-            _fail(_where(name, number, column), _too_long(len(value), limits))
+            fail(place(name, number, column), too_long(len(value), limits))
         return value
     if isinstance(value, bool):
         return value

@@ -56,20 +56,20 @@ from typing import Any, Literal, TypeAlias
 import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
 
 from juzhang.errors import ValidationError
-from juzhang.importers.reader import (
-    _CHUNK,
-    _MAX_LINE,
-    _MIB,
+from juzhang.importers.table import (
+    MAX_LINE_BYTES,
+    MIB,
+    READ_CHUNK,
     ReadLimits,
     Row,
     Table,
-    _choose_sheet,
-    _fail,
-    _too_long,
-    _too_many_columns,
-    _too_many_rows,
-    _where,
+    choose_sheet,
     column_letter,
+    fail,
+    place,
+    too_long,
+    too_many_columns,
+    too_many_rows,
 )
 from juzhang.importers.values import Cell, CellError, Uncalculated, excel_serial
 
@@ -83,22 +83,22 @@ _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 def _check_zip(archive: zipfile.ZipFile, name: str, limits: ReadLimits) -> None:
     members = archive.infolist()
     if len(members) > limits.max_zip_members:
-        _fail(name, f"压缩包成员过多 ({len(members)}) / too many archive members ({len(members)})")
+        fail(name, f"压缩包成员过多 ({len(members)}) / too many archive members ({len(members)})")
     total = 0
     for member in members:
         if member.flag_bits & 0x1:
-            _fail(name, "文件已加密，请先去掉密码 / the workbook is encrypted: remove the password")
+            fail(name, "文件已加密，请先去掉密码 / the workbook is encrypted: remove the password")
         total += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > _MIB and ratio > limits.max_zip_ratio:
-            _fail(
+        if member.file_size > MIB and ratio > limits.max_zip_ratio:
+            fail(
                 name,
                 f"疑似压缩炸弹：{member.filename} 压缩比 {ratio:.0f}:1 超过上限 "
                 f"{limits.max_zip_ratio}:1 / suspected zip bomb: {member.filename} expands "
                 f"{ratio:.0f} times (limit {limits.max_zip_ratio})",
             )
     if total > limits.max_unzipped_bytes:
-        _fail(
+        fail(
             name,
             f"解压后过大 ({total} 字节，上限 {limits.max_unzipped_bytes}) / "
             f"uncompressed size {total} bytes exceeds the limit {limits.max_unzipped_bytes}",
@@ -118,14 +118,14 @@ def _read_part(archive: zipfile.ZipFile, path: str, name: str, limits: ReadLimit
     if member is None:
         return None
     if member.file_size > limits.max_part_bytes:
-        _fail(name, f"{path} 过大 / {path} is too large ({member.file_size} bytes)")
+        fail(name, f"{path} 过大 / {path} is too large ({member.file_size} bytes)")
     try:
         with archive.open(member) as handle:
             data = handle.read(limits.max_part_bytes + 1)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        _fail(name, f"压缩包损坏 / damaged archive ({path}): {exc}")
+        fail(name, f"压缩包损坏 / damaged archive ({path}): {exc}")
     if len(data) > limits.max_part_bytes:
-        _fail(name, f"{path} 过大 / {path} is too large")
+        fail(name, f"{path} 过大 / {path} is too large")
     return data
 
 
@@ -134,9 +134,9 @@ def _parse_xml(data: bytes, path: str, name: str) -> Any:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except SafeET.ParseError as exc:
-        _fail(name, f"{path} 不是有效的 XML / {path} is not well-formed XML: {exc}")
+        fail(name, f"{path} 不是有效的 XML / {path} is not well-formed XML: {exc}")
     except ValueError as exc:  # defusedxml's DTDForbidden, EntitiesForbidden, ...
-        _fail(
+        fail(
             name,
             f"{path} 含有 DTD 或实体声明，已拒绝 (防 billion-laughs/XXE 攻击) / "
             f"{path} declares a DTD or entities, refused: {type(exc).__name__}",
@@ -187,7 +187,7 @@ def _workbook(
     )
     data = _read_part(archive, book_path, name, limits)
     if data is None:
-        _fail(
+        fail(
             name,
             "ZIP 压缩包里没有 Excel 工作簿 (不是 .xlsx 文件) / a ZIP archive without a "
             "workbook: not an .xlsx file",
@@ -208,7 +208,7 @@ def _workbook(
             if kind == "worksheet":
                 hidden = element.get("state", "visible") != "visible"
                 sheets.append((element.get("name", ""), path, hidden))
-    chosen = _choose_sheet(sheets, sheet, name)
+    chosen = choose_sheet(sheets, sheet, name)
     extra = {kind: path for kind, path in rels.values()}
     return _Workbook(
         chosen[0], chosen[1], extra.get("sharedStrings"), extra.get("styles"), date1904
@@ -340,17 +340,17 @@ def _xml_text_chunks(
     total = 0
     try:
         with archive.open(member) as handle:
-            first = handle.read(_CHUNK)
+            first = handle.read(READ_CHUNK)
             encoding = "utf-16" if first.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
             decoder = codecs.getincrementaldecoder(encoding)("strict")
             block = first
             while True:
                 total += len(block)
                 if total > limits.max_unzipped_bytes:
-                    _fail(name, f"{member.filename} 解压后过大 / {member.filename} expands too far")
+                    fail(name, f"{member.filename} 解压后过大 / {member.filename} expands too far")
                 text = decoder.decode(block, final=not block)
                 if "<!" in text and ("<!DOCTYPE" in text or "<!ENTITY" in text):
-                    _fail(
+                    fail(
                         name,
                         f"{member.filename} 含有 DTD 或实体声明，已拒绝 (防 billion-laughs/XXE) / "
                         f"{member.filename} declares a DTD or entities: refused",
@@ -358,11 +358,11 @@ def _xml_text_chunks(
                 yield text
                 if not block:
                     return
-                block = handle.read(_CHUNK)
+                block = handle.read(READ_CHUNK)
     except UnicodeDecodeError as exc:
-        _fail(name, f"{member.filename} 编码错误 / {member.filename} is not valid UTF-8: {exc}")
+        fail(name, f"{member.filename} 编码错误 / {member.filename} is not valid UTF-8: {exc}")
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        _fail(name, f"压缩包损坏 / damaged archive ({member.filename}): {exc}")
+        fail(name, f"压缩包损坏 / damaged archive ({member.filename}): {exc}")
 
 
 def _complete(chunks: Iterator[str], close_tag: str, name: str) -> Iterator[str]:
@@ -372,8 +372,8 @@ def _complete(chunks: Iterator[str], close_tag: str, name: str) -> Iterator[str]
         pending += chunk
         cut = pending.rfind(close_tag)
         if cut < 0:
-            if len(pending) > _MAX_LINE:
-                _fail(name, "XML 元素过大 / an XML element larger than 64 MiB")
+            if len(pending) > MAX_LINE_BYTES:
+                fail(name, "XML 元素过大 / an XML element larger than 64 MiB")
             continue
         end = cut + len(close_tag)
         piece, pending = pending[:end], pending[end:]
@@ -435,7 +435,7 @@ class _SharedStrings:
         if 0 <= index < len(self.head):
             return self.head[index]
         if not self._LIST <= index < self.count:
-            _fail(
+            fail(
                 self._name,
                 f"共享字符串编号 {index_text!r} 不存在 / shared string {index_text!r} missing",
             )
@@ -464,9 +464,9 @@ def _shared_strings(
                 else:
                     table.add(_inline_text(body))
                 if table.count > limits.max_rows * limits.max_columns:
-                    _fail(name, "共享字符串过多 / too many shared strings")
+                    fail(name, "共享字符串过多 / too many shared strings")
     except _XmlError as exc:
-        _fail(name, f"{path}: {exc}")
+        fail(name, f"{path}: {exc}")
     table.finish()
     return table
 
@@ -529,7 +529,7 @@ class _SheetReader:
                 tag_end = piece.find(">", after)
                 if tag_end < 0 or piece[after] not in _TAG_FOLLOW:
                     if tag_end < 0:
-                        _fail(self.name, "工作表 XML 不完整 / the worksheet XML is truncated")
+                        fail(self.name, "工作表 XML 不完整 / the worksheet XML is truncated")
                     position = after
                     continue
                 attrs = piece[after:tag_end]
@@ -539,7 +539,7 @@ class _SheetReader:
                 else:
                     close = piece.find(close_tag, tag_end)
                     if close < 0:
-                        _fail(self.name, "工作表 XML 不完整 / the worksheet XML is truncated")
+                        fail(self.name, "工作表 XML 不完整 / the worksheet XML is truncated")
                     body = piece[tag_end + 1 : close]
                     position = close + len(close_tag)
                 number_match = _ROW_NUMBER.search(attrs)
@@ -547,7 +547,7 @@ class _SheetReader:
                 last = number
                 count += 1
                 if count > max_rows:
-                    _fail(_where(self.name, number), _too_many_rows(self.limits))
+                    fail(place(self.name, number), too_many_rows(self.limits))
                 yield Row(number, self._cells(number, body) if body else ())
 
     def _cells(self, number: int, body: str) -> tuple[Cell, ...]:
@@ -595,9 +595,9 @@ class _SheetReader:
                 cells.append(value)
             elif column > width:
                 if column >= self.limits.max_columns:
-                    _fail(
-                        _where(self.name, number, column),
-                        _too_many_columns(column + 1, self.limits),
+                    fail(
+                        place(self.name, number, column),
+                        too_many_columns(column + 1, self.limits),
                     )
                 cells.extend([""] * (column - width))
                 cells.append(value)
@@ -612,7 +612,7 @@ class _SheetReader:
     def _check_lengths(self, number: int, cells: list[Cell]) -> None:
         for column, value in enumerate(cells):
             if isinstance(value, str) and len(value) > self.limits.max_cell_chars:
-                _fail(_where(self.name, number, column), _too_long(len(value), self.limits))
+                fail(place(self.name, number, column), too_long(len(value), self.limits))
 
     @staticmethod
     def _slow_attrs(attrs: str, previous: int) -> tuple[str | None, str | None, int]:
@@ -629,9 +629,9 @@ class _SheetReader:
             formula = _unescape(f_match[1] or "") if f_match else None
             value = self._convert(number, column, kind, text, formula, inner, style)
         except _XmlError as exc:
-            _fail(_where(self.name, number, column), str(exc))
+            fail(place(self.name, number, column), str(exc))
         if isinstance(value, str) and len(value) > self.limits.max_cell_chars:
-            _fail(_where(self.name, number, column), _too_long(len(value), self.limits))
+            fail(place(self.name, number, column), too_long(len(value), self.limits))
         return value
 
     def _convert(
@@ -659,13 +659,13 @@ class _SheetReader:
             return (text or "").strip() in ("1", "true")
         if kind == "e":
             return CellError(_unescape(text or ""))
-        where = _where(self.name, number, column)
+        where = place(self.name, number, column)
         if kind == "d":
             try:
                 return datetime.fromisoformat(_unescape(text or "").strip())
             except ValueError:
-                _fail(where, f"日期单元格无效 / invalid date cell {text!r}")
-        _fail(where, f"未知的单元格类型 t={kind!r} / unknown cell type")
+                fail(where, f"日期单元格无效 / invalid date cell {text!r}")
+        fail(where, f"未知的单元格类型 t={kind!r} / unknown cell type")
 
     def _number(self, number: int, column: int, text: str, style: int) -> Cell:
         try:
@@ -673,8 +673,8 @@ class _SheetReader:
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite():
-            _fail(
-                _where(self.name, number, column),
+            fail(
+                place(self.name, number, column),
                 f"数值单元格无效 / invalid number cell {text!r}",
             )
         date_kind = self.styles[style] if 0 <= style < len(self.styles) else None
@@ -695,7 +695,7 @@ def open_xlsx(source: Path, name: str, limits: ReadLimits, sheet: int | str | No
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        _fail(name, f"ZIP 压缩包损坏，不是有效的 .xlsx / a damaged ZIP archive: {exc}")
+        fail(name, f"ZIP 压缩包损坏，不是有效的 .xlsx / a damaged ZIP archive: {exc}")
     try:
         _check_zip(archive, name, limits)
         book = _workbook(archive, name, limits, sheet)
@@ -703,7 +703,7 @@ def open_xlsx(source: Path, name: str, limits: ReadLimits, sheet: int | str | No
         strings = _shared_strings(archive, book.strings_path, name, limits)
         member = _member(archive, book.sheet_path)
         if member is None:
-            _fail(name, f"工作表 {book.sheet_path} 缺失 / worksheet part missing")
+            fail(name, f"工作表 {book.sheet_path} 缺失 / worksheet part missing")
     except BaseException:
         archive.close()
         raise
@@ -715,7 +715,7 @@ def open_xlsx(source: Path, name: str, limits: ReadLimits, sheet: int | str | No
         try:
             yield from reader.rows(chunks)
         except _XmlError as exc:
-            _fail(name, f"{book.sheet_path}: {exc}")
+            fail(name, f"{book.sheet_path}: {exc}")
 
     return Table(
         source,

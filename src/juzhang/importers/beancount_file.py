@@ -1,9 +1,10 @@
-"""Beancount files into an entity's books (beancount 导入): history as drafts, or opening balances.
+"""Beancount files read for an entity's books (beancount 导入, the file side).
 
 A community that kept its books in `beancount <https://beancount.github.io>`_
 before joining the agency, or an agency that keeps a plain-text ledger beside
 juzhang, brings a beancount file.  This module is the only one in juzhang that
-imports beancount: it loads the file with :func:`beancount.loader.load_file`
+imports beancount, and it touches no database (:mod:`juzhang.beancount_import`
+stores what it reads): it loads the file with :func:`beancount.loader.load_file`
 (so the file is parsed, booked and validated exactly as ``bean-check`` would;
 every error beancount reports becomes a problem naming ``file:line``), maps
 beancount accounts to the entity's account codes, and then either
@@ -17,7 +18,7 @@ beancount accounts to the entity's account codes, and then either
   account's balance after the file's last transaction, which must be dated
   before the entity's first month, summed per account code (debit positive,
   credit negative, as beancount signs them) through
-  :func:`juzhang.books.set_opening`.
+  :func:`juzhang.books.set_opening` (by :mod:`juzhang.beancount_import`).
 
 The mapping file (TOML) maps beancount account names to account codes; a key
 may be a pattern (``*``, ``?``, ``[...]`` as in :mod:`fnmatch`; ``*`` also
@@ -58,7 +59,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import hashlib
 import tempfile
 import tomllib
 from collections import Counter
@@ -66,38 +66,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
-from juzhang import books
-from juzhang.core.duty import Action
 from juzhang.core.period import first_day, format_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import MoneyError, Problem, ProblemsError
-from juzhang.importers.claims import draft_located
 from juzhang.money import FEN, format_amount, parse_money
-from juzhang.storage.access import (
-    AccountInfo,
-    EntityInfo,
-    accounts_of,
-    audit,
-    command,
-    get_entity,
-    next_id,
-    now,
-    require,
-)
-from juzhang.storage.schema import ImportBatch
 
 __all__ = [
     "MAX_FILE_BYTES",
     "AccountMapping",
-    "BeancountResult",
-    "import_beancount",
+    "ignored_directives",
+    "load_ledger",
     "load_mapping",
+    "mapping_for",
+    "opening_balances",
     "parse_mapping",
+    "read_ledger_file",
+    "voucher_drafts",
 ]
 
 MAX_FILE_BYTES = 64 * (1 << 20)
@@ -105,6 +91,17 @@ MAX_FILE_BYTES = 64 * (1 << 20)
 
 CURRENCY = "CNY"
 _WHAT = "beancount 导入 import"
+
+
+class _Account(Protocol):
+    """What the checks need of an account of the books (``storage.access.AccountInfo``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def leaf(self) -> bool: ...
+    @property
+    def active(self) -> bool: ...
 
 
 # --------------------------------------------------------------------------- mapping
@@ -189,40 +186,20 @@ def load_mapping(path: str | Path) -> AccountMapping:
     return parse_mapping(data, source.name)
 
 
-# --------------------------------------------------------------------------- result
+def mapping_for(mapping: AccountMapping | Mapping[str, str] | str | Path) -> AccountMapping:
+    """Return ``mapping`` as an :class:`AccountMapping`: itself, from a dict, or from a file.
 
-
-@dataclass(frozen=True, slots=True)
-class BeancountResult:
-    """What :func:`import_beancount` did.
-
-    ``voucher_ids`` are the drafts made (voucher mode); ``balances`` the
-    opening balances set, ``(code, amount)`` debit positive (opening mode);
-    ``end_date`` the date of the file's last transaction; ``ignored`` counts
-    the directives that became neither (``("Open", 12)``, …).
-    ``already_imported`` means the same file was imported in the same mode
-    before as batch ``batch_id`` and nothing was written.
+    Raises :class:`~juzhang.errors.ProblemsError` as :func:`load_mapping` and
+    :func:`parse_mapping` do.
     """
-
-    batch_id: int
-    file_name: str
-    sha256: str
-    already_imported: bool
-    opening: bool
-    transactions: int
-    voucher_ids: tuple[int, ...]
-    balances: tuple[tuple[str, Decimal], ...]
-    end_date: dt.date | None
-    ignored: tuple[tuple[str, int], ...]
+    if isinstance(mapping, AccountMapping):
+        return mapping
+    if isinstance(mapping, str | Path):
+        return load_mapping(mapping)
+    return parse_mapping(mapping)
 
 
 # --------------------------------------------------------------------------- loading
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    entries: list[Any]
-    text: str
 
 
 def _where(name: str, meta: Mapping[str, Any] | None) -> str:
@@ -230,7 +207,12 @@ def _where(name: str, meta: Mapping[str, Any] | None) -> str:
     return f"{name}:{line}" if isinstance(line, int) and line > 0 else name
 
 
-def _read(path: Path, name: str) -> tuple[bytes, str]:
+def read_ledger_file(path: Path, name: str) -> tuple[bytes, str]:
+    """Return a beancount file's bytes and its UTF-8 text (at most :data:`MAX_FILE_BYTES`).
+
+    Raises :class:`~juzhang.errors.ProblemsError` naming ``name`` (and the
+    line of a byte that is not UTF-8).
+    """
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -294,8 +276,13 @@ def _refuse_unsafe(text: str, name: str) -> None:
         raise ProblemsError(_WHAT, problems)
 
 
-def _load(text: str, name: str) -> _Loaded:
-    """Load with beancount's loader from a private copy (no neighbour cache or includes)."""
+def load_ledger(text: str, name: str) -> list[Any]:
+    """Load with beancount's loader from a private copy (no neighbour cache or includes).
+
+    Returns beancount's entries.  Raises :class:`~juzhang.errors.ProblemsError`
+    listing every error beancount reports and anything refused before loading
+    (``plugin``, ``include``, the ``documents`` option, encrypted files).
+    """
     from beancount import loader
 
     _refuse_unsafe(text, name)
@@ -311,7 +298,7 @@ def _load(text: str, name: str) -> _Loaded:
                 for e in errors
             ],
         )
-    return _Loaded(list(entries), text)
+    return list(entries)
 
 
 # --------------------------------------------------------------------------- checking
@@ -330,7 +317,7 @@ class _Checker:
     """Maps accounts and checks amounts, collecting every problem once."""
 
     def __init__(
-        self, name: str, mapping: AccountMapping, accounts: Mapping[str, AccountInfo]
+        self, name: str, mapping: AccountMapping, accounts: Mapping[str, _Account]
     ) -> None:
         self.name = name
         self.mapping = mapping
@@ -453,99 +440,23 @@ def _draft(txn: _Txn) -> VoucherDraft:
     )
 
 
-def _ignored(entries: Sequence[Any]) -> tuple[tuple[str, int], ...]:
+def ignored_directives(entries: Sequence[Any]) -> tuple[tuple[str, int], ...]:
+    """Return ``(directive type, count)`` of the entries that are not transactions."""
     from beancount.core import data
 
     counts = Counter(type(e).__name__ for e in entries if not isinstance(e, data.Transaction))
     return tuple(sorted(counts.items()))
 
 
-# --------------------------------------------------------------------------- import
-
-
-@command
-def import_beancount(
-    session: Session,
-    entity: str,
-    actor: str,
-    path: str | Path,
-    *,
-    mapping: AccountMapping | Mapping[str, str] | str | Path,
-    opening: bool = False,
-) -> BeancountResult:
-    """Import a beancount file into an entity as draft vouchers, or as opening balances.
-
-    ``mapping`` is an :class:`AccountMapping`, a ``{name or pattern: code}``
-    dict or the path (``str`` or ``Path``) of a mapping TOML file.  Drafting needs a bookkeeper
-    (制单); ``opening=True`` (期初余额) too.  Returns a :class:`BeancountResult`.
-    A file imported before in the same mode is skipped (``already_imported``).
-    One transaction: all or nothing.
-
-    Raises:
-        SegregationOfDutiesError: the actor may not draft vouchers or set opening balances.
-        ProblemsError: the file, the mapping or a transaction is refused (every
-            problem listed with ``file:line``; nothing written).
-        StateError: opening balances after vouchers were posted.
-        NotFoundError: unknown entity or user.
-    """
-    source = Path(path)
-    name = source.name
-    ent = get_entity(session, entity, lock=True)
-    uid = require(session, ent, actor, Action.SET_OPENING if opening else Action.DRAFT_VOUCHER)
-    rules = _mapping(mapping)
-    data, text = _read(source, name)
-    sha = hashlib.sha256(data).hexdigest()
-    profile = "opening" if opening else "vouchers"
-    earlier = session.scalars(
-        select(ImportBatch)
-        .where(
-            ImportBatch.entity_id == ent.id,
-            ImportBatch.kind == "beancount",
-            ImportBatch.file_sha256 == sha,
-            ImportBatch.profile == profile,
-        )
-        .order_by(ImportBatch.id)
-        .limit(1)
-    ).first()
-    if earlier is not None:
-        return BeancountResult(
-            earlier.id, name, sha, True, opening, earlier.rows_read, (), (), None, ()
-        )
-    loaded = _load(text, name)
-    checker = _Checker(name, rules, accounts_of(session, ent.id))
-    if opening:
-        balances, end, count = _opening(loaded.entries, ent, checker)
-        books.set_opening(session, ent.code, actor, dict(balances))
-        ids: tuple[int, ...] = ()
-    else:
-        drafts, places, end = _vouchers(loaded.entries, checker)
-        ids = tuple(draft_located(session, ent.code, actor, drafts, places))
-        balances, count = (), len(drafts)
-    batch_id = _record(session, ent, uid, name, sha, profile, count, len(ids or balances))
-    audit(
-        session,
-        ent.id,
-        actor,
-        "beancount.import",
-        f"batch #{batch_id}",
-        {"file": name, "sha256": sha, "mode": profile, "mapping": rules.source},
-    )
-    return BeancountResult(
-        batch_id, name, sha, False, opening, count, ids, balances, end, _ignored(loaded.entries)
-    )
-
-
-def _mapping(mapping: AccountMapping | Mapping[str, str] | str | Path) -> AccountMapping:
-    if isinstance(mapping, AccountMapping):
-        return mapping
-    if isinstance(mapping, str | Path):
-        return load_mapping(mapping)
-    return parse_mapping(mapping)
-
-
-def _vouchers(
-    entries: Sequence[Any], checker: _Checker
+def voucher_drafts(
+    entries: Sequence[Any], name: str, mapping: AccountMapping, accounts: Mapping[str, _Account]
 ) -> tuple[list[VoucherDraft], list[str], dt.date | None]:
+    """Return one draft per transaction, each draft's ``file:line``, and the last date.
+
+    Raises :class:`~juzhang.errors.ProblemsError` listing every problem
+    (unmapped or unusable accounts, amounts, ``pad``, no transactions).
+    """
+    checker = _Checker(name, mapping, accounts)
     from beancount.core import data
 
     txns: list[_Txn] = []
@@ -569,9 +480,20 @@ def _vouchers(
     return [_draft(t) for t in txns], [t.where for t in txns], end
 
 
-def _opening(
-    entries: Sequence[Any], ent: EntityInfo, checker: _Checker
+def opening_balances(
+    entries: Sequence[Any],
+    name: str,
+    mapping: AccountMapping,
+    accounts: Mapping[str, _Account],
+    start_period: int,
 ) -> tuple[tuple[tuple[str, Decimal], ...], dt.date | None, int]:
+    """Return the balances per account code after the last transaction, its date, the count.
+
+    The last transaction must be dated before ``start_period`` (the books'
+    first month).  Raises :class:`~juzhang.errors.ProblemsError` listing
+    every problem.
+    """
+    checker = _Checker(name, mapping, accounts)
     from beancount.core import data
 
     totals: dict[str, Decimal] = {}
@@ -579,7 +501,7 @@ def _opening(
     end: dt.date | None = None
     last = checker.name
     count = 0
-    start = first_day(ent.start_period)
+    start = first_day(start_period)
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
@@ -597,7 +519,7 @@ def _opening(
     elif end >= start:
         checker.problem(
             last,
-            f"最后一笔交易 {end} 不早于建账月份 {format_period(ent.start_period)}：期初余额应取"
+            f"最后一笔交易 {end} 不早于建账月份 {format_period(start_period)}：期初余额应取"
             f"建账前的余额 / the last transaction ({end}) is not before the books' first month",
         )
     by_code: dict[str, Decimal] = {}
@@ -616,32 +538,3 @@ def _opening(
             [Problem(checker.name, f"期初借贷不平，相差 {format_amount(difference)} / unbalanced")],
         )
     return tuple(sorted(by_code.items())), end, count
-
-
-def _record(
-    session: Session,
-    ent: EntityInfo,
-    uid: int,
-    name: str,
-    sha: str,
-    profile: str,
-    rows_read: int,
-    rows_new: int,
-) -> int:
-    batch_id = next_id(session, ImportBatch.__table__, ent.id)  # type: ignore[arg-type]
-    session.execute(
-        insert(ImportBatch).values(
-            entity_id=ent.id,
-            id=batch_id,
-            kind="beancount",
-            file_name=name,
-            file_sha256=sha,
-            account_code=None,
-            profile=profile,
-            imported_by=uid,
-            imported_at=now(),
-            rows_read=rows_read,
-            rows_new=rows_new,
-        )
-    )
-    return batch_id

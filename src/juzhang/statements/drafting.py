@@ -1,0 +1,479 @@
+"""Draft vouchers for statement lines (对账单制单) through :func:`juzhang.books.draft_pairs_for`.
+
+A matched line gets a draft voucher prepared by the importing bookkeeper:
+the bank line names the cashier's entry, the counter line goes to the
+account the categorisation rules choose (suspense without rules).  When the
+entry already backs a voucher the line is linked to that voucher instead;
+when it belongs to a pending claim (报账单) the claim's voucher will be
+linked later.  :class:`Books` holds what one command resolved once — the
+entity, the acting bookkeeper, the accounts and closed months — for every
+chunk of lines.  :func:`draft_pending` drafts stored lines whose entries
+exist now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from juzhang import books as ledger
+from juzhang.charts import load_chart
+from juzhang.core.duty import Action
+from juzhang.core.period import first_day, period_of
+from juzhang.errors import (
+    Problem,
+    ProblemsError,
+    StatementLineRef,
+    ValidationError,
+    VoucherRef,
+)
+from juzhang.importers.rules import Categorised, Facts, Rules, rules_for
+from juzhang.money import from_fen
+from juzhang.statements.matching import match_entries
+from juzhang.statements.model import (
+    CHUNK_ROWS,
+    DraftResult,
+    Item,
+    LineStatus,
+    Spans,
+    chunks,
+    format_spans,
+    one_of,
+)
+from juzhang.storage.access import (
+    AccountInfo,
+    EntityInfo,
+    accounts_of,
+    closed_periods,
+    command,
+    get_entity,
+    require,
+)
+from juzhang.storage.schema import Claim, StatementLine, Voucher, VoucherLine
+
+
+@dataclass(slots=True)
+class Books:
+    """What an import or a drafting run knows about the entity and the account."""
+
+    session: Session
+    ent: EntityInfo
+    uid: int
+    actor: str
+    account: str
+    rules: Rules
+    suspense: str
+    window: int
+    closed: set[int]
+    start: dt.date
+    name: str
+    accounts: dict[str, AccountInfo]
+    suspense_ready: bool = False
+    drafted: int = 0
+    linked: int = 0
+    vouchers: Spans = field(default_factory=Spans)
+    claims: Spans = field(default_factory=Spans)
+    closed_rows: Spans = field(default_factory=Spans)
+    early_rows: Spans = field(default_factory=Spans)
+
+    def classify(self, item: Item) -> None:
+        """Mark lines before the books start or in a closed month (never drafted)."""
+        if item.date < self.start:
+            item.status = LineStatus.BEFORE_START
+        elif period_of(item.date) in self.closed:
+            item.status = LineStatus.CLOSED_PERIOD
+
+
+def open_books(
+    session: Session,
+    ent: EntityInfo,
+    uid: int,
+    actor: str,
+    account: str,
+    rules: Rules,
+    window_days: int | None,
+    name: str,
+    accounts: dict[str, AccountInfo],
+    closed: set[int],
+) -> Books:
+    """Check the rules against the entity's accounts and gather what drafting needs.
+
+    ``ent`` is locked and ``uid`` (``actor``) checked by the caller, which
+    read ``accounts`` and the ``closed`` months once for the command.
+    Returns the :class:`Books`.  Raises :class:`~juzhang.errors.ProblemsError`
+    listing every bad account the rules name.
+    """
+    chart = load_chart(ent.chart)
+    suspense = rules.suspense or chart.suspense
+    problems = []
+    for code, where in rules.accounts().items():
+        reason = _counter_problem(accounts.get(code), code)
+        if reason is not None:
+            problems.append(Problem(f"{rules.source}: {where}", reason, "rules"))
+    if rules.suspense is None and suspense in accounts:
+        reason = _counter_problem(accounts[suspense], suspense)
+        if reason is not None:
+            problems.append(Problem(f"{ent.code} 待查科目 suspense", reason, "rules"))
+    if problems:
+        raise ProblemsError("分类规则与科目表不符 / the rules do not fit the chart", problems)
+    window = ent.link_window_days if window_days is None else window_days
+    if window < 0:
+        raise ValidationError("匹配天数 window_days", "不能为负 / cannot be negative")
+    return Books(
+        session=session,
+        ent=ent,
+        uid=uid,
+        actor=actor,
+        account=account,
+        rules=rules,
+        suspense=suspense,
+        window=window,
+        closed=closed,
+        start=first_day(ent.start_period),
+        name=name,
+        accounts=accounts,
+        suspense_ready=suspense in accounts,
+    )
+
+
+def _counter_problem(acc: AccountInfo | None, code: str) -> str | None:
+    if acc is None:
+        return f"科目 {code} 不存在 / no account {code}"
+    if not acc.leaf:
+        return f"科目 {code} {acc.name} 有明细科目 / {code} has detail accounts: use one of them"
+    if not acc.active:
+        return f"科目 {code} {acc.name} 已停用 / account {code} is inactive"
+    if acc.custody is not None:
+        return (
+            f"科目 {code} {acc.name} 是现金或银行科目：本方账户之间的划转（提现、存现）"
+            f"请手工制单 / {code} is a cash or bank account: book transfers between own"
+            " accounts by hand"
+        )
+    return None
+
+
+def _ensure_suspense(books: Books) -> None:
+    """Create the chart's suspense detail account (待查款项) when the entity lacks it."""
+    if books.suspense_ready:
+        return
+    template = load_chart(books.ent.chart).account(books.suspense)
+    ledger.add_account(
+        books.session, books.ent.code, books.suspense, template.name, actor=books.actor
+    )
+    books.accounts.update(accounts_of(books.session, books.ent.id))  # shared by the command
+    books.suspense_ready = True
+
+
+def _usage(session: Session, entity_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
+    """Return ``{entry id: voucher id}`` for entries that already back a voucher.
+
+    An entry backs a voucher as :mod:`juzhang.books` sees it: a draft or
+    reviewed voucher names it, or posted lines naming it do not net to zero
+    (a posted voucher and its posted reversal free it again).  The voucher
+    given is the newest one naming it that is not a reversal.
+    """
+    net: dict[int, int] = {}
+    unposted: set[int] = set()
+    newest: dict[int, int] = {}  # newest voucher naming the entry that is not a reversal
+    any_voucher: dict[int, int] = {}
+    for part in chunks(sorted(set(entry_ids)), 900):
+        rows = session.execute(
+            select(
+                VoucherLine.custody_entry_id,
+                Voucher.id,
+                Voucher.status,
+                Voucher.kind,
+                VoucherLine.side,
+                VoucherLine.amount_fen,
+            )
+            .join(
+                Voucher,
+                and_(
+                    Voucher.entity_id == VoucherLine.entity_id,
+                    Voucher.id == VoucherLine.voucher_id,
+                ),
+            )
+            .where(
+                VoucherLine.entity_id == entity_id,
+                one_of(session, VoucherLine.custody_entry_id, part),
+            )
+        )
+        for raw_entry, voucher_id, status, kind, side, fen in rows:
+            if raw_entry is None:
+                continue
+            entry = int(raw_entry)
+            if status == "posted":
+                net[entry] = net.get(entry, 0) + (fen if side == "D" else -fen)
+            else:
+                unposted.add(entry)
+            any_voucher[entry] = max(any_voucher.get(entry, 0), voucher_id)
+            if kind != "reversal":
+                newest[entry] = max(newest.get(entry, 0), voucher_id)
+    return {
+        entry: newest.get(entry, voucher)
+        for entry, voucher in any_voucher.items()
+        if net.get(entry, 0) != 0 or entry in unposted
+    }
+
+
+def _claimed(session: Session, entity_id: int, entry_ids: Sequence[int]) -> set[int]:
+    """Entries recorded for a claim (报账单) whose voucher the claims flow still drafts."""
+    found: set[int] = set()
+    for part in chunks(sorted(set(entry_ids)), 900):
+        rows = session.execute(
+            select(Claim.custody_entry_id).where(
+                Claim.entity_id == entity_id,
+                Claim.status == "pending",
+                one_of(session, Claim.custody_entry_id, part),
+            )
+        )
+        found.update(int(e) for (e,) in rows if e is not None)
+    return found
+
+
+def _pair_of(books: Books, item: Item, cat: Categorised) -> ledger.PairDraft:
+    """The voucher of a statement line: bank account against the counter account.
+
+    Money in is 借 银行存款 贷 the counter account; money out the other way
+    round (:class:`juzhang.books.PairDraft`); the bank line names the entry.
+    """
+    assert item.entry is not None
+    return ledger.PairDraft(
+        item.date, books.account, cat.account, cat.summary, item.fen, item.entry
+    )
+
+
+def settle(books: Books, items: Sequence[Item]) -> None:
+    """Draft vouchers for the items that have an entry, or link the voucher that exists."""
+    matched = [i for i in items if i.entry is not None and i.voucher is None]
+    if not matched:
+        return
+    entry_ids = [i.entry for i in matched if i.entry is not None]
+    usage = _usage(books.session, books.ent.id, entry_ids)
+    claimed = (
+        _claimed(books.session, books.ent.id, entry_ids) if len(usage) < len(matched) else set()
+    )
+    drafts: list[ledger.PairDraft] = []
+    targets: list[Item] = []
+    categorise, suspense = books.rules.categorise, books.suspense
+    for item in matched:
+        assert item.entry is not None
+        voucher = usage.get(item.entry)
+        if voucher is not None:
+            item.voucher = voucher
+            item.status = LineStatus.DRAFTED
+            books.linked += 1
+        elif item.status is LineStatus.CLOSED_PERIOD:
+            continue
+        elif item.entry in claimed:
+            item.status = LineStatus.AWAITING_DRAFT
+            if item.row:  # a row of the file being imported (stored lines: draft_pending says)
+                books.claims.add(item.row)
+        else:
+            item.cat = categorise(item.facts, suspense)
+            drafts.append(_pair_of(books, item, item.cat))
+            targets.append(item)
+    if not drafts:
+        return
+    if any(d.counter_account == suspense for d in drafts):
+        _ensure_suspense(books)
+    try:
+        ids = ledger.draft_pairs_for(
+            books.session,
+            books.ent,
+            books.uid,
+            books.actor,
+            drafts,
+            accounts=books.accounts,
+            closed=books.closed,
+        )
+    except ProblemsError as exc:
+        raise ProblemsError(
+            exc.what, [_relocate(books, p, targets) for p in exc.problems]
+        ) from None
+    for item, voucher_id in zip(targets, ids, strict=True):
+        item.voucher = voucher_id
+        item.status = LineStatus.DRAFTED
+    books.vouchers.add_run(ids[0], ids[-1])
+    books.drafted += len(ids)
+
+
+def _relocate(books: Books, problem: Problem, targets: Sequence[Item]) -> Problem:
+    """Name the statement row behind a problem the ledger found in one of the drafts."""
+    ref = problem.ref
+    if not isinstance(ref, VoucherRef) or ref.draft is None:
+        return problem
+    item = targets[ref.draft - 1]
+    where = f"{books.name}:{item.row}" if item.row else f"对账单行 statement line #{item.line_id}"
+    return Problem(
+        f"{where} ({problem.where})",
+        problem.message,
+        problem.subject or "voucher",
+        StatementLineRef(item.line_id, item.row or None, books.name),
+    )
+
+
+def line_item(line: StatementLine) -> Item:
+    fen = line.in_fen - line.out_fen
+    facts = Facts(
+        line.txn_date,
+        "in" if fen > 0 else "out",
+        from_fen(abs(fen)),
+        line.counterparty,
+        line.counterparty_account,
+        line.counterparty_bank,
+        line.summary,
+        line.purpose,
+        line.remark,
+        line.serial,
+        line.row_no,
+    )
+    return Item(
+        row=0,
+        date=line.txn_date,
+        time=line.txn_time,
+        fen=fen,
+        balance=line.balance_fen,
+        facts=facts,
+        key=line.dedup_key,
+        line_id=line.id,
+        entry=line.custody_entry_id,
+        voucher=line.voucher_id,
+    )
+
+
+def pending_lines(
+    session: Session,
+    entity_id: int,
+    account: str | None,
+    *,
+    skip_batch: int | None = None,
+    start: dt.date | None = None,
+) -> Iterator[list[Item]]:
+    """Stored lines with no voucher yet, in chunks, by id.
+
+    Only lines with a cashier entry, unless ``start`` is given: then also
+    lines without one dated from ``start`` (the books' first day).
+    """
+    after = 0
+    waiting: ColumnElement[bool] = StatementLine.custody_entry_id.is_not(None)
+    if start is not None:
+        waiting = or_(waiting, StatementLine.txn_date >= start)
+    while True:
+        q = select(StatementLine).where(
+            StatementLine.entity_id == entity_id,
+            StatementLine.voucher_id.is_(None),
+            waiting,
+            StatementLine.id > after,
+        )
+        if account is not None:
+            q = q.where(StatementLine.account_code == account)
+        if skip_batch is not None:
+            q = q.where(StatementLine.batch_id != skip_batch)
+        lines = list(session.scalars(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
+        if not lines:
+            return
+        after = lines[-1].id
+        items = [line_item(line) for line in lines]
+        for line in lines:
+            session.expunge(line)
+        yield items
+
+
+def store_links(session: Session, entity_id: int, items: Sequence[Item]) -> None:
+    """Write the entries matched and the vouchers drafted or found for stored lines."""
+    rows = [
+        {
+            "entity_id": entity_id,
+            "id": i.line_id,
+            "custody_entry_id": i.entry,
+            "voucher_id": i.voucher,
+        }
+        for i in items
+        if i.entry is not None
+    ]
+    if rows:
+        session.execute(update(StatementLine), rows)
+
+
+@command
+def draft_pending(
+    session: Session,
+    entity: str,
+    actor: str,
+    *,
+    account: str | None = None,
+    rules: Rules | str | Path | None = None,
+    window_days: int | None = None,
+) -> DraftResult:
+    """Draft vouchers for stored lines whose cashier entries exist now (bookkeeper).
+
+    These are the lines the cashier accepted into the bank journal since
+    they were imported, and lines still waiting whose movement the cashier
+    has since recorded by hand (matched as an import matches them); a line
+    whose entry backs a voucher by now is linked to it.  ``account`` limits
+    it to one bank account; ``rules`` and ``window_days`` as for
+    :func:`import_statement`.
+
+    Returns a :class:`DraftResult`; lines with an entry that still cannot be
+    drafted are listed in ``waiting`` with the reason.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        ProblemsError: bad rules, or a draft the ledger refuses (all listed).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
+    chosen = rules_for(rules)
+    start = first_day(ent.start_period)
+    accounts = accounts_of(session, ent.id)
+    closed = closed_periods(session, ent.id)
+    drafted = linked = 0
+    vouchers = Spans()
+    waiting: list[Problem] = []
+    q = select(StatementLine.account_code).where(
+        StatementLine.entity_id == ent.id, StatementLine.voucher_id.is_(None)
+    )
+    if account is not None:
+        q = q.where(StatementLine.account_code == account)
+    for code in sorted(set(session.scalars(q.distinct()))):
+        books = open_books(
+            session,
+            ent,
+            uid,
+            actor,
+            code,
+            chosen,
+            window_days,
+            f"{entity} {code}",
+            accounts,
+            closed,
+        )
+        books.vouchers = vouchers
+        stuck = Spans()
+        for items in pending_lines(session, ent.id, code, start=start):
+            for item in items:
+                books.classify(item)
+            match_entries(session, ent.id, code, books.window, items)
+            settle(books, items)
+            store_links(session, ent.id, items)
+            for item in items:
+                if item.entry is not None and item.voucher is None:
+                    stuck.add(item.line_id)
+        drafted += books.drafted
+        linked += books.linked
+        if stuck.count:
+            waiting.append(
+                Problem(
+                    f"{entity} {code} 对账单行 lines #{format_spans(stuck.result())}",
+                    "未制单：月份已结账或属于待制单的报账单 / not drafted: closed month, or the "
+                    "entry belongs to a pending claim",
+                    "line",
+                )
+            )
+    return DraftResult(drafted, linked, vouchers.result(), tuple(waiting))

@@ -1,0 +1,261 @@
+"""Stored statement lines: the cashier accepts them, everyone lists them (对账单行).
+
+Lines with no cashier entry (interest, bank fees, transfers in) wait for the
+cashier, who accepts them into the bank journal with one command
+(:func:`accept_statement_lines`: cashier only); the next import of that
+account, or :func:`~juzhang.statements.drafting.draft_pending`, drafts their
+vouchers.  :func:`list_statement_lines` shows lines and where they stand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from juzhang import custody
+from juzhang.core.duty import Action
+from juzhang.core.period import first_day, period_of
+from juzhang.errors import Problem, ProblemsError
+from juzhang.money import from_fen
+from juzhang.statements.drafting import line_item
+from juzhang.statements.matching import match_entries
+from juzhang.statements.model import (
+    CHUNK_ROWS,
+    STATUS_ZH,
+    Accepted,
+    LineStatus,
+    StatementLineView,
+    chunks,
+    one_of,
+)
+from juzhang.storage.access import (
+    EntityInfo,
+    audit_many,
+    closed_periods,
+    command,
+    get_entity,
+    require,
+)
+from juzhang.storage.schema import StatementLine
+
+
+def line_status(line: StatementLine, start: dt.date, closed: set[int]) -> LineStatus:
+    if line.voucher_id is not None:
+        return LineStatus.DRAFTED
+    if line.txn_date < start:
+        return LineStatus.BEFORE_START
+    if period_of(line.txn_date) in closed:
+        return LineStatus.CLOSED_PERIOD
+    if line.custody_entry_id is None:
+        return LineStatus.AWAITING_CASHIER
+    return LineStatus.AWAITING_DRAFT
+
+
+def _custody_input(line: StatementLine) -> custody.CustodyInput:
+    text = " ".join(t for t in (line.summary, line.purpose) if t)
+    return custody.CustodyInput(
+        date=line.txn_date,
+        account=line.account_code,
+        amount=from_fen(line.in_fen - line.out_fen),
+        summary=text or f"银行对账单 statement line #{line.id}",
+        counterparty=line.counterparty,
+        reference=line.serial,
+    )
+
+
+def _awaiting_chunks(
+    session: Session, ent: EntityInfo, account: str | None
+) -> Iterator[list[StatementLine]]:
+    start = first_day(ent.start_period)
+    closed = closed_periods(session, ent.id)
+    after = 0
+    while True:
+        q = select(StatementLine).where(
+            StatementLine.entity_id == ent.id,
+            StatementLine.custody_entry_id.is_(None),
+            StatementLine.voucher_id.is_(None),
+            StatementLine.txn_date >= start,
+            StatementLine.id > after,
+        )
+        if account is not None:
+            q = q.where(StatementLine.account_code == account)
+        lines = list(session.scalars(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
+        if not lines:
+            return
+        after = lines[-1].id
+        for line in lines:
+            session.expunge(line)
+        yield [line for line in lines if period_of(line.txn_date) not in closed]
+
+
+@command
+def accept_statement_lines(
+    session: Session,
+    entity: str,
+    actor: str,
+    lines: Sequence[int] | Literal["all"],
+    *,
+    account: str | None = None,
+) -> list[Accepted]:
+    """Accept statement lines into the bank journal (cashier only); return the entries.
+
+    For each line a bank-journal entry (``source='statement'``) is recorded
+    through :func:`juzhang.custody.record_entries` with the bank's date,
+    amount, summary, counterparty and serial, and linked to the line — unless
+    the cashier has meanwhile recorded the movement by hand: an unlinked
+    entry that matches (as an import matches) is linked instead, so nothing
+    is recorded twice.  The bookkeeper's next import or :func:`draft_pending`
+    then drafts their vouchers.  ``lines`` is a list of line ids or ``"all"`` (every line
+    awaiting the cashier, optionally of one ``account``).  All or nothing.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not the entity's cashier
+            (a bookkeeper never may).
+        ProblemsError: unknown lines, or lines not awaiting the cashier
+            (every one listed).
+    """
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.ACCEPT_STATEMENT)
+    if lines == "all":
+        batches: Iterable[list[StatementLine]] = _awaiting_chunks(session, ent, account)
+    else:
+        batches = [_chosen_lines(session, ent, list(dict.fromkeys(lines)), account)]
+    accepted: list[Accepted] = []
+    for batch in batches:
+        if not batch:
+            continue
+        items = [line_item(line) for line in batch]
+        for code in sorted({line.account_code for line in batch}):
+            mine = [i for i, line in zip(items, batch, strict=True) if line.account_code == code]
+            match_entries(session, ent.id, code, ent.link_window_days, mine)
+        fresh = [line for line, item in zip(batch, items, strict=True) if item.entry is None]
+        recorded = iter(
+            custody.record_entries(
+                session, entity, actor, [_custody_input(line) for line in fresh], source="statement"
+            )
+            if fresh
+            else []
+        )
+        done = [
+            Accepted(item.line_id, next(recorded), True)
+            if item.entry is None
+            else Accepted(item.line_id, item.entry, False)
+            for item in items
+        ]
+        session.execute(
+            update(StatementLine),
+            [{"entity_id": ent.id, "id": a.line, "custody_entry_id": a.entry} for a in done],
+        )
+        audit_many(
+            session,
+            ent.id,
+            actor,
+            "statement.accept",
+            [(f"line #{a.line}", {"entry": a.entry, "recorded": a.recorded}) for a in done],
+        )
+        accepted.extend(done)
+    return accepted
+
+
+def _chosen_lines(
+    session: Session, ent: EntityInfo, ids: list[int], account: str | None
+) -> list[StatementLine]:
+    found: dict[int, StatementLine] = {}
+    for part in chunks(ids, 900):
+        for stored in session.scalars(
+            select(StatementLine).where(
+                StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
+            )
+        ):
+            found[stored.id] = stored
+    start = first_day(ent.start_period)
+    closed = closed_periods(session, ent.id)
+    problems = []
+    for line_id in ids:
+        line = found.get(line_id)
+        where = f"{ent.code} 对账单行 statement line #{line_id}"
+        if line is None:
+            problems.append(Problem(where, "不存在 / no such line", "line"))
+            continue
+        status = line_status(line, start, closed)
+        if account is not None and line.account_code != account:
+            problems.append(
+                Problem(where, f"不是科目 {account} 的行 / not a line of {account}", "line")
+            )
+        elif status is not LineStatus.AWAITING_CASHIER:
+            problems.append(
+                Problem(
+                    where,
+                    f"状态为 {STATUS_ZH[status]}，不需要出纳确认 / {status.value}: nothing for "
+                    "the cashier to accept",
+                    "line",
+                )
+            )
+    if problems:
+        raise ProblemsError("确认对账单行 / accept statement lines", problems)
+    for line in found.values():
+        session.expunge(line)
+    return [found[i] for i in ids]
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def list_statement_lines(
+    session: Session,
+    entity: str,
+    *,
+    account: str | None = None,
+    pending: bool = False,
+    batch: int | None = None,
+    limit: int | None = None,
+) -> list[StatementLineView]:
+    """Return stored statement lines, by account, date and id.
+
+    ``pending`` keeps the lines someone still has to act on (awaiting the
+    cashier, awaiting a draft, or in a closed month without a voucher).
+
+    Raises:
+        NotFoundError: no such entity.
+    """
+    ent = get_entity(session, entity)
+    start = first_day(ent.start_period)
+    closed = closed_periods(session, ent.id)
+    q = select(StatementLine).where(StatementLine.entity_id == ent.id)
+    if account is not None:
+        q = q.where(StatementLine.account_code == account)
+    if batch is not None:
+        q = q.where(StatementLine.batch_id == batch)
+    if pending:
+        q = q.where(StatementLine.voucher_id.is_(None), StatementLine.txn_date >= start)
+    q = q.order_by(StatementLine.account_code, StatementLine.txn_date, StatementLine.id)
+    if limit is not None:
+        q = q.limit(limit)
+    views = []
+    for line in session.scalars(q):
+        fen = line.in_fen - line.out_fen
+        views.append(
+            StatementLineView(
+                id=line.id,
+                account=line.account_code,
+                batch=line.batch_id,
+                row=line.row_no,
+                date=line.txn_date,
+                time=line.txn_time,
+                direction="in" if fen > 0 else "out",
+                amount=from_fen(abs(fen)),
+                balance=None if line.balance_fen is None else from_fen(line.balance_fen),
+                counterparty=line.counterparty,
+                summary=line.summary,
+                purpose=line.purpose,
+                serial=line.serial,
+                custody_entry=line.custody_entry_id,
+                voucher=line.voucher_id,
+                status=line_status(line, start, closed),
+            )
+        )
+    return views
