@@ -72,7 +72,7 @@ def _quick(tmp_path: Path, bench: str, name: str, *extra: str) -> tuple[str, dic
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # the CLI smoke run starts ~40 processes: slow on a loaded machine
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
