@@ -591,7 +591,7 @@ def write_agency_file(folder: Path, n: int, rows: int, seed: int) -> Path:
         balance += t.credit - t.debit
         table.append([own(c.render(t, balance)) for c in layout.columns])
     if layout_name == "abc":
-        table = ss._abc_rows(table)
+        table = ss.abc_rows(table)
     path = folder / f"{n + 1:03d}-{layout.profile}.csv"
     ss.write_csv(path, table, ENCODINGS.get(layout_name, "utf-8"))
     return path

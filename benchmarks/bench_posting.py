@@ -362,7 +362,7 @@ class _RawBuilder:
     def _d(self, value: dt.date) -> Any:
         return value.isoformat() if self.sqlite else value
 
-    def _t(self) -> Any:
+    def stamp(self) -> Any:
         return self.at.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else self.at
 
     def community(
@@ -372,7 +372,7 @@ class _RawBuilder:
         from juzhang.core.voucher import GENESIS_HASH, voucher_hash
 
         eid, cash = self.ids[code], self.users["cash"]
-        bk, rv, at = self.users["bk"], self.users["rv"], self._t()
+        bk, rv, at = self.users["bk"], self.users["rv"], self.stamp()
         custody: list[tuple[Any, ...]] = []
         vouchers: list[tuple[Any, ...]] = []
         lines: list[tuple[Any, ...]] = []

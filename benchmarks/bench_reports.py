@@ -150,7 +150,7 @@ class _Rows:
 
     def community(self, code: str, eid: int, months: list[MonthBook]) -> dict[str, list[Any]]:
         custody, vouchers, lines = self.builder.community(code, iter(months))
-        at = self.builder._t()
+        at = self.builder.stamp()
         sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
         audit: list[tuple[Any, ...]] = []
         seq = self.audit_seq

@@ -524,7 +524,7 @@ class Sample:
         return data
 
 
-def _abc_rows(rows: list[list[object]]) -> list[list[object]]:
+def abc_rows(rows: list[list[object]]) -> list[list[object]]:
     """Put the un-grouped headers in the group row (as a merged cell shows them)."""
     group, header = rows[3], rows[4]
     for column, text in enumerate(header):
@@ -539,7 +539,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("icbc-dc-1904.xlsx", lambda: icbc_dc("1904"),
            lambda p, rows: write_xlsx(p, rows, epoch_1904=True)),
     Sample("ccb.utf8-bom.csv", ccb, lambda p, rows: write_csv(p, rows, "utf-8-sig")),
-    Sample("abc.xlsx", abc, lambda p, rows: write_xlsx(p, _abc_rows(rows),
+    Sample("abc.xlsx", abc, lambda p, rows: write_xlsx(p, abc_rows(rows),
                                                        merge="B4:C4,E4:F4,A4:A5,D4:D5")),
     Sample("boc.utf8.csv", boc, lambda p, rows: write_csv(p, rows, "utf-8")),
     Sample("rcb.xls", rcb, write_xls),

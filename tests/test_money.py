@@ -210,7 +210,7 @@ def amounts_with_zeros(draw: st.DrawFn) -> int:
 @given(amounts_with_zeros())
 def test_every_allowed_alternative_parses_to_the_same_amount(fen: int) -> None:
     _check_capitals(fen)
-    for words in money._variants(fen):
+    for words in money._variants(fen):  # noqa: SLF001  the spellings the parser must accept
         assert parse_capitals(words) == from_fen(fen), words
 
 

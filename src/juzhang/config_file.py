@@ -44,9 +44,12 @@ from juzhang.errors import Problem, ProblemsError
 __all__ = [
     "CrossChecked",
     "Loc",
+    "dotted",
     "key_lines",
     "load",
+    "parse_toml",
     "problems_of",
+    "read_text",
     "read_toml",
     "text_list",
     "unknown_key",
@@ -96,6 +99,14 @@ def unknown_key(loc: Loc) -> str:
     return f"未知的键 / unknown key {loc[-1]!r}"
 
 
+def dotted(loc: Loc) -> str:
+    """``("approval", 0, "above")`` → ``"approval[1].above"`` (items counted from 1)."""
+    out = ""
+    for part in loc:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
 def text_list(message: str) -> Callable[[object], object]:
     """A before-validator: the value must be a list of texts, else ``message``."""
 
@@ -116,6 +127,10 @@ def _message(error: Mapping[str, Any], unknown: Callable[[Loc], str]) -> str:
         return msg.removeprefix("Value error, ")
     zh = _ZH.get(kind)
     return f"{zh} / {msg}" if zh else msg
+
+
+def _ctx_unknown(error: Mapping[str, Any]) -> list[str]:
+    return [str(key) for key in (error.get("ctx") or {}).get("unknown", ())]
 
 
 def _loc(loc: Sequence[str | int]) -> Loc:
@@ -191,13 +206,18 @@ def problems_of(
     text: str | None = None,
     where: Where | None = None,
     unknown: Callable[[Loc], str] = unknown_key,
+    in_file_order: bool = False,
 ) -> tuple[M | None, list[Problem]]:
     """Check ``data`` against ``model``; return the model (or None) and every problem.
 
     ``where`` turns a key path into the Problem's place (default
     ``"source:key.path"``); ``unknown`` words the message for an unknown key.
     With ``text`` (the TOML the data came from) each message ends with the
-    key's line.  For callers that gather problems of several parts.
+    key's line, and ``in_file_order`` lists the problems by that line (keys
+    without one first).  A validator that refuses a whole table may name its
+    unknown keys in its error's context (``{"unknown": [...]}``); each is
+    reported as an unknown key too.  For callers that gather problems of
+    several parts.
     """
     place = where or _default_where(source)
     lines = key_lines(text) if text is not None else {}
@@ -206,11 +226,18 @@ def problems_of(
     try:
         value = model.model_validate(data)
     except pydantic.ValidationError as exc:
-        found = [(_loc(e["loc"]), _message(e, unknown)) for e in exc.errors()]
+        for e in exc.errors():
+            loc = _loc(e["loc"])
+            # A before-validator that refuses a whole table may name its unknown keys
+            # (ctx "unknown"), which would otherwise go unreported with it.
+            found.extend(((*loc, key), unknown((*loc, key))) for key in _ctx_unknown(e))
+            found.append((loc, _message(e, unknown)))
     if value is not None and isinstance(value, CrossChecked):
         found = list(value.problems())
         if found:
             value = None
+    if in_file_order:
+        found.sort(key=lambda item: _line_of(lines, item[0]) or 0)
     problems = []
     for loc, message in found:
         line = _line_of(lines, loc)
@@ -229,6 +256,7 @@ def validate(
     text: str | None = None,
     where: Where | None = None,
     unknown: Callable[[Loc], str] = unknown_key,
+    in_file_order: bool = False,
 ) -> M:
     """Check ``data`` (parsed TOML) against ``model`` and return the model.
 
@@ -236,11 +264,57 @@ def validate(
     every problem (see :func:`problems_of` for the arguments).
     """
     value, problems = problems_of(
-        model, data, source=source, subject=subject, text=text, where=where, unknown=unknown
+        model,
+        data,
+        source=source,
+        subject=subject,
+        text=text,
+        where=where,
+        unknown=unknown,
+        in_file_order=in_file_order,
     )
     if value is None:
         raise ProblemsError(title, problems)
     return value
+
+
+def read_text(path: str | Path, *, title: str, subject: str, where: str | None = None) -> str:
+    """Read a config file's text (UTF-8).
+
+    ``where`` names the file in problems (default: its name).  Raises
+    :class:`~juzhang.errors.ProblemsError` titled ``title`` when the file is
+    missing, cannot be read or is not UTF-8.
+    """
+    p = Path(path)
+    name = where if where is not None else p.name
+
+    def refuse(message: str) -> ProblemsError:
+        return ProblemsError(title, [Problem(name, message, subject)])
+
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise refuse("文件不存在 / file not found") from None
+    except UnicodeDecodeError as exc:
+        raise refuse(f"不是 UTF-8 文本 / not UTF-8 text: {exc}") from None
+    except OSError as exc:
+        raise refuse(f"无法读取 / cannot read: {exc}") from None
+
+
+def parse_toml(
+    text: str, *, source: str, title: str, subject: str, decimal: bool = False
+) -> dict[str, Any]:
+    """Parse TOML ``text``; ``decimal`` reads TOML floats as :class:`~decimal.Decimal`.
+
+    Returns the mapping.  Raises :class:`~juzhang.errors.ProblemsError` titled
+    ``title`` (the problem at ``source``) when it is not valid TOML.
+    """
+    try:
+        return tomllib.loads(text, parse_float=Decimal if decimal else float)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemsError(
+            title, [Problem(source, f"不是有效的 TOML / not valid TOML: {exc}", subject)]
+        ) from None
 
 
 def read_toml(
@@ -251,25 +325,11 @@ def read_toml(
     ``where`` names the file in problems (default: its name); ``decimal``
     reads TOML floats as :class:`~decimal.Decimal`.  Raises
     :class:`~juzhang.errors.ProblemsError` titled ``title`` when the file is
-    missing, not UTF-8 or not valid TOML.
+    missing, cannot be read, is not UTF-8 or is not valid TOML.
     """
-    p = Path(path)
-    name = where if where is not None else p.name
-
-    def refuse(message: str) -> ProblemsError:
-        return ProblemsError(title, [Problem(name, message, subject)])
-
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise refuse("文件不存在 / file not found") from None
-    except UnicodeDecodeError as exc:
-        raise refuse(f"不是 UTF-8 文本 / not UTF-8 text: {exc}") from None
-    try:
-        data = tomllib.loads(text, parse_float=Decimal if decimal else float)
-    except tomllib.TOMLDecodeError as exc:
-        raise refuse(f"不是有效的 TOML / not valid TOML: {exc}") from None
-    return data, text
+    name = where if where is not None else Path(path).name
+    text = read_text(path, title=title, subject=subject, where=where)
+    return parse_toml(text, source=name, title=title, subject=subject, decimal=decimal), text
 
 
 def load(

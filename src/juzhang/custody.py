@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import (
     NotFoundError,
     PeriodClosedError,
@@ -255,7 +256,7 @@ def posted_backing(session: Session, entity_id: int) -> dict[int, int]:
         .where(
             VoucherLine.entity_id == entity_id,
             VoucherLine.custody_entry_id.is_not(None),
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
         )
         .group_by(VoucherLine.custody_entry_id, VoucherLine.side)
     )
@@ -263,7 +264,7 @@ def posted_backing(session: Session, entity_id: int) -> dict[int, int]:
     for entry_id, side, total in rows:
         if entry_id is None:
             continue
-        out[entry_id] = out.get(entry_id, 0) + (int(total) if side == "D" else -int(total))
+        out[entry_id] = out.get(entry_id, 0) + (int(total) if side == Side.DEBIT else -int(total))
     return out
 
 

@@ -62,6 +62,7 @@ from juzhang.cash_count import record_cash_count
 from juzhang.closing import sign_disclosure
 from juzhang.closing_run import RunSummary, close_all
 from juzhang.core.period import format_period, last_day
+from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.custody import CustodyInput
 from juzhang.errors import Problem
@@ -221,7 +222,7 @@ class _Tally:
 def _review_and_post(engine: Engine, ag: Agency, code: str) -> None:
     """The reviewer reviews every draft of the community, the bookkeeper posts them."""
     with transaction(engine) as s:
-        ids = [v.id for v in books.list_vouchers(s, code, status="draft")]
+        ids = [v.id for v in books.list_vouchers(s, code, status=VoucherStatus.DRAFT)]
         books.review_vouchers(s, code, ag.reviewer.login, ids)
     with transaction(engine) as s:
         books.post_vouchers(s, code, ag.bookkeeper.login, ids)
@@ -290,7 +291,7 @@ def _correct(
     """Reverse the wrongly booked voucher, post a corrected one; return the original's label."""
     bookkeeper = ag.bookkeeper.login
     with transaction(engine) as s:
-        posted = books.list_vouchers(s, c.code, period=period, status="posted")
+        posted = books.list_vouchers(s, c.code, period=period, status=VoucherStatus.POSTED)
         original = next(v for v in posted if any(ln.account == move.booked_as for ln in v.lines))
         assert original.number is not None
         books.reverse_voucher(s, c.code, bookkeeper, period, original.number)
@@ -369,7 +370,7 @@ def _results(
         t = tallies[c.code]
         with transaction(engine, write=False) as s:
             closed = tuple(p for p in PERIODS if books.is_closed(s, c.code, p))
-            posted = len(books.list_vouchers(s, c.code, status="posted"))
+            posted = len(books.list_vouchers(s, c.code, status=VoucherStatus.POSTED))
             entries = len(custody.list_entries(s, c.code))
             tb = trial_balance(s, c.code, PERIODS[-1])
             problems += verify(s, c.code)

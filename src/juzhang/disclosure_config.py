@@ -66,15 +66,16 @@ DOMAIN §3's example rule asks for a collective decision (两委会议).
 from __future__ import annotations
 
 import json
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from juzhang.config_file import dotted, read_toml, validate
 from juzhang.errors import MoneyError, Problem, ProblemsError
 from juzhang.money import parse_money
 from juzhang.storage.access import AccountInfo, accounts_of, get_entity
@@ -85,6 +86,7 @@ __all__ = [
     "REQUIRED_SECTIONS",
     "Category",
     "DisclosureConfig",
+    "DisclosureConfigFile",
     "SectionConfig",
     "Signatures",
     "build_default",
@@ -188,168 +190,211 @@ def longest_prefix(code: str, prefixes: Sequence[str]) -> int:
 
 # --------------------------------------------------------------------------- parsing
 
-_TOP = {
-    "chart",
-    "community",
-    "large_expense",
-    "post_by_day",
-    "signatures",
-    "income",
-    "expense",
-    "section",
-    "debts",
-}
-_SIGNATURE_KEYS = {"secretary", "director", "cashier", "bookkeeper", "group"}
-_SECTION_KEYS = {"key", "title", "accounts", "debit", "credit", "balance"}
+
+def _text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("应为文字 / must be a string")
+    return value.strip()
 
 
-class _Reader:
-    """Collects every problem of a configuration while reading it."""
+def _codes(value: object) -> object:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("应为科目代码列表 / must be a list of account codes")
+    codes = tuple(v.strip() for v in value if v.strip())
+    bad = [f"{code!r} 不是科目代码 / not an account code" for code in codes if not code.isdigit()]
+    if bad:
+        raise ValueError("; ".join(bad))
+    return codes
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
 
-    def bad(self, where: str, message: str) -> None:
-        self.problems.append(Problem(f"{self.source}: {where}", message))
+def _table(value: object) -> object:
+    if not isinstance(value, dict):
+        raise ValueError("应为表 / must be a table")
+    return value
 
-    def unknown(self, where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
-        for key in sorted(set(data) - allowed):
-            self.bad(f"{where}{key}", "未知的配置项 / unknown key")
 
-    def text(self, data: Mapping[str, Any], key: str, where: str, default: str = "") -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str):
-            self.bad(f"{where}{key}", "应为文字 / must be a string")
-            return default
-        return value.strip()
-
-    def codes(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if isinstance(value, str):
-            value = [v for v in value.split(",")]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.bad(f"{where}{key}", "应为科目代码列表 / must be a list of account codes")
-            return ()
-        codes = tuple(v.strip() for v in value if v.strip())
-        for code in codes:
-            if not code.isdigit():
-                self.bad(f"{where}{key}", f"{code!r} 不是科目代码 / not an account code")
-        return codes
-
-    def categories(self, data: Mapping[str, Any], key: str) -> tuple[Category, ...]:
-        value = data.get(key, [])
+def _array(message: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
         if not isinstance(value, list):
-            self.bad(key, "应为 [[...]] 表数组 / must be an array of tables")
-            return ()
-        out = []
-        for i, item in enumerate(value, 1):
-            where = f"{key}[{i}]."
-            if not isinstance(item, dict):
-                self.bad(where, "应为表 / must be a table")
-                continue
-            self.unknown(where, item, {"name", "accounts"})
-            name = self.text(item, "name", where)
-            if not name:
-                self.bad(f"{where}name", "名称不能为空 / the name is empty")
-            out.append(Category(name, self.codes(item, "accounts", where)))
-        return tuple(out)
+            raise ValueError(message)
+        return value
 
-    def section(self, item: Any, i: int) -> SectionConfig | None:
-        where = f"section[{i}]."
-        if not isinstance(item, dict):
-            self.bad(where, "应为表 / must be a table")
-            return None
-        self.unknown(where, item, _SECTION_KEYS)
-        key = self.text(item, "key", where)
-        if not key:
-            self.bad(f"{where}key", "不能为空 / the key is empty")
-        defaults = REQUIRED_SECTIONS.get(key, ("", "支出", "收入", False))
-        balance = item.get("balance", defaults[3])
-        if not isinstance(balance, bool):
-            self.bad(f"{where}balance", "应为 true 或 false / must be true or false")
-            balance = False
-        title = self.text(item, "title", where, defaults[0]) or key
+    return check
+
+
+def _threshold(value: object) -> object:
+    try:
+        amount = parse_money(value if isinstance(value, str | int) else str(value))
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    if amount < 0:
+        raise ValueError("不能为负 / cannot be negative")
+    return amount
+
+
+def _day(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 28:
+        raise ValueError("应为 1–28 的日 / must be a day from 1 to 28")
+    return value
+
+
+def _names(value: object) -> object:
+    if isinstance(value, str):
+        value = value.replace("，", ",").replace("、", ",").split(",")
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise ValueError("应为姓名列表 / must be a list of names")
+    return tuple(g.strip() for g in value if g.strip())
+
+
+def _flag(value: object) -> object:
+    if not isinstance(value, bool):
+        raise ValueError("应为 true 或 false / must be true or false")
+    return value
+
+
+def _non_empty(message: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if not _text(value):
+            raise ValueError(message)
+        return _text(value)
+
+    return check
+
+
+_Text = Annotated[str, BeforeValidator(_text)]
+_Codes = Annotated[tuple[str, ...], BeforeValidator(_codes)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _CategoryTable(_Table):
+    name: Annotated[str, BeforeValidator(_non_empty("名称不能为空 / the name is empty"))] = Field(
+        default="", validate_default=True
+    )
+    accounts: _Codes = ()
+
+
+class _SectionTable(_Table):
+    key: Annotated[str, BeforeValidator(_non_empty("不能为空 / the key is empty"))] = Field(
+        default="", validate_default=True
+    )
+    title: _Text | None = None
+    accounts: _Codes = ()
+    debit: _Text | None = None
+    credit: _Text | None = None
+    balance: Annotated[bool | None, BeforeValidator(_flag)] = None
+
+    def to_section(self) -> SectionConfig:
+        """The section, its unset labels taken from :data:`REQUIRED_SECTIONS` for its key."""
+        title, debit, credit, balance = REQUIRED_SECTIONS.get(self.key, ("", "支出", "收入", False))
         return SectionConfig(
-            key,
-            title,
-            self.codes(item, "accounts", where),
-            self.text(item, "debit", where, defaults[1]),
-            self.text(item, "credit", where, defaults[2]),
-            balance,
+            self.key,
+            (title if self.title is None else self.title) or self.key,
+            self.accounts,
+            debit if self.debit is None else self.debit,
+            credit if self.credit is None else self.credit,
+            balance if self.balance is None else self.balance,
         )
 
 
-def parse_config(data: Mapping[str, Any], source: str = "<config>") -> DisclosureConfig:
+def _unique_keys(sections: list[_SectionTable]) -> list[_SectionTable]:
+    keys = [s.key for s in sections]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError("; ".join(f"{key} 重复 / repeated" for key in repeated))
+    return sections
+
+
+class _SignaturesTable(_Table):
+    secretary: _Text = ""
+    director: _Text = ""
+    cashier: _Text = ""
+    bookkeeper: _Text = ""
+    group: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()
+
+
+class _DebtsTable(_Table):
+    receivables: _Codes | None = None
+    payables: _Codes | None = None
+
+
+_Categories = Annotated[
+    list[Annotated[_CategoryTable, BeforeValidator(_table)]],
+    BeforeValidator(_array("应为 [[...]] 表数组 / must be an array of tables")),
+]
+
+
+class DisclosureConfigFile(_Table):
+    """A disclosure configuration file as written (the module docstring's schema)."""
+
+    chart: _Text = ""
+    community: _Text = ""
+    large_expense: Annotated[Decimal, BeforeValidator(_threshold)] = DEFAULT_LARGE_EXPENSE
+    post_by_day: Annotated[int, BeforeValidator(_day)] = DEFAULT_POST_BY_DAY
+    signatures: Annotated[_SignaturesTable, BeforeValidator(_table)] = _SignaturesTable()
+    income: _Categories | None = None
+    expense: _Categories | None = None
+    section: (
+        Annotated[
+            list[Annotated[_SectionTable, BeforeValidator(_table)]],
+            BeforeValidator(_array("应为 [[section]] 表数组 / must be an array of tables")),
+            AfterValidator(_unique_keys),
+        ]
+        | None
+    ) = None
+    debts: Annotated[_DebtsTable, BeforeValidator(_table)] = _DebtsTable()
+
+    def to_config(self) -> DisclosureConfig:
+        """Return the :class:`DisclosureConfig`; parts left out stay ``None``."""
+        sig = self.signatures
+        return DisclosureConfig(
+            chart=self.chart,
+            community=self.community,
+            large_expense=self.large_expense,
+            post_by_day=self.post_by_day,
+            income=_categories(self.income),
+            expense=_categories(self.expense),
+            sections=None if self.section is None else tuple(s.to_section() for s in self.section),
+            receivables=self.debts.receivables,
+            payables=self.debts.payables,
+            signatures=Signatures(
+                sig.secretary, sig.director, sig.cashier, sig.bookkeeper, sig.group
+            ),
+        )
+
+
+def _categories(tables: list[_CategoryTable] | None) -> tuple[Category, ...] | None:
+    return None if tables is None else tuple(Category(t.name, t.accounts) for t in tables)
+
+
+def parse_config(
+    data: Mapping[str, Any], source: str = "<config>", text: str | None = None
+) -> DisclosureConfig:
     """Build a configuration from parsed TOML (or the JSON form of :func:`config_to_json`).
+
+    With ``text`` (the TOML ``data`` came from) each problem also names its
+    line.  Returns the configuration.
 
     Raises:
         ProblemsError: anything wrong, every problem listed (unknown keys, a bad
-            amount, day, code or section).
+            amount, day, code or section), each naming ``source: key``.
     """
-    r = _Reader(source)
-    r.unknown("", data, _TOP)
-    chart = r.text(data, "chart", "")
-    threshold = DEFAULT_LARGE_EXPENSE
-    raw = data.get("large_expense", str(DEFAULT_LARGE_EXPENSE))
-    try:
-        threshold = parse_money(raw if isinstance(raw, str | int) else str(raw))
-    except MoneyError as exc:
-        r.bad("large_expense", str(exc))
-    if threshold < 0:
-        r.bad("large_expense", "不能为负 / cannot be negative")
-    day = data.get("post_by_day", DEFAULT_POST_BY_DAY)
-    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 28:
-        r.bad("post_by_day", "应为 1–28 的日 / must be a day from 1 to 28")
-        day = DEFAULT_POST_BY_DAY
-    sig = data.get("signatures", {})
-    if not isinstance(sig, dict):
-        r.bad("signatures", "应为表 / must be a table")
-        sig = {}
-    r.unknown("signatures.", sig, _SIGNATURE_KEYS)
-    group = sig.get("group", [])
-    if isinstance(group, str):
-        group = [g for g in group.replace("，", ",").replace("、", ",").split(",")]
-    if not isinstance(group, list) or not all(isinstance(g, str) for g in group):
-        r.bad("signatures.group", "应为姓名列表 / must be a list of names")
-        group = []
-    signatures = Signatures(
-        r.text(sig, "secretary", "signatures."),
-        r.text(sig, "director", "signatures."),
-        r.text(sig, "cashier", "signatures."),
-        r.text(sig, "bookkeeper", "signatures."),
-        tuple(g.strip() for g in group if g.strip()),
+    model = validate(
+        DisclosureConfigFile,
+        data,
+        source=source,
+        title=f"财务公开配置 disclosure configuration {source}",
+        subject="",
+        text=text,
+        where=lambda loc: f"{source}: {dotted(loc)}",
+        unknown=lambda loc: "未知的配置项 / unknown key",
+        in_file_order=text is not None,
     )
-    sections: list[SectionConfig] | None = None
-    if "section" in data:
-        raw_sections = data["section"]
-        if not isinstance(raw_sections, list):
-            r.bad("section", "应为 [[section]] 表数组 / must be an array of tables")
-            raw_sections = []
-        sections = [s for i, item in enumerate(raw_sections, 1) if (s := r.section(item, i))]
-        keys = [s.key for s in sections]
-        for key in sorted({k for k in keys if keys.count(k) > 1}):
-            r.bad("section", f"{key} 重复 / repeated")
-    debts = data.get("debts", {})
-    if not isinstance(debts, dict):
-        r.bad("debts", "应为表 / must be a table")
-        debts = {}
-    r.unknown("debts.", debts, {"receivables", "payables"})
-    config = DisclosureConfig(
-        chart=chart,
-        community=r.text(data, "community", ""),
-        large_expense=threshold,
-        post_by_day=day,
-        income=r.categories(data, "income") if "income" in data else None,
-        expense=r.categories(data, "expense") if "expense" in data else None,
-        sections=None if sections is None else tuple(sections),
-        receivables=r.codes(debts, "receivables", "debts.") if "receivables" in debts else None,
-        payables=r.codes(debts, "payables", "debts.") if "payables" in debts else None,
-        signatures=signatures,
-    )
-    if r.problems:
-        raise ProblemsError(f"财务公开配置 disclosure configuration {source}", r.problems)
-    return config
+    return model.to_config()
 
 
 def load_config(path: str | Path) -> DisclosureConfig:
@@ -359,14 +404,10 @@ def load_config(path: str | Path) -> DisclosureConfig:
         ProblemsError: the file cannot be read, is not TOML, or has problems (all listed).
     """
     source = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProblemsError(
-            f"财务公开配置 disclosure configuration {source}",
-            [Problem(source, f"无法读取 / cannot read: {exc}")],
-        ) from exc
-    return parse_config(data, source)
+    data, text = read_toml(
+        path, title=f"财务公开配置 disclosure configuration {source}", subject="", where=source
+    )
+    return parse_config(data, source, text)
 
 
 def check_config(config: DisclosureConfig, chart: str, accounts: Mapping[str, AccountInfo]) -> None:

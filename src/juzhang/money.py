@@ -46,6 +46,7 @@ from decimal import Context, Decimal
 from fractions import Fraction
 from itertools import chain, combinations
 
+from juzhang.core.types import Fen
 from juzhang.errors import MoneyError
 
 __all__ = [
@@ -168,14 +169,14 @@ def _refuse_shape(value: str, text: str) -> None:
 # fen, formatting
 
 
-def to_fen(amount: Decimal | str | int) -> int:
+def to_fen(amount: Decimal | str | int) -> Fen:
     """Return the amount as an integer number of fen (分), as the database keeps it.
 
     ``amount`` is read by :func:`parse_money`, so an ``int`` means 元
     (``to_fen(12) == 1200``) and a ``Decimal`` must have at most two places.
     Raises :class:`MoneyError` for whatever :func:`parse_money` refuses.
     """
-    return int(parse_money(amount).scaleb(2, _CONTEXT))
+    return Fen(int(parse_money(amount).scaleb(2, _CONTEXT)))
 
 
 def from_fen(fen: int) -> Decimal:

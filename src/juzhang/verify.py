@@ -24,6 +24,7 @@ from juzhang.agency import list_entities
 from juzhang.books import opening_difference
 from juzhang.core.duty import BOOKS_SIDE, Role
 from juzhang.core.period import format_period
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.core.voucher import GENESIS_HASH, voucher_hash
 from juzhang.custody import posted_backing
 from juzhang.errors import Problem
@@ -67,7 +68,7 @@ def _posted_lines(
             Voucher,
             and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
         )
-        .where(VoucherLine.entity_id == entity_id, Voucher.status == "posted")
+        .where(VoucherLine.entity_id == entity_id, Voucher.status == VoucherStatus.POSTED)
     )
     out: dict[int, list[tuple[int, str, str, int, str, int | None]]] = defaultdict(list)
     for vid, no, acc, side, fen, summary, custody in rows:
@@ -79,7 +80,7 @@ def check_balanced(session: Session, ent: EntityInfo) -> list[Problem]:
     """Every posted voucher balances (借贷平衡) and has at least two lines."""
     problems = []
     for vid, lines in _posted_lines(session, ent.id).items():
-        total = sum(fen if side == "D" else -fen for _n, _a, side, fen, _s, _c in lines)
+        total = sum(fen if side == Side.DEBIT else -fen for _n, _a, side, fen, _s, _c in lines)
         if total or len(lines) < 2:
             problems.append(
                 Problem(
@@ -97,7 +98,7 @@ def check_numbering(session: Session, ent: EntityInfo) -> list[Problem]:
     by_period: dict[int, list[int]] = defaultdict(list)
     for period, number in session.execute(
         select(Voucher.period, Voucher.number).where(
-            Voucher.entity_id == ent.id, Voucher.status == "posted"
+            Voucher.entity_id == ent.id, Voucher.status == VoucherStatus.POSTED
         )
     ):
         by_period[period].append(number if number is not None else 0)
@@ -131,7 +132,7 @@ def check_chain(session: Session, ent: EntityInfo) -> list[Problem]:
             Voucher.kind,
             Voucher.reverses_id,
         )
-        .where(Voucher.entity_id == ent.id, Voucher.status == "posted")
+        .where(Voucher.entity_id == ent.id, Voucher.status == VoucherStatus.POSTED)
         .order_by(Voucher.chain_seq)
     )
     for vid, seq, prev_hash, digest, period, number, date, kind, reverses in rows:
@@ -184,12 +185,12 @@ def check_running_balances(session: Session, ent: EntityInfo) -> list[Problem]:
             Voucher,
             and_(Voucher.entity_id == VoucherLine.entity_id, Voucher.id == VoucherLine.voucher_id),
         )
-        .where(VoucherLine.entity_id == ent.id, Voucher.status == "posted")
+        .where(VoucherLine.entity_id == ent.id, Voucher.status == VoucherStatus.POSTED)
         .group_by(VoucherLine.account_code, Voucher.period, VoucherLine.side)
     )
     for acc, period, side, total in session.execute(q):
         d, c = expected.get((acc, period), (0, 0))
-        expected[(acc, period)] = (d + int(total), c) if side == "D" else (d, c + int(total))
+        expected[(acc, period)] = (d + int(total), c) if side == Side.DEBIT else (d, c + int(total))
     problems = []
     for key in sorted(set(actual) | set(expected)):
         if actual.get(key, (0, 0)) != expected.get(key, (0, 0)):
@@ -223,7 +224,7 @@ def check_custody_links(session: Session, ent: EntityInfo) -> list[Problem]:
         )
         .where(
             VoucherLine.entity_id == ent.id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Account.custody.is_not(None),
             VoucherLine.custody_entry_id.is_(None),
         )
@@ -268,12 +269,12 @@ def check_custody_links(session: Session, ent: EntityInfo) -> list[Problem]:
         )
         .where(
             VoucherLine.entity_id == ent.id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             VoucherLine.custody_entry_id.is_not(None),
         )
         .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
     ):
-        signed = int(fen) if side == "D" else -int(fen)
+        signed = int(fen) if side == Side.DEBIT else -int(fen)
         amount = amounts.get(linked or 0, 0)
         if signed != (-amount if kind == "reversal" else amount):
             problems.append(

@@ -18,6 +18,7 @@ from juzhang.books.drafting import _check_all, _Checked, _insert_vouchers
 from juzhang.books.rows import _find_posted, _lines_of
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
+from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import (
     VoucherDraft,
 )
@@ -128,7 +129,7 @@ def draft_correction(
         select(Voucher.id).where(
             Voucher.entity_id == ent.id,
             Voucher.reverses_id == original.id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
         )
     ).first()
     if reversed_ is None:

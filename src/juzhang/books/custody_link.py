@@ -52,7 +52,7 @@ class _CustodyLinker:
         ``signed`` is the line's amount in fen, debit positive.
         """
         if line.custody_entry is not None:
-            return self._check_explicit(line.custody_entry, line.account, signed)
+            return self.check_explicit(line.custody_entry, line.account, signed)
         window = self.ent.link_window_days
         rows = self.session.execute(
             text(
@@ -128,9 +128,10 @@ class _CustodyLinker:
                 self.known[int(entry_id)] = (str(acc), int(fen), used.get(int(entry_id), False))
             self.missing.update(i for i in chunk if i not in self.known)
 
-    def _check_explicit(
+    def check_explicit(
         self, entry_id: int, account: str, signed: int
     ) -> tuple[int | None, str | None]:
+        """Check a line that names its custody entry; return (entry id, problem or None)."""
         if entry_id not in self.known and entry_id not in self.missing:
             self.prefetch([entry_id])
         found = self.known.get(entry_id)

@@ -23,6 +23,7 @@ from juzhang.books.custody_link import _CustodyLinker
 from juzhang.books.rows import LineRow, _load_voucher, _Numbered
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.core.voucher import (
     VoucherDraft,
     checked_fens,
@@ -103,8 +104,10 @@ def _check_against_books(
                     " / only cash and bank lines name a custody entry",
                 )
             )
-        side = "D" if line.debit is not None else "C"
-        rows.append((i, line.account, side, fen if side == "D" else -fen, line.summary, custody))
+        side = Side.DEBIT if line.debit is not None else Side.CREDIT
+        rows.append(
+            (i, line.account, side, fen if side == Side.DEBIT else -fen, line.summary, custody)
+        )
     return (_Checked(period, rows) if not problems else None), problems
 
 
@@ -137,7 +140,7 @@ def _insert_vouchers(
             draft.date,
             checked.period,
             ent.voucher_word,
-            "draft",
+            VoucherStatus.DRAFT,
             kind,
             draft.attachments,
             preparer,
@@ -317,12 +320,12 @@ def _pair_rows(d: PairDraft) -> list[LineRow]:
     """The two lines of a pair: 借 custody 贷 counter for money in, the other way for out."""
     if d.fen > 0:
         return [
-            (1, d.custody_account, "D", d.fen, d.summary, d.entry),
-            (2, d.counter_account, "C", d.fen, d.summary, None),
+            (1, d.custody_account, Side.DEBIT, d.fen, d.summary, d.entry),
+            (2, d.counter_account, Side.CREDIT, d.fen, d.summary, None),
         ]
     return [
-        (1, d.counter_account, "D", -d.fen, d.summary, None),
-        (2, d.custody_account, "C", -d.fen, d.summary, d.entry),
+        (1, d.counter_account, Side.DEBIT, -d.fen, d.summary, None),
+        (2, d.custody_account, Side.CREDIT, -d.fen, d.summary, d.entry),
     ]
 
 
@@ -368,7 +371,7 @@ def _check_pairs(
         custody_line, counter_line = (1, 2) if d.fen > 0 else (2, 1)
         bad = custody_ok[d.custody_account]
         if bad is None and d.fen != 0:
-            _entry, bad = linker._check_explicit(d.entry, d.custody_account, d.fen)
+            _entry, bad = linker.check_explicit(d.entry, d.custody_account, d.fen)
         if bad is not None:
             problems.append(Problem(f"{where} 第{custody_line}行 line {custody_line}", bad))
         bad = counter_ok[d.counter_account]
@@ -395,7 +398,7 @@ def _pair_account_problem(
 
 
 def _require_preparer(ent: EntityInfo, row: Voucher, uid: int, actor: str, action: str) -> None:
-    if row.status == "posted":
+    if row.status == VoucherStatus.POSTED:
         raise StateError(f"凭证 #{row.id}", "已记账 posted", action)
     if row.prepared_by != uid:
         raise SegregationOfDutiesError(
@@ -451,7 +454,7 @@ def edit_voucher(
             voucher_date=draft.date,
             period=checked.period,
             attachments=draft.attachments,
-            status="draft",
+            status=VoucherStatus.DRAFT,
             reviewed_by=None,
             reviewed_at=None,
         )

@@ -17,6 +17,7 @@ from juzhang.books.drafting import _check_all, _Checked, _insert_vouchers
 from juzhang.books.posting import _post
 from juzhang.books.rows import _lines_of, _load_voucher, _ToPost
 from juzhang.core.duty import Action
+from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import (
     VoucherDraft,
 )
@@ -89,7 +90,7 @@ def post_closing_voucher(
         item = _ToPost(vid, checked.period, draft.date, "closing", None, checked.rows)
     else:
         original = _load_voucher(session, ent, int(reverses or 0))
-        if original.status != "posted" or original.kind != "closing":
+        if original.status != VoucherStatus.POSTED or original.kind != "closing":
             state = f"{original.status} {original.kind}"
             raise StateError(f"凭证 #{original.id}", state, "冲销结转凭证 reverse as closing")
         taken = select(Voucher.id).where(
@@ -112,7 +113,7 @@ def post_closing_voucher(
     session.execute(
         update(Voucher)
         .where(Voucher.entity_id == ent.id, Voucher.id == vid)
-        .values(status="reviewed", reviewed_by=rev, reviewed_at=now())
+        .values(status=VoucherStatus.REVIEWED, reviewed_by=rev, reviewed_at=now())
     )
     _post(session, ent, system, [item])
     audit(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from juzhang.books.account import _account_problem
 from juzhang.core.duty import Action
+from juzhang.core.types import VoucherStatus
 from juzhang.errors import (
     Problem,
     ProblemsError,
@@ -103,5 +104,7 @@ def _opening_difference(session: Session, entity_id: int) -> int:
 
 
 def _any_posted(session: Session, entity_id: int) -> bool:
-    q = select(Voucher.id).where(Voucher.entity_id == entity_id, Voucher.status == "posted")
+    q = select(Voucher.id).where(
+        Voucher.entity_id == entity_id, Voucher.status == VoucherStatus.POSTED
+    )
     return session.execute(q.limit(1)).first() is not None

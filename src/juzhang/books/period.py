@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
+from juzhang.core.types import VoucherStatus
 from juzhang.errors import (
     StateError,
     ValidationError,
@@ -41,7 +42,9 @@ def close_period(session: Session, entity: str, actor: str, period: int) -> None
         raise StateError(f"{entity} {format_period(period)}", "已结账 closed", "结账 close")
     pending = session.execute(
         select(func.count()).where(
-            Voucher.entity_id == ent.id, Voucher.period == period, Voucher.status != "posted"
+            Voucher.entity_id == ent.id,
+            Voucher.period == period,
+            Voucher.status != VoucherStatus.POSTED,
         )
     ).scalar_one()
     if pending:

@@ -19,6 +19,7 @@ from juzhang.books.opening import _opening_difference
 from juzhang.books.rows import _lines_of, _load_voucher, _Numbered, _ToPost
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
+from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import (
     GENESIS_HASH,
     VoucherDraft,
@@ -62,7 +63,7 @@ def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int
     uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
     rows = [_load_voucher(session, ent, i) for i in dict.fromkeys(ids)]  # each id once
     for row in rows:
-        if row.status != "draft":
+        if row.status != VoucherStatus.DRAFT:
             raise StateError(f"凭证 #{row.id}", row.status, "审核 review")
         if row.prepared_by == uid:
             raise SegregationOfDutiesError(
@@ -101,12 +102,12 @@ def unreview_voucher(session: Session, entity: str, actor: str, voucher_id: int)
     ent = get_entity(session, entity, lock=True)
     require(session, ent, actor, Action.UNREVIEW_VOUCHER)
     row = _load_voucher(session, ent, voucher_id)
-    if row.status != "reviewed":
+    if row.status != VoucherStatus.REVIEWED:
         raise StateError(f"凭证 #{voucher_id}", row.status, "取消审核 withdraw review")
     session.execute(
         update(Voucher)
         .where(Voucher.entity_id == ent.id, Voucher.id == voucher_id)
-        .values(status="draft", reviewed_by=None, reviewed_at=None)
+        .values(status=VoucherStatus.DRAFT, reviewed_by=None, reviewed_at=None)
     )
     audit(session, ent.id, actor, "voucher.unreview", f"#{voucher_id}")
 
@@ -180,7 +181,7 @@ def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) 
             session,
             Voucher,
             [
-                {"entity_id": ent.id, "id": item.id, "status": "posted"}
+                {"entity_id": ent.id, "id": item.id, "status": VoucherStatus.POSTED}
                 | n._asdict()
                 | {"posted_by": poster, "posted_at": at}
                 for item, n in in_order
@@ -222,7 +223,7 @@ def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int])
     uid = require(session, ent, actor, Action.POST_VOUCHER)
     rows = [_load_voucher(session, ent, i) for i in dict.fromkeys(ids)]  # each id once
     for row in rows:
-        if row.status != "reviewed":
+        if row.status != VoucherStatus.REVIEWED:
             raise StateError(f"凭证 #{row.id}", row.status, "记账 post (review it first)")
     lines = _lines_of(session, ent.id, [r.id for r in rows])
     items = [
@@ -297,7 +298,7 @@ def post_bulk(
         ent.id,
         range(first, first + len(ids)),
         {
-            "status": "posted",
+            "status": VoucherStatus.POSTED,
             "posted_by": post,
             "posted_at": at,
             "reviewed_by": rev,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import format_period
+from juzhang.core.types import VoucherStatus
 from juzhang.errors import (
     NotFoundError,
 )
@@ -67,7 +68,7 @@ def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) ->
             Voucher.entity_id == ent.id,
             Voucher.period == period,
             Voucher.number == number,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
         )
     ).scalar_one_or_none()
     if row is None:

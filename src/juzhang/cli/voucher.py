@@ -39,6 +39,7 @@ from juzhang.cli._common import (
     session,
 )
 from juzhang.core.period import format_period
+from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import STATUS_ZH, VoucherView
 from juzhang.exporters import voucher_print
 from juzhang.exporters.excel import write_voucher
@@ -82,7 +83,7 @@ def voucher_review(ctx: typer.Context, entity: Entity, ids: Ids = None, every: A
     _check_choice(ctx, ids, every)
     who = actor(ctx)
     with session(ctx) as s:
-        chosen = _chosen(s, entity, ids, "draft")
+        chosen = _chosen(s, entity, ids, VoucherStatus.DRAFT)
         books.review_vouchers(s, entity, who, chosen)
     typer.echo(f"已审核 / reviewed: {len(chosen)}")
 
@@ -93,7 +94,7 @@ def voucher_post(ctx: typer.Context, entity: Entity, ids: Ids = None, every: All
     _check_choice(ctx, ids, every)
     who = actor(ctx)
     with session(ctx) as s:
-        chosen = _chosen(s, entity, ids, "reviewed")
+        chosen = _chosen(s, entity, ids, VoucherStatus.REVIEWED)
         books.post_vouchers(s, entity, who, chosen)
         views = sorted((books.get_voucher(s, entity, i) for i in chosen), key=_order)
     for v in views:

@@ -39,6 +39,7 @@ from juzhang.core.period import (
     period_range,
     previous_period,
 )
+from juzhang.core.types import VoucherStatus
 from juzhang.custody import posted_backing
 from juzhang.errors import Problem
 from juzhang.money import format_amount, format_fen
@@ -176,7 +177,7 @@ class CloseContext:
             )
             .where(
                 VoucherLine.entity_id == self.entity.id,
-                Voucher.status == "posted",
+                Voucher.status == VoucherStatus.POSTED,
                 CustodyEntry.period == self.period,
                 Voucher.id.in_(
                     select(VoucherLine.voucher_id).where(
@@ -249,11 +250,14 @@ def check_unposted(ctx: CloseContext) -> list[Problem]:
         .where(
             Voucher.entity_id == ctx.entity.id,
             Voucher.period == ctx.period,
-            Voucher.status != "posted",
+            Voucher.status != VoucherStatus.POSTED,
         )
         .order_by(Voucher.voucher_date, Voucher.id)
     )
-    state = {"draft": ("未审核", "draft"), "reviewed": ("已审核未记账", "reviewed, not posted")}
+    state: dict[str, tuple[str, str]] = {
+        VoucherStatus.DRAFT: ("未审核", "draft"),
+        VoucherStatus.REVIEWED: ("已审核未记账", "reviewed, not posted"),
+    }
     return [
         Problem(
             f"{ctx.where} 草稿#{vid} ({date.isoformat()})",
@@ -438,7 +442,7 @@ def check_numbering(ctx: CloseContext) -> list[Problem]:
         )
         .where(
             Voucher.entity_id == ctx.entity.id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.period <= ctx.period,
         )
         .group_by(Voucher.period)

@@ -20,6 +20,7 @@ from juzhang.core.duty import Action, Role
 from juzhang.core.period import (
     format_period,
 )
+from juzhang.core.types import VoucherStatus
 from juzhang.errors import StateError, ValidationError
 from juzhang.storage.access import (
     audit,
@@ -71,7 +72,7 @@ def _closing_vouchers(session: Session, entity_id: int, period: int) -> list[int
         .where(
             Voucher.entity_id == entity_id,
             Voucher.period == period,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.kind == "closing",
             Voucher.id.not_in(reversed_ids),
         )

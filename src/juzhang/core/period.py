@@ -1,7 +1,9 @@
 """Accounting periods (会计期间): one calendar month per period.
 
-A period is kept as an ``int`` ``YYYYMM`` (202609) inside the library and
-written ``"2026-09"`` for people.
+A period is kept as an ``int`` ``YYYYMM`` (202609) inside the library, named
+:data:`~juzhang.core.types.Period` where it is made, and written ``"2026-09"``
+for people.  The functions take any ``int`` ``YYYYMM`` (a column read from the
+database is a plain ``int``) and return a ``Period``.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from juzhang.core.types import Period
 from juzhang.errors import ValidationError
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?\s*$")
 
 
-def parse_period(text: str | int) -> int:
+def parse_period(text: str | int) -> Period:
     """Parse ``"2026-09"``, ``"202609"``, ``"2026/9"``, ``"2026年9月"`` or 202609.
 
     Returns:
@@ -32,7 +35,7 @@ def parse_period(text: str | int) -> int:
         year, month = int(m.group(1)), int(m.group(2))
     if not (1900 <= year <= 9999 and 1 <= month <= 12):
         raise ValidationError(f"期间 period {text!r}", "不是有效月份 / not a valid month")
-    return year * 100 + month
+    return Period(year * 100 + month)
 
 
 def format_period(period: int) -> str:
@@ -40,27 +43,27 @@ def format_period(period: int) -> str:
     return f"{period // 100:04d}-{period % 100:02d}"
 
 
-def period_of(date: dt.date) -> int:
+def period_of(date: dt.date) -> Period:
     """Return the period a date falls in."""
-    return date.year * 100 + date.month
+    return Period(date.year * 100 + date.month)
 
 
-def next_period(period: int) -> int:
+def next_period(period: int) -> Period:
     """Return the month after ``period``."""
     year, month = divmod(period, 100)
-    return (year + 1) * 100 + 1 if month == 12 else period + 1
+    return Period((year + 1) * 100 + 1 if month == 12 else period + 1)
 
 
-def previous_period(period: int) -> int:
+def previous_period(period: int) -> Period:
     """Return the month before ``period``."""
     year, month = divmod(period, 100)
-    return (year - 1) * 100 + 12 if month == 1 else period - 1
+    return Period((year - 1) * 100 + 12 if month == 1 else period - 1)
 
 
-def period_range(first: int, last: int) -> list[int]:
+def period_range(first: int, last: int) -> list[Period]:
     """Return every period from ``first`` to ``last`` inclusive."""
-    out: list[int] = []
-    p = first
+    out: list[Period] = []
+    p = Period(first)
     while p <= last:
         out.append(p)
         p = next_period(p)
@@ -77,7 +80,7 @@ def last_day(period: int) -> dt.date:
     return first_day(next_period(period)) - dt.timedelta(days=1)
 
 
-def parse_period_range(text: str) -> tuple[int, int]:
+def parse_period_range(text: str) -> tuple[Period, Period]:
     """Parse ``"2026-01..2026-03"`` or a single ``"2026-09"`` into (first, last).
 
     Raises:

@@ -20,12 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import Problem, ValidationError
 from juzhang.money import format_amount, from_fen, to_fen
 
 GENESIS_HASH = "0" * 64
 
-STATUS_ZH = {"draft": "未审核", "reviewed": "已审核", "posted": "已记账"}
+STATUS_ZH: dict[str, str] = {
+    VoucherStatus.DRAFT: "未审核",
+    VoucherStatus.REVIEWED: "已审核",
+    VoucherStatus.POSTED: "已记账",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +51,7 @@ class Line:
     @property
     def side(self) -> str:
         """``"D"`` for a debit line, ``"C"`` for a credit line."""
-        return "D" if self.debit is not None else "C"
+        return Side.DEBIT if self.debit is not None else Side.CREDIT
 
     @property
     def amount(self) -> Decimal:
@@ -62,7 +67,7 @@ class Line:
     def signed_fen(self) -> int:
         """The amount in fen, debit positive and credit negative."""
         fen = to_fen(self.amount)
-        return fen if self.side == "D" else -fen
+        return fen if self.side == Side.DEBIT else -fen
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +93,12 @@ class LineView:
     @property
     def debit(self) -> Decimal | None:
         """The debit amount, or ``None`` on a credit line."""
-        return self.amount if self.side == "D" else None
+        return self.amount if self.side == Side.DEBIT else None
 
     @property
     def credit(self) -> Decimal | None:
         """The credit amount, or ``None`` on a debit line."""
-        return self.amount if self.side == "C" else None
+        return self.amount if self.side == Side.CREDIT else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,7 @@ class VoucherView:
     @property
     def total(self) -> Decimal:
         """The voucher's debit total (合计)."""
-        return sum((ln.amount for ln in self.lines if ln.side == "D"), Decimal("0.00"))
+        return sum((ln.amount for ln in self.lines if ln.side == Side.DEBIT), Decimal("0.00"))
 
 
 def check_draft(draft: VoucherDraft, where: str) -> list[Problem]:

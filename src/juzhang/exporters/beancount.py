@@ -70,6 +70,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import first_day, format_period, next_period, period_range
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import ValidationError
 from juzhang.exporters import account_path
 from juzhang.money import from_fen
@@ -234,7 +235,7 @@ def _write_entity(session: Session, out: TextIO, ent: EntityInfo) -> tuple[int, 
     start = ent.start_period
     last_posted = session.execute(
         select(func.max(Voucher.period)).where(
-            Voucher.entity_id == ent.id, Voucher.status == "posted"
+            Voucher.entity_id == ent.id, Voucher.status == VoucherStatus.POSTED
         )
     ).scalar()
     last = max(start, int(last_posted or start))
@@ -312,7 +313,7 @@ def _posted_lines(session: Session, entity_id: int) -> Iterator[tuple[_Head, lis
             VoucherLine,
             and_(VoucherLine.entity_id == Voucher.entity_id, VoucherLine.voucher_id == Voucher.id),
         )
-        .where(Voucher.entity_id == entity_id, Voucher.status == "posted")
+        .where(Voucher.entity_id == entity_id, Voucher.status == VoucherStatus.POSTED)
         .order_by(Voucher.period, Voucher.voucher_date, Voucher.number, VoucherLine.line_no)
         .execution_options(yield_per=5000)
     )
@@ -360,7 +361,9 @@ def _reversed(session: Session, ent: EntityInfo) -> dict[int, tuple[int, str]]:
     )
     rows = session.execute(
         select(Voucher.id, Voucher.period, Voucher.word, Voucher.number).where(
-            Voucher.entity_id == ent.id, Voucher.id.in_(targets), Voucher.status == "posted"
+            Voucher.entity_id == ent.id,
+            Voucher.id.in_(targets),
+            Voucher.status == VoucherStatus.POSTED,
         )
     )
     return {vid: (int(p), f"{w}-{int(n or 0):04d}") for vid, p, w, n in rows}
@@ -388,7 +391,7 @@ def _write_voucher(
         out.write(f"  reverses: {_string(f'{format_period(original[0])} {original[1]}')}\n")
     out.write(f"  attachments: {head.attachments}\n  hash: {_string(head.hash or '')}\n")
     for account, side, fen, summary in lines:
-        signed = fen if side == "D" else -fen
+        signed = fen if side == Side.DEBIT else -fen
         out.write(f"  {names[account]}  {_amount(signed)}\n")
         if summary != narration:
             out.write(f"    summary: {_string(summary)}\n")

@@ -191,7 +191,7 @@ def put_text(cell: Any, text: str) -> None:
 def _text_value(cell: Any, text: str) -> bool:
     """Set the cell's text; return whether it needs the quote prefix (it starts like a formula)."""
     clean = _ILLEGAL.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
-    cell._value = clean[:_CELL_CHARS]  # set directly: openpyxl's setter would check it again
+    cell._value = clean[:_CELL_CHARS]  # noqa: SLF001  openpyxl: set directly: openpyxl's setter would check it again
     cell.data_type = "s"  # openpyxl would take "=…" for a formula and "#N/A" for an error
     return clean.startswith((*FORMULA_PREFIXES, "\n"))
 
@@ -199,7 +199,7 @@ def _text_value(cell: Any, text: str) -> bool:
 def put_amount(cell: Any, amount: Decimal, number_format: str = AMOUNT_FORMAT) -> None:
     """Write ``amount`` into ``cell`` as a number, exactly (see the module docstring)."""
     cell.value = amount  # binds the numeric type ("n")
-    cell._value = format(amount, "f")  # written as is: no detour through a binary float
+    cell._value = format(amount, "f")  # noqa: SLF001  openpyxl: written as is: no detour through a binary float
     cell.number_format = number_format
 
 
@@ -336,14 +336,14 @@ class Sheet:
                 if (row, col) == (first_row, first_col):
                     continue
                 cell = MergedCell(ws, row=row, column=col)
-                ws._cells[(row, col)] = cell
+                ws._cells[(row, col)] = cell  # noqa: SLF001  openpyxl: placing a merged cell without its per-cell checks
                 edges = (row == first_row, col == first_col, col == last_col, row == last_row)
                 if any(edges) and (style := self._edge_style(cell, top, edges)) is not None:
-                    cell._style = StyleArray(style)
+                    cell._style = StyleArray(style)  # noqa: SLF001  openpyxl: one shared style array per edge kind
 
     def _edge_style(self, cell: Any, top: Any, edges: tuple[bool, bool, bool, bool]) -> Any:
         """The style of a merged cell on these edges; ``None`` where they have no border."""
-        key = (top._style.borderId, edges)
+        key = (top._style.borderId, edges)  # noqa: SLF001  openpyxl: the border id, no style object built
         if key not in self._edges:
             border = top.border
             sides = {
@@ -353,7 +353,7 @@ class Sheet:
             }
             if sides:
                 cell.border = Border(**sides)
-            self._edges[key] = StyleArray(cell._style) if sides else None
+            self._edges[key] = StyleArray(cell._style) if sides else None  # noqa: SLF001  openpyxl style cache
         return self._edges[key]
 
     def height(self, row: int, points: float) -> None:
@@ -378,14 +378,14 @@ class Sheet:
         # dispatch, illegal characters: _text_value has removed those already).
         column = self.columns[col]
         cell = Cell(self.ws, row=row, column=col + 1)
-        self.ws._cells[(row, col + 1)] = cell
+        self.ws._cells[(row, col + 1)] = cell  # noqa: SLF001  openpyxl: a cell placed directly (speed, #bench)
         horizontal = "left"
         width = 0
         red = quote = wrap = False
         fmt = "General"
         if isinstance(value, Decimal):
             fmt = number_format or (YUAN_FORMAT if column.kind == "yuan" else AMOUNT_FORMAT)
-            cell._value = format(value, "f")  # written as is: no detour through a float
+            cell._value = format(value, "f")  # noqa: SLF001  openpyxl: written as is: no detour through a float
             horizontal = "right"
             width = len(format_amount(value)) + (fmt == YUAN_FORMAT) + bold  # bold is wider
             red = value < 0
@@ -402,13 +402,13 @@ class Sheet:
             horizontal = "center"
             width = 10
         elif isinstance(value, int) and not isinstance(value, bool):
-            cell._value = value
+            cell._value = value  # noqa: SLF001  openpyxl: the value written as is
             horizontal = "center"
             width = len(str(value))
         key = (fmt, quote, bold, red, horizontal, wrap, indent, border)
         cached = self._styles.get(key)
         if cached is not None:  # setting styles one by one re-hashes them: slow for big forms
-            cell._style = StyleArray(cached)
+            cell._style = StyleArray(cached)  # noqa: SLF001  openpyxl: copy a cached style array (speed)
         else:
             if fmt != "General":
                 cell.number_format = fmt
@@ -420,7 +420,7 @@ class Sheet:
             )
             if border:
                 cell.border = _BOX
-            self._styles[key] = StyleArray(cell._style)
+            self._styles[key] = StyleArray(cell._style)  # noqa: SLF001  openpyxl style cache
         if measure and width > self._need[col]:
             self._need[col] = width
         return cell

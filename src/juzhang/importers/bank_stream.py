@@ -158,7 +158,7 @@ class _Normaliser:
 
     def __init__(self, stream: StatementStream) -> None:
         self.stream = stream
-        header = stream._header
+        header = stream._header  # noqa: SLF001  _Normaliser is the stream's own helper class
         self.profile = header.profile
         self.columns = header.columns
         self.names = header.names
@@ -167,12 +167,12 @@ class _Normaliser:
         self.footer = tuple(_fold(m) for m in self.profile.footer)
         self.opening = tuple(_fold(m) for m in self.profile.opening)
         self.width = len(header.names)
-        self.limit = stream._limits.max_problems
+        self.limit = stream._limits.max_problems  # noqa: SLF001  _Normaliser is the stream's own helper class
         self.row_problems: list[Problem] = []
         self.skipped = False
         self.own_seen: str | None = stream.own_account
         self.date_column = self.columns["date"]
-        self.date1904 = stream._table.date1904
+        self.date1904 = stream._table.date1904  # noqa: SLF001  _Normaliser is the stream's own helper class
         self._parsed: tuple[date, time | None] | None = None
         self.text_columns = tuple(self.columns.get(f) for f in _TEXT_FIELDS)
         # cells are padded to width + 1, so column ``width`` is always empty
@@ -183,7 +183,7 @@ class _Normaliser:
         self.credit_column = self.columns.get("credit", self.width)
         self.check_own = "own_account" in self.columns
         self.check_currency = "currency" in self.columns
-        self.text_only = stream._table.kind == "csv"
+        self.text_only = stream._table.kind == "csv"  # noqa: SLF001  _Normaliser is the stream's own helper class
 
     # -- problems
 
@@ -539,14 +539,13 @@ class _Normaliser:
             self.own_seen = found
             if self.stream.own_account is None:
                 self.stream.own_account = found
-                if self.stream._expected is not None and not same_account(
-                    self.stream._expected, found
-                ):
+                expected = self.stream._expected  # noqa: SLF001  the stream's own helper class
+                if expected is not None and not same_account(expected, found):
                     self.problem(
                         number,
                         column,
-                        f"对账单的账号是 {found}，不是要导入的账号 {self.stream._expected} / "
-                        f"the statement is for account {found}, not {self.stream._expected}",
+                        f"对账单的账号是 {found}，不是要导入的账号 {expected} / "
+                        f"the statement is for account {found}, not {expected}",
                     )
             own_name_column = self.columns.get("own_name")
             if self.stream.own_name is None and own_name_column is not None:

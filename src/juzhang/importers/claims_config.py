@@ -41,18 +41,16 @@ allowed category and not a cash or bank account.
 from __future__ import annotations
 
 import hashlib
-import tomllib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from juzhang.errors import MoneyError, Problem, ProblemsError
+from juzhang.config_file import Loc, dotted, parse_toml, read_text, validate
+from juzhang.errors import MoneyError
 from juzhang.money import format_amount, parse_money
 
 __all__ = [
@@ -211,7 +209,9 @@ class TierTable(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _one_threshold(cls, data: object) -> object:
-        if isinstance(data, dict) and ("at_least" in data) == ("above" in data):
+        if not isinstance(data, dict):
+            raise _refuse("应为表 / must be a table")
+        if ("at_least" in data) == ("above" in data):
             raise PydanticCustomError(
                 "claims_config_tier",
                 "at_least 和 above 必须且只能写一个 / give exactly one of at_least, above",
@@ -308,17 +308,7 @@ def load_claims_config(path: str | Path) -> ClaimsConfig:
     every problem (missing file, bad TOML, unknown keys, bad values).
     """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemsError(
-            _WHAT, [Problem(str(source), "文件不存在 / file not found", "config")]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemsError(
-            _WHAT,
-            [Problem(str(source), f"无法读取 / cannot read: {exc}", "config")],
-        ) from None
+    text = read_text(source, title=_WHAT, subject="config", where=str(source))
     return parse_claims_config(text, source.name)
 
 
@@ -327,30 +317,22 @@ def parse_claims_config(text: str, source: str = "<rules>") -> ClaimsConfig:
 
     Amounts are written as text or whole 元 (``"300"``, ``1000``); a float
     such as ``300.0`` is refused.  Returns a :class:`ClaimsConfig`.  Raises
-    :class:`ProblemsError` listing every problem.
+    :class:`ProblemsError` listing every problem, in the order of the file,
+    each naming ``file:key`` (``bad.toml:approval[1].above``) and its line.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProblemsError(
-            _WHAT, [Problem(source, f"不是有效的 TOML / not valid TOML: {exc}", "config")]
-        ) from None
-    return _validated(data, source).to_config(source)
-
-
-# The local validation wrapper: a parsed TOML mapping checked against the model, each
-# pydantic error a problem "file:key" in today's words.  When the shared helper
-# (juzhang.config_file) is merged, _validated is the one function to hand over to it.
-
-
-def _validated(data: Mapping[str, Any], source: str) -> ClaimsConfigFile:
-    try:
-        return ClaimsConfigFile.model_validate(data)
-    except pydantic.ValidationError as exc:
-        found = sorted(_problems(exc), key=lambda problem: problem[0])
-        raise ProblemsError(
-            _WHAT, [Problem(f"{source}:{key}", message, "config") for _, key, message in found]
-        ) from None
+    data = parse_toml(text, source=source, title=_WHAT, subject="config")
+    model = validate(
+        ClaimsConfigFile,
+        data,
+        source=source,
+        title=_WHAT,
+        subject="config",
+        text=text,
+        where=lambda loc: f"{source}:{dotted(loc)}",
+        unknown=_unknown,
+        in_file_order=True,
+    )
+    return model.to_config(source)
 
 
 _KNOWN: dict[str, frozenset[str]] = {
@@ -358,58 +340,8 @@ _KNOWN: dict[str, frozenset[str]] = {
     "rules": frozenset(RulesTable.model_fields),
     "approval": frozenset(TierTable.model_fields),
 }
-_TOP_ORDER = {"entity": 1, "rules": 2, "payment": 3, "aliases": 4, "approval": 5}
-_RULE_ORDER = {name: n for n, name in enumerate(RulesTable.model_fields)}
 
 
-def _unknown(section: str) -> str:
+def _unknown(loc: Loc) -> str:
+    section = str(loc[0]) if len(loc) > 1 else ""
     return f"未知的设置项 / unknown key (known: {', '.join(sorted(_KNOWN[section]))})"
-
-
-def _key(loc: Sequence[int | str]) -> str:
-    """``("approval", 0, "above")`` → ``"approval[1].above"``."""
-    out = ""
-    for part in loc:
-        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _order(loc: Sequence[int | str], extra: bool) -> tuple[Any, ...]:
-    """Where a refusal comes when the file is read top to bottom (unknown keys first)."""
-    top = str(loc[0])
-    if extra and len(loc) == 1:
-        return (0, top)
-    if top == "rules" and len(loc) > 1:
-        return (2, 0, loc[1]) if extra else (2, 1, _RULE_ORDER.get(str(loc[1]), 0))
-    if top == "approval" and len(loc) > 1:
-        return (5, loc[1], 0 if extra else 1)
-    return (_TOP_ORDER.get(top, 6), -1)
-
-
-def _problems(exc: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, str]]:
-    """``(order, key, message)`` per refusal.
-
-    An ``[[approval]]`` table reports its unknown keys and then its first
-    refused value only (the others are checked once that one is right).
-    """
-    found: list[tuple[tuple[Any, ...], str, str]] = []
-    tiers_done: set[object] = set()
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            section = str(loc[0]) if len(loc) > 1 else ""
-            found.append((_order(loc, True), _key(loc), _unknown(section)))
-            continue
-        message = str(error["msg"])
-        if loc[:1] == ("approval",) and len(loc) > 1:
-            for key in (error.get("ctx") or {}).get("unknown", ()):
-                where = (*loc, key)
-                found.append((_order(where, True), _key(where), _unknown("approval")))
-            if loc[1] in tiers_done:
-                continue
-            tiers_done.add(loc[1])
-            if kind == "model_type":
-                message = "应为表 / must be a table"
-        found.append((_order(loc, False), _key(loc), message))
-    return found

@@ -57,14 +57,33 @@ import datetime as dt
 import functools
 import re
 import string
-import tomllib
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
-from juzhang.errors import MoneyError, Problem, ProblemsError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from juzhang.config_file import (
+    Loc,
+    Where,
+    key_lines,
+    parse_toml,
+    read_text,
+    unknown_key,
+    validate,
+)
+from juzhang.errors import MoneyError
 from juzhang.money import format_amount, parse_money
 
 __all__ = [
@@ -114,7 +133,6 @@ _RULE_KEYS = frozenset(
     | set(TEXT_FIELDS)
     | {f"{f}_regex" for f in TEXT_FIELDS}
 )
-_TOP_KEYS = frozenset({"suspense", "template", "rule"})
 _DIRECTIONS: dict[str, Literal["in", "out"]] = {
     "in": "in",
     "收入": "in",
@@ -123,7 +141,6 @@ _DIRECTIONS: dict[str, Literal["in", "out"]] = {
     "支出": "out",
     "支": "out",
 }
-_RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\]", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -283,23 +300,15 @@ def load_rules(path: str | Path) -> Rules:
     """Read and check a rules file (TOML, UTF-8).
 
     Returns the :class:`Rules`.  Raises :class:`~juzhang.errors.ProblemsError`
-    listing every problem (``where`` = ``file:line rule N``): file missing,
-    not UTF-8 or not TOML, unknown keys, bad directions, amounts, regular
-    expressions and templates, a rule without an account.
+    listing every problem (``where`` = ``file:line 规则N rule N (name)`` for
+    a rule, ``file:key`` else; the message ends with the key's line): file
+    missing, not UTF-8 or not TOML, unknown keys, bad directions, amounts,
+    regular expressions and templates, a rule without an account.
     """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemsError(
-            "分类规则 / categorisation rules",
-            [Problem(str(source), "文件不存在 / file not found", "rules")],
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ProblemsError(
-            "分类规则 / categorisation rules",
-            [Problem(str(source), f"不是 UTF-8 文本 / not UTF-8 text: {exc}", "rules")],
-        ) from None
+    text = read_text(
+        source, title="分类规则 / categorisation rules", subject="rules", where=str(source)
+    )
     return parse_rules(text, source.name)
 
 
@@ -309,149 +318,218 @@ def parse_rules(text: str, source: str = "rules.toml") -> Rules:
     Returns the rules.  Raises :class:`~juzhang.errors.ProblemsError` with
     every problem found (see :func:`load_rules`).
     """
-    try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProblemsError(
-            f"分类规则有误 / bad rules file {source}",
-            [Problem(source, f"不是有效的 TOML / not valid TOML: {exc}", "rules")],
-        ) from None
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _RULE_HEADER.finditer(text)]
-    problems: list[Problem] = []
-    for key in sorted(set(data) - _TOP_KEYS):
-        problems.append(Problem(source, f"未知的键 / unknown key {key!r}", "rules"))
-    suspense = data.get("suspense")
-    if suspense is not None and not _is_code(suspense):
-        problems.append(
-            Problem(f"{source}:suspense", "应为科目代码 / must be an account code", "rules")
-        )
-    template = data.get("template", DEFAULT_TEMPLATE)
-    problems.extend(_check_template(template, f"{source}:template"))
-    raw_rules = data.get("rule", [])
-    rules: list[Rule] = []
-    if not isinstance(raw_rules, list):
-        problems.append(Problem(source, "rule 应写成 [[rule]] 表 / use [[rule]] tables", "rules"))
-        raw_rules = []
-    for index, raw in enumerate(raw_rules, 1):
-        line = lines[index - 1] if index <= len(lines) else 0
-        rule, found = _parse_rule(raw, index, line, source)
-        problems.extend(found)
-        if rule is not None:
-            rules.append(rule)
-    if problems:
-        raise ProblemsError(f"分类规则有误 / bad rules file {source}", problems)
+    title = f"分类规则有误 / bad rules file {source}"
+    data = parse_toml(text, source=source, title=title, subject="rules", decimal=True)
+    lines = key_lines(text)
+    model = validate(
+        RulesFile,
+        data,
+        source=source,
+        title=title,
+        subject="rules",
+        text=text,
+        where=_rule_where(source, data, lines),
+        unknown=_unknown,
+        in_file_order=True,
+    )
     return Rules(
-        tuple(rules),
-        str(suspense) if suspense is not None else None,
-        str(template),
+        tuple(
+            rule.to_rule(index, lines.get(("rule", index - 1), 0))
+            for index, rule in enumerate(model.rule, 1)
+        ),
+        model.suspense,
+        model.template,
         source,
     )
 
 
-def _is_code(value: object) -> bool:
-    return isinstance(value, str) and value.isdigit()
+def _rule_where(source: str, data: Mapping[str, Any], lines: Mapping[Loc, int]) -> Where:
+    """``rules.toml:8 规则2 rule 2 (物业费)`` for a rule's keys, ``rules.toml:suspense`` else."""
+    raw_rules = data.get("rule")
+
+    def where(loc: Loc) -> str:
+        if len(loc) < 2 or loc[0] != "rule" or not isinstance(loc[1], int):
+            return f"{source}:{loc[0]}" if loc[:1] in (("suspense",), ("template",)) else source
+        index = loc[1] + 1
+        raw = raw_rules[loc[1]] if isinstance(raw_rules, list) else None
+        name = raw.get("name", f"规则{index}") if isinstance(raw, dict) else "?"
+        line = lines.get(("rule", loc[1]), 0)
+        at = f"{source}:{line}" if line else source
+        return f"{at} 规则{index} rule {index} ({name})"
+
+    return where
 
 
-def _where(source: str, line: int, index: int, name: str) -> str:
-    at = f"{source}:{line}" if line else source
-    return f"{at} 规则{index} rule {index} ({name})"
+def _unknown(loc: Loc) -> str:
+    if len(loc) == 3 and loc[0] == "rule":
+        return f"未知的键 / unknown key {loc[-1]!r}; 可用 / known: {', '.join(sorted(_RULE_KEYS))}"
+    return unknown_key(loc)
 
 
-def _parse_rule(
-    raw: object, index: int, line: int, source: str
-) -> tuple[Rule | None, list[Problem]]:
-    if not isinstance(raw, dict):
-        where = _where(source, line, index, "?")
-        return None, [Problem(where, "规则应为表 / a rule must be a table", "rules")]
-    name = raw.get("name", f"规则{index}")
-    where = _where(source, line, index, str(name))
-    problems: list[Problem] = []
+def _code(message: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if not (isinstance(value, str) and value.isdigit()):
+            raise ValueError(message.format(value=value))
+        return value
 
-    def bad(message: str) -> None:
-        problems.append(Problem(where, message, "rules"))
-
-    for key in sorted(set(raw) - _RULE_KEYS):
-        bad(f"未知的键 / unknown key {key!r}; 可用 / known: {', '.join(sorted(_RULE_KEYS))}")
-    if not isinstance(name, str) or not name.strip():
-        bad("name 应为文字 / name must be a text")
-    account = raw.get("account")
-    if account is None:
-        bad("缺少 account（对方科目） / the counter account is missing")
-    elif not _is_code(account):
-        bad(f"account 应为科目代码 (文字) / account must be a code in quotes: {account!r}")
-    template = raw.get("template")
-    if template is not None:
-        problems.extend(
-            Problem(where, p.message, "rules") for p in _check_template(template, where)
-        )
-    direction = raw.get("direction")
-    if direction is not None and direction not in _DIRECTIONS:
-        bad(f"direction 应为 in 或 out / direction must be in or out: {direction!r}")
-    bounds = {key: _amount(raw.get(key), key, bad) for key in ("amount_min", "amount_max")}
-    low, high = bounds["amount_min"], bounds["amount_max"]
-    if low is not None and high is not None and low > high:
-        bad(f"amount_min {low} 大于 amount_max {high} / amount_min is above amount_max")
-    plain: list[tuple[str, tuple[str, ...]]] = []
-    regex: list[tuple[str, re.Pattern[str]]] = []
-    for field_name in TEXT_FIELDS:
-        if field_name in raw:
-            options = _options(raw[field_name])
-            if options is None:
-                bad(f"{field_name} 应为文字或文字列表 / must be a text or a list of texts")
-            else:
-                plain.append((field_name, tuple(_fold(o) for o in options)))
-        key = f"{field_name}_regex"
-        if key in raw:
-            value = raw[key]
-            if not isinstance(value, str) or not value:
-                bad(f"{key} 应为正则表达式文字 / must be a regular expression (text)")
-                continue
-            try:
-                regex.append((field_name, re.compile(unicodedata.normalize("NFKC", value))))
-            except re.error as exc:
-                bad(f"{key} 正则表达式有误 / bad regular expression {value!r}: {exc}")
-    if problems:
-        return None, problems
-    return (
-        Rule(
-            index=index,
-            name=str(name),
-            account=str(account),
-            template=None if template is None else str(template),
-            direction=_DIRECTIONS[direction] if direction is not None else None,
-            amount_min=low,
-            amount_max=high,
-            plain=tuple(plain),
-            regex=tuple(regex),
-            line=line,
-        ),
-        [],
-    )
+    return check
 
 
-def _options(value: object) -> list[str] | None:
-    if isinstance(value, str) and value:
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-        return list(value)
-    return None
-
-
-def _amount(value: object, key: str, bad: Any) -> Decimal | None:
+def _required_code(value: object) -> object:
     if value is None:
-        return None
+        raise ValueError("缺少 account（对方科目） / the counter account is missing")
+    return _code("account 应为科目代码 (文字) / account must be a code in quotes: {value!r}")(value)
+
+
+def _rule_name(value: object) -> object:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("name 应为文字 / name must be a text")
+    return value
+
+
+def _template(value: object) -> object:
+    problem = _template_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _direction(value: object) -> object:
+    if value not in _DIRECTIONS:
+        raise ValueError(f"direction 应为 in 或 out / direction must be in or out: {value!r}")
+    return _DIRECTIONS[str(value)]
+
+
+def _bound(key: str, value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        bad(f"{key} 应为金额 / must be an amount: {value!r}")
-        return None
+        raise ValueError(f"{key} 应为金额 / must be an amount: {value!r}")
     try:
         amount = parse_money(value)
     except MoneyError as exc:
-        bad(f"{key}: {exc}")
-        return None
+        raise ValueError(f"{key}: {exc}") from None
     if amount < 0:
-        bad(f"{key} 不能为负 / cannot be negative (use direction)")
-        return None
+        raise ValueError(f"{key} 不能为负 / cannot be negative (use direction)")
     return amount
+
+
+def _options(key: str, value: object) -> list[str]:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return value
+    raise ValueError(f"{key} 应为文字或文字列表 / must be a text or a list of texts")
+
+
+def _pattern(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} 应为正则表达式文字 / must be a regular expression (text)")
+    try:
+        re.compile(unicodedata.normalize("NFKC", value))
+    except re.error as exc:
+        message = f"{key} 正则表达式有误 / bad regular expression {value!r}: {exc}"
+        raise ValueError(message) from None
+    return value
+
+
+class RuleTable(BaseModel):
+    """One ``[[rule]]`` table as written; :meth:`to_rule` gives the :class:`Rule`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str | None, BeforeValidator(_rule_name)] = None
+    account: Annotated[str, BeforeValidator(_required_code)] = Field(
+        default=None, validate_default=True
+    )
+    template: Annotated[str | None, BeforeValidator(_template)] = None
+    direction: Annotated[Literal["in", "out"] | None, BeforeValidator(_direction)] = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    counterparty: list[str] | None = None
+    counterparty_account: list[str] | None = None
+    summary: list[str] | None = None
+    purpose: list[str] | None = None
+    remark: list[str] | None = None
+    text: list[str] | None = None
+    counterparty_regex: str | None = None
+    counterparty_account_regex: str | None = None
+    summary_regex: str | None = None
+    purpose_regex: str | None = None
+    remark_regex: str | None = None
+    text_regex: str | None = None
+
+    @field_validator("amount_min", "amount_max", mode="before")
+    @classmethod
+    def _bounds(cls, value: object, info: ValidationInfo) -> object:
+        return _bound(str(info.field_name), value)
+
+    @field_validator(*TEXT_FIELDS, mode="before")
+    @classmethod
+    def _text_options(cls, value: object, info: ValidationInfo) -> object:
+        return _options(str(info.field_name), value)
+
+    @field_validator(*(f"{f}_regex" for f in TEXT_FIELDS), mode="before")
+    @classmethod
+    def _patterns(cls, value: object, info: ValidationInfo) -> object:
+        return _pattern(str(info.field_name), value)
+
+    @model_validator(mode="after")
+    def _range(self) -> RuleTable:
+        low, high = self.amount_min, self.amount_max
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"amount_min {low} 大于 amount_max {high} / amount_min is above amount_max"
+            )
+        return self
+
+    def to_rule(self, index: int, line: int) -> Rule:
+        """Return the :class:`Rule` at place ``index`` (from 1), its header on ``line``."""
+        plain = []
+        regex = []
+        for field_name in TEXT_FIELDS:
+            options = getattr(self, field_name)
+            if options is not None:
+                plain.append((field_name, tuple(_fold(o) for o in options)))
+            pattern = getattr(self, f"{field_name}_regex")
+            if pattern is not None:
+                regex.append((field_name, re.compile(unicodedata.normalize("NFKC", pattern))))
+        return Rule(
+            index=index,
+            name=f"规则{index}" if self.name is None else self.name,
+            account=self.account,
+            template=self.template,
+            direction=self.direction,
+            amount_min=self.amount_min,
+            amount_max=self.amount_max,
+            plain=tuple(plain),
+            regex=tuple(regex),
+            line=line,
+        )
+
+
+def _rule_table(value: object) -> object:
+    if not isinstance(value, dict):
+        raise ValueError("规则应为表 / a rule must be a table")
+    return value
+
+
+def _rule_list(value: object) -> object:
+    if not isinstance(value, list):
+        raise ValueError("rule 应写成 [[rule]] 表 / use [[rule]] tables")
+    return value
+
+
+class RulesFile(BaseModel):
+    """A rules file as written: suspense account, default template, the rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    suspense: Annotated[
+        str | None, BeforeValidator(_code("应为科目代码 / must be an account code"))
+    ] = None
+    template: Annotated[str, BeforeValidator(_template)] = DEFAULT_TEMPLATE
+    rule: Annotated[
+        list[Annotated[RuleTable, BeforeValidator(_rule_table)]], BeforeValidator(_rule_list)
+    ] = []
 
 
 _SAMPLE = Facts(
@@ -469,32 +547,25 @@ _SAMPLE = Facts(
 )
 
 
-def _check_template(template: object, where: str) -> list[Problem]:
+def _template_problem(template: object) -> str | None:
+    """What is wrong with a 摘要 template (``None``: nothing)."""
     if not isinstance(template, str):
-        return [Problem(where, "template 应为文字 / template must be a text", "rules")]
-    problems = []
+        return "template 应为文字 / template must be a text"
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
-        return [Problem(where, f"摘要模板有误 / bad template {template!r}: {exc}", "rules")]
-    for name in fields:
-        if name not in PLACEHOLDERS:
-            problems.append(
-                Problem(
-                    where,
-                    f"摘要模板中的 {{{name}}} 未知；可用 / unknown placeholder {{{name}}}; "
-                    f"known: {', '.join(PLACEHOLDERS)}",
-                    "rules",
-                )
-            )
-    if not problems:
-        try:
-            render(template, _SAMPLE)
-        except (ValueError, KeyError, IndexError) as exc:
-            problems.append(
-                Problem(where, f"摘要模板有误 / bad template {template!r}: {exc}", "rules")
-            )
-    return problems
+        return f"摘要模板有误 / bad template {template!r}: {exc}"
+    unknown = [f"{{{name}}}" for name in fields if name not in PLACEHOLDERS]
+    if unknown:
+        return (
+            f"摘要模板中的 {'、'.join(unknown)} 未知；可用 / unknown placeholder "
+            f"{', '.join(unknown)}; known: {', '.join(PLACEHOLDERS)}"
+        )
+    try:
+        render(template, _SAMPLE)
+    except (ValueError, KeyError, IndexError) as exc:
+        return f"摘要模板有误 / bad template {template!r}: {exc}"
+    return None
 
 
 def rules_for(rules: Rules | str | Path | None) -> Rules:

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import format_period, period_range
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import ValidationError
 from juzhang.money import from_fen
 from juzhang.reports.balances import (
@@ -217,7 +218,9 @@ def _account_json(a: CustodyJournalAccount) -> dict[str, Any]:
 
 def _line_net() -> ColumnElement[int]:
     """SQL expression: a line's amount signed debit positive."""
-    return case((VoucherLine.side == "D", VoucherLine.amount_fen), else_=-VoucherLine.amount_fen)
+    return case(
+        (VoucherLine.side == Side.DEBIT, VoucherLine.amount_fen), else_=-VoucherLine.amount_fen
+    )
 
 
 def _backing(
@@ -246,7 +249,7 @@ def _backing(
         .where(
             VoucherLine.entity_id == entity_id,
             VoucherLine.account_code.in_(codes),
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             CustodyEntry.period <= last,
         )
         .group_by(VoucherLine.custody_entry_id, Voucher.period, Voucher.word, Voucher.number)

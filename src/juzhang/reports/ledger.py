@@ -76,6 +76,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import format_period, period_range
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import NotFoundError
 from juzhang.money import from_fen
 from juzhang.reports.balances import (
@@ -409,7 +410,7 @@ def _ledger_lines(
         .where(
             VoucherLine.entity_id == entity_id,
             VoucherLine.account_code.in_(codes),
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.period >= first,
             Voucher.period <= last,
         )
@@ -459,7 +460,7 @@ def subsidiary_ledger(
             )
         running = balance
         for date, period, word, number, _no, code, summary, side, fen in lines.get(p, []):
-            running += fen if side == "D" else -fen
+            running += fen if side == Side.DEBIT else -fen
             rows.append(
                 LedgerRow(
                     "line",
@@ -468,8 +469,8 @@ def subsidiary_ledger(
                     f"{word}-{number:04d}",
                     code,
                     summary,
-                    from_fen(fen) if side == "D" else None,
-                    from_fen(fen) if side == "C" else None,
+                    from_fen(fen) if side == Side.DEBIT else None,
+                    from_fen(fen) if side == Side.CREDIT else None,
                     from_fen(running),
                 )
             )

@@ -43,6 +43,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import format_period, next_period
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import ValidationError
 from juzhang.money import from_fen
 from juzhang.reports.layout import (
@@ -104,7 +105,7 @@ def _closing_moves(
         )
         .where(
             VoucherLine.entity_id == entity_id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.kind == "closing",
             Voucher.period >= first,
             Voucher.period <= last,
@@ -114,7 +115,7 @@ def _closing_moves(
     out: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for code, period, side, total in rows:
         d, c = out[code].get(int(period), (0, 0))
-        out[code][int(period)] = (d + int(total), c) if side == "D" else (d, c + int(total))
+        out[code][int(period)] = (d + int(total), c) if side == Side.DEBIT else (d, c + int(total))
     return out
 
 

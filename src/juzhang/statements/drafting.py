@@ -25,6 +25,7 @@ from juzhang import books as ledger
 from juzhang.charts import load_chart
 from juzhang.core.duty import Action
 from juzhang.core.period import first_day, period_of
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import (
     Problem,
     ProblemsError,
@@ -207,8 +208,8 @@ def _usage(session: Session, entity_id: int, entry_ids: Sequence[int]) -> dict[i
             if raw_entry is None:
                 continue
             entry = int(raw_entry)
-            if status == "posted":
-                net[entry] = net.get(entry, 0) + (fen if side == "D" else -fen)
+            if status == VoucherStatus.POSTED:
+                net[entry] = net.get(entry, 0) + (fen if side == Side.DEBIT else -fen)
             else:
                 unposted.add(entry)
             any_voucher[entry] = max(any_voucher.get(entry, 0), voucher_id)

@@ -108,7 +108,8 @@ def _bound(
     session.flush()  # ORM changes still pending must reach the database first
     conn = session.connection()
     dialect = conn.dialect
-    values = _processed(rows, [t.c[c].type._cached_bind_processor(dialect) for c in columns])
+    processors = [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    values = _processed(rows, processors)
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     return conn, quote(t.name), [quote(c) for c in columns], mark, values

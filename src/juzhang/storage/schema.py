@@ -42,6 +42,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from juzhang.core.types import VoucherStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -195,7 +197,7 @@ class Voucher(Base):
     period: Mapped[int] = mapped_column(Integer)
     word: Mapped[str] = mapped_column(String(4), default="记")
     number: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(8), default="draft")
+    status: Mapped[str] = mapped_column(String(8), default=VoucherStatus.DRAFT)
     kind: Mapped[str] = mapped_column(String(12), default="normal")
     attachments: Mapped[int] = mapped_column(Integer, default=0)
     prepared_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from juzhang.books import chain_head
 from juzhang.budget import budget_lines
 from juzhang.core.period import format_period, next_period, period_of
+from juzhang.core.types import Side, VoucherStatus
 from juzhang.disclosure_config import (
     Category,
     DisclosureConfig,
@@ -70,7 +71,7 @@ class _PostedLine:
     @property
     def signed(self) -> int:
         """The amount debit positive (a red debit counts negative)."""
-        return self.amount if self.side == "D" else -self.amount
+        return self.amount if self.side == Side.DEBIT else -self.amount
 
 
 def _posted_lines(
@@ -101,7 +102,7 @@ def _posted_lines(
         )
         .where(
             Voucher.entity_id == entity_id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.kind != "closing",
             Voucher.period >= first,
             Voucher.period <= last,
@@ -141,7 +142,7 @@ def _closing_moves(
         )
         .where(
             Voucher.entity_id == entity_id,
-            Voucher.status == "posted",
+            Voucher.status == VoucherStatus.POSTED,
             Voucher.kind == "closing",
             Voucher.period >= first,
             Voucher.period <= last,
@@ -150,7 +151,7 @@ def _closing_moves(
     out: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for period, code, side, fen in rows:
         d, c = out[code].get(int(period), (0, 0))
-        out[code][int(period)] = (d + int(fen), c) if side == "D" else (d, c + int(fen))
+        out[code][int(period)] = (d + int(fen), c) if side == Side.DEBIT else (d, c + int(fen))
     return out
 
 
@@ -358,11 +359,11 @@ def _section(
             ln.account,
             books.accounts[ln.account].name,
             ln.summary,
-            from_fen(ln.amount) if ln.side == "D" else None,
-            from_fen(ln.amount) if ln.side == "C" else None,
+            from_fen(ln.amount) if ln.side == Side.DEBIT else None,
+            from_fen(ln.amount) if ln.side == Side.CREDIT else None,
         )
         for ln in _posted_lines(session, books.ent.id, codes, first, last)
-        if (ln.side == "D" and s.debit) or (ln.side == "C" and s.credit)
+        if (ln.side == Side.DEBIT and s.debit) or (ln.side == Side.CREDIT and s.credit)
     )
     ytd_debit, ytd_credit = books.net(codes, year_first, last)
     opening = closing = None
