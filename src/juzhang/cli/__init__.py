@@ -53,7 +53,6 @@ import importlib
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -119,7 +118,7 @@ def lift_global_options(args: Sequence[str]) -> list[str]:
     return front + rest
 
 
-def _load(name: str) -> click.Command | None:
+def _load(name: str) -> Any:
     for command, module_name, attribute, _help in COMMANDS:
         if command != name:
             continue
@@ -139,7 +138,7 @@ class _Group(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return [name for name, *_ in COMMANDS]
 
-    def get_command(self, ctx: Any, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = self.commands.get(cmd_name)
         if found is None:
             found = _load(cmd_name)

@@ -1,4 +1,4 @@
-"""The global options of the command line, kept apart so ``juzhang --help`` imports nothing heavy."""
+"""The global options of the command line, apart so ``juzhang --help`` imports nothing heavy."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ::
 
     juzhang template claims [--out FILE] [--force]                      the form to fill in
-    juzhang claims draft ENTITY [ID...]                                 bookkeeper (制单)
+    juzhang claims draft (ENTITY [ID...] | --entities all|C001,C002)    bookkeeper (制单)
     juzhang claims list ENTITY [--pending | --returned | --drafted]
 
 (``juzhang import claims`` is in :mod:`juzhang.cli.import_` and prints its
@@ -23,7 +23,9 @@ import typer
 from rich.table import Column, Table
 
 from juzhang import claims
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import Entity, actor, command_group, console, note, session
+from juzhang.core.duty import Action
 from juzhang.exporters.claims_template import write_claims_template
 from juzhang.money import format_amount
 
@@ -62,10 +64,24 @@ def template_claims(
 @claims_app.command("draft")
 def claims_draft(
     ctx: typer.Context,
-    entity: Entity,
+    entity: OptEntity = None,
     ids: Annotated[list[int] | None, typer.Argument(metavar="ID", show_default=False)] = None,
+    entities: Entities = None,
 ) -> None:
     """Turn pending claims into draft vouchers (制单), as the bookkeeper; prints the voucher ids."""
+    codes = chosen_entities(ctx, entity, entities, Action.DRAFT_VOUCHER)
+    if codes is not None:
+        if ids:
+            raise typer.BadParameter("--entities 不能与 ID 同用 / not with IDs", ctx)
+        keeper = actor(ctx)
+        run_batch(
+            ctx,
+            "报账制单 claims draft",
+            codes,
+            lambda s, c: f"已制单 / drafted: {len(claims.draft_claims(s, c, keeper, None))}",
+        )
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         vids = claims.draft_claims(s, entity, who, ids or None)

@@ -5,6 +5,7 @@
     juzhang custody add ENTITY DATE ACCOUNT AMOUNT SUMMARY [--counterparty X] [--reference R]
     juzhang custody list ENTITY [--period YYYY-MM]
     juzhang custody accept-statement ENTITY (LINE... | --all) [--account CODE]
+    juzhang custody accept-statement --entities all|C001,C002 --all [--account CODE]
     juzhang cash count ENTITY DATE AMOUNT [--account CODE] [--note TEXT]
 
 Money in is positive, money out negative.  Every command here but ``list``
@@ -19,10 +20,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from juzhang import custody
 from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     ARGS,
     BankAccount,
@@ -36,6 +39,7 @@ from juzhang.cli._common import (
     out,
     session,
 )
+from juzhang.core.duty import Action
 from juzhang.money import format_amount
 
 custody_app = command_group("出纳日记账 / the cashier's cash and bank journals")
@@ -101,13 +105,20 @@ def custody_list(ctx: typer.Context, entity: Entity, period: OptPeriod = None) -
     out.print(table)
 
 
+def accept_all(s: Session, entity: str, who: str, account: str | None) -> str:
+    """Accept every waiting statement line of one community (one step of ``--entities``)."""
+    accepted = statement.accept_statement_lines(s, entity, who, "all", account=account)
+    return f"已确认 / accepted: {len(accepted)}"
+
+
 @custody_app.command("accept-statement")
 def custody_accept_statement(
     ctx: typer.Context,
-    entity: Entity,
+    entity: OptEntity = None,
     lines: Annotated[list[int] | None, typer.Argument(metavar="LINE", show_default=False)] = None,
     every: Annotated[bool, typer.Option("--all", help="全部待确认行 / every line waiting")] = False,
     account: BankAccount = None,
+    entities: Entities = None,
 ) -> None:
     """Accept statement lines into the bank journal (cashier): one entry per line."""
     if every == bool(lines):
@@ -116,6 +127,14 @@ def custody_accept_statement(
             ctx,
             param_hint="LINE",
         )
+    codes = chosen_entities(ctx, entity, entities, Action.ACCEPT_STATEMENT)
+    if codes is not None:
+        if lines:
+            raise typer.BadParameter("--entities 只能与 --all 同用 / with --all only", ctx)
+        cashier = actor(ctx)
+        run_batch(ctx, "确认对账单 accept", codes, lambda s, c: accept_all(s, c, cashier, account))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         accepted = statement.accept_statement_lines(

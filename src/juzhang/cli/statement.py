@@ -2,7 +2,7 @@
 
 ::
 
-    juzhang statement draft ENTITY [--account CODE] [--rules FILE]            bookkeeper
+    juzhang statement draft (ENTITY | --entities all|C001,C002) [--account CODE] [--rules FILE]
     juzhang statement list ENTITY [--pending] [--account CODE]
     juzhang statement bank-account ENTITY ACCOUNT NUMBER [--name N] [--bank B]  set-up
     juzhang statement bank-accounts ENTITY
@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from juzhang import statements as statement
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     WIDE,
     BankAccount,
@@ -30,17 +33,35 @@ from juzhang.cli._common import (
     note,
     session,
 )
+from juzhang.core.duty import Action
 from juzhang.money import format_amount
 from juzhang.statements import STATUS_ZH, format_spans
 
 statement_app = command_group("银行对账单 / bank statement lines")
 
 
+def draft_all(s: Session, entity: str, who: str, account: str | None, rules: Path | None) -> str:
+    """Draft the accepted lines of one community (one step of ``--entities``)."""
+    done = statement.draft_pending(s, entity, who, account=account, rules=rules)
+    waiting = f"; 待处理 / waiting: {len(done.waiting)}" if done.waiting else ""
+    return f"已制单 / drafted: {done.drafted}; 关联 / linked: {done.linked}{waiting}"
+
+
 @statement_app.command("draft")
 def statement_draft(
-    ctx: typer.Context, entity: Entity, account: BankAccount = None, rules: Rules = None
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    account: BankAccount = None,
+    rules: Rules = None,
+    entities: Entities = None,
 ) -> None:
     """Draft vouchers for lines the cashier has accepted since they were imported."""
+    codes = chosen_entities(ctx, entity, entities, Action.DRAFT_VOUCHER)
+    if codes is not None:
+        keeper = actor(ctx)
+        run_batch(ctx, "制单 draft", codes, lambda s, c: draft_all(s, c, keeper, account, rules))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         done = statement.draft_pending(s, entity, who, account=account, rules=rules)

@@ -3,8 +3,8 @@
 ::
 
     juzhang voucher add ENTITY --file VOUCHER.json                  bookkeeper (制单)
-    juzhang voucher review ENTITY (ID... | --all)                   reviewer (审核)
-    juzhang voucher post ENTITY (ID... | --all)                     bookkeeper (记账)
+    juzhang voucher review (ENTITY (ID... | --all) | --entities all|C001,C002 --all)  reviewer
+    juzhang voucher post (ENTITY (ID... | --all) | --entities all|C001,C002 --all)    bookkeeper
     juzhang voucher reverse ENTITY NUMBER --period YYYY-MM [--date DATE]
     juzhang voucher correct ENTITY NUMBER --period YYYY-MM --file VOUCHER.json
     juzhang voucher list ENTITY [--period YYYY-MM] [--status STATUS]
@@ -24,6 +24,7 @@ from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang import books
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     All,
     Entity,
@@ -38,6 +39,7 @@ from juzhang.cli._common import (
     out,
     session,
 )
+from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.voucher import STATUS_ZH, VoucherView
 from juzhang.exporters import voucher_print
@@ -76,10 +78,51 @@ def voucher_add(ctx: typer.Context, entity: Entity, file: VoucherFile) -> None:
     note(f"已制单 / drafted: {len(ids)}")
 
 
-@voucher_app.command("review")
-def voucher_review(ctx: typer.Context, entity: Entity, ids: Ids = None, every: All = False) -> None:
-    """Review drafts (审核); the reviewer may not be the preparer."""
+def _batch(
+    ctx: typer.Context,
+    action: Action,
+    entity: str | None,
+    entities: str | None,
+    ids: list[int] | None,
+    every: bool,
+) -> list[str] | None:
+    """The communities of ``--entities`` (each with ``--all``), or ``None`` for one ENTITY."""
     _check_choice(ctx, ids, every)
+    codes = chosen_entities(ctx, entity, entities, action)
+    if codes is not None and ids:
+        raise typer.BadParameter("--entities 只能与 --all 同用 / with --all only", ctx)
+    return codes
+
+
+def review_all(s: Session, entity: str, who: str) -> str:
+    """Review every draft of one community (one step of ``--entities``)."""
+    chosen = _chosen(s, entity, None, "draft")
+    books.review_vouchers(s, entity, who, chosen)
+    return f"已审核 / reviewed: {len(chosen)}"
+
+
+def post_all(s: Session, entity: str, who: str) -> str:
+    """Post every reviewed voucher of one community (one step of ``--entities``)."""
+    chosen = _chosen(s, entity, None, "reviewed")
+    books.post_vouchers(s, entity, who, chosen)
+    return f"已记账 / posted: {len(chosen)}"
+
+
+@voucher_app.command("review")
+def voucher_review(
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    ids: Ids = None,
+    every: All = False,
+    entities: Entities = None,
+) -> None:
+    """Review drafts (审核); the reviewer may not be the preparer."""
+    codes = _batch(ctx, Action.REVIEW_VOUCHER, entity, entities, ids, every)
+    if codes is not None:
+        who = actor(ctx)
+        run_batch(ctx, "审核 review", codes, lambda s, code: review_all(s, code, who))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         chosen = _chosen(s, entity, ids, "draft")
@@ -88,9 +131,20 @@ def voucher_review(ctx: typer.Context, entity: Entity, ids: Ids = None, every: A
 
 
 @voucher_app.command("post")
-def voucher_post(ctx: typer.Context, entity: Entity, ids: Ids = None, every: All = False) -> None:
+def voucher_post(
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    ids: Ids = None,
+    every: All = False,
+    entities: Entities = None,
+) -> None:
     """Post reviewed vouchers (记账); prints the numbers given."""
-    _check_choice(ctx, ids, every)
+    codes = _batch(ctx, Action.POST_VOUCHER, entity, entities, ids, every)
+    if codes is not None:
+        who = actor(ctx)
+        run_batch(ctx, "记账 post", codes, lambda s, code: post_all(s, code, who))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         chosen = _chosen(s, entity, ids, "reviewed")
