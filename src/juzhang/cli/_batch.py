@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang.agency import entities_for, list_entities
 from juzhang.cli._common import actor, console, note, session, settings
+from juzhang.cli._listing import Col, emit
 from juzhang.core.duty import Action
 from juzhang.errors import JuzhangError, ProblemsError
 
-__all__ = ["Entities", "OptEntity", "Outcome", "chosen_entities", "run_batch"]
+__all__ = ["Entities", "OptEntity", "Outcome", "batch_progress", "chosen_entities", "run_batch"]
 
 Entities = Annotated[
     str | None,
@@ -109,7 +109,7 @@ def run_batch(
     started = time.monotonic()
     interrupted = False
     try:
-        with _progress(what, len(codes)) as advance:
+        with batch_progress(what, len(codes)) as advance:
             for outcome in outcomes:
                 _one(ctx, outcome, step, write)
                 advance(outcome.entity)
@@ -151,7 +151,7 @@ def _one(ctx: typer.Context, outcome: Outcome, step: Step, write: bool) -> None:
 
 
 @contextmanager
-def _progress(what: str, total: int) -> Iterator[Callable[[str], None]]:
+def batch_progress(what: str, total: int) -> Iterator[Callable[[str], None]]:
     """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         yield lambda _entity: None
@@ -176,23 +176,28 @@ def _progress(what: str, total: int) -> Iterator[Callable[[str], None]]:
         yield lambda entity: bar.update(task, advance=1, description=f"{what} {entity}")
 
 
+_SUMMARY = (
+    Col("entity", "社区 entity", "number"),
+    Col("status", "状态 status", "number"),
+    Col("result", "结果 result"),
+)
+
+
 def _summary(what: str, outcomes: list[Outcome], seconds: float) -> None:
     done = sum(1 for o in outcomes if o.status == DONE)
-    table = Table(
-        Column("社区 entity", no_wrap=True),
-        Column("状态 status", no_wrap=True),
-        Column("结果 result", overflow="fold"),
-        title=what,
-        caption=(
-            f"{len(outcomes)} 个社区 entities, {done} 完成 done,"
-            f" {len(outcomes) - done} 有问题 with problems, {seconds:.1f} s"
-        ),
+    rows = [
+        {
+            "entity": o.entity,
+            "status": _STATUS_ZH[o.status] if sys.stdout.isatty() else o.status,
+            "result": o.result or (o.problems[0] if o.problems else ""),
+        }
+        for o in outcomes
+    ]
+    emit(_SUMMARY, rows, title=what)
+    note(
+        f"{what}: {len(outcomes)} 个社区 entities, {done} 完成 done,"
+        f" {len(outcomes) - done} 有问题 with problems, {seconds:.1f} s"
     )
-    for o in outcomes:
-        table.add_row(
-            o.entity, _STATUS_ZH[o.status], o.result or (o.problems[0] if o.problems else "")
-        )
-    console().print(table)
     for o in outcomes:
         for text in o.problems:
             prefix = "" if text.startswith(o.entity) else f"{o.entity}: "
