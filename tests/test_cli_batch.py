@@ -9,15 +9,24 @@ others done and exits 1.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from juzhang import agency, books
 from juzhang import statements as statement
-from juzhang.cli import app
+from juzhang.cli import app, lift_global_options
+from juzhang.cli._listing import Col, table_of
 from juzhang.storage.engine import transaction
 from juzhang.storage.schema import Entity, StatementLine
 
@@ -170,3 +179,120 @@ def test_entity_and_entities_not_both(db_url: str) -> None:
     assert res.exit_code == 2
     res = jz(db_url, "voucher", "post", "--all", actor="bk")
     assert res.exit_code == 2
+
+
+# --------------------------------------------------------------------------- lists, --version, --as
+
+
+def test_lists_round_trip(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    three(engine)
+    d = folder(tmp_path)
+    jz(db_url, "import", "bank", "--dir", str(d), actor="bk")
+    jz(db_url, "custody", "accept-statement", "C001", "--all", actor="cash")
+    for argv in (
+        ("entity", "list"),
+        ("user", "list"),
+        ("grant", "list"),
+        ("account", "list", "C001"),
+        ("voucher", "list", "C001"),
+        ("custody", "list", "C001"),
+        ("statement", "list", "C001"),
+        ("claims", "list", "C001"),
+    ):
+        as_json = jz(db_url, *argv, "--format", "json")
+        assert as_json.exit_code == 0, (argv, as_json.output)
+        data = json.loads(as_json.stdout)
+        as_csv = jz(db_url, *argv, "--format", "csv")
+        assert list(csv.DictReader(io.StringIO(as_csv.stdout))) == [
+            {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+             for k, v in row.items()}
+            for row in data
+        ], argv  # fmt: skip
+        plain = jz(db_url, *argv)  # not a terminal: tab-separated
+        assert list(csv.DictReader(io.StringIO(plain.stdout), delimiter="\t")) == list(
+            csv.DictReader(io.StringIO(as_csv.stdout))
+        ), argv
+    entries = json.loads(jz(db_url, "custody", "list", "C001", "--format", "json").stdout)
+    assert len(entries) == 6 and all(D(e["amount"]) == D(e["amount"]).quantize(D("0.01"))
+                                     for e in entries)  # fmt: skip
+    grants = json.loads(jz(db_url, "grant", "list", "--entity", "C002", "--format", "json").stdout)
+    assert {(g["login"], g["role"]) for g in grants} >= {("bk", "bookkeeper"), ("cash", "cashier")}
+
+
+def test_grant_revoke_and_voucher_show(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    three(engine)
+    assert jz(db_url, "grant", "revoke", "bk2", "bookkeeper", "C002").exit_code == 0
+    res = jz(db_url, "grant", "list", "--login", "bk2", "--format", "json")
+    assert sorted(g["entity"] for g in json.loads(res.stdout)) == ["C001", "C003"]
+    assert jz(db_url, "grant", "revoke", "bk2", "bookkeeper", "C002").exit_code == 1
+    assert jz(db_url, "grant", "add", "bk2", "bookkeeper", "C002").exit_code == 0
+    d = folder(tmp_path)
+    jz(db_url, "import", "bank", "--dir", str(d), actor="bk")
+    jz(db_url, "custody", "accept-statement", "C001", "--all", actor="cash")
+    jz(db_url, "statement", "draft", "C001", actor="bk")
+    jz(db_url, "voucher", "review", "C001", "--all", actor="rv")
+    jz(db_url, "voucher", "post", "C001", "--all", actor="bk")
+    res = jz(
+        db_url, "voucher", "show", "C001", "记-0002", "--period", "2026-09", "--format", "json"
+    )
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.stdout)
+    assert shown["number"] == "记-0002" and len(shown["lines"]) == 2
+    debit = sum(D(ln["debit"]) for ln in shown["lines"] if ln["debit"])
+    assert debit == D(shown["total"])
+    assert jz(db_url, "voucher", "show", "C001", "99", "--period", "2026-09").exit_code == 1
+
+
+def test_version_and_help_import_nothing_heavy() -> None:
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.stdout.startswith("juzhang ")
+    code = (
+        "import sys; from juzhang.cli import main; sys.argv = ['juzhang', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'openpyxl', 'alembic', 'beancount', 'juzhang.books',"
+        " 'juzhang.reports', 'juzhang.importers') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stdout, done.stdout
+
+
+def test_global_options_after_the_command(engine: Engine, db_url: str) -> None:
+    three(engine)
+    res = runner.invoke(
+        app,
+        ["opening", "set", "C001", BANK, "500", "--as", "bk", "--db", db_url],
+        env={"JUZHANG_DB": None, "JUZHANG_USER": None},
+    )
+    assert res.exit_code != 2, res.output  # not "not a valid amount: 'bk'"
+    res = runner.invoke(
+        app, ["entity", "list", f"--db={db_url}"], env={"JUZHANG_DB": None, "JUZHANG_USER": None}
+    )
+    assert res.exit_code == 0 and "C001" in res.stdout
+    assert lift_global_options(["a", "--as", "x", "--", "--as", "y"]) == [
+        "--as",
+        "x",
+        "a",
+        "--",
+        "--as",
+        "y",
+    ]
+
+
+def test_narrow_table_never_cuts_amounts() -> None:
+    rows = [
+        {"id": 1, "date": dt.date(2026, 9, 30), "amount": D("28500.00"), "summary": "某某" * 30},
+        {"id": 2, "date": dt.date(2026, 9, 1), "amount": D("-1234567.89"), "summary": "x"},
+    ]
+    cols = (
+        Col("id", "#", "number"),
+        Col("date", "日期 date", "date"),
+        Col("amount", "金额 amount", "amount"),
+        Col("summary", "摘要 summary"),
+    )
+    for width in (40, 60, 80):
+        narrow = Console(width=width, file=io.StringIO(), highlight=False)
+        narrow.print(table_of(cols, rows, None))
+        text = narrow.file.getvalue()  # type: ignore[attr-defined]
+        assert "28,500.00" in text and "-1,234,567.89" in text and "2026-09-30" in text, text
+        assert "…" not in text

@@ -62,7 +62,7 @@ __all__ = ["COMMANDS", "app", "lift_global_options", "main"]
 
 COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     # name, module, attribute (a function: a command; a Typer: a group), help line
-    ("grant", "setup", "grant", "Grant a role for a community (授权); 钱账分离 is checked."),
+    ("grant", "setup", "grant_app", "授权 / grant a role (钱账分离 checked), revoke, list"),
     ("reopen", "close", "reopen", "Reopen the last closed month (反结账): admin, with a reason."),
     ("verify", "verify", "verify", "Recompute the books and list every problem (核对)."),
     ("demo", "demo", "demo", "Build a demo agency (three communities, a quarter)."),

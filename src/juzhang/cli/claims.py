@@ -25,6 +25,7 @@ from rich.table import Column, Table
 from juzhang import claims
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import Entity, actor, command_group, console, note, session
+from juzhang.cli._listing import Col, ListFormat, chosen_format, emit
 from juzhang.core.duty import Action
 from juzhang.exporters.claims_template import write_claims_template
 from juzhang.money import format_amount
@@ -97,8 +98,9 @@ def claims_list(
     pending: Annotated[bool, typer.Option("--pending", help="待制单 / pending")] = False,
     returned: Annotated[bool, typer.Option("--returned", help="退回 / returned")] = False,
     drafted: Annotated[bool, typer.Option("--drafted", help="已制单 / drafted")] = False,
+    fmt: ListFormat = None,
 ) -> None:
-    """List claims with their status (and the reasons of returned ones)."""
+    """List claims with their status and the reasons of returned ones (--format …)."""
     chosen = [s for s, on in (("pending", pending), ("returned", returned), ("drafted", drafted))
               if on]  # fmt: skip
     if len(chosen) > 1:
@@ -107,8 +109,46 @@ def claims_list(
         )
     with session(ctx, write=False) as s:
         views = claims.list_claims(s, entity, status=chosen[0] if chosen else None)
-    console().print(claims_table(f"{entity} 报账 claims", views))
-    print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
+    if chosen_format(fmt) == "table":
+        console().print(claims_table(f"{entity} 报账 claims", views))
+        print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
+        return
+    rows = [
+        {
+            "id": v.id,
+            "batch": v.batch,
+            "row": v.row,
+            "date": v.date,
+            "amount": v.amount,
+            "purpose": v.purpose,
+            "account": v.account or v.category,
+            "payment": v.payment,
+            "status": v.status,
+            "voucher": v.voucher,
+            "reasons": "; ".join(str(r) for r in v.reasons),
+        }
+        for v in views
+    ]
+    emit(
+        tuple(
+            Col(key, key, kind)
+            for key, kind in (
+                ("id", "number"),
+                ("batch", "number"),
+                ("row", "number"),
+                ("date", "date"),
+                ("amount", "amount"),
+                ("purpose", "text"),
+                ("account", "number"),
+                ("payment", "number"),
+                ("status", "number"),
+                ("voucher", "number"),
+                ("reasons", "text"),
+            )
+        ),
+        rows,
+        fmt,
+    )
 
 
 _STATUS = {"pending": "待制单", "drafted": "已制单", "returned": "退回"}
@@ -120,8 +160,8 @@ def claims_table(title: str, views: Sequence[claims.ClaimView]) -> Table:
     table = Table(
         "#",
         "批次-行",
-        Column("日期 date", min_width=10),
-        Column("金额 amount", justify="right", min_width=8),
+        Column("日期 date", min_width=10, no_wrap=True),
+        Column("金额 amount", justify="right", min_width=8, no_wrap=True),
         "事由 purpose",
         "科目 account",
         "支付",

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang import custody
@@ -36,9 +35,9 @@ from juzhang.cli._common import (
     as_money,
     command_group,
     note,
-    out,
     session,
 )
+from juzhang.cli._listing import Col, ListFormat, emit
 from juzhang.core.duty import Action
 from juzhang.money import format_amount
 
@@ -79,30 +78,37 @@ def custody_add(
 
 
 @custody_app.command("list")
-def custody_list(ctx: typer.Context, entity: Entity, period: OptPeriod = None) -> None:
-    """List cash and bank journal entries."""
+def custody_list(
+    ctx: typer.Context, entity: Entity, period: OptPeriod = None, fmt: ListFormat = None
+) -> None:
+    """List cash and bank journal entries (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
-        rows = custody.list_entries(s, entity, period=period)
-    table = Table(
-        "#",
-        "日期 date",
-        "科目 account",
-        Column("金额 amount", justify="right"),
-        "摘要 summary",
-        "对方",
-        "已入账 booked",
+        entries = custody.list_entries(s, entity, period=period)
+    rows = [
+        {
+            "id": e.id,
+            "date": e.date,
+            "account": e.account,
+            "amount": e.amount,
+            "summary": e.summary,
+            "counterparty": e.counterparty,
+            "booked": e.backed,
+        }
+        for e in entries
+    ]
+    emit(
+        (
+            Col("id", "#", "number"),
+            Col("date", "日期 date", "date"),
+            Col("account", "科目 account", "number"),
+            Col("amount", "金额 amount", "amount"),
+            Col("summary", "摘要 summary"),
+            Col("counterparty", "对方"),
+            Col("booked", "已入账 booked", "number"),
+        ),
+        rows,
+        fmt,
     )
-    for e in rows:
-        table.add_row(
-            str(e.id),
-            e.date.isoformat(),
-            e.account,
-            format_amount(e.amount),
-            e.summary,
-            e.counterparty,
-            "✓" if e.backed else "",
-        )
-    out.print(table)
 
 
 def accept_all(s: Session, entity: str, who: str, account: str | None) -> str:

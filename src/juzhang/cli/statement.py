@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 from sqlalchemy.orm import Session
 
 from juzhang import statements as statement
@@ -33,8 +33,8 @@ from juzhang.cli._common import (
     note,
     session,
 )
+from juzhang.cli._listing import Col, ListFormat, emit
 from juzhang.core.duty import Action
-from juzhang.money import format_amount
 from juzhang.statements import STATUS_ZH, format_spans
 
 statement_app = command_group("银行对账单 / bank statement lines")
@@ -78,38 +78,46 @@ def statement_list(
     entity: Entity,
     pending: Annotated[bool, typer.Option("--pending", help="只列待处理 / waiting only")] = False,
     account: BankAccount = None,
+    fmt: ListFormat = None,
 ) -> None:
-    """List stored statement lines and where each stands."""
+    """List stored statement lines and where each stands (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
         views = statement.list_statement_lines(s, entity, account=account, pending=pending)
-    table = Table(
-        Column("#", justify="right"),
-        "科目",
-        "日期 date",
-        "收/付",
-        Column("金额 amount", justify="right"),
-        "对方 counterparty",
-        "摘要 summary",
-        "流水号 serial",
-        Column("日记账", justify="right"),
-        Column("凭证", justify="right"),
-        "状态 status",
+    rows = [
+        {
+            "id": v.id,
+            "account": v.account,
+            "date": v.date,
+            "direction": v.direction,
+            "amount": v.amount,
+            "counterparty": v.counterparty,
+            "summary": " ".join(t for t in (v.summary, v.purpose) if t),
+            "serial": v.serial,
+            "custody_entry": v.custody_entry,
+            "voucher": v.voucher,
+            "status": v.status.value,
+            "status_zh": STATUS_ZH[v.status],
+        }
+        for v in views
+    ]
+    emit(
+        (
+            Col("id", "#", "number"),
+            Col("account", "科目", "number"),
+            Col("date", "日期 date", "date"),
+            Col("direction", "收/付 in/out", "number"),
+            Col("amount", "金额 amount", "amount"),
+            Col("counterparty", "对方 counterparty"),
+            Col("summary", "摘要 summary"),
+            Col("serial", "流水号 serial"),
+            Col("custody_entry", "日记账", "number"),
+            Col("voucher", "凭证", "number"),
+            Col("status_zh", "状态", "number"),
+            Col("status", "status", "number"),
+        ),
+        rows,
+        fmt,
     )
-    for v in views:
-        table.add_row(
-            str(v.id),
-            v.account,
-            v.date.isoformat(),
-            "收" if v.direction == "in" else "付",
-            format_amount(v.amount),
-            v.counterparty,
-            " ".join(t for t in (v.summary, v.purpose) if t),
-            v.serial,
-            "" if v.custody_entry is None else f"#{v.custody_entry}",
-            "" if v.voucher is None else f"#{v.voucher}",
-            f"{STATUS_ZH[v.status]} {v.status.value}",
-        )
-    console(width=WIDE).print(table)
 
 
 @statement_app.command("bank-account")

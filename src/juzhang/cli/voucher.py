@@ -7,7 +7,8 @@
     juzhang voucher post (ENTITY (ID... | --all) | --entities all|C001,C002 --all)    bookkeeper
     juzhang voucher reverse ENTITY NUMBER --period YYYY-MM [--date DATE]
     juzhang voucher correct ENTITY NUMBER --period YYYY-MM --file VOUCHER.json
-    juzhang voucher list ENTITY [--period YYYY-MM] [--status STATUS]
+    juzhang voucher list ENTITY [--period YYYY-MM] [--status STATUS] [--format F]
+    juzhang voucher show ENTITY NUMBER --period YYYY-MM [--format F]
     juzhang voucher print ENTITY NUMBER --period YYYY-MM --out FILE.xlsx
 
 Ids go to stdout (one a line) so scripts can read them; the counts go to stderr.
@@ -16,11 +17,11 @@ Ids go to stdout (one a line) so scripts can read them; the counts go to stderr.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang import books
@@ -36,9 +37,9 @@ from juzhang.cli._common import (
     as_number,
     command_group,
     note,
-    out,
     session,
 )
+from juzhang.cli._listing import Col, ListFormat, chosen_format, emit, render
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.voucher import STATUS_ZH, VoucherView
@@ -195,32 +196,95 @@ def voucher_list(
     entity: Entity,
     period: OptPeriod = None,
     status: Annotated[str | None, typer.Option(help="draft | reviewed | posted")] = None,
+    fmt: ListFormat = None,
 ) -> None:
-    """List vouchers."""
+    """List vouchers (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
         views = books.list_vouchers(s, entity, period=period, status=status)
-    table = Table(
-        "ID",
-        "凭证号",
-        "日期 date",
-        "状态",
-        Column("金额 total", justify="right"),
-        "摘要 summary",
-        "制单",
-        "审核",
-    )
-    for v in views:
-        table.add_row(
-            str(v.id),
-            v.label,
-            v.date.isoformat(),
-            STATUS_ZH.get(v.status, v.status),
-            format_amount(v.total),
-            v.lines[0].summary if v.lines else "",
-            v.prepared_by,
-            v.reviewed_by or "",
+    rows = [
+        {
+            "id": v.id,
+            "period": format_period(v.period),
+            "number": v.label,
+            "date": v.date,
+            "status": v.status,
+            "status_zh": STATUS_ZH.get(v.status, v.status),
+            "total": v.total,
+            "summary": v.lines[0].summary if v.lines else "",
+            "prepared_by": v.prepared_by,
+            "reviewed_by": v.reviewed_by or "",
+        }
+        for v in views
+    ]
+    emit(_LIST, rows, fmt)
+
+
+_LIST = (
+    Col("id", "ID", "number"),
+    Col("number", "凭证号", "number"),
+    Col("date", "日期 date", "date"),
+    Col("status_zh", "状态", "number"),
+    Col("status", "status", "number"),
+    Col("total", "金额 total", "amount"),
+    Col("summary", "摘要 summary"),
+    Col("prepared_by", "制单", "number"),
+    Col("reviewed_by", "审核", "number"),
+    Col("period", "期间 period", "date"),
+)
+_LINES = (
+    Col("line", "行", "number"),
+    Col("summary", "摘要 summary"),
+    Col("account", "科目 account", "number"),
+    Col("debit", "借方 debit", "amount"),
+    Col("credit", "贷方 credit", "amount"),
+    Col("custody_entry", "日记账", "number"),
+)
+
+
+@voucher_app.command("show")
+def voucher_show(
+    ctx: typer.Context, entity: Entity, number: Number, period: Period, fmt: ListFormat = None
+) -> None:
+    """Show a posted voucher with its lines (--format table|json|csv|tsv)."""
+    with session(ctx, write=False) as s:
+        v = books.find_voucher(s, entity, period, number)
+    lines = [
+        {
+            "line": ln.line_no,
+            "summary": ln.summary,
+            "account": ln.account,
+            "debit": ln.debit,
+            "credit": ln.credit,
+            "custody_entry": ln.custody_entry,
+        }
+        for ln in v.lines
+    ]
+    chosen = chosen_format(fmt)
+    if chosen == "json":
+        head = {
+            "id": v.id,
+            "entity": v.entity,
+            "period": format_period(v.period),
+            "number": v.label,
+            "date": v.date.isoformat(),
+            "status": v.status,
+            "kind": v.kind,
+            "attachments": v.attachments,
+            "prepared_by": v.prepared_by,
+            "reviewed_by": v.reviewed_by,
+            "posted_by": v.posted_by,
+            "total": str(v.total),
+            "lines": json.loads(render(_LINES, lines, "json")),
+        }
+        typer.echo(json.dumps(head, ensure_ascii=False, indent=2))
+        return
+    if chosen == "table":
+        note(
+            f"{v.entity} {format_period(v.period)} {v.label} {v.date.isoformat()}"
+            f" 制单 {v.prepared_by} 审核 {v.reviewed_by or ''} 记账 {v.posted_by or ''}"
+            f" 合计 {format_amount(v.total)}"
         )
-    out.print(table)
+    emit(_LINES, lines, chosen)
 
 
 @voucher_app.command("print")
