@@ -132,19 +132,38 @@ def _load(name: str) -> Any:
     return None
 
 
+class _Commands(dict[str, Any]):
+    """The root's ``commands``: a command's module is imported when the command is looked up."""
+
+    def __missing__(self, name: str) -> Any:
+        found = _load(name)
+        if found is None:
+            raise KeyError(name)
+        self[name] = found
+        return found
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return any(name == n for n, *_ in COMMANDS) or super().__contains__(name)
+
+
 class _Group(TyperGroup):
     """The root group: a lazy command tree; library refusals become one line and exit 1."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [name for name, *_ in COMMANDS]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        found = self.commands.get(cmd_name)
-        if found is None:
-            found = _load(cmd_name)
-            if found is not None:
-                self.commands[cmd_name] = found
-        return found
+        return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """List the commands from :data:`COMMANDS`, without importing their modules."""

@@ -59,9 +59,11 @@ opening_app = command_group("期初余额 / opening balances")
 class _GrantGroup(TyperGroup):
     """``juzhang grant LOGIN ROLE ENTITY`` as before: a first word not a subcommand means add."""
 
+    default_command = "add"
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = ["add", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
