@@ -55,6 +55,7 @@ def __getattr__(name: str) -> Any:
         return getattr(engine, name)
     raise AttributeError(f"module 'juzhang' has no attribute {name!r}")
 
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -119,8 +119,8 @@ def import_beancount(
     ] = False,
 ) -> None:
     """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
-    from juzhang import beancount_import
-    from juzhang.importers.beancount_file import load_mapping
+    from juzhang import beancount_import  # noqa: PLC0415 — start-up time (heavy, used here only)
+    from juzhang.importers.beancount_file import load_mapping  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     rules = load_mapping(mapping)
     who = actor(ctx)
