@@ -601,7 +601,7 @@ def prepare_agency(url: str, communities: int) -> dict[str, Any]:
     """Migrate and set up the communities, people, bank accounts and openings (library)."""
     from benchmarks.synthetic import entity_code, entity_name
     from juzhang import agency, books
-    from juzhang.importers import statement
+    from juzhang import statements as statement
     from juzhang.storage.engine import make_engine, transaction, upgrade
 
     started = time.perf_counter()
