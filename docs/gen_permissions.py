@@ -127,7 +127,7 @@ def enforced_by() -> dict[Action, list[str]]:
     found: dict[Action, set[str]] = defaultdict(set)
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE)
-        if rel.parts[0] in ("core", "storage"):
+        if rel.parts[0] in ("core", "storage", "cli"):  # the CLI chooses, the service checks
             continue
         module = ".".join(rel.with_suffix("").parts)
         tree = ast.parse(path.read_text(encoding="utf-8"))

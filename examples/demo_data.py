@@ -786,8 +786,8 @@ def write_claims(
     Built like :func:`juzhang.exporters.claims_template.write_claims_template` (title, 单位
     line, the form's header) with the rows filled in, and a 合计 row.
     """
-    from juzhang.exporters.excel import Column, Sheet, Value, new_workbook, save
-    from juzhang.importers.claims import COLUMNS
+    from juzhang.exporters.excel import Column, Sheet, Value, new_workbook, save  # noqa: PLC0415 — start-up time (heavy, used here only)
+    from juzhang.importers.claims import COLUMNS  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     kinds = {"date": "date", "amount": "amount", "payment": "center", "attachments": "number"}
     wb = new_workbook("报账单", entity=community.name, subject="报账单 claim batch")

@@ -85,7 +85,7 @@ def test_the_claims_cycle(world: World, tmp_path: Path) -> None:
     assert all(i.purpose in listing for i in failing)
     assert all(i.purpose not in listing for i in valid)
     assert "证明人" in listing and "大写金额" in listing and "决议" in listing
-    drafted = ok(world, "claims list C001 --drafted")
+    drafted = ok(world, "claims list C001 --drafted --format table")
     assert all(f"#{i}" in drafted for i in ids)
     refused(world, "claims list C001 --returned --pending", code=2)
 

@@ -19,6 +19,8 @@ The public API, chosen on purpose:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from juzhang.core.duty import Action, Role
 from juzhang.core.period import format_period, parse_period
 from juzhang.core.voucher import Line, VoucherDraft, VoucherView
@@ -37,7 +39,22 @@ from juzhang.errors import (
     ValidationError,
 )
 from juzhang.money import capitals, parse_money
-from juzhang.storage.engine import make_engine, transaction, upgrade
+
+if TYPE_CHECKING:
+    from juzhang.storage.engine import make_engine, transaction, upgrade
+
+_LAZY = frozenset({"make_engine", "transaction", "upgrade"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`juzhang.storage.engine` (and SQLAlchemy) on first use: ``juzhang --help``
+    and ``juzhang --version`` stay quick."""
+    if name in _LAZY:
+        from juzhang.storage import engine  # noqa: PLC0415 — start-up time
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'juzhang' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

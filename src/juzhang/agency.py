@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
-from juzhang.core.duty import Role, check_grant
+from juzhang.core.duty import PERMISSIONS, Action, Role, check_grant
 from juzhang.core.period import format_period
 from juzhang.errors import ConflictError, NotFoundError, ValidationError
 from juzhang.storage.access import (
@@ -220,3 +220,28 @@ def list_entities(session: Session) -> list[tuple[str, str, str]]:
     """Return ``(code, name, chart)`` of every entity, by code."""
     rows = session.execute(select(Entity.code, Entity.name, Entity.chart).order_by(Entity.code))
     return [(c, n, ch) for c, n, ch in rows]
+
+
+def list_users(session: Session) -> list[tuple[str, str]]:
+    """Return ``(login, name)`` of every user, by login."""
+    rows = session.execute(select(User.login, User.name).order_by(User.login))
+    return [(login, name) for login, name in rows]
+
+
+def list_grants(session: Session, *, login: str | None = None) -> list[tuple[str, str, str]]:
+    """Return ``(login, role, entity code)`` of every role grant (of one user), sorted."""
+    query = (
+        select(User.login, RoleGrant.role, Entity.code)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Entity, Entity.id == RoleGrant.entity_id)
+        .order_by(User.login, Entity.code, RoleGrant.role)
+    )
+    if login is not None:
+        query = query.where(User.login == login)
+    return [(u, r, c) for u, r, c in session.execute(query)]
+
+
+def entities_for(session: Session, login: str, action: Action) -> list[str]:
+    """Return the codes of the entities where ``login`` holds a role that may do ``action``."""
+    allowed = {r.value for r in PERMISSIONS[action]}
+    return sorted({code for _u, role, code in list_grants(session, login=login) if role in allowed})

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS
+from juzhang.cli._settings import Settings
 from juzhang.core.period import parse_period, parse_period_range
 from juzhang.errors import JuzhangError, Problem
 from juzhang.money import parse_money
@@ -52,14 +52,6 @@ def command_group(help_text: str) -> typer.Typer:
 
 
 # --------------------------------------------------------------------------- context
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """The global options: database URL and acting person."""
-
-    url: str
-    actor: str | None
 
 
 def settings(ctx: typer.Context) -> Settings:

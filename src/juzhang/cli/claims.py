@@ -3,7 +3,7 @@
 ::
 
     juzhang template claims [--out FILE] [--force]                      the form to fill in
-    juzhang claims draft ENTITY [ID...]                                 bookkeeper (制单)
+    juzhang claims draft (ENTITY [ID...] | --entities all|C001,C002)    bookkeeper (制单)
     juzhang claims list ENTITY [--pending | --returned | --drafted]
 
 (``juzhang import claims`` is in :mod:`juzhang.cli.import_` and prints its
@@ -23,7 +23,10 @@ import typer
 from rich.table import Column, Table
 
 from juzhang import claims
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import Entity, actor, command_group, console, note, session
+from juzhang.cli._listing import Col, ListFormat, chosen_format, emit
+from juzhang.core.duty import Action
 from juzhang.exporters.claims_template import write_claims_template
 from juzhang.money import format_amount
 
@@ -62,10 +65,24 @@ def template_claims(
 @claims_app.command("draft")
 def claims_draft(
     ctx: typer.Context,
-    entity: Entity,
+    entity: OptEntity = None,
     ids: Annotated[list[int] | None, typer.Argument(metavar="ID", show_default=False)] = None,
+    entities: Entities = None,
 ) -> None:
     """Turn pending claims into draft vouchers (制单), as the bookkeeper; prints the voucher ids."""
+    codes = chosen_entities(ctx, entity, entities, Action.DRAFT_VOUCHER)
+    if codes is not None:
+        if ids:
+            raise typer.BadParameter("--entities 不能与 ID 同用 / not with IDs", ctx)
+        keeper = actor(ctx)
+        run_batch(
+            ctx,
+            "报账制单 claims draft",
+            codes,
+            lambda s, c: f"已制单 / drafted: {len(claims.draft_claims(s, c, keeper, None))}",
+        )
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         vids = claims.draft_claims(s, entity, who, ids or None)
@@ -81,8 +98,9 @@ def claims_list(
     pending: Annotated[bool, typer.Option("--pending", help="待制单 / pending")] = False,
     returned: Annotated[bool, typer.Option("--returned", help="退回 / returned")] = False,
     drafted: Annotated[bool, typer.Option("--drafted", help="已制单 / drafted")] = False,
+    fmt: ListFormat = None,
 ) -> None:
-    """List claims with their status (and the reasons of returned ones)."""
+    """List claims with their status and the reasons of returned ones (--format …)."""
     chosen = [s for s, on in (("pending", pending), ("returned", returned), ("drafted", drafted))
               if on]  # fmt: skip
     if len(chosen) > 1:
@@ -91,8 +109,46 @@ def claims_list(
         )
     with session(ctx, write=False) as s:
         views = claims.list_claims(s, entity, status=chosen[0] if chosen else None)
-    console().print(claims_table(f"{entity} 报账 claims", views))
-    print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
+    if chosen_format(fmt) == "table":
+        console().print(claims_table(f"{entity} 报账 claims", views))
+        print_reasons("退回原因 / reasons", [v for v in views if v.reasons])
+        return
+    rows = [
+        {
+            "id": v.id,
+            "batch": v.batch,
+            "row": v.row,
+            "date": v.date,
+            "amount": v.amount,
+            "purpose": v.purpose,
+            "account": v.account or v.category,
+            "payment": v.payment,
+            "status": v.status,
+            "voucher": v.voucher,
+            "reasons": "; ".join(str(r) for r in v.reasons),
+        }
+        for v in views
+    ]
+    emit(
+        tuple(
+            Col(key, key, kind)
+            for key, kind in (
+                ("id", "number"),
+                ("batch", "number"),
+                ("row", "number"),
+                ("date", "date"),
+                ("amount", "amount"),
+                ("purpose", "text"),
+                ("account", "number"),
+                ("payment", "number"),
+                ("status", "number"),
+                ("voucher", "number"),
+                ("reasons", "text"),
+            )
+        ),
+        rows,
+        fmt,
+    )
 
 
 _STATUS = {"pending": "待制单", "drafted": "已制单", "returned": "退回"}
@@ -104,8 +160,8 @@ def claims_table(title: str, views: Sequence[claims.ClaimView]) -> Table:
     table = Table(
         "#",
         "批次-行",
-        Column("日期 date", min_width=10),
-        Column("金额 amount", justify="right", min_width=8),
+        Column("日期 date", min_width=10, no_wrap=True),
+        Column("金额 amount", justify="right", min_width=8, no_wrap=True),
         "事由 purpose",
         "科目 account",
         "支付",

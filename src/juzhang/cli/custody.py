@@ -5,6 +5,7 @@
     juzhang custody add ENTITY DATE ACCOUNT AMOUNT SUMMARY [--counterparty X] [--reference R]
     juzhang custody list ENTITY [--period YYYY-MM]
     juzhang custody accept-statement ENTITY (LINE... | --all) [--account CODE]
+    juzhang custody accept-statement --entities all|C001,C002 --all [--account CODE]
     juzhang cash count ENTITY DATE AMOUNT [--account CODE] [--note TEXT]
 
 Money in is positive, money out negative.  Every command here but ``list``
@@ -18,11 +19,12 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from juzhang import custody
 from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     ARGS,
     BankAccount,
@@ -33,9 +35,10 @@ from juzhang.cli._common import (
     as_money,
     command_group,
     note,
-    out,
     session,
 )
+from juzhang.cli._listing import Col, ListFormat, emit
+from juzhang.core.duty import Action
 from juzhang.money import format_amount
 
 custody_app = command_group("出纳日记账 / the cashier's cash and bank journals")
@@ -75,39 +78,53 @@ def custody_add(
 
 
 @custody_app.command("list")
-def custody_list(ctx: typer.Context, entity: Entity, period: OptPeriod = None) -> None:
-    """List cash and bank journal entries."""
+def custody_list(
+    ctx: typer.Context, entity: Entity, period: OptPeriod = None, fmt: ListFormat = None
+) -> None:
+    """List cash and bank journal entries (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
-        rows = custody.list_entries(s, entity, period=period)
-    table = Table(
-        "#",
-        "日期 date",
-        "科目 account",
-        Column("金额 amount", justify="right"),
-        "摘要 summary",
-        "对方",
-        "已入账 booked",
+        entries = custody.list_entries(s, entity, period=period)
+    rows = [
+        {
+            "id": e.id,
+            "date": e.date,
+            "account": e.account,
+            "amount": e.amount,
+            "summary": e.summary,
+            "counterparty": e.counterparty,
+            "booked": e.backed,
+        }
+        for e in entries
+    ]
+    emit(
+        (
+            Col("id", "#", "number"),
+            Col("date", "日期 date", "date"),
+            Col("account", "科目 account", "number"),
+            Col("amount", "金额 amount", "amount"),
+            Col("summary", "摘要 summary"),
+            Col("counterparty", "对方"),
+            Col("booked", "已入账 booked", "number"),
+        ),
+        rows,
+        fmt,
     )
-    for e in rows:
-        table.add_row(
-            str(e.id),
-            e.date.isoformat(),
-            e.account,
-            format_amount(e.amount),
-            e.summary,
-            e.counterparty,
-            "✓" if e.backed else "",
-        )
-    out.print(table)
+
+
+def accept_all(s: Session, entity: str, who: str, account: str | None) -> str:
+    """Accept every waiting statement line of one community (one step of ``--entities``)."""
+    accepted = statement.accept_statement_lines(s, entity, who, "all", account=account)
+    return f"已确认 / accepted: {len(accepted)}"
 
 
 @custody_app.command("accept-statement")
 def custody_accept_statement(
     ctx: typer.Context,
-    entity: Entity,
+    entity: OptEntity = None,
     lines: Annotated[list[int] | None, typer.Argument(metavar="LINE", show_default=False)] = None,
     every: Annotated[bool, typer.Option("--all", help="全部待确认行 / every line waiting")] = False,
     account: BankAccount = None,
+    entities: Entities = None,
 ) -> None:
     """Accept statement lines into the bank journal (cashier): one entry per line."""
     if every == bool(lines):
@@ -116,6 +133,14 @@ def custody_accept_statement(
             ctx,
             param_hint="LINE",
         )
+    codes = chosen_entities(ctx, entity, entities, Action.ACCEPT_STATEMENT)
+    if codes is not None:
+        if lines:
+            raise typer.BadParameter("--entities 只能与 --all 同用 / with --all only", ctx)
+        cashier = actor(ctx)
+        run_batch(ctx, "确认对账单 accept", codes, lambda s, c: accept_all(s, c, cashier, account))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         accepted = statement.accept_statement_lines(

@@ -22,7 +22,7 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", file_okay=False)] = Path("demo-out"),
 ) -> None:
     """Build a demo agency (three communities, a quarter, closed and disclosed) in DIR."""
-    from juzhang.demo import build_demo
+    from juzhang.demo import build_demo  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     result = build_demo(directory / "juzhang.db", directory)
     table = Table(

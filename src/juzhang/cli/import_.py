@@ -6,6 +6,7 @@
     juzhang import beancount ENTITY FILE --mapping MAP.toml [--opening] bookkeeper
     juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
+    juzhang import bank --dir DIR [--profile NAME|--mapping FILE] [--rules FILE]  bookkeeper
 
 A thin layer over :mod:`juzhang.statements`, :mod:`juzhang.claims` and
 :mod:`juzhang.beancount_import`:
@@ -16,7 +17,15 @@ imported before adds nothing and says so.
 ``import bank`` prints a summary table (with ``--dry-run`` the proposed
 vouchers too, and nothing is changed); when the statement is refused every
 problem is printed as a table (file, row, column, reason) and the exit status
-is 1.  ``import claims``: a batch whose claims are returned is *not* an error:
+is 1.  ``import bank --dir DIR`` imports every statement file in the folder
+(``.csv .txt .tsv .xls .xlsx .xlsm``), each routed to its community and
+bank account by the account number printed in the file (the numbers recorded
+with ``juzhang statement bank-account``); a file whose number is not
+recorded, or matches two accounts, is reported and not imported.  Each file
+is imported in its own transaction (all or nothing); one summary table
+(file, community, account, rows, new, duplicates, waiting, problems) goes to
+stdout, each problem to stderr, and the exit status is 1 if any file failed.
+``import claims``: a batch whose claims are returned is *not* an error:
 the import succeeded, the returned claims and their reasons are printed for the
 cashier, and the exit status is 0.
 """
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +43,7 @@ from rich.table import Column, Table
 
 from juzhang import claims
 from juzhang import statements as statement
+from juzhang.cli._batch import batch_progress
 from juzhang.cli._common import (
     WIDE,
     Entity,
@@ -43,8 +54,10 @@ from juzhang.cli._common import (
     note,
     session,
 )
+from juzhang.cli._listing import Col, emit
 from juzhang.cli.claims import claims_table, print_reasons
-from juzhang.errors import Problem, ProblemsError
+from juzhang.errors import JuzhangError, Problem, ProblemsError
+from juzhang.importers.bank import load_profile
 from juzhang.importers.claims_config import load_claims_config
 from juzhang.money import format_amount
 from juzhang.statements import STATUS_ZH, ImportResult, format_spans
@@ -106,8 +119,8 @@ def import_beancount(
     ] = False,
 ) -> None:
     """Import a beancount file as draft vouchers, or (--opening) as opening balances."""
-    from juzhang import beancount_import
-    from juzhang.importers.beancount_file import load_mapping
+    from juzhang import beancount_import  # noqa: PLC0415 — start-up time (heavy, used here only)
+    from juzhang.importers.beancount_file import load_mapping  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     rules = load_mapping(mapping)
     who = actor(ctx)
@@ -172,11 +185,26 @@ def _refuse(exc: ProblemsError) -> None:
 @import_app.command("bank")
 def import_bank(
     ctx: typer.Context,
-    entity: Entity,
-    file: Annotated[Path, typer.Argument(metavar="FILE", dir_okay=False, help="对账单 / file")],
+    entity: Annotated[
+        str | None, typer.Argument(metavar="[ENTITY]", help="社区代码 / entity code")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="[FILE]", dir_okay=False, help="对账单 / file")
+    ] = None,
     account: Annotated[
-        str, typer.Option("--account", metavar="CODE", help="银行科目 / bank detail account")
-    ],
+        str | None,
+        typer.Option("--account", metavar="CODE", help="银行科目 / bank detail account"),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            exists=True,
+            file_okay=False,
+            help="导入目录中全部对账单，按账号分派 / every file in DIR, routed by account number",
+        ),
+    ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", metavar="NAME", help="对账单格式 / bank layout")
     ] = None,
@@ -196,6 +224,21 @@ def import_bank(
     """Import a bank statement (bookkeeper): lines, matches and draft vouchers."""
     if profile is not None and mapping is not None:
         raise typer.BadParameter("--profile 与 --mapping 只能给一个 / give one of them")
+    if folder is not None:
+        if entity is not None or file is not None or account is not None or dry_run:
+            raise typer.BadParameter(
+                "--dir 不能与 ENTITY FILE --account --dry-run 同用 / --dir goes alone",
+                ctx,
+                param_hint="--dir",
+            )
+        import_folder(ctx, folder, profile, mapping, rules, window)
+        return
+    if entity is None or file is None or account is None:
+        raise typer.BadParameter(
+            "需要 ENTITY FILE --account CODE，或 --dir DIR / give ENTITY FILE --account, or --dir",
+            ctx,
+            param_hint="ENTITY",
+        )
     who = actor(ctx)
     try:
         with session(ctx) as s:
@@ -294,3 +337,107 @@ def proposals_table(result: ImportResult) -> Table:
             "" if p.custody_entry is None else f"#{p.custody_entry}",
         )
     return table
+
+
+# --------------------------------------------------------------------------- import bank --dir
+
+
+@dataclass(slots=True)
+class _FileOutcome:
+    file: str
+    entity: str = ""
+    account: str = ""
+    result: ImportResult | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def statement_files(folder: Path) -> list[Path]:
+    """The statement files of a folder (by name; hidden files and other kinds left out)."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and p.suffix.lower() in SUFFIXES
+    )
+
+
+SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xls", ".xlsx", ".xlsm"})
+"""The kinds of file ``import bank --dir`` reads (those of :mod:`juzhang.importers.reader`)."""
+
+
+def import_folder(
+    ctx: typer.Context,
+    folder: Path,
+    profile: str | None,
+    mapping: Path | None,
+    rules: Path | None,
+    window: int | None,
+) -> None:
+    """``import bank --dir``: each file routed by its account number, in its own transaction."""
+    who = actor(ctx)
+    layout = load_profile(mapping) if mapping is not None else profile
+    outcomes = [_FileOutcome(p.name) for p in statement_files(folder)]
+    with batch_progress("导入 import bank", len(outcomes)) as advance:
+        for path, outcome in zip(statement_files(folder), outcomes, strict=True):
+            try:
+                number = statement.statement_number(path, profile=layout)
+                with session(ctx) as s:
+                    outcome.entity, outcome.account = statement.route_statement(s, number)
+                    outcome.result = statement.import_statement(
+                        s,
+                        outcome.entity,
+                        who,
+                        path,
+                        account=outcome.account,
+                        profile=profile,
+                        mapping=mapping,
+                        rules=rules,
+                        window_days=window,
+                        preview=0,
+                    )
+            except ProblemsError as exc:
+                outcome.problems = [f"{exc.what}", *(str(p) for p in exc.problems)]
+            except JuzhangError as exc:
+                outcome.problems = [str(exc)]
+            advance(outcome.file)
+    failed = [o for o in outcomes if o.result is None]
+    _print_files(folder, outcomes)
+    for o in outcomes:
+        for text in o.problems:
+            typer.echo(f"  - {o.file}: {text}", err=True)
+    note(
+        f"已导入 / imported {len(outcomes) - len(failed)}, 未导入 / not imported {len(failed)}"
+        f" ({folder})"
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+_FILES = (
+    Col("file", "文件 file"),
+    Col("entity", "社区 entity", "number"),
+    Col("account", "科目 account", "number"),
+    Col("rows", "行 rows", "number"),
+    Col("new", "新增 new", "number"),
+    Col("duplicates", "重复 duplicates", "number"),
+    Col("waiting", "待出纳 waiting", "number"),
+    Col("problems", "问题 problems", "number"),
+)
+
+
+def _print_files(folder: Path, outcomes: list[_FileOutcome]) -> None:
+    rows = []
+    for o in outcomes:
+        r = o.result
+        rows.append(
+            {
+                "file": o.file,
+                "entity": o.entity,
+                "account": o.account,
+                "rows": None if r is None else r.rows_read,
+                "new": None if r is None else r.new_lines,
+                "duplicates": None if r is None else r.duplicates,
+                "waiting": None if r is None else r.awaiting_cashier,
+                "problems": max(len(o.problems) - 1, 1) if o.problems else 0,
+            }
+        )
+    emit(_FILES, rows, title=f"对账单导入 / statements imported: {folder}")

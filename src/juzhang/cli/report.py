@@ -1,6 +1,7 @@
 """Command line for reports (报表)::
 
     juzhang report KIND ENTITY --period YYYY-MM[..YYYY-MM] [--format FMT] [--out PATH]
+    juzhang report KIND --entities all|C001,C002 --period … [--format FMT] --out DIR
         KIND: trial-balance, general-ledger, ledger (with --account CODE), cash-journal,
               bank-journal, income-expenditure, balance-sheet, bank-reconciliation,
               disclosure
@@ -24,6 +25,12 @@ range is the 本期 column (one month: 本月) and 本年累计 runs from Januar
 its last month; for ``balance-sheet`` the last month is the closing date and
 a range's first month gives the opening column (default: 年初).
 
+With ``--entities`` (in place of ENTITY) each community's report is written
+to its own file in the folder ``--out DIR`` (``KIND-ENTITY-PERIOD.xlsx``, or
+the ``--format`` asked for), one community after another with a summary
+table (:mod:`juzhang.cli._batch`); ``all`` is every community the acting
+person holds a role in (every community without ``--as``).
+
 A thin layer, as :mod:`juzhang.cli`: ``--db`` comes from the root command,
 whose root group turns a refusal into one line on stderr and exit status 1;
 a usage error exits with 2.  Every command here only reads the books.
@@ -41,13 +48,15 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
-from juzhang.cli._common import Entity, OutFile, as_range, command_group, note, out, session
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
+from juzhang.cli._common import as_range, command_group, note, out, session
 from juzhang.cli.disclosure import (
     render_disclosure,
     render_reconciliation,
     write_disclosure,
     write_reconciliation,
 )
+from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.exporters import Report
 from juzhang.exporters.excel import write_report
@@ -86,6 +95,13 @@ report_app = command_group("报表 / reports")
 Range = Annotated[
     str,
     typer.Option("--period", metavar="YYYY-MM[..YYYY-MM]", help="月份或区间 / month or range"),
+]
+Entity = OptEntity
+OutFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="PATH", help="文件；--entities 时为目录 / file; with --entities a folder"
+    ),
 ]
 Format = Annotated[
     str | None, typer.Option("--format", metavar="FMT", help="xlsx | json | csv (| table)")
@@ -151,22 +167,60 @@ def _emit(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     path = out_file or Path(f"{default_name}.{fmt}")
+    _write(report, fmt, path, entity_name, all_accounts)
+    note(f"已写入 / written: {path}")
+
+
+def _write(report: Report, fmt: str, path: Path, entity_name: str, all_accounts: bool) -> None:
     if fmt == "json":
         write_json(report, path)
     elif fmt == "csv":
         write_csv(report, path)
     else:
         write_report(report, path, entity_name=entity_name, all_accounts=all_accounts)
-    note(f"已写入 / written: {path}")
 
 
 Compute = Callable[[Session, str, int, int], Report]
 
 
+def _many(
+    ctx: typer.Context,
+    kind: str,
+    entity: str | None,
+    entities: str | None,
+    fmt: str | None,
+    out_file: Path | None,
+) -> tuple[list[str], Path, str] | None:
+    """For ``--entities``: the codes, the output folder and the format; ``None`` for one ENTITY."""
+    codes = chosen_entities(ctx, entity, entities, Action.READ)
+    if codes is None:
+        if out_file is not None and out_file.is_dir():
+            raise typer.BadParameter(f"{out_file} 是目录 / is a folder", param_hint="--out")
+        return None
+    if out_file is None or (out_file.exists() and not out_file.is_dir()):
+        raise typer.BadParameter(
+            "--entities 需要 --out DIR（目录） / --entities needs --out DIR (a folder)",
+            param_hint="--out",
+        )
+    chosen = fmt or "xlsx"
+    if chosen not in ("xlsx", "json", "csv"):
+        raise typer.BadParameter(
+            f"{chosen!r}: 应为 / expected xlsx | json | csv", param_hint="--format"
+        )
+    out_file.mkdir(parents=True, exist_ok=True)
+    return codes, out_file, chosen
+
+
+def _label(first: int, last: int) -> str:
+    return (
+        format_period(first) if first == last else f"{format_period(first)}..{format_period(last)}"
+    )
+
+
 def _run(
     ctx: typer.Context,
     kind: str,
-    entity: str,
+    entity: str | None,
     period: str,
     fmt: str | None,
     out_file: Path | None,
@@ -174,16 +228,28 @@ def _run(
     *,
     all_accounts: bool = False,
     name_part: str = "",
+    entities: str | None = None,
 ) -> None:
     first, last = as_range(period)
+    many = _many(ctx, kind, entity, entities, fmt, out_file)
+    if many is not None:
+        codes, folder, fmt_many = many
+
+        def one(s: Session, code: str) -> str:
+            report = compute(s, code, first, last)
+            name = "-".join(p for p in (kind, code, name_part, _label(first, last)) if p)
+            path = folder / f"{name}.{fmt_many}"
+            _write(report, fmt_many, path, get_entity(s, code).name, all_accounts)
+            return str(path)
+
+        run_batch(ctx, f"报表 {kind}", codes, one, write=False)
+        return
+    assert entity is not None
     chosen = _format(kind, fmt, out_file)
     with session(ctx, write=False) as s:
         report = compute(s, entity, first, last)
         entity_name = get_entity(s, entity).name
-    label = (
-        format_period(first) if first == last else f"{format_period(first)}..{format_period(last)}"
-    )
-    default = "-".join(p for p in (kind, entity, name_part, label) if p)
+    default = "-".join(p for p in (kind, entity, name_part, _label(first, last)) if p)
     _emit(report, chosen, out_file, default, entity_name=entity_name, all_accounts=all_accounts)
 
 
@@ -197,11 +263,12 @@ def _since(first: int, last: int) -> int | None:
 @report_app.command("trial-balance")
 def report_trial_balance(
     ctx: typer.Context,
-    entity: Entity,
     period: Range,
+    entity: Entity = None,
     fmt: Format = None,
     out_file: OutFile = None,
     all_accounts: Annotated[bool, typer.Option(help="含无发生额科目 / every account")] = False,
+    entities: Entities = None,
 ) -> None:
     """科目余额表 / trial balance: opening, period debit and credit, closing per account."""
     _run(
@@ -213,87 +280,130 @@ def report_trial_balance(
         out_file,
         trial_balance,
         all_accounts=all_accounts,
+        entities=entities,
     )
 
 
 @report_app.command("general-ledger")
 def report_general_ledger(
-    ctx: typer.Context, entity: Entity, period: Range, fmt: Format = None, out_file: OutFile = None
+    ctx: typer.Context,
+    period: Range,
+    entity: Entity = None,
+    fmt: Format = None,
+    out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """总账 / general ledger: per first-level account and month, 本月合计 and 本年累计."""
-    _run(ctx, "general-ledger", entity, period, fmt, out_file, general_ledger)
+    _run(ctx, "general-ledger", entity, period, fmt, out_file, general_ledger, entities=entities)
 
 
 @report_app.command("ledger")
 def report_ledger(
     ctx: typer.Context,
-    entity: Entity,
     period: Range,
     account: Annotated[str, typer.Option("--account", metavar="CODE", help="科目 / account")],
+    entity: Entity = None,
     fmt: Format = None,
     out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """明细账 / subsidiary ledger of one account (a parent includes its detail accounts)."""
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return subsidiary_ledger(s, e, account, first, last)
 
-    _run(ctx, "ledger", entity, period, fmt, out_file, compute, name_part=account)
+    _run(
+        ctx, "ledger", entity, period, fmt, out_file, compute, name_part=account, entities=entities
+    )
 
 
 @report_app.command("cash-journal")
 def report_cash_journal(
-    ctx: typer.Context, entity: Entity, period: Range, fmt: Format = None, out_file: OutFile = None
+    ctx: typer.Context,
+    period: Range,
+    entity: Entity = None,
+    fmt: Format = None,
+    out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """现金日记账 / cash journal beside the ledger (账账核对)."""
-    _run(ctx, "cash-journal", entity, period, fmt, out_file, cash_journal)
+    _run(ctx, "cash-journal", entity, period, fmt, out_file, cash_journal, entities=entities)
 
 
 @report_app.command("bank-journal")
 def report_bank_journal(
-    ctx: typer.Context, entity: Entity, period: Range, fmt: Format = None, out_file: OutFile = None
+    ctx: typer.Context,
+    period: Range,
+    entity: Entity = None,
+    fmt: Format = None,
+    out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """银行日记账 / bank journal beside the ledger (账账核对)."""
-    _run(ctx, "bank-journal", entity, period, fmt, out_file, bank_journal)
+    _run(ctx, "bank-journal", entity, period, fmt, out_file, bank_journal, entities=entities)
 
 
 @report_app.command("income-expenditure")
 def report_income(
-    ctx: typer.Context, entity: Entity, period: Range, fmt: Format = None, out_file: OutFile = None
+    ctx: typer.Context,
+    period: Range,
+    entity: Entity = None,
+    fmt: Format = None,
+    out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """收益及收益分配表 / 业务活动表: 本月 (or the range) and 本年累计."""
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return income_statement(s, e, last, since=_since(first, last))
 
-    _run(ctx, "income-expenditure", entity, period, fmt, out_file, compute)
+    _run(ctx, "income-expenditure", entity, period, fmt, out_file, compute, entities=entities)
 
 
 @report_app.command("balance-sheet")
 def report_balance_sheet(
-    ctx: typer.Context, entity: Entity, period: Range, fmt: Format = None, out_file: OutFile = None
+    ctx: typer.Context,
+    period: Range,
+    entity: Entity = None,
+    fmt: Format = None,
+    out_file: OutFile = None,
+    entities: Entities = None,
 ) -> None:
     """资产负债表 / balance sheet at the end of the (last) month; opening column 年初."""
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return balance_sheet(s, e, last, since=_since(first, last))
 
-    _run(ctx, "balance-sheet", entity, period, fmt, out_file, compute)
+    _run(ctx, "balance-sheet", entity, period, fmt, out_file, compute, entities=entities)
 
 
 @report_app.command("bank-reconciliation")
 def report_bank_reconciliation(
     ctx: typer.Context,
-    entity: Entity,
     period: Range,
+    entity: Entity = None,
     fmt: Format = None,
     out_file: OutFile = None,
     account: Annotated[
         str | None, typer.Option("--account", metavar="CODE", help="银行存款科目 / bank account")
     ] = None,
+    entities: Entities = None,
 ) -> None:
     """银行存款余额调节表 / bank reconciliation at the end of the (last) month."""
     _first, last = as_range(period)
+    many = _many(ctx, "bank-reconciliation", entity, entities, fmt, out_file)
+    if many is not None:
+        codes, folder, fmt_many = many
+
+        def one(s: Session, code: str) -> str:
+            name = f"bank-reconciliation-{code}-{format_period(last)}.{fmt_many}"
+            return str(
+                write_reconciliation(s, code, last, fmt_many, folder / name, account=account)
+            )
+
+        run_batch(ctx, "报表 bank-reconciliation", codes, one, write=False)
+        return
+    assert entity is not None
     chosen = _format("bank-reconciliation", fmt, out_file)
     with session(ctx, write=False) as s:
         if out_file is None and chosen in ("json", "csv"):
@@ -306,17 +416,30 @@ def report_bank_reconciliation(
 @report_app.command("disclosure")
 def report_disclosure(
     ctx: typer.Context,
-    entity: Entity,
     period: Range,
+    entity: Entity = None,
     fmt: Format = None,
     out_file: OutFile = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", exists=True, dir_okay=False, help="财务公开配置 TOML"),
     ] = None,
+    entities: Entities = None,
 ) -> None:
     """财务公开表 / public disclosure of a month or a quarter (--period 2026-07..2026-09)."""
     first, last = as_range(period)
+    many = _many(ctx, "disclosure", entity, entities, fmt, out_file)
+    if many is not None:
+        codes, folder, fmt_many = many
+
+        def one(s: Session, code: str) -> str:
+            name = f"disclosure-{code}-{_label(first, last)}.{fmt_many}"
+            path = folder / name
+            return str(write_disclosure(s, code, first, last, fmt_many, path, config=config))
+
+        run_batch(ctx, "报表 disclosure", codes, one, write=False)
+        return
+    assert entity is not None
     chosen = _format("disclosure", fmt, out_file)
     with session(ctx, write=False) as s:
         if out_file is None and chosen in ("json", "csv"):

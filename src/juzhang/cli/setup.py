@@ -4,10 +4,14 @@
 
     juzhang db upgrade
     juzhang entity add CODE NAME [--chart KEY] [--start YYYY-MM]
-    juzhang entity list
+    juzhang entity list [--format F]
     juzhang user add LOGIN NAME
-    juzhang grant LOGIN ROLE ENTITY
+    juzhang user list [--format F]
+    juzhang grant [add] LOGIN ROLE ENTITY
+    juzhang grant revoke LOGIN ROLE ENTITY
+    juzhang grant list [--login LOGIN] [--entity CODE] [--format F]
     juzhang account add ENTITY CODE NAME
+    juzhang account list ENTITY [--format F]
     juzhang opening set ENTITY ACCOUNT AMOUNT [ACCOUNT AMOUNT ...]    bookkeeper (--as)
 
 All but ``opening set`` are operator commands and need no ``--as``.
@@ -18,11 +22,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.engine import make_url
+from typer.core import TyperGroup
 
 from juzhang import agency, books
 from juzhang.charts import DEFAULT_CHART
@@ -35,13 +39,14 @@ from juzhang.cli._common import (
     as_period,
     command_group,
     note,
-    out,
     session,
     settings,
 )
-from juzhang.core.duty import Role
+from juzhang.cli._listing import Col, ListFormat, chosen_format, emit
+from juzhang.core.duty import ROLE_NAMES_ZH, Role
 from juzhang.core.period import format_period, period_of
 from juzhang.money import format_amount
+from juzhang.storage.access import accounts_of, get_entity
 from juzhang.storage.engine import make_engine, upgrade
 
 db_app = command_group("数据库 / the database")
@@ -49,6 +54,25 @@ entity_app = command_group("社区 / communities (entities)")
 user_app = command_group("用户 / people")
 account_app = command_group("科目 / accounts")
 opening_app = command_group("期初余额 / opening balances")
+
+
+class _GrantGroup(TyperGroup):
+    """``juzhang grant LOGIN ROLE ENTITY`` as before: a first word not a subcommand means add."""
+
+    default_command = "add"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+grant_app = typer.Typer(
+    cls=_GrantGroup,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="授权 / role grants: add (the default), revoke, list",
+)
 
 
 @db_app.command("upgrade")
@@ -84,14 +108,25 @@ def entity_add(
 
 
 @entity_app.command("list")
-def entity_list(ctx: typer.Context) -> None:
-    """List the communities."""
+def entity_list(ctx: typer.Context, fmt: ListFormat = None) -> None:
+    """List the communities (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
         rows = agency.list_entities(s)
-    table = Table("代码 code", "名称 name", "科目表 chart")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    cols = (
+        Col("code", "代码 code", "number"),
+        Col("name", "名称 name"),
+        Col("chart", "科目表 chart"),
+    )
+    emit(cols, [dict(zip(("code", "name", "chart"), row, strict=True)) for row in rows], fmt)
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, fmt: ListFormat = None) -> None:
+    """List the people (--format table|json|csv|tsv)."""
+    with session(ctx, write=False) as s:
+        rows = agency.list_users(s)
+    cols = (Col("login", "登录名 login", "number"), Col("name", "姓名 name"))
+    emit(cols, [{"login": login, "name": name} for login, name in rows], fmt)
 
 
 @user_app.command("add")
@@ -106,6 +141,7 @@ def user_add(
     typer.echo(f"已添加用户 / user added: {login} {name}")
 
 
+@grant_app.command("add")
 def grant(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(metavar="LOGIN")],
@@ -116,6 +152,45 @@ def grant(
     with session(ctx) as s:
         agency.grant(s, login, role, entity)
     typer.echo(f"已授权 / granted: {login} {role.value} {entity}")
+
+
+@grant_app.command("revoke")
+def grant_revoke(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN")],
+    role: Annotated[Role, typer.Argument(metavar="ROLE")],
+    entity: Entity,
+) -> None:
+    """Take a role away (撤销授权); the audit log keeps that it was held."""
+    with session(ctx) as s:
+        agency.revoke(s, login, role, entity)
+    typer.echo(f"已撤销 / revoked: {login} {role.value} {entity}")
+
+
+@grant_app.command("list")
+def grant_list(
+    ctx: typer.Context,
+    login: Annotated[str | None, typer.Option("--login", help="只列此人 / one person")] = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", metavar="CODE", help="只列此社区 / one community")
+    ] = None,
+    fmt: ListFormat = None,
+) -> None:
+    """List role grants: who holds which role where (--format table|json|csv|tsv)."""
+    with session(ctx, write=False) as s:
+        rows = agency.list_grants(s, login=login)
+    cols = (
+        Col("login", "登录名 login", "number"),
+        Col("role", "角色 role", "number"),
+        Col("role_zh", "职责", "number"),
+        Col("entity", "社区 entity", "number"),
+    )
+    data = [
+        {"login": u, "role": r, "role_zh": ROLE_NAMES_ZH[Role(r)], "entity": c}
+        for u, r, c in rows
+        if entity is None or c == entity
+    ]
+    emit(cols, data, fmt)
 
 
 @account_app.command("add")
@@ -129,6 +204,35 @@ def account_add(
     with session(ctx) as s:
         books.add_account(s, entity, code, name)
     typer.echo(f"已添加科目 / account added: {entity} {code} {name}")
+
+
+@account_app.command("list")
+def account_list(ctx: typer.Context, entity: Entity, fmt: ListFormat = None) -> None:
+    """List a community's accounts (科目表) (--format table|json|csv|tsv)."""
+    with session(ctx, write=False) as s:
+        accounts = accounts_of(s, get_entity(s, entity).id)
+    cols = (
+        Col("code", "科目 code", "number"),
+        Col("name", "名称 name"),
+        Col("category", "类别 category", "number"),
+        Col("side", "方向 side", "number"),
+        Col("leaf", "末级 leaf", "number"),
+        Col("active", "启用 active", "number"),
+        Col("custody", "日记账 custody", "number"),
+    )
+    data = [
+        {
+            "code": a.code,
+            "name": "  " * (a.level - 1) + a.name if chosen_format(fmt) == "table" else a.name,
+            "category": a.category,
+            "side": a.side,
+            "leaf": a.leaf,
+            "active": a.active,
+            "custody": a.custody,
+        }
+        for a in sorted(accounts.values(), key=lambda a: a.code)
+    ]
+    emit(cols, data, fmt)
 
 
 def _pairs(items: Sequence[str]) -> dict[str, Decimal]:

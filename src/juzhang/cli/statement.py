@@ -2,7 +2,7 @@
 
 ::
 
-    juzhang statement draft ENTITY [--account CODE] [--rules FILE]            bookkeeper
+    juzhang statement draft (ENTITY | --entities all|C001,C002) [--account CODE] [--rules FILE]
     juzhang statement list ENTITY [--pending] [--account CODE]
     juzhang statement bank-account ENTITY ACCOUNT NUMBER [--name N] [--bank B]  set-up
     juzhang statement bank-accounts ENTITY
@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
+from sqlalchemy.orm import Session
 
 from juzhang import statements as statement
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     WIDE,
     BankAccount,
@@ -30,17 +33,35 @@ from juzhang.cli._common import (
     note,
     session,
 )
-from juzhang.money import format_amount
+from juzhang.cli._listing import Col, ListFormat, emit
+from juzhang.core.duty import Action
 from juzhang.statements import STATUS_ZH, format_spans
 
 statement_app = command_group("银行对账单 / bank statement lines")
 
 
+def draft_all(s: Session, entity: str, who: str, account: str | None, rules: Path | None) -> str:
+    """Draft the accepted lines of one community (one step of ``--entities``)."""
+    done = statement.draft_pending(s, entity, who, account=account, rules=rules)
+    waiting = f"; 待处理 / waiting: {len(done.waiting)}" if done.waiting else ""
+    return f"已制单 / drafted: {done.drafted}; 关联 / linked: {done.linked}{waiting}"
+
+
 @statement_app.command("draft")
 def statement_draft(
-    ctx: typer.Context, entity: Entity, account: BankAccount = None, rules: Rules = None
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    account: BankAccount = None,
+    rules: Rules = None,
+    entities: Entities = None,
 ) -> None:
     """Draft vouchers for lines the cashier has accepted since they were imported."""
+    codes = chosen_entities(ctx, entity, entities, Action.DRAFT_VOUCHER)
+    if codes is not None:
+        keeper = actor(ctx)
+        run_batch(ctx, "制单 draft", codes, lambda s, c: draft_all(s, c, keeper, account, rules))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         done = statement.draft_pending(s, entity, who, account=account, rules=rules)
@@ -57,38 +78,46 @@ def statement_list(
     entity: Entity,
     pending: Annotated[bool, typer.Option("--pending", help="只列待处理 / waiting only")] = False,
     account: BankAccount = None,
+    fmt: ListFormat = None,
 ) -> None:
-    """List stored statement lines and where each stands."""
+    """List stored statement lines and where each stands (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
         views = statement.list_statement_lines(s, entity, account=account, pending=pending)
-    table = Table(
-        Column("#", justify="right"),
-        "科目",
-        "日期 date",
-        "收/付",
-        Column("金额 amount", justify="right"),
-        "对方 counterparty",
-        "摘要 summary",
-        "流水号 serial",
-        Column("日记账", justify="right"),
-        Column("凭证", justify="right"),
-        "状态 status",
+    rows = [
+        {
+            "id": v.id,
+            "account": v.account,
+            "date": v.date,
+            "direction": v.direction,
+            "amount": v.amount,
+            "counterparty": v.counterparty,
+            "summary": " ".join(t for t in (v.summary, v.purpose) if t),
+            "serial": v.serial,
+            "custody_entry": v.custody_entry,
+            "voucher": v.voucher,
+            "status": v.status.value,
+            "status_zh": STATUS_ZH[v.status],
+        }
+        for v in views
+    ]
+    emit(
+        (
+            Col("id", "#", "number"),
+            Col("account", "科目", "number"),
+            Col("date", "日期 date", "date"),
+            Col("direction", "收/付 in/out", "number"),
+            Col("amount", "金额 amount", "amount"),
+            Col("counterparty", "对方 counterparty"),
+            Col("summary", "摘要 summary"),
+            Col("serial", "流水号 serial"),
+            Col("custody_entry", "日记账", "number"),
+            Col("voucher", "凭证", "number"),
+            Col("status_zh", "状态", "number"),
+            Col("status", "status", "number"),
+        ),
+        rows,
+        fmt,
     )
-    for v in views:
-        table.add_row(
-            str(v.id),
-            v.account,
-            v.date.isoformat(),
-            "收" if v.direction == "in" else "付",
-            format_amount(v.amount),
-            v.counterparty,
-            " ".join(t for t in (v.summary, v.purpose) if t),
-            v.serial,
-            "" if v.custody_entry is None else f"#{v.custody_entry}",
-            "" if v.voucher is None else f"#{v.voucher}",
-            f"{STATUS_ZH[v.status]} {v.status.value}",
-        )
-    console(width=WIDE).print(table)
 
 
 @statement_app.command("bank-account")

@@ -3,11 +3,12 @@
 ::
 
     juzhang voucher add ENTITY --file VOUCHER.json                  bookkeeper (制单)
-    juzhang voucher review ENTITY (ID... | --all)                   reviewer (审核)
-    juzhang voucher post ENTITY (ID... | --all)                     bookkeeper (记账)
+    juzhang voucher review (ENTITY (ID... | --all) | --entities all|C001,C002 --all)  reviewer
+    juzhang voucher post (ENTITY (ID... | --all) | --entities all|C001,C002 --all)    bookkeeper
     juzhang voucher reverse ENTITY NUMBER --period YYYY-MM [--date DATE]
     juzhang voucher correct ENTITY NUMBER --period YYYY-MM --file VOUCHER.json
-    juzhang voucher list ENTITY [--period YYYY-MM] [--status STATUS]
+    juzhang voucher list ENTITY [--period YYYY-MM] [--status STATUS] [--format F]
+    juzhang voucher show ENTITY NUMBER --period YYYY-MM [--format F]
     juzhang voucher print ENTITY NUMBER --period YYYY-MM --out FILE.xlsx
 
 Ids go to stdout (one a line) so scripts can read them; the counts go to stderr.
@@ -16,14 +17,15 @@ Ids go to stdout (one a line) so scripts can read them; the counts go to stderr.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang import books
+from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
     All,
     Entity,
@@ -35,9 +37,10 @@ from juzhang.cli._common import (
     as_number,
     command_group,
     note,
-    out,
     session,
 )
+from juzhang.cli._listing import Col, ListFormat, chosen_format, emit, render
+from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import STATUS_ZH, VoucherView
@@ -77,10 +80,51 @@ def voucher_add(ctx: typer.Context, entity: Entity, file: VoucherFile) -> None:
     note(f"已制单 / drafted: {len(ids)}")
 
 
-@voucher_app.command("review")
-def voucher_review(ctx: typer.Context, entity: Entity, ids: Ids = None, every: All = False) -> None:
-    """Review drafts (审核); the reviewer may not be the preparer."""
+def _batch(
+    ctx: typer.Context,
+    action: Action,
+    entity: str | None,
+    entities: str | None,
+    ids: list[int] | None,
+    every: bool,
+) -> list[str] | None:
+    """The communities of ``--entities`` (each with ``--all``), or ``None`` for one ENTITY."""
     _check_choice(ctx, ids, every)
+    codes = chosen_entities(ctx, entity, entities, action)
+    if codes is not None and ids:
+        raise typer.BadParameter("--entities 只能与 --all 同用 / with --all only", ctx)
+    return codes
+
+
+def review_all(s: Session, entity: str, who: str) -> str:
+    """Review every draft of one community (one step of ``--entities``)."""
+    chosen = _chosen(s, entity, None, "draft")
+    books.review_vouchers(s, entity, who, chosen)
+    return f"已审核 / reviewed: {len(chosen)}"
+
+
+def post_all(s: Session, entity: str, who: str) -> str:
+    """Post every reviewed voucher of one community (one step of ``--entities``)."""
+    chosen = _chosen(s, entity, None, "reviewed")
+    books.post_vouchers(s, entity, who, chosen)
+    return f"已记账 / posted: {len(chosen)}"
+
+
+@voucher_app.command("review")
+def voucher_review(
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    ids: Ids = None,
+    every: All = False,
+    entities: Entities = None,
+) -> None:
+    """Review drafts (审核); the reviewer may not be the preparer."""
+    codes = _batch(ctx, Action.REVIEW_VOUCHER, entity, entities, ids, every)
+    if codes is not None:
+        who = actor(ctx)
+        run_batch(ctx, "审核 review", codes, lambda s, code: review_all(s, code, who))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         chosen = _chosen(s, entity, ids, VoucherStatus.DRAFT)
@@ -89,9 +133,20 @@ def voucher_review(ctx: typer.Context, entity: Entity, ids: Ids = None, every: A
 
 
 @voucher_app.command("post")
-def voucher_post(ctx: typer.Context, entity: Entity, ids: Ids = None, every: All = False) -> None:
+def voucher_post(
+    ctx: typer.Context,
+    entity: OptEntity = None,
+    ids: Ids = None,
+    every: All = False,
+    entities: Entities = None,
+) -> None:
     """Post reviewed vouchers (记账); prints the numbers given."""
-    _check_choice(ctx, ids, every)
+    codes = _batch(ctx, Action.POST_VOUCHER, entity, entities, ids, every)
+    if codes is not None:
+        who = actor(ctx)
+        run_batch(ctx, "记账 post", codes, lambda s, code: post_all(s, code, who))
+        return
+    assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
         chosen = _chosen(s, entity, ids, VoucherStatus.REVIEWED)
@@ -142,32 +197,95 @@ def voucher_list(
     entity: Entity,
     period: OptPeriod = None,
     status: Annotated[str | None, typer.Option(help="draft | reviewed | posted")] = None,
+    fmt: ListFormat = None,
 ) -> None:
-    """List vouchers."""
+    """List vouchers (--format table|json|csv|tsv)."""
     with session(ctx, write=False) as s:
         views = books.list_vouchers(s, entity, period=period, status=status)
-    table = Table(
-        "ID",
-        "凭证号",
-        "日期 date",
-        "状态",
-        Column("金额 total", justify="right"),
-        "摘要 summary",
-        "制单",
-        "审核",
-    )
-    for v in views:
-        table.add_row(
-            str(v.id),
-            v.label,
-            v.date.isoformat(),
-            STATUS_ZH.get(v.status, v.status),
-            format_amount(v.total),
-            v.lines[0].summary if v.lines else "",
-            v.prepared_by,
-            v.reviewed_by or "",
+    rows = [
+        {
+            "id": v.id,
+            "period": format_period(v.period),
+            "number": v.label,
+            "date": v.date,
+            "status": v.status,
+            "status_zh": STATUS_ZH.get(v.status, v.status),
+            "total": v.total,
+            "summary": v.lines[0].summary if v.lines else "",
+            "prepared_by": v.prepared_by,
+            "reviewed_by": v.reviewed_by or "",
+        }
+        for v in views
+    ]
+    emit(_LIST, rows, fmt)
+
+
+_LIST = (
+    Col("id", "ID", "number"),
+    Col("number", "凭证号", "number"),
+    Col("date", "日期 date", "date"),
+    Col("status_zh", "状态", "number"),
+    Col("status", "status", "number"),
+    Col("total", "金额 total", "amount"),
+    Col("summary", "摘要 summary"),
+    Col("prepared_by", "制单", "number"),
+    Col("reviewed_by", "审核", "number"),
+    Col("period", "期间 period", "date"),
+)
+_LINES = (
+    Col("line", "行", "number"),
+    Col("summary", "摘要 summary"),
+    Col("account", "科目 account", "number"),
+    Col("debit", "借方 debit", "amount"),
+    Col("credit", "贷方 credit", "amount"),
+    Col("custody_entry", "日记账", "number"),
+)
+
+
+@voucher_app.command("show")
+def voucher_show(
+    ctx: typer.Context, entity: Entity, number: Number, period: Period, fmt: ListFormat = None
+) -> None:
+    """Show a posted voucher with its lines (--format table|json|csv|tsv)."""
+    with session(ctx, write=False) as s:
+        v = books.find_voucher(s, entity, period, number)
+    lines = [
+        {
+            "line": ln.line_no,
+            "summary": ln.summary,
+            "account": ln.account,
+            "debit": ln.debit,
+            "credit": ln.credit,
+            "custody_entry": ln.custody_entry,
+        }
+        for ln in v.lines
+    ]
+    chosen = chosen_format(fmt)
+    if chosen == "json":
+        head = {
+            "id": v.id,
+            "entity": v.entity,
+            "period": format_period(v.period),
+            "number": v.label,
+            "date": v.date.isoformat(),
+            "status": v.status,
+            "kind": v.kind,
+            "attachments": v.attachments,
+            "prepared_by": v.prepared_by,
+            "reviewed_by": v.reviewed_by,
+            "posted_by": v.posted_by,
+            "total": str(v.total),
+            "lines": json.loads(render(_LINES, lines, "json")),
+        }
+        typer.echo(json.dumps(head, ensure_ascii=False, indent=2))
+        return
+    if chosen == "table":
+        note(
+            f"{v.entity} {format_period(v.period)} {v.label} {v.date.isoformat()}"
+            f" 制单 {v.prepared_by} 审核 {v.reviewed_by or ''} 记账 {v.posted_by or ''}"
+            f" 合计 {format_amount(v.total)}"
         )
-    out.print(table)
+    emit(_LINES, lines, chosen)
 
 
 @voucher_app.command("print")

@@ -34,7 +34,7 @@ def write_claims_template(path: str | Path, *, rows: int = 40) -> Path:
     Raises:
         OSError: the file cannot be written.
     """
-    from juzhang.exporters.excel import Column, Sheet, new_workbook, save
+    from juzhang.exporters.excel import Column, Sheet, new_workbook, save  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     target = Path(path)
     wb = new_workbook("报账单", subject="报账单模板 claim form")
@@ -92,7 +92,7 @@ _EXAMPLE: dict[str, str | Decimal | int] = {
 
 def _template_validation(ws: Any, first: int, last: int) -> None:
     # Data validation has no helper in juzhang.exporters.excel yet: openpyxl directly.
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.datavalidation import DataValidation  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     def col(key: str) -> str:
         letter = column_letter([c.key for c in COLUMNS].index(key))

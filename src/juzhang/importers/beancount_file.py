@@ -246,7 +246,7 @@ def read_ledger_file(path: Path, name: str) -> tuple[bytes, str]:
 
 def _refuse_unsafe(text: str, name: str) -> None:
     """Refuse what would make loading run code or read other files (plugin, include)."""
-    from beancount.parser import parser
+    from beancount.parser import parser  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     _entries, _errors, options = parser.parse_string(text)
     problems = [
@@ -283,7 +283,7 @@ def load_ledger(text: str, name: str) -> list[Any]:
     listing every error beancount reports and anything refused before loading
     (``plugin``, ``include``, the ``documents`` option, encrypted files).
     """
-    from beancount import loader
+    from beancount import loader  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     _refuse_unsafe(text, name)
     with tempfile.TemporaryDirectory(prefix="juzhang-bean-") as folder:
@@ -442,7 +442,7 @@ def _draft(txn: _Txn) -> VoucherDraft:
 
 def ignored_directives(entries: Sequence[Any]) -> tuple[tuple[str, int], ...]:
     """Return ``(directive type, count)`` of the entries that are not transactions."""
-    from beancount.core import data
+    from beancount.core import data  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     counts = Counter(type(e).__name__ for e in entries if not isinstance(e, data.Transaction))
     return tuple(sorted(counts.items()))
@@ -457,7 +457,7 @@ def voucher_drafts(
     (unmapped or unusable accounts, amounts, ``pad``, no transactions).
     """
     checker = _Checker(name, mapping, accounts)
-    from beancount.core import data
+    from beancount.core import data  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     txns: list[_Txn] = []
     end: dt.date | None = None
@@ -494,7 +494,7 @@ def opening_balances(
     every problem.
     """
     checker = _Checker(name, mapping, accounts)
-    from beancount.core import data
+    from beancount.core import data  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     totals: dict[str, Decimal] = {}
     first_use: dict[str, str] = {}

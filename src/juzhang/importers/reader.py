@@ -128,11 +128,11 @@ def open_table(
         )
     kind = _content_kind(shown, head)
     if kind == "xlsx":
-        from juzhang.importers.xlsx import open_xlsx
+        from juzhang.importers.xlsx import open_xlsx  # noqa: PLC0415 — start-up time (heavy, used here only)
 
         return open_xlsx(source, shown, limits, sheet)
     if kind == "xls":
-        from juzhang.importers.xls import open_xls
+        from juzhang.importers.xls import open_xls  # noqa: PLC0415 — start-up time (heavy, used here only)
 
         return open_xls(source, shown, limits, sheet)
     return _open_csv(source, shown, limits)

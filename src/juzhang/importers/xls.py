@@ -169,7 +169,7 @@ def xls_formula_blanks(data: bytes, ordinal: int) -> set[tuple[int, int]]:
 
 
 def _biff_stream(data: bytes) -> bytes | None:
-    from xlrd import compdoc  # type: ignore[import-untyped]
+    from xlrd import compdoc  # type: ignore[import-untyped]  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     try:
         document = compdoc.CompDoc(data, logfile=io.StringIO())

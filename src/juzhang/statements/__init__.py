@@ -59,7 +59,12 @@ journal), :mod:`.drafting` (vouchers), :mod:`.importing` (one file),
 
 from __future__ import annotations
 
-from juzhang.statements.accounts import bank_accounts, set_bank_account
+from juzhang.statements.accounts import (
+    bank_accounts,
+    route_statement,
+    set_bank_account,
+    statement_number,
+)
 from juzhang.statements.drafting import draft_pending
 from juzhang.statements.importing import import_statement
 from juzhang.statements.lines import accept_statement_lines, list_statement_lines
@@ -94,5 +99,7 @@ __all__ = [
     "format_spans",
     "import_statement",
     "list_statement_lines",
+    "route_statement",
     "set_bank_account",
+    "statement_number",
 ]

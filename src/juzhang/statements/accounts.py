@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from juzhang.errors import ConflictError, NotFoundError, StateError, ValidationError
+from juzhang.importers.bank import BankProfile, open_statement, same_account
 from juzhang.statements.model import BankAccountView
 from juzhang.storage.access import (
     OPERATOR,
@@ -25,7 +27,7 @@ from juzhang.storage.access import (
     command,
     get_entity,
 )
-from juzhang.storage.schema import BankAccount, StatementLine
+from juzhang.storage.schema import BankAccount, Entity, StatementLine
 
 
 def normalise_number(text: str) -> str:
@@ -134,3 +136,50 @@ def bank_accounts(session: Session, entity: str) -> list[BankAccountView]:
         .order_by(BankAccount.account_code)
     )
     return [BankAccountView(*row) for row in rows]
+
+
+def statement_number(
+    path: str | Path, *, profile: str | BankProfile | None = None, name: str | None = None
+) -> str | None:
+    """Return the bank account number a statement file prints, or ``None`` when it prints none.
+
+    The number comes from the importer's reading of the file: the metadata
+    above the header, else the own-account column of the first row (payer /
+    payee layouts: the account on both sides of the first rows).
+
+    Raises:
+        ProblemsError: the file cannot be read or has no recognisable header.
+    """
+    with open_statement(path, profile=profile, name=name, check_balance=False) as stream:
+        if stream.own_account is None:
+            next(iter(stream), None)
+        return stream.own_account
+
+
+def route_statement(session: Session, number: str | None) -> tuple[str, str]:
+    """Return ``(entity code, bank account code)`` whose recorded number is ``number``.
+
+    Raises:
+        ValidationError: the file prints no number, no community has it
+            recorded (``juzhang statement bank-account``), or it matches
+            more than one account (a masked number, or one number recorded
+            twice).
+    """
+    what = "银行账号 bank account number"
+    if number is None:
+        raise ValidationError(what, "对账单未写账号，无法分派 / the statement prints no number")
+    rows = session.execute(
+        select(Entity.code, BankAccount.account_code, BankAccount.number)
+        .join(Entity, Entity.id == BankAccount.entity_id)
+        .order_by(Entity.code, BankAccount.account_code)
+    ).all()
+    found = [(code, account) for code, account, recorded in rows if same_account(recorded, number)]
+    if not found:
+        raise ValidationError(
+            f"{what} {number}",
+            "未登记（juzhang statement bank-account） / not recorded for any community",
+        )
+    if len(found) > 1:
+        both = ", ".join(f"{code} {account}" for code, account in found)
+        raise ValidationError(f"{what} {number}", f"对应多个账户 / matches more than one: {both}")
+    return found[0]

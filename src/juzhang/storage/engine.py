@@ -102,7 +102,7 @@ def alembic_config(connection: Connection | None = None) -> Any:
     They are the repository's top-level ``migrations/`` folder, installed as
     ``juzhang.migrations``; in an editable install that is the folder itself.
     """
-    from alembic.config import Config
+    from alembic.config import Config  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("juzhang.migrations")))
@@ -113,7 +113,7 @@ def alembic_config(connection: Connection | None = None) -> Any:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to ``revision`` (default: the newest)."""
-    from alembic import command
+    from alembic import command  # noqa: PLC0415 — start-up time (heavy, used here only)
 
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
