@@ -56,8 +56,12 @@ SQLITE = read_statements(__file__, "sqlite")
 PG = read_statements(__file__, "pg")
 
 # SQLite: the triggers of role_grant and audit_log 0001 made, which the rebuild drops.
-_SQLITE_0001 = ("jz_grant_separation", "jz_grant_no_update", "jz_audit_no_update")
-_SQLITE_0001 += ("jz_audit_no_delete",)
+_SQLITE_0001 = (
+    "jz_grant_separation",
+    "jz_grant_no_update",
+    "jz_audit_no_update",
+    "jz_audit_no_delete",
+)
 
 _GRANT_CHANGED = (
     "OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NULL OR NEW.revoked_by IS NULL"
@@ -82,7 +86,7 @@ PG_ROW_CHECKS = (
 
 def _grant_table(name: str, *, history: bool) -> None:
     key = ["entity_id", "user_id", "role", *(["granted_at"] if history else [])]
-    extra = (
+    extra: list[sa.Column[object]] = (
         [
             sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
             sa.Column("revoked_by", sa.String(length=64), nullable=True),
@@ -112,7 +116,9 @@ def _grant_table(name: str, *, history: bool) -> None:
 
 
 def _audit_table(name: str, *, chained: bool) -> None:
-    extra = [sa.Column("hash", sa.String(length=64), nullable=False)] if chained else []
+    extra: list[sa.Column[object]] = (
+        [sa.Column("hash", sa.String(length=64), nullable=False)] if chained else []
+    )
     op.create_table(
         name,
         sa.Column("entity_id", sa.Integer(), nullable=False),

@@ -35,7 +35,7 @@ the tree together (:data:`app`, :func:`main`):
   disclosure and reconciliation writers;
 * :mod:`~juzhang.cli.report`: ``report KIND``; :mod:`~juzhang.cli.export`:
   ``export beancount``;
-* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``;
+* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``;
   :mod:`~juzhang.cli.demo`: ``demo``.
 """
 
@@ -139,6 +139,7 @@ for _name, _group in (
     ("statement", statement.statement_app),
     ("report", report.report_app),
     ("export", export.export_app),
+    ("anchors", verify.anchors_app),
 ):
     app.add_typer(_group, name=_name)
 
