@@ -535,8 +535,20 @@ def floor_sqlite_phase(path: str, src: str, size: Size) -> dict[str, Any]:
     conn = _sqlite_connect(path)
     conn.execute("ATTACH DATABASE ? AS src", (src,))
     posted = ("reviewed_by", "posted_by", "reviewed_at", "posted_at")
-    drafted = ["'draft'" if c == "status" else "NULL" if c in posted else c for c in VOUCHER_COLS]
-    people = conn.execute(f"SELECT {', '.join(posted)} FROM src.voucher LIMIT 1").fetchone()
+    # the people acted now: their grants in this database start at its set-up (0012 checks it)
+    stamp = f"'{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    drafted = [
+        "'draft'"
+        if c == "status"
+        else "NULL"
+        if c in posted
+        else stamp
+        if c == "prepared_at"
+        else c
+        for c in VOUCHER_COLS
+    ]
+    rev, post = conn.execute("SELECT reviewed_by, posted_by FROM src.voucher LIMIT 1").fetchone()
+    people = (rev, post, stamp.strip("'"), stamp.strip("'"))
     clock = Clock()
     with clock():
         conn.execute("BEGIN IMMEDIATE")

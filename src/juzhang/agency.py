@@ -7,13 +7,15 @@ recorded in the audit log as ``operator`` unless an actor is named.
 A new entity gets the accounts of its chart template (科目表, see
 :mod:`juzhang.charts`) except the optional ones (可增设科目), which
 :func:`add_optional_account` adds when a community needs one.  Granting a role checks 钱账分离 first
-(:func:`juzhang.core.duty.check_grant`); the database refuses the same grant
-when the service is bypassed.
+(:func:`juzhang.core.duty.check_grant`) against every role the person has
+ever held for the community; the database refuses the same grant when the
+service is bypassed.  A revocation ends a grant and keeps it (the grants are
+a history).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
@@ -28,6 +30,7 @@ from juzhang.storage.access import (
     get_entity,
     get_user_id,
     now,
+    roles_ever,
     roles_of,
 )
 from juzhang.storage.engine import lock_entity
@@ -177,10 +180,10 @@ def grant(
     r = _role(role)
     ent = get_entity(session, entity, lock=True)
     uid = get_user_id(session, login)
-    held = roles_of(session, ent.id, uid)
-    if r in held:
+    if r in roles_of(session, ent.id, uid):
         return
-    check_grant(f"{login} ({ent.code})", r, held)
+    # 钱账分离 over the whole history: a former cashier never keeps the books
+    check_grant(f"{login} ({ent.code})", r, roles_ever(session, ent.id, uid))
     session.execute(
         insert(RoleGrant).values(entity_id=ent.id, user_id=uid, role=r.value, granted_at=now())
     )
@@ -191,7 +194,11 @@ def grant(
 def revoke(
     session: Session, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
 ) -> None:
-    """Take a role away (the audit log keeps that it was held).
+    """Take a role away: the open grant is ended (``revoked_at``), never deleted.
+
+    The grants stay a history: who held which role when, and 钱账分离 holds
+    over all of it (a former cashier of the entity is never given a
+    books-side role for it, nor the other way round).
 
     Raises:
         NotFoundError: unknown user, entity or role, or the role was not held.
@@ -200,9 +207,14 @@ def revoke(
     ent = get_entity(session, entity, lock=True)
     uid = get_user_id(session, login)
     result = session.execute(
-        delete(RoleGrant).where(
-            RoleGrant.entity_id == ent.id, RoleGrant.user_id == uid, RoleGrant.role == r.value
+        update(RoleGrant)
+        .where(
+            RoleGrant.entity_id == ent.id,
+            RoleGrant.user_id == uid,
+            RoleGrant.role == r.value,
+            RoleGrant.revoked_at.is_(None),
         )
+        .values(revoked_at=now(), revoked_by=actor)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError("角色 role", f"{login} {r.value} {entity}")

@@ -10,18 +10,31 @@ disagreement found, so a month-end run or an auditor sees them all:
 * every posted cash/bank line is backed by a custody entry, and the posted
   lines naming each custody entry net to its amount or to zero;
 * the opening balances balance;
-* nobody holds the cashier role together with a books-side role.
+* nobody holds, or ever held, the cashier role and a books-side role;
+* every posted voucher's preparer, reviewer and poster held their roles when
+  they acted, and none of them held the cashier role;
+* the audit log's hash chain is intact (the agency's too, for all entities);
+* the books hold what their records say exists: the chain reaches every
+  head a disclosure recorded, and every voucher the audit log says was
+  posted is there.
+
+:func:`juzhang.anchors.check_anchors` adds the heads kept outside the database.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from juzhang.agency import list_entities
 from juzhang.books import opening_difference
+from juzhang.books.machine import SYSTEM_LOGIN
+from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
+from juzhang.core.audit import audit_hash
 from juzhang.core.duty import BOOKS_SIDE, Role
 from juzhang.core.period import format_period
 from juzhang.core.types import Side, VoucherStatus
@@ -29,12 +42,15 @@ from juzhang.core.voucher import GENESIS_HASH, voucher_hash
 from juzhang.custody import posted_backing
 from juzhang.errors import Problem
 from juzhang.money import format_fen, to_fen
-from juzhang.storage.access import EntityInfo, get_entity, user_logins
+from juzhang.storage.access import AGENCY, EntityInfo, get_entity, user_logins
 from juzhang.storage.schema import (
     Account,
     AccountBalance,
+    AuditLog,
     CustodyEntry,
+    Disclosure,
     RoleGrant,
+    User,
     Voucher,
     VoucherLine,
 )
@@ -44,6 +60,8 @@ def verify(session: Session, entity: str | None = None) -> list[Problem]:
     """Recompute the books of one entity (or every entity) and return every problem found."""
     codes = [entity] if entity else [c for c, _n, _ch in list_entities(session)]
     problems: list[Problem] = []
+    if entity is None:  # the agency-wide audit records (entity_id 0)
+        problems.extend(audit_chain_problems(session, AGENCY, "代理中心 agency"))
     for code in codes:
         ent = get_entity(session, code)
         for check in CHECKS:
@@ -304,7 +322,11 @@ def check_opening(session: Session, ent: EntityInfo) -> list[Problem]:
 
 
 def check_grants(session: Session, ent: EntityInfo) -> list[Problem]:
-    """Nobody is cashier and a books-side role for the same entity (钱账分离)."""
+    """Nobody ever held the cashier role and a books-side role for the same entity (钱账分离).
+
+    The grants are a history (revoked grants stay), so a person who held one
+    side and later the other is found as well as one who holds both now.
+    """
     roles: dict[int, set[Role]] = defaultdict(set)
     for uid, role in session.execute(
         select(RoleGrant.user_id, RoleGrant.role).where(RoleGrant.entity_id == ent.id)
@@ -315,11 +337,199 @@ def check_grants(session: Session, ent: EntityInfo) -> list[Problem]:
     return [
         Problem(
             f"{ent.code} {names[uid]}",
-            "同一人兼任报账员和账务角色 / one person holds cashier and a books-side role",
+            "同一人兼任（或先后担任）报账员和账务角色 / one person holds (or held) cashier and"
+            " a books-side role",
             "duties",
         )
         for uid in sorted(bad)
     ]
+
+
+_Grant = tuple[dt.datetime, dt.datetime | None]
+
+
+def _held(grants: dict[tuple[int, str], list[_Grant]], uid: int | None, role: str, at: Any) -> bool:
+    if uid is None or at is None:
+        return False
+    when = _utc(at)
+    return any(
+        _utc(start) <= when and (end is None or when <= _utc(end))
+        for start, end in grants.get((uid, role), [])
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def check_people(session: Session, ent: EntityInfo) -> list[Problem]:
+    """Each posted voucher's preparer, reviewer and poster held their roles when they acted.
+
+    The preparer and the poster held ``bookkeeper`` (the month-end machine
+    vouchers: the system user), the reviewer ``reviewer``, the reviewer is not
+    the preparer, and none of them ever held the entity's cashier role
+    (制单、审核、记账与出纳分离).
+    """
+    grants: dict[tuple[int, str], list[_Grant]] = defaultdict(list)
+    for uid, role, start, end in session.execute(
+        select(RoleGrant.user_id, RoleGrant.role, RoleGrant.granted_at, RoleGrant.revoked_at).where(
+            RoleGrant.entity_id == ent.id
+        )
+    ):
+        grants[(uid, role)].append((start, end))
+    system = session.execute(select(User.id).where(User.login == SYSTEM_LOGIN)).scalar()
+    rows = session.execute(
+        select(
+            Voucher.period,
+            Voucher.number,
+            Voucher.kind,
+            Voucher.prepared_by,
+            Voucher.prepared_at,
+            Voucher.reviewed_by,
+            Voucher.reviewed_at,
+            Voucher.posted_by,
+            Voucher.posted_at,
+        )
+        .where(Voucher.entity_id == ent.id, Voucher.status == "posted")
+        .order_by(Voucher.period, Voucher.number)
+    ).all()
+    problems = []
+    for period, number, kind, prep, prep_at, rev, rev_at, post, post_at in rows:
+        machine = kind in ("closing", "reversal") and system is not None
+        why = []
+        if any((uid, Role.CASHIER.value) in grants for uid in (prep, rev, post)):
+            why.append("经手人曾任报账员 / a person of it held the cashier role")
+        if rev == prep:
+            why.append("审核人即制单人 / reviewed by its preparer")
+        if not _held(grants, rev, "reviewer", rev_at):
+            why.append("审核时审核人无审核角色 / the reviewer held no reviewer role then")
+        if not (_held(grants, prep, "bookkeeper", prep_at) or (machine and prep == system)):
+            why.append("制单时制单人无会计角色 / the preparer held no bookkeeper role then")
+        if not (_held(grants, post, "bookkeeper", post_at) or (machine and post == system)):
+            why.append("记账时记账人无会计角色 / the poster held no bookkeeper role then")
+        if why:
+            problems.append(
+                Problem(f"{ent.code} {format_period(period)} #{number}", "；".join(why), "people")
+            )
+    return problems
+
+
+def check_audit_chain(session: Session, ent: EntityInfo) -> list[Problem]:
+    """The entity's audit log is chained and intact (审计日志哈希链, :mod:`juzhang.core.audit`)."""
+    return audit_chain_problems(session, ent.id, ent.code)
+
+
+def audit_chain_problems(session: Session, entity_id: int, label: str) -> list[Problem]:
+    """Return a problem at the first audit row of ``entity_id`` that breaks the chain."""
+    prev = GENESIS_AUDIT_HASH
+    expected = 1
+    for seq, at, actor, action, subject, detail, digest in session.execute(
+        select(
+            AuditLog.seq,
+            AuditLog.at,
+            AuditLog.actor,
+            AuditLog.action,
+            AuditLog.subject,
+            AuditLog.detail,
+            AuditLog.hash,
+        )
+        .where(AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.seq)
+    ):
+        again = audit_hash(
+            prev,
+            entity_id=entity_id,
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
+        )
+        if seq != expected or digest != again:
+            return [
+                Problem(
+                    f"{label} 审计日志 audit #{seq}",
+                    "审计日志哈希链在此断开（记录被插入、修改或删除）/ the audit log's chain"
+                    " breaks here (a row was inserted, changed or removed)",
+                    "audit",
+                )
+            ]
+        prev = digest
+        expected += 1
+    return []
+
+
+_POSTING_ACTIONS = ("voucher.post", "voucher.bulk", "voucher.closing")
+
+
+def check_complete(session: Session, ent: EntityInfo) -> list[Problem]:
+    """The books hold what their own records say exists (账簿完整).
+
+    A restore that loaded some tables and not others (a data-only dump whose
+    voucher table failed) leaves books that add up but are missing vouchers:
+    the published disclosures name chain heads further than the chain goes,
+    the audit log records postings of vouchers that are not there, and the
+    months are closed over vouchers that are gone.
+    """
+    problems = []
+    posted = {
+        vid: seq
+        for vid, seq in session.execute(
+            select(Voucher.id, Voucher.chain_seq).where(
+                Voucher.entity_id == ent.id, Voucher.status == "posted"
+            )
+        )
+    }
+    length = len(posted)
+    for first, last, seq in session.execute(
+        select(Disclosure.first_period, Disclosure.last_period, Disclosure.chain_seq)
+        .where(Disclosure.entity_id == ent.id, Disclosure.chain_seq > length)
+        .order_by(Disclosure.first_period)
+    ):
+        problems.append(
+            Problem(
+                f"{ent.code} {_range(first, last)}",
+                f"财务公开记录账簿链到第 {seq} 笔，账簿只有 {length} 笔已记账凭证"
+                f" / the disclosure records the chain at seq {seq}, the books hold {length}"
+                " posted vouchers",
+                "missing",
+            )
+        )
+    missing: list[int] = []
+    for (subject,) in session.execute(
+        select(AuditLog.subject).where(
+            AuditLog.entity_id == ent.id, AuditLog.action.in_(_POSTING_ACTIONS)
+        )
+    ):
+        vid = _voucher_id(subject)
+        if vid is not None and vid not in posted:
+            missing.append(vid)
+    if missing:
+        shown = ", ".join(f"#{v}" for v in sorted(set(missing))[:10])
+        problems.append(
+            Problem(
+                f"{ent.code} 凭证 {shown}",
+                f"审计日志记载已记账的 {len(set(missing))} 张凭证不在账簿中"
+                f" / the audit log records {len(set(missing))} posted voucher(s) the books"
+                " do not hold",
+                "missing",
+            )
+        )
+    return problems
+
+
+def _voucher_id(subject: str) -> int | None:
+    text = subject.strip()
+    if text.startswith("#") and text[1:].isdigit():
+        return int(text[1:])
+    return None
+
+
+def _range(first: int, last: int) -> str:
+    return (
+        format_period(first) if first == last else f"{format_period(first)}..{format_period(last)}"
+    )
 
 
 #: The checks :func:`verify` runs, in order; each is testable alone.
@@ -331,4 +541,7 @@ CHECKS = [
     check_running_balances,
     check_custody_links,
     check_grants,
+    check_people,
+    check_audit_chain,
+    check_complete,
 ]

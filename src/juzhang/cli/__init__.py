@@ -43,7 +43,7 @@ when that command runs.  One module per command group:
   disclosure and reconciliation writers;
 * :mod:`~juzhang.cli.report`: ``report KIND``; :mod:`~juzhang.cli.export`:
   ``export beancount``;
-* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``;
+* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``;
   :mod:`~juzhang.cli.demo`: ``demo``.
 """
 
@@ -84,6 +84,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("statement", "statement", "statement_app", "银行对账单 / bank statement lines"),
     ("report", "report", "report_app", "报表 / reports"),
     ("export", "export", "export_app", "导出 / exports"),
+    ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""
 

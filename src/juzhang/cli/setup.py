@@ -3,6 +3,8 @@
 ::
 
     juzhang db upgrade
+    juzhang db backup --out FILE [--force]
+    juzhang db restore --from FILE [--force]
     juzhang entity add CODE NAME [--chart KEY] [--start YYYY-MM]
     juzhang entity list [--format F]
     juzhang user add LOGIN NAME
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -39,6 +42,7 @@ from juzhang.cli._common import (
     as_period,
     command_group,
     note,
+    print_problems,
     session,
     settings,
 )
@@ -47,7 +51,9 @@ from juzhang.core.duty import ROLE_NAMES_ZH, Role
 from juzhang.core.period import format_period, period_of
 from juzhang.money import format_amount
 from juzhang.storage.access import accounts_of, get_entity
+from juzhang.storage.backup import PG_ADVICE, backup_sqlite, restore_sqlite, sqlite_path
 from juzhang.storage.engine import make_engine, upgrade
+from juzhang.verify import verify as verify_books
 
 db_app = command_group("数据库 / the database")
 entity_app = command_group("社区 / communities (entities)")
@@ -86,6 +92,60 @@ def db_upgrade(ctx: typer.Context) -> None:
         engine.dispose()
     shown = make_url(url).render_as_string(hide_password=True)
     typer.echo(f"数据库已是最新 / database is up to date: {shown}")
+
+
+#: ``db backup`` on PostgreSQL writes nothing and exits with this status (see PG_ADVICE).
+EXIT_USE_PG_DUMP = 3
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", help="备份文件 / backup file")],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 / replace a file")] = False,
+) -> None:
+    """Back up the database (备份): SQLite with its online backup API, WAL included.
+
+    On PostgreSQL nothing is written: it prints how to use pg_dump and exits 3.
+    """
+    url = settings(ctx).url
+    database = sqlite_path(url)
+    if database is None:
+        typer.echo(PG_ADVICE, err=True)
+        raise typer.Exit(EXIT_USE_PG_DUMP)
+    backup_sqlite(database, out_file, force=force)
+    typer.echo(f"已备份 / backed up: {database} → {out_file}")
+
+
+@db_app.command("restore")
+def db_restore(
+    ctx: typer.Context,
+    from_file: Annotated[
+        Path, typer.Option("--from", metavar="FILE", help="备份文件 / backup file")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="覆盖现有数据库 / replace the database")
+    ] = False,
+) -> None:
+    """Restore a SQLite backup into the configured database (恢复), then verify it.
+
+    Exits 1 when the restored books have problems (listed).  On PostgreSQL it
+    prints how to use pg_restore and exits 3.
+    """
+    url = settings(ctx).url
+    database = sqlite_path(url)
+    if database is None:
+        typer.echo(PG_ADVICE, err=True)
+        raise typer.Exit(EXIT_USE_PG_DUMP)
+    restore_sqlite(from_file, database, force=force)
+    typer.echo(f"已恢复 / restored: {from_file} → {database}")
+    with session(ctx, write=False) as s:
+        problems = verify_books(s)
+    if problems:
+        typer.echo(f"发现 {len(problems)} 个问题 / {len(problems)} problem(s) found", err=True)
+        print_problems(problems)
+        raise typer.Exit(1)
+    typer.echo("核对无误 / no problems: 全部 all")
 
 
 @entity_app.command("add")

@@ -2,7 +2,8 @@
 
 ::
 
-    juzhang verify [ENTITY]
+    juzhang verify [ENTITY] [--anchors DIR_OR_FILE ...]
+    juzhang anchors export [--entities all|C001,C002] --out FILE
     juzhang verify-report FILE [--json]
 
 ``verify`` recomputes the books and lists every problem; it exits 1 when there
@@ -20,7 +21,9 @@ from typing import Annotated
 
 import typer
 
-from juzhang.cli._common import print_problems, session
+from juzhang.anchors import check_anchors, export_anchors, read_anchors
+from juzhang.cli._common import command_group, note, print_problems, session
+from juzhang.errors import ValidationError
 from juzhang.exporters.disclosure_excel import verify_report
 from juzhang.verify import verify as verify_books
 
@@ -28,10 +31,28 @@ from juzhang.verify import verify as verify_books
 def verify(
     ctx: typer.Context,
     entity: Annotated[str | None, typer.Argument(metavar="ENTITY")] = None,
+    anchors: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--anchors",
+            metavar="DIR_OR_FILE",
+            help="公开的链头：锚点清单、财务公开表或其 JSON / published heads: an anchor list,"
+            " boards or their JSON (repeatable)",
+        ),
+    ] = None,
 ) -> None:
-    """Recompute the books and list every problem (核对); exit 1 when there are any."""
+    """Recompute the books and list every problem (核对); exit 1 when there are any.
+
+    With ``--anchors`` the books must also still lead to every published chain head.
+    """
+    published = read_anchors(anchors) if anchors else []
+    if entity is not None:
+        published = [a for a in published if a.entity == entity]
     with session(ctx, write=False) as s:
         problems = verify_books(s, entity)
+        problems += check_anchors(s, published)
+    if anchors:
+        note(f"已核对 {len(published)} 个锚点 / {len(published)} anchor(s) checked")
     if problems:
         typer.echo(f"发现 {len(problems)} 个问题 / {len(problems)} problem(s) found", err=True)
         print_problems(problems)
@@ -59,3 +80,30 @@ def verify_report_command(
             typer.echo(f"  - {diff}", err=True)
     if not result.matches:
         raise typer.Exit(1)
+
+
+anchors_app = command_group("链头锚点 / published chain heads kept outside the database")
+
+
+@anchors_app.command("export")
+def anchors_export(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", help="JSON 文件 / JSON file")],
+    entities: Annotated[
+        str, typer.Option("--entities", help="all 或 C001,C002 / all or a comma-separated list")
+    ] = "all",
+) -> None:
+    """Write the published chain heads as JSON (导出链头锚点) for the finance group to keep."""
+    codes = (
+        None if entities.strip() == "all" else [c.strip() for c in entities.split(",") if c.strip()]
+    )
+    with session(ctx, write=False) as s:
+        data = export_anchors(s, codes)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            f"文件 file {out_file}", f"无法写入 / cannot write: {exc.strerror or exc}"
+        ) from exc
+    note(f"已导出 {len(data['anchors'])} 个锚点 / {len(data['anchors'])} anchor(s) → {out_file}")

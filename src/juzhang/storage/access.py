@@ -23,6 +23,8 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
+from juzhang.core.audit import audit_hash
 from juzhang.core.duty import Action, Role, check_action
 from juzhang.errors import IntegrityError, NotFoundError
 from juzhang.storage.engine import lock_entity
@@ -306,6 +308,18 @@ def user_logins(session: Session, ids: set[int]) -> dict[int, str]:
 def roles_of(session: Session, entity_id: int, user_id: int) -> set[Role]:
     """Return the roles a user holds for an entity, read from the database now."""
     rows = session.execute(
+        select(RoleGrant.role).where(
+            RoleGrant.entity_id == entity_id,
+            RoleGrant.user_id == user_id,
+            RoleGrant.revoked_at.is_(None),
+        )
+    )
+    return {Role(r) for (r,) in rows}
+
+
+def roles_ever(session: Session, entity_id: int, user_id: int) -> set[Role]:
+    """Return every role a user has held for an entity, revoked or not (the grants' history)."""
+    rows = session.execute(
         select(RoleGrant.role).where(RoleGrant.entity_id == entity_id, RoleGrant.user_id == user_id)
     )
     return {Role(r) for (r,) in rows}
@@ -378,17 +392,34 @@ def audit_many(
         return
     if entity_id == AGENCY:
         lock_entity(session, AGENCY)
-    seq = next_id(session, AuditLog.__table__, entity_id, "seq")  # type: ignore[arg-type]
+    last = session.execute(
+        select(AuditLog.seq, AuditLog.hash)
+        .where(AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_AUDIT_HASH)
     at = now()
     texts: dict[int, str] = {}  # one text per detail object: bulk calls share one
+    rows = []
+    for i, (subject, detail) in enumerate(items):
+        text = _detail_json(detail, texts)
+        prev = audit_hash(
+            prev,
+            entity_id=entity_id,
+            seq=seq + i,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=text,
+        )
+        rows.append((entity_id, seq + i, at, actor, action, subject, text, prev))
     insert_many(
         session,
         AuditLog,
-        ("entity_id", "seq", "at", "actor", "action", "subject", "detail"),
-        (
-            (entity_id, seq + i, at, actor, action, subject, _detail_json(detail, texts))
-            for i, (subject, detail) in enumerate(items)
-        ),
+        ("entity_id", "seq", "at", "actor", "action", "subject", "detail", "hash"),
+        rows,
     )
 
 

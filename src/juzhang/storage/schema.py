@@ -91,13 +91,22 @@ class User(Base):
 
 
 class RoleGrant(Base):
-    """A role a person holds for one entity."""
+    """A role a person held for one entity, from ``granted_at`` until ``revoked_at``.
+
+    The grants are a history (append-only, migration 0012): a revocation ends
+    the open grant (``revoked_at``, ``revoked_by``) and is never a delete, so
+    the database and :func:`juzhang.verify.verify` can tell who held which
+    role when each voucher was prepared, reviewed and posted, and whether a
+    person ever held both the cashier's role and a books-side role.
+    """
 
     __tablename__ = "role_grant"
     entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         CheckConstraint(
             "role IN ('cashier', 'bookkeeper', 'reviewer', 'supervisor', 'admin')", name="role"
@@ -281,7 +290,13 @@ class AccountBalance(Base):
 
 
 class AuditLog(Base):
-    """Append-only record of every change: who, what, when.  ``entity_id`` 0 is agency-wide."""
+    """Append-only record of every change: who, what, when.  ``entity_id`` 0 is agency-wide.
+
+    Each row carries ``hash``: SHA-256 over the previous row's hash (of the
+    same ``entity_id``) and its own content (:func:`juzhang.core.audit.audit_hash`),
+    so a row inserted, changed or removed around the service breaks the chain
+    where it happened (migration 0012).
+    """
 
     __tablename__ = "audit_log"
     entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -291,6 +306,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ImportBatch(Base):

@@ -456,7 +456,11 @@ def _people(session: Session, entity_id: int, role: str) -> list[str]:
     rows = session.execute(
         select(User.name)
         .join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.entity_id == entity_id, RoleGrant.role == role)
+        .where(
+            RoleGrant.entity_id == entity_id,
+            RoleGrant.role == role,
+            RoleGrant.revoked_at.is_(None),
+        )
         .order_by(User.name)
     )
     return [str(n) for (n,) in rows]
