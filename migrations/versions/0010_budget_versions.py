@@ -16,6 +16,7 @@ Revises: 0008
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,15 +30,16 @@ _TABLES = ("budget_version", "budget_line")
 _MESSAGE = "budget versions are append-only"
 
 
-def _old_lines() -> list[sa.Row[tuple[int, int, int, str, str, str, int]]]:
-    return list(
-        op.get_bind().execute(
+def _old_lines() -> list[tuple[Any, ...]]:
+    return [
+        tuple(r)
+        for r in op.get_bind().execute(
             sa.text(
                 "SELECT entity_id, year, line_no, name, kind, accounts, amount_fen"
                 " FROM budget_line ORDER BY entity_id, year, line_no"
             )
         )
-    )
+    ]
 
 
 def upgrade() -> None:
@@ -88,7 +90,7 @@ def upgrade() -> None:
         ),
     )
     now = dt.datetime.now(dt.UTC)
-    years = sorted({(r[0], r[1]) for r in rows})
+    years = sorted({(int(r[0]), int(r[1])) for r in rows})
     if years:
         op.bulk_insert(
             version,

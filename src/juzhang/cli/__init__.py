@@ -48,6 +48,7 @@ from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
 from juzhang.cli import (
+    budget,
     claims,
     close,
     custody,
@@ -136,6 +137,7 @@ for _name, _group in (
     ("claims", claims.claims_app),
     ("cash", custody.cash_app),
     ("disclosure", disclosure.disclosure_app),
+    ("budget", budget.budget_app),
     ("statement", statement.statement_app),
     ("report", report.report_app),
     ("export", export.export_app),

@@ -13,9 +13,10 @@ writer of :mod:`juzhang.exporters.excel`::
 
 headed by the bank (开户银行) and its account number (银行账号) as recorded
 with :func:`juzhang.statements.set_bank_account`, followed, wholly in Chinese
-(the printed form carries no English), by the verdict (相符, or the difference), the ledger's balance and
-the journal − ledger difference (账账核对), the pairs matched by amount and
-date rather than by link, the reminder that the statement is a check and
+(the printed form carries no English), by the verdict (相符, or the
+difference), the ledger's balance and the journal − ledger difference
+(账账核对), the pairs matched by amount and date rather than by link, the
+reminder that the statement is a check and
 never a basis for entries, and the signature line (出纳, 会计, 审核).
 """
 
