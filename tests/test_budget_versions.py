@@ -168,8 +168,19 @@ def test_budget_commands(world: World, db_url: str, tmp_path: Path) -> None:
     adjusted.write_text(ADJUSTED_TOML, encoding="utf-8")
     done = runner.invoke(
         app,
-        [*base, "budget", "adjust", world.entity, "2026", "--file", str(adjusted)]
-        + ["--decision", DECISION, "--reason", "居民反对"],
+        [
+            *base,
+            "budget",
+            "adjust",
+            world.entity,
+            "2026",
+            "--file",
+            str(adjusted),
+            "--decision",
+            DECISION,
+            "--reason",
+            "居民反对",
+        ],
     )
     assert done.exit_code == 0, done.output
     shown = runner.invoke(app, [*base, "budget", "show", world.entity, "2026", "--format", "json"])
@@ -203,6 +214,6 @@ def test_a_bad_budget_file_names_file_line_and_key(
     )
     assert done.exit_code != 0
     out = done.output
-    assert "budget.toml" in out and "line[1].kind" in out.replace(" ", "") or "kind" in out
+    assert ("budget.toml" in out and "line[1].kind" in out.replace(" ", "")) or "kind" in out
     assert "amount" in out and "Traceback" not in out
     assert world.run(budget_lines, world.entity, 2026) == []

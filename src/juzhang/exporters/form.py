@@ -153,6 +153,7 @@ _LINE_HEIGHT = 14.0  # points per line of 10.5 pt text
 _A4 = (595.0, 842.0)  # points, portrait width and height
 _MARGINS = (0.5 + 0.5, 0.6 + 0.7)  # inches: left + right, top + bottom (see Sheet.finish)
 _KEEP_ROWS = 3  # table rows kept on the page of the lines below the table
+_UNIT_POINTS = (7.3,)  # points per column width unit, measured on LibreOffice renderings
 
 
 @functools.cache
@@ -588,48 +589,54 @@ class Sheet:
         self.height(self.row, 28)
         return self.row
 
-    def print_scale(self, *, landscape: bool) -> float:
+    def print_scale(self, *, landscape: bool, unit: float = _UNIT_POINTS[0]) -> float:
         """Return about how much fitting the columns to the A4 page width shrinks the form (≤ 1).
 
-        An estimate (a width unit taken as 7 pixels, 5 more per column, at
-        96 dpi): used to size rows that must print at a least height and to
-        find where the pages break.
+        An estimate: ``unit`` is the points a column width unit takes on paper
+        before scaling (Excel with the forms' font about 5.6, LibreOffice,
+        measured on the rendered forms, about 7.3; see :data:`_UNIT_POINTS`).
+        Used to size rows that must print at a least height and to find
+        where the pages break.
         """
         paper = _A4[1] if landscape else _A4[0]
         room = paper - _MARGINS[0] * 72
-        points = sum((w * 7 + 5) * 0.75 for w in self.widths())
+        points = sum(w * unit + 4 for w in self.widths())
         return min(1.0, room / points) if points else 1.0
 
-    def _keep_tail(self, landscape: bool, heights: Mapping[int, float]) -> None:
-        """Keep the lines below the table with its last rows (no page holding only a note).
-
-        Walks the pages as the printer will (estimated: the scale of
-        :meth:`print_scale`, the repeated title rows on every page) and, when
-        a page would start below the last table row, or the lines below the
-        table would not fit after it with some room to spare, breaks the page
-        before the table's last :data:`_KEEP_ROWS` rows instead.
-        """
-        if self.header_rows is None or not self.table_end or self.row <= self.table_end:
-            return
-        scale = self.print_scale(landscape=landscape)
+    def _tail_alone(self, landscape: bool, heights: Mapping[int, float], unit: float) -> int:
+        """The page's first row when the lines below the table would not fit after it, else 0."""
+        assert self.header_rows is not None
+        scale = self.print_scale(landscape=landscape, unit=unit)
         paper = _A4[0] if landscape else _A4[1]
         page = (paper - _MARGINS[1] * 72 - 24) / scale  # less the footer; in unscaled points
         titles = sum(heights.get(r, 15.0) for r in range(1, self.header_rows[1] + 1))
         used = 0.0
         start = 1
-        for row in range(1, self.row + 1):
+        for row in range(1, self.table_end + 1):
             h = heights.get(row, 15.0)
             if used + h > page:
                 start, used = row, titles
             used += h
-            if row == self.table_end:
-                tail = sum(heights.get(r, 15.0) for r in range(row + 1, self.row + 1))
-                if used + tail <= page * 0.93:
-                    return
-                body = self.header_rows[1] + 1
-                keep = max(body, self.table_end - _KEEP_ROWS + 1)
-                if keep > start:
-                    self.ws.row_breaks.append(Break(id=keep - 1))
+        tail = sum(heights.get(r, 15.0) for r in range(self.table_end + 1, self.row + 1))
+        return 0 if used + tail <= page * 0.97 else start
+
+    def _keep_tail(self, landscape: bool, heights: Mapping[int, float]) -> None:
+        """Keep the lines below the table with its last rows (no page holding only a note).
+
+        Walks the pages as the printer will (estimated, for Excel's and for
+        LibreOffice's column widths: :meth:`print_scale`; the repeated title
+        rows on every page) and, when the lines below the table would not fit
+        after its last row with some room to spare, breaks the page before
+        the table's last :data:`_KEEP_ROWS` rows instead.
+        """
+        if self.header_rows is None or not self.table_end or self.row <= self.table_end:
+            return
+        body = self.header_rows[1] + 1
+        keep = max(body, self.table_end - _KEEP_ROWS + 1)
+        for unit in _UNIT_POINTS:
+            start = self._tail_alone(landscape, heights, unit)
+            if start and keep > start:
+                self.ws.row_breaks.append(Break(id=keep - 1))
                 return
 
     def finish(self, *, landscape: bool, freeze: bool = True) -> None:
