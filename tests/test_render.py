@@ -74,8 +74,16 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["claims"] = path
     env = dict(os.environ, FONTCONFIG_FILE=str(_fontconfig(work)))
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{work / 'profile'}", "--headless"]
-        + ["--convert-to", "pdf", "--outdir", str(out), *map(str, files.values())],
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{work / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *map(str, files.values()),
+        ],
         check=True,
         capture_output=True,
         env=env,

@@ -38,6 +38,7 @@ from juzhang.errors import MoneyError, Problem, ProblemsError, ValidationError
 from juzhang.money import from_fen, to_fen
 from juzhang.storage.access import (
     AccountInfo,
+    EntityInfo,
     accounts_of,
     audit,
     command,
@@ -169,7 +170,7 @@ class BudgetPlanLine:
 
 def _record(
     session: Session,
-    entity: str,
+    ent: EntityInfo,
     actor: str,
     year: int,
     lines: Sequence[BudgetInput],
@@ -178,8 +179,6 @@ def _record(
     decision: str = "",
     reason: str = "",
 ) -> int:
-    ent = get_entity(session, entity, lock=True)
-    require(session, ent, actor, Action.DRAFT_VOUCHER)
     problems = _check(lines, accounts_of(session, ent.id), year)
     if kind == "adjust":
         if not decision.strip():
@@ -276,7 +275,9 @@ def set_budget(
         ProblemsError: a line is bad (unknown account prefix, prefix covering
             accounts of the other kind, empty or repeated name, negative amount…).
     """
-    _record(session, entity, actor, year, lines, kind="set")
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.DRAFT_VOUCHER)
+    _record(session, ent, actor, year, lines, kind="set")
     return len(lines)
 
 
@@ -304,8 +305,10 @@ def adjust_budget(
         ValidationError: the year has no budget yet.
         ProblemsError: a bad line, or no decision or reason.
     """
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.DRAFT_VOUCHER)
     return _record(
-        session, entity, actor, year, lines, kind="adjust", decision=decision, reason=reason
+        session, ent, actor, year, lines, kind="adjust", decision=decision, reason=reason
     )
 
 
