@@ -17,6 +17,7 @@ import json
 import re
 import shlex
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -272,10 +273,15 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
 
     blocks = _toml_blocks(DOCS / guide)
     kinds = [b.split("\n", 1)[0].split()[1] for b in blocks]
-    assert kinds == ["rules.toml", "mapping.toml", "claims.toml", "disclosure.toml"]
-    rules, mapping, claims_config, disclosure = blocks
+    assert kinds == ["rules.toml", "mapping.toml", "claims.toml", "disclosure.toml", "budget.toml"]
+    rules, mapping, claims_config, disclosure, budget = blocks
     assert [r.name for r in parse_rules(rules).rules] == ["街道拨款", "存款利息", "物业费"]
     assert parse_profile(tomllib.loads(mapping), "mapping.toml").name == "mybank"
     config = parse_claims_config(claims_config)
     assert config.min_attachments == 1 and len(config.approval) == 2
     assert parse_config(tomllib.loads(disclosure), "disclosure.toml").post_by_day == 10
+    from juzhang.budget_file import read_budget_file
+
+    path = Path(tempfile.mkdtemp()) / "budget.toml"
+    path.write_text(budget, encoding="utf-8")
+    assert [b.name for b in read_budget_file(path)][1] == "办公设备（电风扇两台）"

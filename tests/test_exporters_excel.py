@@ -303,7 +303,7 @@ FORMS = {
     "cash-journal": ("现金日记账", True, 4),
     "bank-journal": ("银行日记账", True, 4),
     "income": ("收益及收益分配表", False, 3),
-    "balance-sheet": ("资产负债表", False, 3),
+    "balance-sheet": ("资产负债表", True, 3),  # eight columns: landscape (issue 12)
 }
 
 

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "juzhang.charts": CORE,
     "juzhang.config_file": CORE,
     "juzhang.voucher_file": CORE,
+    "juzhang.budget_file": CORE,
     # the file side: files into rows and values
     "juzhang.importers": FILES,
     # the database

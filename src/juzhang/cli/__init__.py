@@ -84,6 +84,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("statement", "statement", "statement_app", "银行对账单 / bank statement lines"),
     ("report", "report", "report_app", "报表 / reports"),
     ("export", "export", "export_app", "导出 / exports"),
+    ("budget", "budget", "budget_app", "年度预算 / annual budget"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""

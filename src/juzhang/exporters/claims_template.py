@@ -7,6 +7,7 @@ writes is what :func:`juzhang.importers.claims.read_claim_batch` reads.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,10 @@ from juzhang.importers.claims import COLUMNS, EXAMPLE_MARK
 from juzhang.importers.table import column_letter
 from juzhang.money import capitals
 
-__all__ = ["write_claims_template"]
+__all__ = ["ROW_MM", "write_claims_template"]
+
+ROW_MM = 9.0
+"""Least height of a printed row of the claim form, in millimetres (signatures are handwritten)."""
 
 
 def write_claims_template(path: str | Path, *, rows: int = 40) -> Path:
@@ -27,7 +31,9 @@ def write_claims_template(path: str | Path, *, rows: int = 40) -> Path:
     text format for the text columns (invoice numbers keep their leading
     zeros), a date format, ``#,##0.00`` for amounts, a 现金/银行 dropdown for
     支付方式, input checks on 金额 and 附件张数, column widths, A4 landscape
-    print set-up repeating the header on every page.  Sheet 填写说明 explains
+    print set-up repeating the header on every page, every row at least
+    :data:`ROW_MM` millimetres high on paper (the rows go over as many pages
+    as they need).  Sheet 填写说明 explains
     the rules.  Written with :mod:`juzhang.exporters.excel`; an existing file
     is overwritten.
 
@@ -54,9 +60,15 @@ def write_claims_template(path: str | Path, *, rows: int = 40) -> Path:
     sheet.title("报账单")
     sheet.info("单位：", "所属期间：", "报账员（签字）：")
     first, _ = sheet.header([c.header for c in COLUMNS])
-    sheet.line([dt.date.today() if c.key == "date" else _EXAMPLE.get(c.key) for c in COLUMNS])
+    example = [dt.date.today() if c.key == "date" else _EXAMPLE.get(c.key) for c in COLUMNS]
+    sheet.line(example)
     for _ in range(rows):
         sheet.line([None] * len(COLUMNS))
+    # Rows at least ROW_MM high on paper, once fitted to the page width: room for
+    # the handwritten 经手人 / 证明人 / 审批人.  Over as many pages as that takes.
+    points = ROW_MM / 25.4 * 72 / sheet.print_scale(landscape=True)
+    for r in range(first + 1, sheet.row + 1):
+        sheet.height(r, math.ceil(points))
     sheet.finish(landscape=True)
     data = (first + 1, sheet.row)
     for i, column in enumerate(COLUMNS):

@@ -51,7 +51,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -269,10 +269,19 @@ def _summary_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _
         _chart(sheet, d)
     numbers = map(_cn_number, itertools.count(3))
     for section in d.sections:
+        size = 2 + max(1, len(section.rows)) + (2 if section.opening is None else 4)
+        if pager.fits(size):
+            with pager.block():
+                _section_block(sheet, section, figs, w, next(numbers))
+        else:  # longer than a page: split, the heading and header again on each page
+            with pager.long_block():
+                _section_block(sheet, section, figs, w, next(numbers), pager)
+    if pager.fits(2 + max(1, len(d.large_items))):
         with pager.block():
-            _section_block(sheet, section, figs, w, next(numbers))
-    with pager.block():
-        _large_block(sheet, d, figs, w, next(numbers))
+            _large_block(sheet, d, figs, w, next(numbers))
+    else:
+        with pager.long_block():
+            _large_block(sheet, d, figs, w, next(numbers), pager)
     with pager.block():
         _debts_block(sheet, d, figs, w, next(numbers))
     if d.budget:
@@ -296,13 +305,17 @@ class _Pager:
     LibreOffice and Excel fit the sheet to the page width; at that scale
     about :data:`PAGE_ROWS` rows fit on a page, the repeated title rows
     included.  A block that would run over the end of the page starts a new
-    one, unless it is longer than a page anyway.
+    one.  A block longer than a page (:meth:`long_block`) is split instead:
+    at each page end the pager breaks the page and the block writes its
+    heading and column header again (…（续）), so every page of a section
+    has its header.
     """
 
     def __init__(self, sheet: Sheet, title_rows: int) -> None:
         self.sheet = sheet
         self.title_rows = title_rows
         self.used = sheet.row  # rows on the current page so far
+        self._counted: int | None = None  # in a long block: the last row counted in used
 
     @contextlib.contextmanager
     def block(self) -> Iterator[None]:
@@ -314,6 +327,36 @@ class _Pager:
             self.used = self.title_rows + size
         else:
             self.used += size
+
+    def fits(self, rows: int) -> bool:
+        """Whether a block of ``rows`` rows fits on one page (then :meth:`block` keeps it whole)."""
+        return self.title_rows + rows <= PAGE_ROWS
+
+    @contextlib.contextmanager
+    def long_block(self) -> Iterator[None]:
+        """A block longer than a page: it calls :meth:`room` before each of its table rows."""
+        if self.used + 8 > PAGE_ROWS:  # not even its header and a few rows: start a new page
+            self.sheet.ws.row_breaks.append(Break(id=self.sheet.row))
+            self.used = self.title_rows
+        self._counted = self.sheet.row
+        try:
+            yield
+        finally:
+            self.used += self.sheet.row - self._counted
+            self._counted = None
+
+    def room(self, repeat: Callable[[], None]) -> None:
+        """Before a table row of a long block: at the page end, break and call ``repeat``."""
+        if self._counted is None:
+            return
+        self.used += self.sheet.row - self._counted
+        self._counted = self.sheet.row
+        if self.used + 1 > PAGE_ROWS:
+            self.sheet.ws.row_breaks.append(Break(id=self.sheet.row))
+            self.used = self.title_rows
+            repeat()
+            self.used += self.sheet.row - self._counted
+            self._counted = self.sheet.row
 
 
 def _cn_number(n: int) -> str:
@@ -460,11 +503,21 @@ def _chart(sheet: Sheet, d: Disclosure) -> None:
 
 
 def _section_block(
-    sheet: Sheet, s: SectionReport, figs: Mapping[str, Figure], w: _Writer, number: str
+    sheet: Sheet,
+    s: SectionReport,
+    figs: Mapping[str, Figure],
+    w: _Writer,
+    number: str,
+    pager: _Pager | None = None,
 ) -> None:
-    _bold_note(sheet, f"{number}、{s.title}")
-    sheet.header(["摘要", "日期", "凭证号", "科目", s.debit_label, s.credit_label])
+    def heading(more: str = "") -> None:
+        _bold_note(sheet, f"{number}、{s.title}{more}")
+        sheet.header(["摘要", "日期", "凭证号", "科目", s.debit_label, s.credit_label])
+
+    heading()
     for r in s.rows:
+        if pager is not None:
+            pager.room(lambda: heading("（续）"))
         row = sheet.line([r.summary, r.date, r.voucher, r.account_name, r.debit, r.credit])
         for col, column in ((4, "debit"), (5, "credit")):
             key = figure_key(s.line_key(r), column)
@@ -487,11 +540,21 @@ def _section_block(
 
 
 def _large_block(
-    sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer, number: str
+    sheet: Sheet,
+    d: Disclosure,
+    figs: Mapping[str, Figure],
+    w: _Writer,
+    number: str,
+    pager: _Pager | None = None,
 ) -> None:
-    _bold_note(sheet, f"{number}、大额支出（单笔超过 {d.large_threshold:,.2f} 元）")
-    sheet.header(["摘要/用途", "日期", "凭证号", "经办人", "支出", "备注"])
+    def heading(more: str = "") -> None:
+        _bold_note(sheet, f"{number}、大额支出（单笔超过 {d.large_threshold:,.2f} 元）{more}")
+        sheet.header(["摘要/用途", "日期", "凭证号", "经办人", "支出", "备注"])
+
+    heading()
     for item in d.large_items:
+        if pager is not None:
+            pager.room(lambda: heading("（续）"))
         key = figure_key(item.key.replace("item/", "large/", 1), "expense")
         row = sheet.line(
             [item.summary, item.date, item.voucher, item.handler, _amount(figs[key]), item.remark]
@@ -526,8 +589,8 @@ def _budget_block(
     sheet: Sheet, d: Disclosure, figs: Mapping[str, Figure], w: _Writer, number: str
 ) -> None:
     _bold_note(sheet, f"{number}、预算执行情况（{d.last // 100}年度）")
-    sheet.header(["预算项目", "年度预算", "本期实际", "本年累计", "预算余额", "执行率"])
-    columns = ("budget", "current", "ytd", "remaining", "rate")
+    sheet.header(["预算项目", "年初预算", "调整", "调整后预算", "本年实际", "执行率（%）"])
+    columns = ("initial", "adjustment", "budget", "ytd", "rate")
     for b in d.budget:
         kind = "收入" if b.kind == "income" else "支出"
         found = [figs.get(figure_key(b.key, c)) for c in columns]

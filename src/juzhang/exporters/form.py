@@ -12,8 +12,10 @@ What every form has
   (``#,##0.00``), red ink (font colour) for negative (红字) amounts;
 * column widths computed from the content, a CJK character counting as two
   (:func:`text_width`), long 摘要 wrapped;
-* A4 print set-up: landscape for the wide ledgers (科目余额表, 总账, 明细账,
-  日记账), portrait for the statements and the voucher; fit to one page wide;
+* A4 print set-up: landscape for the wide forms (科目余额表, 总账, 明细账,
+  日记账, the two-sided 资产负债表, the claim form), portrait for the others and
+  the voucher; fit to one page wide; the lines below the table kept with its
+  last rows (no page holding only 试算平衡 or the signatures);
   the title and header rows repeated on every page (``print_title_rows``);
   the footer ``第 &P 页 共 &N 页``; the header frozen (``freeze_panes``).
 
@@ -94,6 +96,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from juzhang.exporters.tabular import FORMULA_PREFIXES
@@ -147,6 +150,10 @@ _BODY_SIZE = 10.5  # 五号
 _WIDTH_FACTOR = 1.1  # a 宋体 half-width character against Excel's width unit
 _PADDING = 2.0
 _LINE_HEIGHT = 14.0  # points per line of 10.5 pt text
+_A4 = (595.0, 842.0)  # points, portrait width and height
+_MARGINS = (0.5 + 0.5, 0.6 + 0.7)  # inches: left + right, top + bottom (see Sheet.finish)
+_KEEP_ROWS = 3  # table rows kept on the page of the lines below the table
+_UNIT_POINTS = (7.3,)  # points per column width unit, measured on LibreOffice renderings
 
 
 @functools.cache
@@ -295,6 +302,7 @@ class Sheet:
         self.columns = tuple(columns)
         self.row = 0
         self.header_rows: tuple[int, int] | None = None
+        self.table_end = 0  # the last table row written by line()
         self._need = [0.0] * len(self.columns)
         self._heights: dict[int, float] = {}  # row -> least height (points)
         self._wrapped: list[tuple[int, int, str]] = []  # (row, column index, text)
@@ -546,6 +554,7 @@ class Sheet:
         for start, n in spans.items():
             self.merge(self.row, start + 1, self.row, start + n)
         self.height(self.row, height)
+        self.table_end = self.row
         return self.row
 
     def blank(self, count: int = 1) -> None:
@@ -580,10 +589,62 @@ class Sheet:
         self.height(self.row, 28)
         return self.row
 
+    def print_scale(self, *, landscape: bool, unit: float = _UNIT_POINTS[0]) -> float:
+        """Return about how much fitting the columns to the A4 page width shrinks the form (≤ 1).
+
+        An estimate: ``unit`` is the points a column width unit takes on paper
+        before scaling (Excel with the forms' font about 5.6, LibreOffice,
+        measured on the rendered forms, about 7.3; see :data:`_UNIT_POINTS`).
+        Used to size rows that must print at a least height and to find
+        where the pages break.
+        """
+        paper = _A4[1] if landscape else _A4[0]
+        room = paper - _MARGINS[0] * 72
+        points = sum(w * unit + 4 for w in self.widths())
+        return min(1.0, room / points) if points else 1.0
+
+    def _tail_alone(self, landscape: bool, heights: Mapping[int, float], unit: float) -> int:
+        """The page's first row when the lines below the table would not fit after it, else 0."""
+        assert self.header_rows is not None
+        scale = self.print_scale(landscape=landscape, unit=unit)
+        paper = _A4[0] if landscape else _A4[1]
+        page = (paper - _MARGINS[1] * 72 - 24) / scale  # less the footer; in unscaled points
+        titles = sum(heights.get(r, 15.0) for r in range(1, self.header_rows[1] + 1))
+        used = 0.0
+        start = 1
+        for row in range(1, self.table_end + 1):
+            h = heights.get(row, 15.0)
+            if used + h > page:
+                start, used = row, titles
+            used += h
+        tail = sum(heights.get(r, 15.0) for r in range(self.table_end + 1, self.row + 1))
+        return 0 if used + tail <= page * 0.97 else start
+
+    def _keep_tail(self, landscape: bool, heights: Mapping[int, float]) -> None:
+        """Keep the lines below the table with its last rows (no page holding only a note).
+
+        Walks the pages as the printer will (estimated, for Excel's and for
+        LibreOffice's column widths: :meth:`print_scale`; the repeated title
+        rows on every page) and, when the lines below the table would not fit
+        after its last row with some room to spare, breaks the page before
+        the table's last :data:`_KEEP_ROWS` rows instead.
+        """
+        if self.header_rows is None or not self.table_end or self.row <= self.table_end:
+            return
+        body = self.header_rows[1] + 1
+        keep = max(body, self.table_end - _KEEP_ROWS + 1)
+        for unit in _UNIT_POINTS:
+            start = self._tail_alone(landscape, heights, unit)
+            if start and keep > start:
+                self.ws.row_breaks.append(Break(id=keep - 1))
+                return
+
     def finish(self, *, landscape: bool, freeze: bool = True) -> None:
         """Set column widths and row heights from the content, the A4 print set-up, the freeze.
 
-        The rows from the title to the last header row repeat on every page.
+        The rows from the title to the last header row repeat on every page;
+        the lines below the table (notes, signatures) never print alone on a
+        page (:meth:`_keep_tail`).
         """
         widths = self.widths()
         for i, width in enumerate(widths):
@@ -597,6 +658,7 @@ class Sheet:
             dimension = self.ws.row_dimensions[row]
             if dimension.height is None or dimension.height < points:  # set directly: kept
                 dimension.height = points
+        self._keep_tail(landscape, heights)
         ws = self.ws
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.orientation = "landscape" if landscape else "portrait"

@@ -11,9 +11,12 @@ writer of :mod:`juzhang.exporters.excel`::
       each item                 date  a     |   each item                 date  a
     调节后余额                       x'     | 调节后余额                       y'
 
-followed by the verdict (相符, or the difference), the ledger's balance and
-the journal − ledger difference (账账核对), the pairs matched by amount and
-date rather than by link, the reminder that the statement is a check and
+headed by the bank (开户银行) and its account number (银行账号) as recorded
+with :func:`juzhang.statements.set_bank_account`, followed, wholly in Chinese
+(the printed form carries no English), by the verdict (相符, or the
+difference), the ledger's balance and the journal − ledger difference
+(账账核对), the pairs matched by amount and date rather than by link, the
+reminder that the statement is a check and
 never a basis for entries, and the signature line (出纳, 会计, 审核).
 """
 
@@ -70,7 +73,11 @@ def _account_sheet(wb: Workbook, rec: BankReconciliation, a: AccountReconciliati
     sheet.title(rec.title)
     as_of = f"{rec.as_of.year}年{rec.as_of.month}月{rec.as_of.day}日"
     sheet.info(f"编制单位：{rec.entity_name or rec.entity}", as_of, "单位：元")
-    sheet.info(f"银行账户：{a.code} {a.name}", "", "")
+    sheet.info(
+        f"开户银行：{a.bank_name or '（未登记）'}",
+        f"银行账号：{a.bank_number or '（未登记）'}",
+        f"科目：{a.code} {a.name}",
+    )
     sheet.header(["项目", "日期", "金额", "项目", "日期", "金额"])
     sheet.line(
         [
@@ -96,30 +103,34 @@ def _account_sheet(wb: Workbook, rec: BankReconciliation, a: AccountReconciliati
         ],
         bold=True,
     )
-    verdict = (
-        "调节后余额相符 / the adjusted balances agree"
-        if a.agrees
-        else f"调节后余额不符，差额 {a.difference:,.2f} 元 / the adjusted balances differ"
-    )
-    sheet.note(verdict)
-    if not a.has_statement:
-        sheet.note("尚无银行对账单记录：对账单余额取期初余额 / no statement lines: opening balance")
-    elif a.statement_basis == "movements":
-        sheet.note("对账单无余额列：按期初余额加发生额计算 / statement without balances")
-    sheet.note(
-        f"账簿（总账）余额 {a.ledger_balance:,.2f} 元；日记账与账簿差额"
-        f" {a.journal_ledger_difference:,.2f} 元 / ledger balance and journal − ledger"
-    )
-    if a.fallback_matches:
-        pairs = "；".join(
-            f"对账单#{m.statement_line}↔日记账#{m.custody_entry} {m.amount:,.2f}"
-            for m in a.fallback_matches
-        )
-        sheet.note(f"按金额和日期匹配 / matched by amount and date: {pairs}")
-    sheet.note("本表只作核对之用，不作记账依据 / a check, never a basis for entries")
+    for text in _notes(a):
+        sheet.note(text)
     sheet.blank()
     sheet.signatures([("出纳", ""), ("会计", ""), ("审核", "")])
     sheet.finish(landscape=False)
+
+
+def _notes(a: AccountReconciliation) -> list[str]:
+    """The lines printed under the table, wholly in Chinese (the form is a printed document)."""
+    notes = [
+        "调节后余额相符。" if a.agrees else f"调节后余额不符，差额 {a.difference:,.2f} 元。",
+    ]
+    if not a.has_statement:
+        notes.append("尚无银行对账单记录：对账单余额取期初余额。")
+    elif a.statement_basis == "movements":
+        notes.append("对账单无余额列：对账单余额按期初余额加发生额计算。")
+    notes.append(
+        f"账簿（总账）余额 {a.ledger_balance:,.2f} 元；"
+        f"日记账与总账差额 {a.journal_ledger_difference:,.2f} 元。"
+    )
+    if a.fallback_matches:
+        pairs = "；".join(
+            f"对账单第{m.statement_line}笔↔日记账第{m.custody_entry}笔 {m.amount:,.2f} 元"
+            for m in a.fallback_matches
+        )
+        notes.append(f"按金额和日期匹配：{pairs}。")
+    notes.append("本表只作核对之用，不作记账依据。")
+    return notes
 
 
 def reconciliation_workbook(rec: BankReconciliation) -> Workbook:
@@ -130,7 +141,7 @@ def reconciliation_workbook(rec: BankReconciliation) -> Workbook:
     if not rec.accounts:
         sheet = Sheet.add(wb, rec.title, [Column("text", min_width=40)])
         sheet.title(rec.title)
-        sheet.note("没有银行存款科目 / no bank account")
+        sheet.note("没有银行存款科目。")
         sheet.finish(landscape=False, freeze=False)
     return wb
 

@@ -321,7 +321,10 @@ def statement_workbook(st: BalanceSheet | IncomeStatement) -> Workbook:
     (净资产) on the right, each with 行次 and the statement's figure columns;
     the income statement (收益及收益分配表 / 业务活动表) prints 项目, 行次 and
     the figure columns (split 非限定性 / 限定性 / 合计 under two header rows
-    when the form splits them).  Headings are bold; items indented.
+    when the form splits them).  Headings are bold; items indented.  The
+    form's notes (附注: what a line was checked against, what is not
+    computed) print under the table, then the signature line.  The two-sided
+    balance sheet prints on landscape A4, the income statement on portrait.
     """
     if isinstance(st, BalanceSheet):
         when = last_day(st.period)
@@ -332,8 +335,12 @@ def statement_workbook(st: BalanceSheet | IncomeStatement) -> Workbook:
         date = period_text(st.first, st.last)
         wb = new_workbook(f"{st.entity} {st.title} {format_period(st.last)}", entity=st.entity)
         sheet = _income_statement(wb, st, date)
+    for note in st.notes:
+        sheet.note(f"注：{note}", size=9)
     sheet.signatures(_people("单位负责人", "会计主管", "制表人"))
-    sheet.finish(landscape=False)
+    # The two-sided balance sheet has eight columns or more: landscape, so that
+    # fitting it to the page width keeps the type readable.
+    sheet.finish(landscape=isinstance(st, BalanceSheet) and len(st.sections) == 2)
     return wb
 
 

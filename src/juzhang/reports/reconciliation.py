@@ -79,7 +79,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -91,7 +91,7 @@ from juzhang.errors import NotFoundError, ValidationError
 from juzhang.money import from_fen
 from juzhang.reports.ledger import read_balances
 from juzhang.storage.access import accounts_of, get_entity
-from juzhang.storage.schema import CustodyEntry, StatementLine
+from juzhang.storage.schema import BankAccount, CustodyEntry, StatementLine
 
 __all__ = [
     "CATEGORIES",
@@ -175,6 +175,10 @@ class AccountReconciliation:
     booked_out_not_bank: OutstandingGroup
     linked_matches: int
     fallback_matches: tuple[FallbackMatch, ...]
+    bank_number: str = ""
+    """The bank's account number recorded for this account (银行账号; empty when none)."""
+    bank_name: str = ""
+    """The bank (开户银行) recorded with the number (empty when none)."""
 
     @property
     def journal_ledger_difference(self) -> Decimal:
@@ -613,6 +617,14 @@ def bank_reconciliation(
     codes = [a.code for a in banks]
     balances = read_balances(session, ent.id, period, codes)
     after = next_period(period)
+    numbers = {
+        str(code): (str(number), str(bank or ""))
+        for code, number, bank in session.execute(
+            select(BankAccount.account_code, BankAccount.number, BankAccount.bank).where(
+                BankAccount.entity_id == ent.id
+            )
+        )
+    }
     results = []
     for acc in banks:
         lines = _statement_lines(session, ent.id, acc.code, end)
@@ -631,6 +643,9 @@ def bank_reconciliation(
                 first_day(ent.start_period),
             )
         )
+        if acc.code in numbers:
+            number, bank = numbers[acc.code]
+            results[-1] = replace(results[-1], bank_number=number, bank_name=bank)
     return BankReconciliation(ent.code, ent.name, period, end, window, tuple(results))
 
 

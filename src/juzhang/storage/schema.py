@@ -458,18 +458,49 @@ class CashCount(Base):
     )
 
 
-class BudgetLine(Base):
-    """财务计划: one line of an entity's annual budget, matched to accounts by code prefix."""
+class BudgetVersion(Base):
+    """财务计划: one version of an entity's annual budget (年初预算 or an adjustment 调整).
 
-    __tablename__ = "budget_line"
+    Append-only: a budget is never changed in place.  Version 1 is the plan
+    as set (``kind`` ``set``); a later ``set`` replaces it before anything
+    was published, an ``adjust`` names the collective decision
+    (居民会议决议 …) that changed it.  The database refuses UPDATE and DELETE.
+    """
+
+    __tablename__ = "budget_version"
     entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8))
+    decision: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("kind IN ('set', 'adjust')", name="kind"),
+        CheckConstraint("kind <> 'adjust' OR decision <> ''", name="decision"),
+        CheckConstraint("year BETWEEN 1900 AND 9999", name="year"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+
+class BudgetLine(Base):
+    """One line of a budget version, matched to accounts by code prefix (append-only)."""
+
+    __tablename__ = "budget_line"
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(8))
     accounts: Mapped[str] = mapped_column(Text)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["entity_id", "year", "version"],
+            ["budget_version.entity_id", "budget_version.year", "budget_version.version"],
+        ),
         CheckConstraint("kind IN ('income', 'expense')", name="kind"),
         CheckConstraint("amount_fen >= 0", name="amount"),
         CheckConstraint("year BETWEEN 1900 AND 9999", name="year"),

@@ -18,7 +18,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from juzhang.books import chain_head
-from juzhang.budget import budget_lines
+from juzhang.budget import budget_plan
 from juzhang.core.period import format_period, next_period, period_of
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.disclosure_config import (
@@ -424,25 +424,32 @@ def _full_name(accounts: Mapping[str, AccountInfo], code: str) -> str:
 
 
 def _budget(
-    session: Session, books: _Books, first: int, last: int, year_first: int
+    session: Session,
+    books: _Books,
+    first: int,
+    last: int,
+    year_first: int,
+    as_of: dt.datetime | None,
 ) -> tuple[tuple[BudgetRow, ...], dict[str, str]]:
-    lines = budget_lines(session, books.ent.code, last // 100)
+    """The budget rows: the budget in force ``as_of`` (a published board's generation time)."""
+    lines = budget_plan(session, books.ent.code, last // 100, as_of=as_of)
     rows = []
     names: dict[str, str] = {}
     best: dict[str, int] = {}
-    for b in lines:
+    for no, b in enumerate(lines, 1):
         codes = books.leaves(b.accounts)
         sign = 1 if b.kind == "expense" else -1
         d, c = books.net(codes, first, last)
         yd, yc = books.net(codes, year_first, last)
         rows.append(
             BudgetRow(
-                b.line_no,
+                no,
                 b.name,
                 b.kind,
-                b.amount,
+                b.adjusted,
                 from_fen(sign * (d - c)),
                 from_fen(sign * (yd - yc)),
+                b.initial,
             )
         )
         for code in codes:
@@ -549,7 +556,10 @@ def disclosure(
             DisclosureRow.last_period == last,
         )
     ).scalar_one_or_none()
-    budget, budget_names = _budget(session, books, first, last, year_first)
+    # A published board keeps the budget it was published with: a later
+    # adjustment is a new version, dated after the board was generated.
+    as_of = row.generated_at if row is not None and row.status != "draft" else None
+    budget, budget_names = _budget(session, books, first, last, year_first, as_of)
     items = _items(session, books, config, first, last, budget_names)
     income, expense = _categories(books, config, items, first, last, year_first)
     after = next_period(last)

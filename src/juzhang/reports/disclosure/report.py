@@ -23,7 +23,7 @@ JSON (``to_json()``), stable schema, amounts as decimal strings::
      "large_expense": {"threshold", "items": [same as items]},
      "debts": {"receivables"|"payables": {"rows": [{"code", "name", "opening",
        "increase", "decrease", "closing"}], "total": {...}}},
-     "budget": [{"line_no", "name", "kind", "budget", "current", "ytd",
+     "budget": [{"line_no", "name", "kind", "initial", "adjustment", "budget", "current", "ytd",
        "remaining", "rate"}],
      "signatures": {"secretary", "director", "cashier", "bookkeeper", "group",
        "opinion", "signer", "signed_on", "status"},
@@ -287,10 +287,10 @@ def _figures(d: Disclosure) -> Iterator[Figure]:
                 yield Figure(figure_key(r.key, column), f"{r.code} {r.name} {zh}", value)
     for b in d.budget:
         for column, zh, val in (
-            ("budget", "预算", b.budget),
-            ("current", "本期", b.current),
-            ("ytd", "本年累计", b.ytd),
-            ("remaining", "预算余额", b.remaining),
+            ("initial", "年初预算", b.initial_budget),
+            ("adjustment", "调整", b.adjustment),
+            ("budget", "调整后预算", b.budget),
+            ("ytd", "本年实际", b.ytd),
             ("rate", "执行率%", b.rate),
         ):
             if val is not None:
@@ -428,6 +428,8 @@ def _json(d: Disclosure) -> dict[str, Any]:
                 "line_no": b.line_no,
                 "name": b.name,
                 "kind": b.kind,
+                "initial": str(b.initial_budget),
+                "adjustment": str(b.adjustment),
                 "budget": str(b.budget),
                 "current": str(b.current),
                 "ytd": str(b.ytd),

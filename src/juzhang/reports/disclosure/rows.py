@@ -185,7 +185,12 @@ class DebtRow:
 
 @dataclass(frozen=True, slots=True)
 class BudgetRow:
-    """A budget line against the books: budget, this period, year to date, remaining, rate."""
+    """A budget line against the books: budget, this period, year to date, remaining, rate.
+
+    ``budget`` is the budget in force (调整后预算); ``initial`` the year's
+    budget as set (年初预算, ``None``: the same); :attr:`adjustment` (调整)
+    the difference an adjustment made.
+    """
 
     line_no: int
     name: str
@@ -193,6 +198,17 @@ class BudgetRow:
     budget: Decimal
     current: Decimal
     ytd: Decimal
+    initial: Decimal | None = None
+
+    @property
+    def initial_budget(self) -> Decimal:
+        """年初预算."""
+        return self.budget if self.initial is None else self.initial
+
+    @property
+    def adjustment(self) -> Decimal:
+        """调整: the budget in force less the initial budget."""
+        return self.budget - self.initial_budget
 
     @property
     def remaining(self) -> Decimal:
