@@ -26,7 +26,7 @@ LAYERS: dict[str, int] = {
     "juzhang.charts": CORE,
     "juzhang.config_file": CORE,
     "juzhang.voucher_file": CORE,
-    "juzhang.budget_file": CORE,
+    "juzhang.budget_file": SERVICES,  # reads budget.toml into the service's BudgetInput
     # the file side: files into rows and values
     "juzhang.importers": FILES,
     # the database
