@@ -18,31 +18,24 @@ header).  Two sheets, both A4 portrait:
 
 The **fingerprint** (:attr:`Disclosure.fingerprint`) is printed in every
 page's footer (left; the page number is in the centre) and in a note under
-the tables, and stored in the workbook's properties: ``description``, the
-``keywords`` and the custom document properties ``juzhang.fingerprint``,
-``juzhang.entity``, ``juzhang.first``, ``juzhang.last``,
-``juzhang.chain_seq``, ``juzhang.chain_hash``, ``juzhang.digest``,
-``juzhang.posted_on`` and ``juzhang.posted_until``.  A very hidden sheet
-``_juzhang`` holds, as JSON, the configuration used (row 1) and where each
-figure was written (row 2: ``[key, sheet, cell, kind, label]`` per figure),
-so the file can be checked; the JSON is split over the row's cells, 30,000
-characters each.  Files from before 2026-11-22 list the places one per row
-from row 3; they are read too.
+the tables, and stored in the workbook's properties.  The board's **state**
+(:attr:`Disclosure.state`) is printed on every page — in the title, the line
+under it and the page header: a draft (a month still open) says
+:data:`DRAFT_MARK` (草稿 · 未结账), a final board :data:`AWAITING`
+(待民主理财小组审核签字), a published one carries the 民主理财小组's opinion, the
+signer and the date in its signature block.
 
-:func:`verify_report` reads the fingerprint and every figure back from the
-file, recomputes the disclosure from the books with the same configuration
-and dates, and says:
-
-* whether the file still matches the books (every figure equal);
-* whether the file was edited after it was made (its figures no longer give
-  the digest in its fingerprint);
-* whether the books changed since (the hash-chain head moved), and whether
-  the chain still holds the head the file names;
-* which figures differ, by key and label, with the file's and the books'
-  value.
-
-Residents and auditors can thus check that what is on the board is what is
-in the books.
+:func:`verify_report` trusts nothing in a file but its visible cells.  It
+reads the workbook through the importers' guarded reader
+(:func:`juzhang.importers.reader.open_table`, :data:`READ_LIMITS`: zip and
+rows bombs refused in seconds), takes the entity and the months from the
+printed fingerprint, regenerates the board the file must be — from the
+snapshot stored at sign-off for a published month, from the books for a
+closed unsigned one — and compares every visible cell of every sheet, text
+and numbers, formatting ignored; each differing cell is named.  For a
+published board it says separately whether the books still give the
+published figures (a later change such as a budget adjustment is reported as
+such, not as tampering).  A board of an open month is a draft.
 """
 
 from __future__ import annotations
