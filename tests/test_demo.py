@@ -24,8 +24,10 @@ from juzhang import agency, books, custody
 from juzhang.cash_count import list_cash_counts
 from juzhang.claims import list_claims
 from juzhang.closing_run import output_names
+from juzhang.core.period import format_period, last_day
 from juzhang.demo import CASH_SHORT, MISTAKE, RETURNED_CLAIM, DemoResult, build_demo
 from juzhang.examples.demo_data import PERIODS, demo_agency, plan_month, statement_lines
+from juzhang.exporters.disclosure_excel import verify_report
 from juzhang.reports.reconciliation import bank_reconciliation
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import Disclosure, Entity, ImportBatch
@@ -203,6 +205,25 @@ def test_disclosures_are_signed_and_every_workbook_opens(demo: DemoResult, s: Se
                 finally:
                     wb.close()
         assert c.name in _workbook_text(folder / "disclosure-2026-09.xlsx")
+
+
+def test_the_boards_left_are_the_published_ones_with_filled_signature_blocks(
+    demo: DemoResult, s: Session
+) -> None:
+    supervisors = {c.code: c.supervisor.name for c in demo_agency().communities}
+    for c in demo.communities:
+        for period in PERIODS:
+            board = demo.out_dir / c.code / f"disclosure-{format_period(period)}.xlsx"
+            words = _workbook_text(board)
+            signed = last_day(period) + dt.timedelta(days=5)
+            opinion = (
+                "民主理财小组意见：经民主理财小组审核，收支真实，同意公开"
+                f"　　签字人：{supervisors[c.code]}"
+                f"　　日期：{signed.year}年{signed.month}月{signed.day}日"
+            )
+            assert opinion in words, (c.code, period)
+            assert "待民主理财小组审核签字" not in words and "草稿" not in words
+            assert verify_report(s, board).exit_code == 0, (c.code, period)
 
 
 def test_the_data_is_deterministic() -> None:

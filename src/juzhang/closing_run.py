@@ -48,11 +48,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from juzhang import agency, books
-from juzhang.closing import close_month, ensure_system_user, record_disclosure
+from juzhang.closing import (
+    close_month,
+    ensure_system_user,
+    published_disclosure,
+    record_disclosure,
+)
 from juzhang.core.period import format_period
 from juzhang.errors import JuzhangError, Problem, ValidationError
 from juzhang.exporters.disclosure_excel import write_disclosure_workbook
@@ -65,6 +70,7 @@ from juzhang.reports.statements import income_statement
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.access import get_entity
 from juzhang.storage.engine import make_engine, transaction
+from juzhang.storage.schema import Disclosure as DisclosureRow
 
 __all__ = [
     "OUTPUTS",
@@ -104,10 +110,30 @@ class Output:
         return self.pattern.format(period=format_period(period))
 
 
-def _write_disclosure(session: Session, entity: str, period: int, path: Path) -> DisclosureReport:
+def _write_disclosure(
+    session: Session, entity: str, period: int, path: Path
+) -> DisclosureReport | None:
+    """The month's board: the published one (from its snapshot) once signed, else the final one."""
+    published = published_disclosure(session, entity, period)
+    if published is not None:
+        write_disclosure_workbook(published, path)
+        return None
     report = disclosure(session, entity, period)
     write_disclosure_workbook(report, path)
     return report
+
+
+def _is_published(engine: Engine, entity: str, period: int) -> bool:
+    with transaction(engine, write=False) as session:
+        ent = get_entity(session, entity)
+        status = session.execute(
+            select(DisclosureRow.status).where(
+                DisclosureRow.entity_id == ent.id,
+                DisclosureRow.first_period == period,
+                DisclosureRow.last_period == period,
+            )
+        ).scalar_one_or_none()
+    return status == "published"
 
 
 def _write_trial_balance(session: Session, entity: str, period: int, path: Path) -> None:
@@ -145,7 +171,9 @@ def write_outputs(
 ) -> tuple[list[str], list[Problem]]:
     """Write the month's outputs into ``out_dir/entity/``; return (paths, problems).
 
-    Files that exist are kept unless ``overwrite``.  Each file is written into
+    Files that exist are kept unless ``overwrite``; the board of a month
+    signed since is always written again (the published workbook replaces the
+    draft one).  Each file is written into
     a temporary folder beside it (in a read transaction) and renamed into
     place; a file that cannot be written is a problem, and the others are
     still written.  Then, in a short write transaction, the disclosure's
@@ -156,11 +184,18 @@ def write_outputs(
     target.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     problems: list[Problem] = []
-    todo = [o for o in OUTPUTS if overwrite or not (target / o.name(period)).exists()]
+    signed = _is_published(engine, entity, period)
+    todo = [
+        o
+        for o in OUTPUTS
+        if overwrite
+        or not (target / o.name(period)).exists()
+        or (signed and o.write is _write_disclosure)
+    ]
     files.extend(str(target / o.name(period)) for o in OUTPUTS if o not in todo)
     if not todo:
         return files, problems
-    reports: list[DisclosureReport] = []
+    reports: list[tuple[DisclosureReport, Path]] = []
     # Named before it exists, so that a Ctrl-C at any point finds it in the finally.
     tmp = target / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
@@ -173,15 +208,15 @@ def write_outputs(
                     os.replace(tmp / name, target / name)
                     files.append(str(target / name))
                     if made is not None:
-                        reports.append(made)
+                        reports.append((made, target / name))
                 except Exception as exc:  # one file failing never stops the others
                     problems.append(_output_problem(entity, name, exc))
     finally:
         _remove(tmp)
-    for report in reports:
+    for report, path in reports:
         try:
             with transaction(engine) as session:
-                record_disclosure(session, report)
+                record_disclosure(session, report, path)
         except Exception as exc:
             problems.append(_output_problem(entity, "disclosure", exc))
     return sorted(files), problems

@@ -36,7 +36,8 @@ public service functions, the same calls the command line makes:
   (:func:`juzhang.closing_run.close_all`: checks, carry-forward, lock, and the
   disclosure workbook, trial balance, income statement and bank
   reconciliation written into ``DIR/CODE/``), and each community's
-  supervisor signs its disclosure (:func:`juzhang.closing.sign_disclosure`).
+  supervisor signs its disclosure (:func:`juzhang.closing.sign_disclosure`); the
+  published board, signature block filled, replaces the one the close wrote.
 
 The month's cheque is paid by the bank in the next month: at every month end
 it is an outstanding item of the bank reconciliation (企业已付、银行未付), and
@@ -59,7 +60,7 @@ from juzhang import agency, books, custody
 from juzhang import claims as claim_batches
 from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
-from juzhang.closing import sign_disclosure
+from juzhang.closing import sign_disclosure, write_published
 from juzhang.closing_run import RunSummary, close_all
 from juzhang.core.period import format_period, last_day
 from juzhang.core.types import VoucherStatus
@@ -334,7 +335,10 @@ def _count_cash(engine: Engine, ag: Agency, c: Community, plan: MonthPlan) -> No
 
 
 def _sign(engine: Engine, c: Community, period: int) -> None:
-    """The community's 民主理财小组 checks the disclosure and signs it (by the 5th)."""
+    """The community's 民主理财小组 checks the disclosure and signs it (by the 5th).
+
+    The published workbook then replaces the board the closing run wrote.
+    """
     signed_on = last_day(period) + dt.timedelta(days=5)
     with transaction(engine) as s:
         sign_disclosure(
@@ -346,6 +350,8 @@ def _sign(engine: Engine, c: Community, period: int) -> None:
             "经民主理财小组审核，收支真实，同意公开",
             signed_on,
         )
+        # the published board, signature block filled, replaces the one the close wrote
+        write_published(s, c.code, period)
 
 
 # --------------------------------------------------------------------------- outputs

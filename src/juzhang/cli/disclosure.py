@@ -4,7 +4,13 @@
 
     juzhang disclosure config ENTITY            # print the default configuration (TOML)
     juzhang disclosure sign ENTITY --period YYYY-MM[..YYYY-MM] --opinion TEXT
-                            [--name NAME] [--date DATE]           supervisor (民主理财小组)
+                            [--name NAME] [--date DATE] [--out FILE]   supervisor (民主理财小组)
+    juzhang disclosure export ENTITY --period YYYY-MM[..YYYY-MM] [--out FILE]
+
+``sign`` records the sign-off and writes the published workbook (the
+signature block filled) where ``close`` wrote the month's board, replacing
+it, or to ``--out``; ``export`` writes the published workbook again, from
+the snapshot stored at sign-off, at any time.
 
 and the writers that ``juzhang report KIND`` calls for ``KIND`` ``disclosure``
 and ``bank-reconciliation``::
@@ -50,7 +56,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from juzhang.cli._common import Entity, actor, as_date, as_range, command_group, note, session
-from juzhang.closing import sign_disclosure
+from juzhang.closing import sign_disclosure, write_published
 from juzhang.core.period import format_period
 from juzhang.disclosure_config import config_toml, default_config, load_config
 from juzhang.errors import ValidationError
@@ -64,6 +70,7 @@ __all__ = [
     "FORMATS",
     "disclosure_app",
     "disclosure_config_command",
+    "disclosure_export",
     "disclosure_sign",
     "render_disclosure",
     "render_reconciliation",
@@ -287,13 +294,28 @@ def disclosure_sign(
     date: Annotated[
         dt.date | None, typer.Option("--date", parser=as_date, metavar="DATE", help="签字日期")
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="发布的公开表写到这里（默认：结账时写公开表的位置）/ where to write the"
+            " published workbook (default: where close wrote the board)",
+        ),
+    ] = None,
 ) -> None:
-    """Sign the month's disclosure (民主理财小组签字), as the supervisor: it is then published."""
+    """Sign the month's disclosure (民主理财小组签字), as the supervisor: it is then published.
+
+    The published workbook, with the opinion, the signer and the date in its
+    signature block, replaces the board ``close`` wrote (or goes to ``--out``).
+    """
     months = as_range(period)
     who = actor(ctx)
     with session(ctx) as s:
         signed = sign_disclosure(s, entity, months, who, name, opinion, date or dt.date.today())
+        path = write_published(s, entity, (signed.first, signed.last), out)
     typer.echo(signed.fingerprint)
+    note(f"发布的公开表 / published board: {path}")
     label = format_period(signed.first)
     if signed.last != signed.first:
         label += f"..{format_period(signed.last)}"
@@ -301,6 +323,28 @@ def disclosure_sign(
         f"财务公开已签字发布 / disclosure signed and published: {entity} {label}"
         f" ({signed.name}, {signed.date})"
     )
+
+
+@disclosure_app.command("export")
+def disclosure_export(
+    ctx: typer.Context,
+    entity: Entity,
+    period: Annotated[str, typer.Option("--period", metavar="YYYY-MM[..YYYY-MM]")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="默认 disclosure-ENTITY-PERIOD.xlsx / default disclosure-ENTITY-PERIOD.xlsx",
+        ),
+    ] = None,
+) -> None:
+    """Write the published disclosure workbook again, from what was published (导出发布的公开表)."""
+    months = as_range(period)
+    with session(ctx, write=False) as s:
+        target = out or Path(f"disclosure-{entity}-{period}.xlsx")
+        path = write_published(s, entity, months, target)
+    typer.echo(str(path))
 
 
 @disclosure_app.command("config")

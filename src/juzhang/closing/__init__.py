@@ -83,9 +83,12 @@ from juzhang.closing.close import (  # noqa: F401
 from juzhang.closing.reopen import ReopenResult, reopen_month
 from juzhang.closing.signoff import (
     SignedDisclosure,
+    board_path,
     disclosure_fingerprint,
+    published_disclosure,
     record_disclosure,
     sign_disclosure,
+    write_published,
 )
 
 __all__ = [
@@ -95,13 +98,16 @@ __all__ = [
     "CloseResult",
     "ReopenResult",
     "SignedDisclosure",
+    "board_path",
     "carry_forward_draft",
     "close_month",
     "disclosure_fingerprint",
     "ensure_system_user",
     "make_context",
+    "published_disclosure",
     "record_disclosure",
     "reopen_month",
     "run_checks",
     "sign_disclosure",
+    "write_published",
 ]

@@ -9,12 +9,27 @@ workbook was generated.  The sign-off checks that the figures are still the
 books' (the digest), then publishes the row and freezes it: the database
 refuses any change to a published row, and reopening the months it covers.
 Reopening drops a month's draft rows.
+
+**What was published is frozen**: at sign-off the disclosure's JSON — every
+section, row and figure, the title, entity, period and the signatures — is
+stored on the row with the configuration it was computed with (its
+``snapshot``, immutable like the row).  :func:`published_disclosure` reads it
+back as the :class:`~juzhang.reports.disclosure.Disclosure` that was
+published, so the published workbook can be written again at any time
+(:func:`write_published`) and a board be checked against what was published.
+
+The board's life: **draft** (a month is open: 草稿 · 未结账) → **final**
+(closed, the closing run writes it and records the draft row: 待民主理财小组审核签字)
+→ **published** (signed: the signature block filled, the snapshot frozen).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -25,9 +40,11 @@ from juzhang.core.period import (
     parse_period_range,
     period_range,
 )
+from juzhang.disclosure_config import config_from_json, config_to_json
 from juzhang.errors import StateError, ValidationError
 from juzhang.reports.disclosure import Disclosure as DisclosureReport
 from juzhang.reports.disclosure import disclosure as compute_disclosure
+from juzhang.reports.disclosure import disclosure_from_json
 from juzhang.storage.access import (
     EntityInfo,
     audit,
@@ -41,6 +58,7 @@ from juzhang.storage.access import (
 from juzhang.storage.schema import (
     Disclosure,
     User,
+    Voucher,
 )
 
 
@@ -64,12 +82,15 @@ def _figures_part(fingerprint: str) -> str:
     return fingerprint.rsplit(":", 1)[-1]
 
 
-def record_disclosure(session: Session, report: DisclosureReport) -> int:
+def record_disclosure(
+    session: Session, report: DisclosureReport, path: Path | str | None = None
+) -> int:
     """Record a generated disclosure as the draft row of its range; return the row's id.
 
     A draft row takes the report's fingerprint and chain position (the latest
-    generated workbook's); a published row is left as it is.  Every month of
-    the range must be closed.
+    generated workbook's) and ``path``, where its workbook was written (the
+    signed workbook replaces it there); a published row is left as it is.
+    Every month of the range must be closed.
 
     Raises:
         NotFoundError: unknown entity.
@@ -77,7 +98,7 @@ def record_disclosure(session: Session, report: DisclosureReport) -> int:
     """
     ent = get_entity(session, report.entity, lock=True)
     _require_closed(session, ent, report.first, report.last)
-    return _record(session, ent, report)
+    return _record(session, ent, report, None if path is None else str(Path(path).resolve()))
 
 
 def _require_closed(session: Session, ent: EntityInfo, first: int, last: int) -> None:
@@ -97,7 +118,9 @@ def _label(first: int, last: int) -> str:
     return a if a == b else f"{a}..{b}"
 
 
-def _record(session: Session, ent: EntityInfo, report: DisclosureReport) -> int:
+def _record(
+    session: Session, ent: EntityInfo, report: DisclosureReport, path: str | None = None
+) -> int:
     row = session.execute(
         select(Disclosure.id, Disclosure.status).where(
             Disclosure.entity_id == ent.id,
@@ -110,6 +133,8 @@ def _record(session: Session, ent: EntityInfo, report: DisclosureReport) -> int:
         "chain_seq": report.chain_seq,
         "generated_at": now(),
     }
+    if path is not None:
+        values["board_path"] = path
     if row is not None:
         if row[1] == "draft":
             session.execute(
@@ -197,7 +222,9 @@ def sign_disclosure(
         raise ValidationError(what, "请填写民主理财小组意见 / the opinion is required")
     _require_closed(session, ent, first, last)
     found = session.execute(
-        select(Disclosure.id, Disclosure.status, Disclosure.fingerprint).where(
+        select(
+            Disclosure.id, Disclosure.status, Disclosure.fingerprint, Disclosure.chain_seq
+        ).where(
             Disclosure.entity_id == ent.id,
             Disclosure.first_period == first,
             Disclosure.last_period == last,
@@ -217,6 +244,8 @@ def sign_disclosure(
                 "签字 sign (generate the disclosure again)",
             )
     signer = name.strip() if name and name.strip() else _user_name(session, uid)
+    seq = report.chain_seq if found is None else int(found[3])
+    published = _published(session, ent, report, seq, frozen, signer, opinion, date)
     session.execute(
         update(Disclosure)
         .where(Disclosure.entity_id == ent.id, Disclosure.id == disclosure_id)
@@ -226,8 +255,11 @@ def sign_disclosure(
             signer_name=signer,
             opinion=opinion,
             signed_on=date,
+            fingerprint=published.fingerprint,
+            snapshot=_snapshot_text(published),
         )
     )
+    frozen = published.fingerprint
     audit(
         session,
         ent.id,
@@ -243,3 +275,145 @@ def sign_disclosure(
 
 def _user_name(session: Session, uid: int) -> str:
     return str(session.execute(select(User.name).where(User.id == uid)).scalar_one())
+
+
+# --------------------------------------------------------------------------- the published board
+
+
+def _published(
+    session: Session,
+    ent: EntityInfo,
+    report: DisclosureReport,
+    seq: int,
+    frozen: str,
+    signer: str,
+    opinion: str,
+    date: dt.date,
+) -> DisclosureReport:
+    """The disclosure as published: the sign-off in its signature block, the frozen chain head.
+
+    The chain position is the one of the fingerprint the workbook printed
+    (the draft row's), so the published board prints the same fingerprint.
+    """
+    head = report.chain_hash
+    if seq != report.chain_seq:
+        found = session.execute(
+            select(Voucher.hash).where(Voucher.entity_id == ent.id, Voucher.chain_seq == seq)
+        ).scalar_one_or_none()
+        prefix = frozen.split(":")[-2] if frozen.count(":") >= 4 else ""
+        if found is not None and str(found).startswith(prefix):
+            head = str(found)
+        else:  # the draft names a head the chain lacks: publish the head of now
+            seq = report.chain_seq
+    signatures = dataclasses.replace(
+        report.signatures, opinion=opinion, signer=signer, signed_on=date, status="published"
+    )
+    return dataclasses.replace(
+        report, chain_seq=seq, chain_hash=head, signatures=signatures, state="published"
+    )
+
+
+SNAPSHOT_VERSION = 1
+
+
+def _snapshot_text(d: DisclosureReport) -> str:
+    body = d.to_json()
+    body["config"] = config_to_json(d.config)
+    body["snapshot_version"] = SNAPSHOT_VERSION
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def published_disclosure(
+    session: Session, entity: str, period_or_range: int | str | tuple[int, int]
+) -> DisclosureReport | None:
+    """Return the disclosure as it was published (from its snapshot), None if not published.
+
+    A disclosure published before snapshots were kept (migration 0009) is
+    computed from the books with its sign-off.
+
+    Raises:
+        NotFoundError: unknown entity.
+        ValidationError: a bad range.
+        StateError: the stored snapshot cannot be read (its figures do not give its digest).
+    """
+    ent = get_entity(session, entity)
+    first, last = _range(period_or_range)
+    row = session.execute(
+        select(Disclosure.status, Disclosure.snapshot).where(
+            Disclosure.entity_id == ent.id,
+            Disclosure.first_period == first,
+            Disclosure.last_period == last,
+        )
+    ).first()
+    if row is None or row[0] != "published":
+        return None
+    if row[1] is None:
+        return compute_disclosure(session, ent.code, first, last)
+    try:
+        data = json.loads(row[1])
+        return disclosure_from_json(data, config_from_json(data["config"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StateError(
+            f"{ent.code} {_label(first, last)} 财务公开 disclosure",
+            f"发布快照无法读取 / the published snapshot is unreadable ({exc})",
+            "导出 export",
+        ) from exc
+
+
+def board_path(
+    session: Session, entity: str, period_or_range: int | str | tuple[int, int]
+) -> Path | None:
+    """Where the closing run wrote the board of ``period_or_range`` (None when unknown)."""
+    ent = get_entity(session, entity)
+    first, last = _range(period_or_range)
+    found = session.execute(
+        select(Disclosure.board_path).where(
+            Disclosure.entity_id == ent.id,
+            Disclosure.first_period == first,
+            Disclosure.last_period == last,
+        )
+    ).scalar_one_or_none()
+    return None if found is None else Path(found)
+
+
+def write_published(
+    session: Session,
+    entity: str,
+    period_or_range: int | str | tuple[int, int],
+    out: Path | None = None,
+) -> Path:
+    """Write the published workbook (from the snapshot) to ``out``; return the path.
+
+    ``out`` defaults to where the closing run wrote the month's board (the
+    published workbook replaces the draft there), else
+    ``disclosure-<ENTITY>-<period>.xlsx`` in the current folder.  The file is
+    written beside its place and renamed into it, so it is always whole.
+
+    Raises:
+        NotFoundError: unknown entity.
+        StateError: the disclosure is not published.
+        OSError: the file cannot be written.
+    """
+    from juzhang.exporters.disclosure_excel import (  # noqa: PLC0415 — the exporter imports us
+        write_disclosure_workbook,
+    )
+
+    d = published_disclosure(session, entity, period_or_range)
+    if d is None:
+        first, last = _range(period_or_range)
+        raise StateError(
+            f"{entity} {_label(first, last)} 财务公开 disclosure",
+            "未签字发布 / not signed and published",
+            "导出发布的公开表 export the published board (sign it first)",
+        )
+    path = out or board_path(session, entity, (d.first, d.last))
+    if path is None:
+        path = Path(f"disclosure-{d.entity}-{d.period_label}.xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write_disclosure_workbook(d, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -18,46 +18,42 @@ header).  Two sheets, both A4 portrait:
 
 The **fingerprint** (:attr:`Disclosure.fingerprint`) is printed in every
 page's footer (left; the page number is in the centre) and in a note under
-the tables, and stored in the workbook's properties: ``description``, the
-``keywords`` and the custom document properties ``juzhang.fingerprint``,
-``juzhang.entity``, ``juzhang.first``, ``juzhang.last``,
-``juzhang.chain_seq``, ``juzhang.chain_hash``, ``juzhang.digest``,
-``juzhang.posted_on`` and ``juzhang.posted_until``.  A very hidden sheet
-``_juzhang`` holds, as JSON, the configuration used (row 1) and where each
-figure was written (row 2: ``[key, sheet, cell, kind, label]`` per figure),
-so the file can be checked; the JSON is split over the row's cells, 30,000
-characters each.  Files from before 2026-11-22 list the places one per row
-from row 3; they are read too.
+the tables, and stored in the workbook's properties.  The board's **state**
+(:attr:`Disclosure.state`) is printed on every page — in the title, the line
+under it and the page header: a draft (a month still open) says
+:data:`DRAFT_MARK` (草稿 · 未结账), a final board :data:`AWAITING`
+(待民主理财小组审核签字), a published one carries the 民主理财小组's opinion, the
+signer and the date in its signature block.
 
-:func:`verify_report` reads the fingerprint and every figure back from the
-file, recomputes the disclosure from the books with the same configuration
-and dates, and says:
-
-* whether the file still matches the books (every figure equal);
-* whether the file was edited after it was made (its figures no longer give
-  the digest in its fingerprint);
-* whether the books changed since (the hash-chain head moved), and whether
-  the chain still holds the head the file names;
-* which figures differ, by key and label, with the file's and the books'
-  value.
-
-Residents and auditors can thus check that what is on the board is what is
-in the books.
+:func:`verify_report` trusts nothing in a file but its visible cells.  It
+reads the workbook through the importers' guarded reader
+(:func:`juzhang.importers.reader.open_table`, :data:`READ_LIMITS`: zip and
+rows bombs refused in seconds), takes the entity and the months from the
+printed fingerprint, regenerates the board the file must be — from the
+snapshot stored at sign-off for a published month, from the books for a
+closed unsigned one — and compares every visible cell of every sheet, text
+and numbers, formatting ignored; each differing cell is named.  For a
+published board it says separately whether the books still give the
+published figures (a later change such as a budget adjustment is reported as
+such, not as tampering).  A board of an open month is a draft.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import itertools
-import json
+import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.packaging.custom import StringProperty
@@ -67,8 +63,7 @@ from openpyxl.worksheet.pagebreak import Break
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from juzhang.core.period import format_period, parse_period
-from juzhang.disclosure_config import config_from_json, config_to_json
+from juzhang.core.period import format_period, parse_period, period_range
 from juzhang.errors import JuzhangError, ValidationError
 from juzhang.exporters.excel import (
     FONT_CHARSET,
@@ -82,6 +77,9 @@ from juzhang.exporters.excel import (
     put_text,
     save,
 )
+from juzhang.importers.reader import ReadLimits, column_letter, open_table
+from juzhang.importers.table import MIB
+from juzhang.importers.xlsx import list_sheets
 from juzhang.reports.disclosure import (
     Disclosure,
     Figure,
@@ -89,22 +87,26 @@ from juzhang.reports.disclosure import (
     debt_total,
     disclosure,
     figure_key,
-    figures_digest,
 )
-from juzhang.storage.access import get_entity
+from juzhang.storage.access import closed_periods, get_entity
 from juzhang.storage.schema import Voucher
 
 __all__ = [
-    "MAP_SHEET",
+    "AWAITING",
+    "DRAFT_MARK",
+    "READ_LIMITS",
+    "CellDifference",
     "FigureDifference",
+    "PrintedFingerprint",
     "VerifyResult",
     "disclosure_workbook",
     "read_fingerprint",
+    "state_text",
+    "title_text",
     "verify_report",
     "write_disclosure_workbook",
 ]
 
-MAP_SHEET = "_juzhang"
 RATE_FORMAT = '0.0"%"'
 _PROP = "juzhang."
 
@@ -113,6 +115,27 @@ def _date_text(date: dt.date | None) -> str:
     if date is None:
         return "____年__月__日"
     return f"{date.year}年{date.month}月{date.day}日"
+
+
+DRAFT_MARK = "草稿 · 未结账"
+"""What a board of an open month says on every page (title, page header, fingerprint note)."""
+
+AWAITING = "待民主理财小组审核签字"
+"""What a final board (closed, not signed yet) says on every page."""
+
+
+def title_text(d: Disclosure) -> str:
+    """The board's title as printed: a draft's carries :data:`DRAFT_MARK`."""
+    return f"{d.title}（{DRAFT_MARK}）" if d.state == "draft" else d.title
+
+
+def state_text(d: Disclosure) -> str:
+    """The board's state in words, printed under the title and in every page's header."""
+    if d.state == "draft":
+        return f"{DRAFT_MARK}：数字可能变动，不得张贴"
+    if d.state == "published":
+        return f"民主理财小组已审核签字（{_date_text(d.signatures.signed_on)}）"
+    return AWAITING
 
 
 # --------------------------------------------------------------------------- writing
@@ -158,10 +181,12 @@ def _items_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _Wr
             Column("text", min_width=8, max_width=26, wrap=True),
         ],
     )
-    sheet.title(d.title)
+    sheet.title(title_text(d))
     sheet.info(f"公开单位：{d.community}", d.period_text, "单位：元")
     sheet.info(
-        f"公开时间：{_date_text(d.posted_on)}", "", f"公开期至：{_date_text(d.posted_until)}"
+        f"公开时间：{_date_text(d.posted_on)}",
+        state_text(d),
+        f"公开期至：{_date_text(d.posted_until)}",
     )
     sheet.header(["序号", "日期", "凭证号", "摘要/用途", "收入", "支出", "经办人", "备注"])
     for item in d.items:
@@ -231,15 +256,24 @@ def _signature_lines(sheet: Sheet, d: Disclosure) -> None:
         ]
     )
     sheet.note(f"民主理财小组（签字）：{'、'.join(s.group) or '______________'}")
-    opinion = s.opinion or "______________________________"
-    signed = _date_text(s.signed_on) if s.opinion else "____年__月__日"
-    sheet.note(f"民主理财小组意见：{opinion}　　日期：{signed}")
+    if d.state == "published" and s.opinion:
+        sheet.note(
+            f"民主理财小组意见：{s.opinion}　　签字人：{s.signer or '、'.join(s.group)}"
+            f"　　日期：{_date_text(s.signed_on)}"
+        )
+        return
+    waiting = "（草稿，结账后审核）" if d.state == "draft" else f"（{AWAITING}）"
+    sheet.note(f"民主理财小组意见：{waiting}______________　　日期：____年__月__日")
 
 
 def _fingerprint_note(sheet: Sheet, d: Disclosure) -> None:
+    tail = (
+        f"{DRAFT_MARK}，不是发布的公开表 / draft, not the published board"
+        if d.state == "draft"
+        else "核验：juzhang verify-report 本文件"
+    )
     row = sheet.note(
-        f"核验码 / fingerprint：{d.fingerprint}（账簿链第 {d.chain_seq} 笔；"
-        "核验：juzhang verify-report 本文件）",
+        f"{FINGERPRINT_LABEL}{d.fingerprint}（账簿链第 {d.chain_seq} 笔；{tail}）",
         size=8,
     )
     sheet.ws.row_dimensions[row].height = 24
@@ -258,8 +292,10 @@ def _summary_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _
             Column("amount", min_width=12, max_width=16),
         ],
     )
-    sheet.title(f"{d.community}{d.period_text}财务收支汇总及专项公开表", size=16)
+    mark = f"（{DRAFT_MARK}）" if d.state == "draft" else ""
+    sheet.title(f"{d.community}{d.period_text}财务收支汇总及专项公开表{mark}", size=16)
     sheet.info(f"公开单位：{d.community}", d.period_text, "单位：元")
+    sheet.info("", state_text(d), "")
     title_rows = sheet.row
     pager = _Pager(sheet, title_rows)
     with pager.block():
@@ -622,40 +658,19 @@ def _properties(wb: Workbook, d: Disclosure) -> dict[str, str]:
     return values
 
 
-_CHUNK = 30_000
-"""Characters per cell of the map's JSON (a cell holds at most 32,767)."""
-
-
-def _put_json(ws: Any, row: int, label: str, value: object) -> None:
-    """Write ``label`` in column A and ``value`` as JSON split over columns B, C, …"""
-    put_text(ws.cell(row=row, column=1), label)
-    text = json.dumps(value, ensure_ascii=False)
-    for i, start in enumerate(range(0, len(text), _CHUNK), 2):
-        put_text(ws.cell(row=row, column=i), text[start : start + _CHUNK])
-
-
-def _get_json(ws: Any, row: int) -> Any:
-    """Read back what :func:`_put_json` wrote in ``row`` (JSON ``null`` for an empty row)."""
-    parts = next(ws.iter_rows(min_row=row, max_row=row, min_col=2, values_only=True), ())
-    return json.loads("".join(str(p) for p in parts if p is not None) or "null")
-
-
-def _map_sheet(wb: Workbook, d: Disclosure, w: _Writer) -> None:
-    # Two rows of JSON rather than a row per figure: a map of 800 rows was 40% of
-    # the workbook's cells, and of the time to build and save it.
-    ws = wb.create_sheet(MAP_SHEET)
-    ws.sheet_state = "veryHidden"
-    _put_json(ws, 1, "config", config_to_json(d.config))
-    _put_json(ws, 2, "places", [list(place) for place in w.places])
-
-
 def _footer(sheet: Sheet, d: Disclosure) -> None:
+    header = sheet.ws.oddHeader
+    header.center.text = state_text(d)
+    header.center.size = 9
+    header.center.font = f"{FONT_NAME},常规"
     footer = sheet.ws.oddFooter
     footer.left.text = f"核验码 {d.fingerprint}"
     footer.left.size = 7
     footer.left.font = f"{FONT_NAME},常规"
     footer.center.text = PAGE_FOOTER
-    footer.right.text = f"公开期至 {_date_text(d.posted_until)}"
+    footer.right.text = (
+        DRAFT_MARK if d.state == "draft" else f"公开期至 {_date_text(d.posted_until)}"
+    )
     footer.right.size = 7
     footer.right.font = f"{FONT_NAME},常规"
 
@@ -675,7 +690,6 @@ def disclosure_workbook(d: Disclosure) -> Workbook:
     if missing:  # every figure is on the table; a bug otherwise
         raise AssertionError(f"figures not written: {sorted(missing)[:5]}")
     _properties(wb, d)
-    _map_sheet(wb, d, w)
     wb.active = 0
     return wb
 
@@ -693,77 +707,138 @@ def write_disclosure_workbook(d: Disclosure, path: Path) -> Path:
 
 # --------------------------------------------------------------------------- verifying
 
+FINGERPRINT_LABEL = "核验码 / fingerprint："
+"""The text before the fingerprint in the note under each sheet's tables."""
+
+_FINGERPRINT = re.compile(
+    re.escape(FINGERPRINT_LABEL)
+    + r"([^:\s（]+):([0-9]{4}-[0-9]{2}(?:\.\.[0-9]{4}-[0-9]{2})?)"
+    + r":([0-9]+):([0-9a-f]{16}):([0-9a-f]{16})"
+)
+
+READ_LIMITS = ReadLimits(
+    max_file_bytes=32 * MIB,
+    max_rows=100_000,
+    max_columns=64,
+    max_unzipped_bytes=128 * MIB,
+    max_zip_members=200,
+)
+"""Limits for reading a board given to verify-report: far above any real board
+(a board of thousands of items is a few MB and some thousand rows), far below
+what hurts."""
+
+EXIT_PUBLISHED = 0
+EXIT_DIFFERS = 1
+EXIT_BOOKS_CHANGED = 2
+EXIT_DRAFT = 3
+EXIT_UNSIGNED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class CellDifference:
+    """A visible cell whose value is not the expected board's (None: empty on that side)."""
+
+    sheet: str
+    cell: str
+    in_file: str | None
+    expected: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sheet}!{self.cell}: 文件 file {self.in_file!r}"
+            f" ≠ 应为 expected {self.expected!r}"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FigureDifference:
-    """A figure that differs between the file and the books (None: absent on that side)."""
+    """A figure that differs between the published board and the books now."""
 
     key: str
     label: str
-    in_file: str | None
+    published: str | None
     in_books: str | None
 
     def __str__(self) -> str:
-        return f"{self.label} [{self.key}]: 文件 file {self.in_file} ≠ 账簿 books {self.in_books}"
+        return (
+            f"{self.label} [{self.key}]: 公开 published {self.published}"
+            f" → 账簿 books {self.in_books}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     """What :func:`verify_report` found.
 
-    ``matches``: every figure in the file equals the books' figure now, and
-    the file's figures still give the digest of its fingerprint.
-    ``file_edited``: the figures in the file no longer give that digest
-    (someone changed a number after the file was made).  ``books_changed``:
-    the entity's hash-chain head is not the one in the fingerprint.
-    ``chain_ok``: the chain still holds the head the file names.
+    ``state``: ``draft`` (a month of the board is open, or the file is a
+    draft-marked board), ``final`` (closed, not signed yet: compared with the
+    board regenerated from the books) or ``published`` (compared with the
+    board regenerated from the published snapshot).  ``differences``: every
+    visible cell whose value differs.  ``books_agree``: the books still give
+    the published figures (``book_changes`` lists those that changed since:
+    a legitimate later change, not tampering).  :attr:`exit_code` is what
+    ``juzhang verify-report`` exits with.
     """
 
     path: str
     fingerprint: str
     entity: str
     period: str
-    file_seq: int
-    books_seq: int
+    state: str
     matches: bool
-    file_edited: bool
-    books_changed: bool
-    chain_ok: bool
-    differences: tuple[FigureDifference, ...]
-    figures_checked: int
+    differences: tuple[CellDifference, ...] = ()
+    books_agree: bool = True
+    book_changes: tuple[FigureDifference, ...] = ()
+    cells_checked: int = 0
+    title: str = ""
+    snapshot: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 published and books agree, 1 differs, 2 published but books changed, 3 draft,
+        4 matches the books but not signed yet."""
+        if self.state == "draft":
+            return EXIT_DRAFT
+        if not self.matches:
+            return EXIT_DIFFERS
+        if self.state == "final":
+            return EXIT_UNSIGNED
+        return EXIT_PUBLISHED if self.books_agree else EXIT_BOOKS_CHANGED
 
     @property
     def messages(self) -> tuple[str, ...]:
         """The findings in words, most important first."""
+        if self.state == "draft":
+            return (
+                f"草稿，不是发布的公开表（{self.entity} {self.period} 未结账或文件为草稿）"
+                " / draft, not the published board",
+            )
         out = []
-        if self.file_edited:
+        if not self.matches:
             out.append(
-                "文件在生成后被修改：数字与其核验码不符 / the file was edited after it was made:"
-                " its figures do not give its fingerprint"
+                f"{len(self.differences)} 个单元格与"
+                f"{'发布的公开表' if self.state == 'published' else '账簿生成的公开表'}不符，"
+                "文件被改动或不是该月的公开表 / "
+                f"{len(self.differences)} cell(s) differ from the "
+                f"{'published board' if self.state == 'published' else 'board the books give'}:"
+                " the file was altered or is not this month's board"
             )
-        if not self.chain_ok:
+        elif self.state == "published":
+            out.append("与发布的公开表一致 / the file is the published board")
+        else:
             out.append(
-                f"账簿链中没有第 {self.file_seq} 笔的这个哈希：文件不是由这套账生成的"
-                f" / the books' chain does not hold the head this file names (seq {self.file_seq})"
+                f"与账簿一致，{AWAITING}，尚未发布 / the file matches the books;"
+                " not signed by the finance group yet (not published)"
             )
-        if self.books_changed:
+        if self.state == "published" and not self.books_agree:
             out.append(
-                f"账簿自生成后已变动（链 {self.file_seq} → {self.books_seq}）"
-                f" / the books changed since the file was made (chain {self.file_seq} →"
-                f" {self.books_seq})"
+                f"账簿自发布后已变动：{len(self.book_changes)} 个数字与发布时不同"
+                "（如预算调整；这是之后的合法变动，不是篡改） / the books changed since"
+                f" publication: {len(self.book_changes)} figure(s) differ (a later change,"
+                " e.g. a budget adjustment; not tampering)"
             )
-        if self.differences:
-            out.append(
-                f"{len(self.differences)} 个数字与账簿不符 / {len(self.differences)} figure(s)"
-                " differ from the books"
-            )
-        if self.matches:
-            tail = (
-                "；本表数字未受影响 / this disclosure's figures are unchanged"
-                if self.books_changed
-                else ""
-            )
-            out.append(f"与账簿一致 / the file matches the books{tail}")
+        elif self.state == "published":
+            out.append("账簿仍与发布的数字一致 / the books still agree with the published figures")
         return tuple(out)
 
     def to_json(self) -> dict[str, Any]:
@@ -773,26 +848,21 @@ class VerifyResult:
             "fingerprint": self.fingerprint,
             "entity": self.entity,
             "period": self.period,
-            "file_seq": self.file_seq,
-            "books_seq": self.books_seq,
+            "state": self.state,
             "matches": self.matches,
-            "file_edited": self.file_edited,
-            "books_changed": self.books_changed,
-            "chain_ok": self.chain_ok,
-            "figures_checked": self.figures_checked,
+            "books_agree": self.books_agree,
+            "exit_code": self.exit_code,
+            "cells_checked": self.cells_checked,
             "differences": [
-                {"key": x.key, "label": x.label, "in_file": x.in_file, "in_books": x.in_books}
+                {"sheet": x.sheet, "cell": x.cell, "in_file": x.in_file, "expected": x.expected}
                 for x in self.differences
+            ],
+            "book_changes": [
+                {"key": x.key, "label": x.label, "published": x.published, "in_books": x.in_books}
+                for x in self.book_changes
             ],
             "messages": list(self.messages),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _FileData:
-    props: Mapping[str, str]
-    figures: Mapping[str, tuple[str, str | Decimal | None]]  # key -> (label, value)
-    config: Mapping[str, Any]
 
 
 def _not_ours(path: Path, why: str) -> ValidationError:
@@ -801,133 +871,224 @@ def _not_ours(path: Path, why: str) -> ValidationError:
     )
 
 
-def _cell_value(value: object, kind: str) -> str | Decimal | None:
-    if value is None or value == "":
-        return None
-    if kind == "text":
-        return str(value)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        return str(value)
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation:
-        return str(value)
-    return number.quantize(Decimal("0.1") if kind == "rate" else Decimal("0.01"))
+@dataclass(frozen=True, slots=True)
+class _Board:
+    """A workbook's sheets in order (name, hidden) and the non-empty cells of the visible ones."""
+
+    sheets: tuple[tuple[str, bool], ...]
+    cells: Mapping[str, Mapping[str, str]]
+
+
+def _text(value: object) -> str:
+    """A cell's value as compared: numbers exact (8000 = 8000.00), dates ISO, text as is."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _read_board(path: Path) -> _Board:
+    """Read every visible cell of a workbook through the importers' guarded reader.
+
+    Raises:
+        ProblemsError: the file is not a readable XLSX, or breaks :data:`READ_LIMITS`
+            (a zip bomb, a rows bomb, too large).
+        ValidationError: not an XLSX workbook.
+    """
+    name = path.name
+    with open_table(path, limits=READ_LIMITS, name=name) as first:
+        if first.kind != "xlsx":
+            raise _not_ours(path, "不是 .xlsx 工作簿 / not an .xlsx workbook")
+    sheets = tuple(list_sheets(path, name, READ_LIMITS))
+    cells: dict[str, dict[str, str]] = {}
+    for index, (sheet_name, hidden) in enumerate(sheets):
+        if hidden or sheet_name in cells:
+            continue
+        grid: dict[str, str] = {}
+        with open_table(path, limits=READ_LIMITS, sheet=index, name=name) as table:
+            for row in table.rows():
+                for column, value in enumerate(row.cells):
+                    text = _text(value)
+                    if text != "":
+                        grid[f"{column_letter(column)}{row.number}"] = text
+        cells[sheet_name] = grid
+    return _Board(sheets, cells)
+
+
+def _board_of(d: Disclosure) -> _Board:
+    """The board ``d`` gives, read back the way a file is read."""
+    with tempfile.TemporaryDirectory(prefix="juzhang-verify-") as folder:
+        path = write_disclosure_workbook(d, Path(folder) / "expected.xlsx")
+        return _read_board(path)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedFingerprint:
+    """The fingerprint printed on a board: entity, range, chain position and digests."""
+
+    text: str
+    entity: str
+    first: int
+    last: int
+    chain_seq: int
+    chain_hash: str
+    digest: str
+
+
+def _printed_fingerprint(board: _Board, path: Path) -> PrintedFingerprint:
+    for sheet_name, _hidden in board.sheets:
+        for text in board.cells.get(sheet_name, {}).values():
+            found = _FINGERPRINT.search(text)
+            if found is None:
+                continue
+            entity, period, seq, head, digest = found.groups()
+            a, _sep, b = period.partition("..")
+            try:
+                first, last = parse_period(a), parse_period(b or a)
+            except (ValueError, JuzhangError) as exc:
+                raise _not_ours(path, f"核验码无效 / bad fingerprint ({exc})") from exc
+            fingerprint = ":".join(found.groups())
+            return PrintedFingerprint(fingerprint, entity, first, last, int(seq), head, digest)
+    raise _not_ours(path, "表上没有核验码 / no fingerprint printed on the board")
 
 
 def read_fingerprint(path: Path) -> dict[str, str]:
-    """Return the juzhang properties of a disclosure workbook (``fingerprint``, ``entity``…).
+    """Return the fingerprint printed on a disclosure workbook (``fingerprint``, ``entity``…).
 
     Raises:
-        ValidationError: the file is not a readable juzhang disclosure workbook.
+        ValidationError: the file is not a juzhang disclosure workbook.
+        ProblemsError: the file cannot be read safely.
     """
-    return dict(_read(path).props)
-
-
-def _read(path: Path) -> _FileData:
-    try:
-        wb = load_workbook(str(path), data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
-        raise _not_ours(path, f"无法读取 / cannot read ({exc})") from exc
-    props = {
-        p.name[len(_PROP) :]: str(p.value)
-        for p in wb.custom_doc_props.props
-        if p.name.startswith(_PROP)
+    fp = _printed_fingerprint(_read_board(path), path)
+    return {
+        "fingerprint": fp.text,
+        "entity": fp.entity,
+        "first": format_period(fp.first),
+        "last": format_period(fp.last),
+        "chain_seq": str(fp.chain_seq),
+        "chain_hash": fp.chain_hash,
+        "digest": fp.digest,
     }
-    need = {"fingerprint", "entity", "first", "last", "chain_seq", "chain_hash", "digest"}
-    if not need <= set(props):
-        raise _not_ours(path, "缺少核验码属性 / no fingerprint properties")
-    if MAP_SHEET not in wb.sheetnames:
-        raise _not_ours(path, "缺少数字索引 / no figure map")
-    ws = wb[MAP_SHEET]
-    try:
-        config = _get_json(ws, 1) or {}
-        if ws.cell(row=2, column=1).value == "places":
-            places = [tuple(place) for place in _get_json(ws, 2)]
-        else:  # files written before 2026-11-22: one row per figure from row 3
-            places = list(ws.iter_rows(min_row=3, max_col=5, values_only=True))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise _not_ours(path, "数字索引无法读取 / the embedded map is unreadable") from exc
-    if not isinstance(config, dict) or any(len(place) != 5 for place in places):
-        raise _not_ours(path, "数字索引无法读取 / the embedded map is unreadable")
-    figures: dict[str, tuple[str, str | Decimal | None]] = {}
-    for key, sheet, cell, kind, label in places:
-        if not key:
-            continue
-        if sheet not in wb.sheetnames:
-            figures[str(key)] = (str(label or key), None)
-            continue
-        value = wb[str(sheet)][str(cell)].value
-        figures[str(key)] = (str(label or key), _cell_value(value, str(kind)))
-    return _FileData(props, figures, config)
 
 
-def _chain_holds(session: Session, entity: str, seq: int, prefix: str) -> bool:
+def _chain_hash(session: Session, entity: str, seq: int, prefix: str) -> str | None:
+    """The full hash of the chain's voucher ``seq`` when it starts with ``prefix``."""
     if seq == 0:
-        return True
+        return "0" * 64 if prefix == "0" * 16 else None
     ent = get_entity(session, entity)
     head = session.execute(
         select(Voucher.hash).where(Voucher.entity_id == ent.id, Voucher.chain_seq == seq)
     ).scalar_one_or_none()
-    return head is not None and str(head).startswith(prefix)
+    return str(head) if head is not None and str(head).startswith(prefix) else None
+
+
+def _compare(file: _Board, expected: _Board) -> tuple[list[CellDifference], int]:
+    differences: list[CellDifference] = []
+    checked = 0
+    hidden = {name for name, h in file.sheets if h}
+    for sheet_name, _h in expected.sheets:
+        want = expected.cells.get(sheet_name, {})
+        if sheet_name not in file.cells:
+            why = "隐藏 hidden" if sheet_name in hidden else "缺少 missing"
+            differences.append(CellDifference(sheet_name, "*", f"<{why}>", "<sheet>"))
+            continue
+        have = file.cells[sheet_name]
+        for cell in sorted(set(want) | set(have), key=_cell_order):
+            checked += 1
+            if want.get(cell) != have.get(cell):
+                differences.append(CellDifference(sheet_name, cell, have.get(cell), want.get(cell)))
+    for sheet_name in file.cells:
+        if sheet_name not in expected.cells:
+            differences.append(CellDifference(sheet_name, "*", "<sheet>", "<不应有 none>"))
+    return differences, checked
+
+
+def _cell_order(cell: str) -> tuple[int, int, str]:
+    letters = cell.rstrip("0123456789")
+    return int(cell[len(letters) :] or 0), len(letters), letters
+
+
+def _figure_changes(published: Disclosure, now: Disclosure) -> list[FigureDifference]:
+    before = {f.key: f for f in published.figures()}
+    after = {f.key: f for f in now.figures()}
+    out = []
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if (b and str(b.value)) != (a and str(a.value)):
+            label = (b or a).label if (b or a) is not None else key  # type: ignore[union-attr]
+            out.append(
+                FigureDifference(
+                    key,
+                    label,
+                    None if b is None else str(b.value),
+                    None if a is None else str(a.value),
+                )
+            )
+    return out
 
 
 def verify_report(session: Session, path: Path) -> VerifyResult:
-    """Check a disclosure workbook against the books (see the module docstring).
+    """Check a disclosure workbook: every visible cell against the board it must be.
 
-    The disclosure is recomputed with the configuration and the posting dates
-    stored in the file.
+    The entity and the months come from the fingerprint printed on the board.
+    A board of a month still open (or one marked 草稿) is a draft.  A published
+    month's board is regenerated from the snapshot stored at sign-off, a
+    closed unsigned one's from the books; then every visible cell of every
+    sheet is compared, text and numbers, formatting ignored.  For a published
+    board the books are compared with the published figures too.  Nothing
+    the workbook carries besides its visible cells is trusted.
 
     Raises:
         ValidationError: the file is not a juzhang disclosure workbook.
-        NotFoundError: the file names an entity these books do not have.
+        ProblemsError: the file cannot be read safely (too large, a zip or rows bomb).
+        NotFoundError: the fingerprint names an entity these books do not have.
     """
-    data = _read(path)
-    props = data.props
-    try:
-        first, last = parse_period(props["first"]), parse_period(props["last"])
-        file_seq = int(props["chain_seq"])
-        posted_on = dt.date.fromisoformat(props["posted_on"]) if "posted_on" in props else None
-        until = dt.date.fromisoformat(props["posted_until"]) if "posted_until" in props else None
-        config = config_from_json(data.config) if data.config else None
-    except (ValueError, JuzhangError) as exc:
-        raise _not_ours(path, f"属性无效 / bad properties ({exc})") from exc
-    entity = props["entity"]
-    d = disclosure(
-        session, entity, first, last, config=config, posted_on=posted_on, posted_until=until
+    board = _read_board(path)
+    fp = _printed_fingerprint(board, path)
+    ent = get_entity(session, fp.entity)
+    label = format_period(fp.first)
+    if fp.last != fp.first:
+        label += f"..{format_period(fp.last)}"
+    title = next(iter(board.cells.get(board.sheets[0][0], {}).values()), "")
+    base = functools.partial(
+        VerifyResult, path=str(path), fingerprint=fp.text, entity=ent.code, period=label
     )
-    books = {f.key: f for f in d.figures()}
-    file_values = {k: v for k, (_label, v) in data.figures.items()}
-    edited = (
-        figures_digest(
-            entity,
-            d.period_label,
-            [Figure(k, "", v) for k, v in file_values.items() if v is not None],
+    closed = closed_periods(session, ent.id)
+    is_draft = any(DRAFT_MARK in text for grid in board.cells.values() for text in grid.values())
+    if is_draft or any(p not in closed for p in period_range(fp.first, fp.last)):
+        return base(state="draft", matches=False, title=title)
+    from juzhang.closing.signoff import published_disclosure  # noqa: PLC0415 — closing imports us
+
+    published = published_disclosure(session, ent.code, (fp.first, fp.last))
+    if published is not None:
+        expected, state = published, "published"
+        now = disclosure(
+            session,
+            ent.code,
+            fp.first,
+            fp.last,
+            config=published.config,
+            posted_on=published.posted_on,
+            posted_until=published.posted_until,
         )
-        != props["digest"]
-    )
-    differences = []
-    for key in sorted(set(books) | set(file_values)):
-        in_books = books.get(key)
-        in_file = file_values.get(key)
-        books_text = None if in_books is None else str(in_books.value)
-        file_text = None if in_file is None else str(in_file)
-        if books_text != file_text:
-            label = in_books.label if in_books is not None else data.figures[key][0]
-            differences.append(FigureDifference(key, label, file_text, books_text))
-    books_changed = (d.chain_seq, d.chain_hash[:16]) != (file_seq, props["chain_hash"][:16])
-    chain_ok = _chain_holds(session, entity, file_seq, props["chain_hash"][:16])
-    return VerifyResult(
-        path=str(path),
-        fingerprint=props["fingerprint"],
-        entity=entity,
-        period=d.period_label,
-        file_seq=file_seq,
-        books_seq=d.chain_seq,
-        matches=not differences and not edited and chain_ok,
-        file_edited=edited,
-        books_changed=books_changed,
-        chain_ok=chain_ok,
+        changes = _figure_changes(published, now)
+    else:
+        now = disclosure(session, ent.code, fp.first, fp.last)
+        expected, state, changes = now, now.state, []
+        full = _chain_hash(session, ent.code, fp.chain_seq, fp.chain_hash)
+        if full is not None:  # the head the file was made at, when the chain holds it
+            expected = dataclasses.replace(now, chain_seq=fp.chain_seq, chain_hash=full)
+    differences, checked = _compare(board, _board_of(expected))
+    return base(
+        state=state,
+        matches=not differences,
         differences=tuple(differences),
-        figures_checked=len(file_values),
+        books_agree=not changes,
+        book_changes=tuple(changes),
+        cells_checked=checked,
+        title=title,
+        snapshot=published is not None,
     )

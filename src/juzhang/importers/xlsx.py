@@ -181,6 +181,17 @@ class _Workbook:
 def _workbook(
     archive: zipfile.ZipFile, name: str, limits: ReadLimits, sheet: int | str | None
 ) -> _Workbook:
+    sheets, extra, date1904 = _book(archive, name, limits)
+    chosen = choose_sheet(sheets, sheet, name)
+    return _Workbook(
+        chosen[0], chosen[1], extra.get("sharedStrings"), extra.get("styles"), date1904
+    )
+
+
+def _book(
+    archive: zipfile.ZipFile, name: str, limits: ReadLimits
+) -> tuple[list[tuple[str, str, bool]], dict[str, str], bool]:
+    """The worksheets (name, part, hidden), the other parts by kind, and the 1904 flag."""
     root_rels = _rel_targets(archive, "_rels/.rels", "", name, limits)
     book_path = next(
         (path for kind, path in root_rels.values() if kind == "officeDocument"), "xl/workbook.xml"
@@ -208,11 +219,27 @@ def _workbook(
             if kind == "worksheet":
                 hidden = element.get("state", "visible") != "visible"
                 sheets.append((element.get("name", ""), path, hidden))
-    chosen = choose_sheet(sheets, sheet, name)
     extra = {kind: path for kind, path in rels.values()}
-    return _Workbook(
-        chosen[0], chosen[1], extra.get("sharedStrings"), extra.get("styles"), date1904
-    )
+    return sheets, extra, date1904
+
+
+def list_sheets(source: Path, name: str, limits: ReadLimits) -> list[tuple[str, bool]]:
+    """Return the worksheets of an XLSX file, in order: (name, hidden).
+
+    The archive is checked as :func:`open_xlsx` checks it (zip bombs, member
+    counts, DTDs in the parts read).
+
+    Raises:
+        ProblemsError: as :func:`open_xlsx`.
+    """
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        fail(name, f"ZIP 压缩包损坏，不是有效的 .xlsx / a damaged ZIP archive: {exc}")
+    with archive:
+        _check_zip(archive, name, limits)
+        sheets, _extra, _date1904 = _book(archive, name, limits)
+    return [(sheet_name, hidden) for sheet_name, _path, hidden in sheets]
 
 
 # --------------------------------------------------------------------------- XLSX: styles

@@ -513,7 +513,8 @@ class Disclosure(Base):
 
     ``fingerprint`` is the entity's hash-chain head at generation plus the
     period; once the 民主理财小组 has signed (``status = 'published'``) the row
-    never changes, and the months it covers can no longer be reopened.
+    never changes — its ``snapshot`` of the published figures included — and
+    the months it covers can no longer be reopened.
     """
 
     __tablename__ = "disclosure"
@@ -531,6 +532,11 @@ class Disclosure(Base):
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     posted_on: Mapped[dt.date | None] = mapped_column(Date)
     posted_until: Mapped[dt.date | None] = mapped_column(Date)
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    """The published figures, frozen at sign-off: the disclosure's JSON (every section, row
+    and figure, title, entity, period, signatures) plus its configuration (migration 0009)."""
+    board_path: Mapped[str | None] = mapped_column(Text)
+    """Where the closing run wrote the month's board (the signed one replaces it there)."""
     __table_args__ = (
         UniqueConstraint("entity_id", "first_period", "last_period"),
         CheckConstraint("status IN ('draft', 'published')", name="status"),

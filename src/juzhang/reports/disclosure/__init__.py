@@ -49,7 +49,7 @@ result, its figures and its JSON form are described in
 from __future__ import annotations
 
 from juzhang.reports.disclosure.compute import disclosure
-from juzhang.reports.disclosure.report import Disclosure, period_title
+from juzhang.reports.disclosure.report import Disclosure, disclosure_from_json, period_title
 from juzhang.reports.disclosure.report import debt_total as debt_total
 from juzhang.reports.disclosure.report import figures_digest as figures_digest
 from juzhang.reports.disclosure.rows import (
@@ -77,6 +77,7 @@ __all__ = [
     "SectionRow",
     "SignatureBlock",
     "disclosure",
+    "disclosure_from_json",
     "figure_key",
     "period_title",
 ]

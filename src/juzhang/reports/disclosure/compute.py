@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from juzhang.books import chain_head
 from juzhang.budget import budget_plan
-from juzhang.core.period import format_period, next_period, period_of
+from juzhang.core.period import format_period, next_period, period_of, period_range
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.disclosure_config import (
     Category,
@@ -49,7 +49,13 @@ from juzhang.reports.disclosure.rows import (
     SignatureBlock,
 )
 from juzhang.reports.ledger import Balances, read_balances, year_start
-from juzhang.storage.access import AccountInfo, EntityInfo, accounts_of, get_entity
+from juzhang.storage.access import (
+    AccountInfo,
+    EntityInfo,
+    accounts_of,
+    closed_periods,
+    get_entity,
+)
 from juzhang.storage.schema import Claim, RoleGrant, User, Voucher, VoucherLine
 from juzhang.storage.schema import Disclosure as DisclosureRow
 
@@ -573,6 +579,13 @@ def disclosure(
     )
     seq, head = chain_head(session, entity)
     community = config.community or ent.name
+    closed = closed_periods(session, ent.id)
+    if any(p not in closed for p in period_range(first, last)):
+        state = "draft"
+    elif row is not None and row.status == "published":
+        state = "published"
+    else:
+        state = "final"
     return Disclosure(
         entity=ent.code,
         entity_name=ent.name,
@@ -596,4 +609,5 @@ def disclosure(
         chain_seq=seq,
         chain_hash=head,
         config=config,
+        state=state,
     )

@@ -8,17 +8,17 @@ later (:func:`juzhang.exporters.disclosure_excel.verify_report`).
 
 JSON (``to_json()``), stable schema, amounts as decimal strings::
 
-    {"entity", "entity_name", "title", "period", "first", "last", "year_first",
-     "posted_on", "posted_until", "items": [{"no", "date", "voucher", "account",
-       "account_name", "summary", "income", "expense", "handler", "remark",
-       "category"}],
+    {"entity", "entity_name", "community", "state", "title", "period", "first", "last",
+     "year_first", "posted_on", "posted_until", "items": [{"no", "period", "line_no",
+       "date", "voucher", "account", "account_name", "summary", "income", "expense",
+       "handler", "remark", "category"}],
      "categories": {"income"|"expense": [{"name", "current", "ytd"}]},
      "totals": {"income"|"expense": {"current", "ytd", "capitals"}},
      "funds": [{"key": "cash"|"bank"|"total", "name", "opening", "income", "expense",
        "closing", "ytd_opening", "ytd_income", "ytd_expense"}],
-     "sections": [{"key", "title", "debit_label", "credit_label", "balance",
-       "rows": [{"date", "voucher", "account", "account_name", "summary",
-         "debit", "credit"}], "debit", "credit", "ytd_debit", "ytd_credit",
+     "sections": [{"key", "title", "accounts", "debit_label", "credit_label", "balance",
+       "rows": [{"period", "line_no", "date", "voucher", "account", "account_name",
+         "summary", "debit", "credit"}], "debit", "credit", "ytd_debit", "ytd_credit",
        "opening", "closing"}],
      "large_expense": {"threshold", "items": [same as items]},
      "debts": {"receivables"|"payables": {"rows": [{"code", "name", "opening",
@@ -29,6 +29,12 @@ JSON (``to_json()``), stable schema, amounts as decimal strings::
        "opinion", "signer", "signed_on", "status"},
      "chain": {"seq", "hash"}, "digest", "fingerprint",
      "figures": [{"key", "label", "value"}]}
+
+``state`` is ``draft`` (a month is open: 草稿 · 未结账), ``final`` (closed, awaiting
+the 民主理财小组's signature) or ``published``.  :func:`disclosure_from_json`
+reads the form back (with the configuration, which the JSON does not carry):
+the published snapshot of a signed board is this JSON
+(:func:`juzhang.closing.published_disclosure`).
 
 ``income``/``expense``/``debit``/``credit`` are ``null`` on the empty side;
 ``rate`` is the percentage of the budget used so far (one place) or ``null``
@@ -46,7 +52,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from juzhang.core.period import format_period
+from juzhang.core.period import format_period, parse_period
 from juzhang.disclosure_config import (
     DisclosureConfig,
 )
@@ -60,6 +66,7 @@ from juzhang.reports.disclosure.rows import (
     Figure,
     FundRow,
     SectionReport,
+    SectionRow,
     SignatureBlock,
     _dec,
     figure_key,
@@ -92,6 +99,9 @@ class Disclosure:
     chain_seq: int
     chain_hash: str
     config: DisclosureConfig
+    state: str = "final"
+    """``draft`` (a month of the range is open: 草稿 · 未结账), ``final`` (closed, awaiting
+    the 民主理财小组) or ``published`` (signed: 已签字发布)."""
     _memo: dict[str, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -349,6 +359,8 @@ def _json(d: Disclosure) -> dict[str, Any]:
     return {
         "entity": d.entity,
         "entity_name": d.entity_name,
+        "community": d.community,
+        "state": d.state,
         "title": d.title,
         "period": d.period_label,
         "first": format_period(d.first),
@@ -391,11 +403,14 @@ def _json(d: Disclosure) -> dict[str, Any]:
             {
                 "key": s.key,
                 "title": s.title,
+                "accounts": list(s.accounts),
                 "debit_label": s.debit_label,
                 "credit_label": s.credit_label,
                 "balance": s.opening is not None,
                 "rows": [
                     {
+                        "period": format_period(r.period),
+                        "line_no": r.line_no,
                         "date": r.date.isoformat(),
                         "voucher": r.voucher,
                         "account": r.account,
@@ -454,3 +469,159 @@ def _json(d: Disclosure) -> dict[str, Any]:
         "fingerprint": d.fingerprint,
         "figures": [{"key": f.key, "label": f.label, "value": str(f.value)} for f in d.figures()],
     }
+
+
+# --------------------------------------------------------------------------- reading the JSON back
+
+
+def _opt(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _item(data: dict[str, Any]) -> DisclosureItem:
+    return DisclosureItem(
+        no=int(data["no"]),
+        period=parse_period(str(data["period"])),
+        date=dt.date.fromisoformat(str(data["date"])),
+        voucher=str(data["voucher"]),
+        line_no=int(data["line_no"]),
+        account=str(data["account"]),
+        account_name=str(data["account_name"]),
+        summary=str(data["summary"]),
+        income=_opt(data["income"]),
+        expense=_opt(data["expense"]),
+        handler=str(data["handler"]),
+        remark=str(data["remark"]),
+        category=str(data["category"]),
+    )
+
+
+def _section(data: dict[str, Any]) -> SectionReport:
+    rows = tuple(
+        SectionRow(
+            period=parse_period(str(r["period"])),
+            date=dt.date.fromisoformat(str(r["date"])),
+            voucher=str(r["voucher"]),
+            line_no=int(r["line_no"]),
+            account=str(r["account"]),
+            account_name=str(r["account_name"]),
+            summary=str(r["summary"]),
+            debit=_opt(r["debit"]),
+            credit=_opt(r["credit"]),
+        )
+        for r in data["rows"]
+    )
+    return SectionReport(
+        key=str(data["key"]),
+        title=str(data["title"]),
+        debit_label=str(data["debit_label"]),
+        credit_label=str(data["credit_label"]),
+        accounts=tuple(str(a) for a in data.get("accounts", ())),
+        rows=rows,
+        ytd_debit=Decimal(str(data["ytd_debit"])),
+        ytd_credit=Decimal(str(data["ytd_credit"])),
+        opening=_opt(data["opening"]),
+        closing=_opt(data["closing"]),
+    )
+
+
+def _debt(group: str, data: dict[str, Any]) -> DebtRow:
+    return DebtRow(
+        group,
+        str(data["code"]),
+        str(data["name"]),
+        Decimal(str(data["opening"])),
+        Decimal(str(data["increase"])),
+        Decimal(str(data["decrease"])),
+    )
+
+
+def disclosure_from_json(data: dict[str, Any], config: DisclosureConfig) -> Disclosure:
+    """Return the :class:`Disclosure` that :meth:`Disclosure.to_json` gave ``data``.
+
+    ``config`` is the configuration the disclosure was computed with (the JSON
+    does not carry it).  The figures are recomputed from the rows and must
+    give the digest the JSON holds.
+
+    Raises:
+        ValueError: the JSON is not a disclosure's, or its figures do not give its digest.
+    """
+    try:
+        sig = data["signatures"]
+        signed_on = sig.get("signed_on")
+        funds = [f for f in data["funds"] if f["key"] != "total"]
+        d = Disclosure(
+            entity=str(data["entity"]),
+            entity_name=str(data["entity_name"]),
+            community=str(data.get("community") or data["entity_name"]),
+            title=str(data["title"]),
+            first=parse_period(str(data["first"])),
+            last=parse_period(str(data["last"])),
+            year_first=parse_period(str(data["year_first"])),
+            posted_on=dt.date.fromisoformat(str(data["posted_on"])),
+            posted_until=dt.date.fromisoformat(str(data["posted_until"])),
+            items=tuple(_item(i) for i in data["items"]),
+            income_categories=tuple(
+                CategoryRow("income", str(c["name"]), Decimal(c["current"]), Decimal(c["ytd"]))
+                for c in data["categories"]["income"]
+            ),
+            expense_categories=tuple(
+                CategoryRow("expense", str(c["name"]), Decimal(c["current"]), Decimal(c["ytd"]))
+                for c in data["categories"]["expense"]
+            ),
+            funds=tuple(
+                FundRow(
+                    str(f["key"]),
+                    str(f["name"]),
+                    *(
+                        Decimal(str(f[k]))
+                        for k in (
+                            "opening",
+                            "income",
+                            "expense",
+                            "ytd_opening",
+                            "ytd_income",
+                            "ytd_expense",
+                        )
+                    ),
+                )
+                for f in funds
+            ),
+            sections=tuple(_section(s) for s in data["sections"]),
+            large_threshold=Decimal(str(data["large_expense"]["threshold"])),
+            receivables=tuple(
+                _debt("receivables", r) for r in data["debts"]["receivables"]["rows"]
+            ),
+            payables=tuple(_debt("payables", r) for r in data["debts"]["payables"]["rows"]),
+            budget=tuple(
+                BudgetRow(
+                    int(b["line_no"]),
+                    str(b["name"]),
+                    str(b["kind"]),
+                    Decimal(str(b["budget"])),
+                    Decimal(str(b["current"])),
+                    Decimal(str(b["ytd"])),
+                )
+                for b in data["budget"]
+            ),
+            signatures=SignatureBlock(
+                secretary=str(sig["secretary"]),
+                director=str(sig["director"]),
+                cashier=str(sig["cashier"]),
+                bookkeeper=str(sig["bookkeeper"]),
+                group=tuple(str(g) for g in sig["group"]),
+                opinion=str(sig["opinion"]),
+                signer=str(sig["signer"]),
+                signed_on=None if signed_on is None else dt.date.fromisoformat(str(signed_on)),
+                status=str(sig["status"]),
+            ),
+            chain_seq=int(data["chain"]["seq"]),
+            chain_hash=str(data["chain"]["hash"]),
+            config=config,
+            state=str(data.get("state") or "final"),
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"not a disclosure's JSON: {type(exc).__name__}: {exc}") from exc
+    if d.digest != data.get("digest"):
+        raise ValueError("the figures of the JSON do not give its digest")
+    return d

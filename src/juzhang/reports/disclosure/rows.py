@@ -59,6 +59,8 @@ class DisclosureItem:
         """The item's JSON form."""
         return {
             "no": self.no,
+            "period": format_period(self.period),
+            "line_no": self.line_no,
             "date": self.date.isoformat(),
             "voucher": self.voucher,
             "account": self.account,
