@@ -47,6 +47,7 @@ import typer
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
+from juzhang import clock
 from juzhang.cli import (
     claims,
     close,
@@ -113,6 +114,9 @@ def _root(
     ] = None,
 ) -> None:
     ctx.obj = Settings(db, actor or None)
+    warning = clock.override_warning()
+    if warning:  # a test and demo facility: never silently
+        typer.echo(warning, err=True)
 
 
 # The commands and groups in the order ``juzhang --help`` lists them.

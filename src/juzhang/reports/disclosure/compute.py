@@ -27,6 +27,7 @@ from juzhang.disclosure_config import (
     check_config,
     longest_prefix,
     resolve_config,
+    stored_config,
 )
 from juzhang.errors import ValidationError
 from juzhang.money import from_fen
@@ -511,7 +512,9 @@ def disclosure(
 ) -> Disclosure:
     """Compute the public disclosure (财务公开表) of ``entity`` for ``first..last``.
 
-    ``config`` defaults to :func:`juzhang.disclosure_config.default_config`;
+    ``config`` defaults to the entity's stored configuration
+    (:func:`juzhang.disclosure_config.stored_config`, set by ``juzhang
+    disclosure config set``), else :func:`juzhang.disclosure_config.default_config`;
     parts a configuration leaves out are taken from that default.
     ``posted_on`` defaults to the recorded disclosure's date, else the
     config's ``post_by_day`` of the month after ``last``; ``posted_until`` to
@@ -527,7 +530,9 @@ def disclosure(
     _check_range(first, last)
     ent = get_entity(session, entity)
     accounts = accounts_of(session, ent.id)
-    config = resolve_config(config or DisclosureConfig(ent.chart), ent.chart, accounts)
+    if config is None:
+        config = stored_config(session, ent.code) or DisclosureConfig(ent.chart)
+    config = resolve_config(config, ent.chart, accounts)
     check_config(config, ent.chart, accounts)
     year_first = year_start(last, ent.start_period)
     earliest = min(first, year_first)
