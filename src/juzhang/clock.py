@@ -35,6 +35,7 @@ __all__ = [
     "future_problem",
     "now",
     "override_warning",
+    "require_report_months",
     "set_today",
     "today",
 ]
@@ -110,6 +111,36 @@ def future_problem(date: dt.date, on: dt.date | None = None) -> str | None:
     if date <= on:
         return None
     return f"日期 {date} 晚于今天 {on} / dated after today ({on})"
+
+
+def require_report_months(entity: str, start_period: int, first: int, last: int) -> None:
+    """Refuse a report for months before the books start or after the current month.
+
+    A report of a month before ``start_period`` would show the opening
+    balances as if they had been there; one after today's month shows a
+    month that has not begun.
+
+    Raises:
+        ValidationError: ``first`` is before the books start, or ``last`` is
+            after the month of :func:`today`.
+    """
+    current = today().year * 100 + today().month
+    if first < start_period:
+        raise ValidationError(
+            f"{entity} 报表期间 report period {_label(first)}",
+            f"早于建账月份 {_label(start_period)}"
+            f" / before the books start ({_label(start_period)})",
+        )
+    if last > current:
+        raise ValidationError(
+            f"{entity} 报表期间 report period {_label(last)}",
+            f"晚于本月 {_label(current)}（今天 {today()}）"
+            f" / after the current month {_label(current)} (today is {today()})",
+        )
+
+
+def _label(period: int) -> str:
+    return f"{period // 100:04d}-{period % 100:02d}"
 
 
 def override_warning() -> str | None:

@@ -325,9 +325,7 @@ def disclosure_config_show(ctx: typer.Context, entity: Entity) -> None:
         stored = stored_config(s, entity)
         config = stored if stored is not None else default_config(s, entity)
     if stored is None:
-        note(
-            f"{entity} 没有存储的配置，以下为默认配置 / none stored: the default follows"
-        )
+        note(f"{entity} 没有存储的配置，以下为默认配置 / none stored: the default follows")
     typer.echo(config_toml(config), nl=False)
 
 

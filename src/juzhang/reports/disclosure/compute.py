@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.books import chain_head
 from juzhang.budget import budget_lines
 from juzhang.core.period import format_period, next_period, period_of
@@ -523,12 +524,14 @@ def disclosure(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: the range runs backwards or crosses a year.
+        ValidationError: the range runs backwards or crosses a year, or is
+            before the books start or after the current month.
         ProblemsError: the configuration does not fit the entity.
     """
     last = first if last is None else last
     _check_range(first, last)
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
     if config is None:
         config = stored_config(session, ent.code) or DisclosureConfig(ent.chart)
