@@ -51,6 +51,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.cli._common import Entity, actor, as_date, as_range, command_group, note, session
 from juzhang.closing import sign_disclosure
 from juzhang.core.period import format_period
@@ -303,7 +304,7 @@ def disclosure_sign(
     months = as_range(period)
     who = actor(ctx)
     with session(ctx) as s:
-        signed = sign_disclosure(s, entity, months, who, name, opinion, date or dt.date.today())
+        signed = sign_disclosure(s, entity, months, who, name, opinion, date or clock.today())
     typer.echo(signed.fingerprint)
     label = format_period(signed.first)
     if signed.last != signed.first:
