@@ -144,9 +144,13 @@ def _label(period: int) -> str:
 
 
 def override_warning() -> str | None:
-    """Return the warning the command line prints when :data:`ENV_TODAY` fixes the date."""
+    """Return the warning the command line prints when :data:`ENV_TODAY` fixes the date.
+
+    ``None`` when the variable is not set, or when a date fixed in Python
+    (:func:`fixed`, :func:`set_today`) is in force instead of it.
+    """
     text = os.environ.get(ENV_TODAY, "").strip()
-    if not text:
+    if not text or _fixed is not None:
         return None
     return (
         f"注意：{ENV_TODAY}={text} 固定了今天的日期（仅供测试和演示）"
