@@ -528,7 +528,7 @@ def test_ledger_state_machine(db_url: str, request: pytest.FixtureRequest, tmp_p
     machine = type(
         "Machine", (LedgerMachine,), {"new_engine": staticmethod(new_engine), "stats": stats}
     )
-    deep = ("post_vouchers done", "posted reversal", "close_period done")
+    deep = ("post_vouchers done", "posted reversal", "lock_period done")
     for _round in range(3):  # random runs: a short one may miss a deep state; run more then
         run_state_machine_as_test(
             machine,
