@@ -15,8 +15,12 @@ agency from September 2026.  This script plays one month:
 6. a month-end accrual (计提) prepared by the 主管会计, reviewed by someone else;
 7. a mistake found after posting: a red reversal (红字冲销, 注销) and a blue
    correcting voucher (订正), both through review and posting;
-8. the reviewer closes the month (结账), the trial balance (科目余额表) is
-   printed, and :func:`juzhang.verify.verify` finds nothing wrong.
+8. the month-end checks (:func:`juzhang.closing.close_month`, the one way
+   to lock a month) run: the bookkeeper may not close, and the reviewer's
+   close is held back, nothing changed, until the cashier's cash count and
+   the bank's statement are in (the guide's §13 does the whole close from
+   the command line); the trial balance (科目余额表) is printed and
+   :func:`juzhang.verify.verify` finds nothing wrong.
 
 Run it::
 
@@ -40,7 +44,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from juzhang import agency, books, custody, verify
+from juzhang import agency, books, closing, custody, verify
 from juzhang.core.period import format_period, parse_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import JuzhangError
@@ -327,12 +331,15 @@ def correct_mistake(engine: Engine, water_entry: int) -> tuple[int, int]:
 
 
 def close_and_report(engine: Engine) -> TrialBalance:
-    """Close September, print the trial balance, verify the books."""
-    _say("七、结账与科目余额表 close and trial balance")
+    """Run the month-end checks, print the trial balance, verify the books."""
+    _say("七、月末检查与科目余额表 month-end checks and trial balance")
     _refused(
-        engine, "代理会计结账 / the bookkeeper closes", books.close_period, ENTITY, "li", SEPTEMBER
+        engine, "代理会计结账 / the bookkeeper closes", closing.close_month, ENTITY, SEPTEMBER, "li"
     )
-    _run(engine, books.close_period, ENTITY, "wang", SEPTEMBER)
+    held = _run(engine, closing.close_month, ENTITY, SEPTEMBER, "wang")
+    _say(f"  结账暂缓，账簿未变 / the close waits, nothing changed: {len(held.problems)} 项 items")
+    for problem in held.problems:
+        _say(f"    - {problem}")
     with transaction(engine, write=False) as session:
         tb = trial_balance(session, ENTITY, SEPTEMBER)
         problems = verify.verify(session, ENTITY)

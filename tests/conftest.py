@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -24,7 +25,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
-from juzhang import agency
+from juzhang import agency, clock
+from juzhang.books.period import _lock_period
 from juzhang.core.period import parse_period
 from juzhang.storage.engine import make_engine, transaction, upgrade
 from juzhang.storage.schema import Base, User
@@ -50,6 +52,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     ):
         report.outcome = "failed"
         report.longrepr = f"PostgreSQL test skipped but JUZHANG_REQUIRE_PG=1: {report.longrepr}"
+
+
+TODAY = dt.date(2027, 6, 30)
+"""Today's date for the whole suite (:func:`fixed_today`); other helpers rely on exactly this."""
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[dt.date]:
+    """Fix today at 2027-06-30 for every test, in this process and in ``juzhang`` subprocesses.
+
+    A test that needs another date uses ``clock.fixed(date)`` (this process)
+    or sets ``JUZHANG_TODAY`` itself (a subprocess).
+    """
+    monkeypatch.setenv(clock.ENV_TODAY, TODAY.isoformat())
+    with clock.fixed(TODAY):
+        yield TODAY
+
+
+def lock_period(session: Any, entity: str, actor: str, period: int) -> None:
+    """Test-only: lock a month WITHOUT the month-end checks or the carry-forward.
+
+    The library has one public way to lock a month, :func:`juzhang.closing.close_month`;
+    tests that only need a locked month (to see postings refused, the
+    database backstop, reopening) use this, which calls the private lock.
+    """
+    _lock_period(session, entity, actor, period)
 
 
 @pytest.fixture(scope="session")

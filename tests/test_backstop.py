@@ -31,7 +31,7 @@ from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import SegregationOfDutiesError
 from juzhang.storage.schema import TABLES, Base, Entity, User
 
-from .conftest import World, build_world
+from .conftest import World, build_world, lock_period
 
 Step = tuple[str, dict[str, Any]] | Executable
 TRIGGER = "juzhang:"
@@ -698,7 +698,7 @@ def test_line_cannot_name_another_communitys_account_or_voucher(two: Booked) -> 
 
 
 def test_nothing_enters_a_closed_period(b: Booked) -> None:
-    b.world.run(books.close_period, "C001", "rv", 202609)
+    b.world.run(lock_period, "C001", "rv", 202609)
     msg = "juzhang: the period is closed"
     refused(b.engine, b.voucher(50, SEP05), match=msg)
     refused(b.engine, b.entry(50, SEP05, "101", 100), match=msg)
@@ -956,7 +956,7 @@ def _every_action(b: Booked, person: str) -> list[tuple[str, Callable[[], object
         ),
         ("reverse", lambda: w.run(books.reverse_voucher, "C001", person, 202609, 1)),
         ("correct", lambda: w.run(books.draft_correction, "C001", person, 202609, 1, draft)),
-        ("close", lambda: w.run(books.close_period, "C001", person, 202609)),
+        ("close", lambda: w.run(lock_period, "C001", person, 202609)),
         ("reopen", lambda: w.run(books.reopen_period, "C001", person, 202609, "why")),
     ]
 

@@ -39,7 +39,7 @@ from juzhang.money import capitals
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.schema import Base, Claim, CustodyEntry, ImportBatch
 
-from .conftest import World
+from .conftest import World, lock_period
 
 SEP = 202609
 OPENING = {"101": D("5000.00"), "102": D("100000.00"), "301": D("-105000.00")}
@@ -449,7 +449,7 @@ def test_claims_in_closed_months_or_before_the_books_are_returned(
     world: World, tmp_path: Path
 ) -> None:
     prepare(world)
-    world.run(books.close_period, world.entity, "rv", SEP)
+    world.run(lock_period, world.entity, "rv", SEP)
     items = [
         replace(SEPTEMBER[0], purpose="九月的"),
         replace(SEPTEMBER[0], purpose="八月的", date=dt.date(2026, 8, 30)),

@@ -70,7 +70,7 @@ from juzhang.reports.trial_balance import trial_balance
 from juzhang.statements import import_statement, set_bank_account
 from juzhang.storage.schema import AuditLog, Base, Disclosure
 
-from .conftest import World, build_world
+from .conftest import World, build_world, lock_period
 
 SEP, OCT, NOV, DEC, JAN = 202609, 202610, 202611, 202612, 202701
 
@@ -724,7 +724,7 @@ def test_reopen_only_the_last_closed_month(w: World) -> None:
 
 
 def test_a_month_closed_by_the_primitive_reopens_without_a_reviewer(world: World) -> None:
-    world.run(books.close_period, "C001", "rv", SEP)
+    world.run(lock_period, "C001", "rv", SEP)
     done = world.run(reopen_month, "C001", SEP, "adm", "误结账")
     assert done.reversals == () and done.reviewer is None
 

@@ -285,3 +285,25 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
     path = Path(tempfile.mkdtemp()) / "budget.toml"
     path.write_text(budget, encoding="utf-8")
     assert [b.name for b in read_budget_file(path)][1] == "办公设备（电风扇两台）"
+
+
+def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
+    """The README's quick start, with the voucher.json it shows, runs as written."""
+    import os
+    import subprocess
+
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    voucher = re.search(r"```json\n(.*?)```", readme, re.S)
+    script = re.search(r"```sh\n(\. \.venv/bin/activate\n.*?)```", readme, re.S)
+    assert voucher and script, "README lacks the quick start's voucher.json or commands"
+    (tmp_path / "voucher.json").write_text(voucher.group(1), encoding="utf-8")
+    commands = script.group(1).replace(". .venv/bin/activate\n", "")
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("JUZHANG_DB", None)
+    done = subprocess.run(
+        ["bash", "-ec", commands], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"balanced": true' in done.stdout
+    assert "no problems: C001" in done.stdout + done.stderr

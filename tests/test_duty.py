@@ -29,7 +29,7 @@ from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import SegregationOfDutiesError
 from juzhang.storage.schema import AuditLog, Base, RoleGrant
 
-from .conftest import World
+from .conftest import World, lock_period
 
 # --------------------------------------------------------------------------- the expected table
 
@@ -218,7 +218,7 @@ def _prepare(world: World, *, post: bool = True) -> dict[str, int]:
     w.run(books.review_vouchers, "C001", "rv", [ids["reviewed"]])
     ids["draft"] = w.run(books.draft_voucher, "C001", "bk", _draft("30.00"))
     ids["entry"] = w.run(custody.record_entry, "C001", "cash", OCT06, "101", D("5.00"), "零钱")
-    w.run(books.close_period, "C001", "rv", 202609)
+    w.run(lock_period, "C001", "rv", 202609)
     return ids
 
 
@@ -269,7 +269,7 @@ SERVICE_ACTIONS: dict[str, tuple[Action, Callable[[World, str, dict[str, int]], 
     ),
     "close": (
         Action.CLOSE_PERIOD,
-        lambda w, p, ids: w.run(books.close_period, "C001", p, 202611),
+        lambda w, p, ids: w.run(lock_period, "C001", p, 202611),
     ),
     "reopen": (
         Action.REOPEN_PERIOD,

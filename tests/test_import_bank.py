@@ -54,6 +54,7 @@ from juzhang.storage.schema import (
     Voucher,
 )
 
+from .conftest import lock_period
 from .import_worker import (
     BANK,
     OWN_ACCOUNT,
@@ -705,7 +706,7 @@ def test_lines_before_the_books_start_or_in_a_closed_month_are_stored_not_drafte
         *august,
         *transactions(2, start=dt.datetime(2026, 10, 5, 9), opening=august[-1].balance),
     ]
-    run(bank, books.close_period, "C001", "rv", parse_period("2026-09"))
+    run(bank, lock_period, "C001", "rv", parse_period("2026-09"))
     result = import_file(bank, "C001", statement_file(tmp_path, txns))
     assert result.new_lines == 4
     assert result.awaiting_cashier == 2  # October only

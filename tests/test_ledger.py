@@ -36,7 +36,7 @@ from juzhang.storage.access import get_entity, insert_many
 from juzhang.storage.engine import transaction
 from juzhang.storage.schema import AuditLog, Base, VoucherLine
 
-from .conftest import World
+from .conftest import World, lock_period
 
 SEP = 202609
 OCT = 202610
@@ -118,7 +118,7 @@ def refused(
 
 
 def test_draft_lists_every_problem_at_once(w: World) -> None:
-    w.run(books.close_period, "C001", "rv", SEP)
+    w.run(lock_period, "C001", "rv", SEP)
     drafts = [
         simple(day(10, 1), debit="999"),  # 1 unknown account
         simple(day(10, 1), debit="513"),  # 2 513 has detail accounts
@@ -476,7 +476,7 @@ def test_reversal_and_correction(w: World) -> None:
 def test_reversal_of_a_closed_month_goes_into_an_open_one(w: World) -> None:
     vid = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 5)))
     post(w, vid)
-    w.run(books.close_period, "C001", "rv", SEP)
+    w.run(lock_period, "C001", "rv", SEP)
     refused(w, PeriodClosedError, books.reverse_voucher, "C001", "bk", SEP, 1, date=day(9, 30))
     red = w.run(books.reverse_voucher, "C001", "bk", SEP, 1, date=day(10, 2))
     r = w.run(books.get_voucher, "C001", red)
@@ -679,12 +679,12 @@ def test_opening_balances_rules(w: World) -> None:
 
 def test_close_and_reopen_period(w: World) -> None:
     vid = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 5)))
-    err = refused(w, StateError, books.close_period, "C001", "rv", SEP)
+    err = refused(w, StateError, lock_period, "C001", "rv", SEP)
     assert "1 unposted" in str(err)
     post(w, vid)
-    w.run(books.close_period, "C001", "rv", SEP)
+    w.run(lock_period, "C001", "rv", SEP)
     assert w.run(books.is_closed, "C001", SEP)
-    refused(w, StateError, books.close_period, "C001", "rv", SEP)
+    refused(w, StateError, lock_period, "C001", "rv", SEP)
     # nothing enters the closed month
     err = refused(w, ProblemsError, books.draft_voucher, "C001", "bk", simple(day(9, 30)))
     assert "closed" in str(err)
@@ -717,11 +717,11 @@ def test_close_and_reopen_period(w: World) -> None:
     again = w.run(books.draft_voucher, "C001", "bk", simple(day(9, 30)))
     post(w, again)
     assert w.run(books.get_voucher, "C001", again).number == 2
-    w.run(books.close_period, "C001", "rv", SEP)
+    w.run(lock_period, "C001", "rv", SEP)
 
 
 def test_bulk_into_a_closed_month_refused(w: World) -> None:
-    w.run(books.close_period, "C001", "rv", SEP)
+    w.run(lock_period, "C001", "rv", SEP)
     err = refused(
         w,
         ProblemsError,
@@ -866,7 +866,7 @@ REFUSALS: list[tuple[str, type[JuzhangError], Callable[[dict[str, int]], tuple[A
         lambda i: (books.set_opening, "C001", "bk", {"102": D("1")}),
     ),
     ("reopen open month", StateError, lambda i: (books.reopen_period, "C001", "adm", SEP, "x")),
-    ("close with drafts", StateError, lambda i: (books.close_period, "C001", "rv", OCT)),
+    ("close with drafts", StateError, lambda i: (lock_period, "C001", "rv", OCT)),
     ("delete linked entry", StateError, lambda i: (custody.delete_entry, "C001", "cash", i["e"])),
     (
         "unknown entity",

@@ -33,12 +33,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from juzhang import books, verify
+from juzhang import verify
 from juzhang.closing import sign_disclosure
 from juzhang.storage.engine import make_engine, upgrade
 from juzhang.storage.schema import TABLES
 
-from .conftest import PG_URL, World, _truncate_pg, build_world, pg_schema
+from .conftest import PG_URL, World, _truncate_pg, build_world, lock_period, pg_schema
 from .test_backstop import OCT06, SEP05, Booked, Step, accepted, dump, refused
 from .test_backstop import b as b  # the fixture the books are built with
 from .test_migrations import _downgrade, _post_cash
@@ -143,7 +143,7 @@ def shadows(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def shut(b: Booked) -> Booked:
     """``b`` with September closed and its disclosure signed, so published."""
-    b.world.run(books.close_period, "C001", "rv", 202609)
+    b.world.run(lock_period, "C001", "rv", 202609)
     b.world.run(sign_disclosure, "C001", 202609, "sup", None, "同意", dt.date(2026, 10, 5))
     return b
 
@@ -337,7 +337,7 @@ def _books_with_a_published_month(engine: Engine) -> str:
     upgrade(engine)
     world = build_world(engine)
     _post_cash(world, 1)
-    world.run(books.close_period, "C001", "rv", 202609)
+    world.run(lock_period, "C001", "rv", 202609)
     world.run(sign_disclosure, "C001", 202609, "sup", None, "同意", dt.date(2026, 10, 5))
     assert world.run(verify.verify, "C001") == []
     return _schema(engine)

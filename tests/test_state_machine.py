@@ -51,7 +51,7 @@ from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import make_engine
 from juzhang.storage.schema import Base
 
-from .conftest import World, _truncate_pg, build_world
+from .conftest import World, _truncate_pg, build_world, lock_period
 
 START = 202609
 PERIODS = [202609, 202610, 202611]
@@ -450,7 +450,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def close(self, person: str, period: int) -> None:
         pending = [v for v in self.vouchers() if v.period == period and v.status != "posted"]
         good = person == "rv" and not pending and period not in self.closed()
-        self.attempt(books.close_period, "C001", person, period, ok=good, duty=person != "rv")
+        self.attempt(lock_period, "C001", person, period, ok=good, duty=person != "rv")
 
     @rule(person=who("adm"), period=st.sampled_from(PERIODS), reason=st.sampled_from(["", "补记"]))
     def reopen(self, person: str, period: int, reason: str) -> None:
@@ -528,7 +528,7 @@ def test_ledger_state_machine(db_url: str, request: pytest.FixtureRequest, tmp_p
     machine = type(
         "Machine", (LedgerMachine,), {"new_engine": staticmethod(new_engine), "stats": stats}
     )
-    deep = ("post_vouchers done", "posted reversal", "close_period done")
+    deep = ("post_vouchers done", "posted reversal", "lock_period done")
     for _round in range(3):  # random runs: a short one may miss a deep state; run more then
         run_state_machine_as_test(
             machine,

@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
 from juzhang.errors import NotFoundError, PeriodClosedError, ValidationError
@@ -107,7 +108,8 @@ def record_cash_count(
         SegregationOfDutiesError: the actor is not the entity's cashier.
         NotFoundError: unknown entity or account.
         ValidationError: not a cash leaf account (or none named when there are
-            several), a negative amount, or a date before the books start.
+            several), a negative amount, a date before the books start or
+            after today (:func:`juzhang.clock.today`).
         PeriodClosedError: the month is closed.
     """
     ent = get_entity(session, entity, lock=True)
@@ -127,6 +129,9 @@ def record_cash_count(
         )
     if period in closed_periods(session, ent.id):
         raise PeriodClosedError(ent.code, format_period(period))
+    future = clock.future_problem(date)
+    if future:
+        raise ValidationError(f"{ent.code} 现金盘点 cash count", future)
     count_id = next_id(session, CashCount.__table__, ent.id)  # type: ignore[arg-type]
     session.execute(
         insert(CashCount).values(

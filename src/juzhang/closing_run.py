@@ -59,6 +59,7 @@ from juzhang.closing import (
     record_disclosure,
 )
 from juzhang.core.period import format_period
+from juzhang.disclosure_config import DisclosureConfig
 from juzhang.errors import JuzhangError, Problem, ValidationError
 from juzhang.exporters.disclosure_excel import write_disclosure_workbook
 from juzhang.exporters.excel import write_report
@@ -111,14 +112,21 @@ class Output:
 
 
 def _write_disclosure(
-    session: Session, entity: str, period: int, path: Path
+    session: Session,
+    entity: str,
+    period: int,
+    path: Path,
+    config: DisclosureConfig | None = None,
 ) -> DisclosureReport | None:
-    """The month's board: the published one (from its snapshot) once signed, else the final one."""
+    """The month's board: the published one (from its snapshot) once signed, else the final one.
+
+    ``config`` None: the entity's stored disclosure settings, else the chart's default.
+    """
     published = published_disclosure(session, entity, period)
     if published is not None:
         write_disclosure_workbook(published, path)
         return None
-    report = disclosure(session, entity, period)
+    report = disclosure(session, entity, period, config=config)
     write_disclosure_workbook(report, path)
     return report
 
@@ -166,10 +174,33 @@ def output_names(period: int) -> list[str]:
     return [o.name(period) for o in OUTPUTS]
 
 
+def _write_one(
+    output: Output,
+    session: Session,
+    entity: str,
+    period: int,
+    path: Path,
+    config: DisclosureConfig | None,
+) -> DisclosureReport | None:
+    if config is not None and output.write is _write_disclosure:
+        return _write_disclosure(session, entity, period, path, config)
+    return output.write(session, entity, period, path)
+
+
 def write_outputs(
-    engine: Engine, entity: str, period: int, out_dir: Path, *, overwrite: bool = False
+    engine: Engine,
+    entity: str,
+    period: int,
+    out_dir: Path,
+    *,
+    overwrite: bool = False,
+    config: DisclosureConfig | None = None,
 ) -> tuple[list[str], list[Problem]]:
     """Write the month's outputs into ``out_dir/entity/``; return (paths, problems).
+
+    The disclosure workbook follows ``config`` when given (``close --config``,
+    a one-off), else the entity's stored disclosure settings
+    (``juzhang disclosure config set``), else the chart's default.
 
     Files that exist are kept unless ``overwrite``; the board of a month
     signed since is always written again (the published workbook replaces the
@@ -204,7 +235,7 @@ def write_outputs(
             for output in todo:
                 name = output.name(period)
                 try:
-                    made = output.write(session, entity, period, tmp / name)
+                    made = _write_one(output, session, entity, period, tmp / name, config)
                     os.replace(tmp / name, target / name)
                     files.append(str(target / name))
                     if made is not None:
@@ -275,9 +306,17 @@ class EntityOutcome:
 
 
 def close_entity(
-    engine: Engine, entity: str, period: int, actor: str, out_dir: Path
+    engine: Engine,
+    entity: str,
+    period: int,
+    actor: str,
+    out_dir: Path,
+    config: DisclosureConfig | None = None,
 ) -> EntityOutcome:
     """Close one entity's month in its own transaction and write its outputs.
+
+    ``config``: the disclosure configuration for this run's board (default:
+    the entity's stored settings, else the chart's default).
 
     Never raises for the entity's own failures: they are the outcome's problems.
     """
@@ -303,7 +342,9 @@ def close_entity(
         return _failed(entity, str(exc), started)
     except Exception as exc:  # a bug or a lost connection: this entity fails, the run goes on
         return _failed(entity, f"{type(exc).__name__}: {exc}", started)
-    files, problems = write_outputs(engine, entity, period, out_dir, overwrite=status == CLOSED)
+    files, problems = write_outputs(
+        engine, entity, period, out_dir, overwrite=status == CLOSED, config=config
+    )
     return EntityOutcome(
         entity,
         status,
@@ -334,9 +375,11 @@ def _init_worker(url: str) -> None:
     _WORKER_ENGINE = make_engine(url)
 
 
-def _work(entity: str, period: int, actor: str, out_dir: str) -> EntityOutcome:
+def _work(
+    entity: str, period: int, actor: str, out_dir: str, config: DisclosureConfig | None
+) -> EntityOutcome:
     assert _WORKER_ENGINE is not None, "worker not initialised"
-    return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir))
+    return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir), config)
 
 
 # --------------------------------------------------------------------------- the run
@@ -391,12 +434,15 @@ def close_all(
     *,
     actor: str,
     on_done: Callable[[EntityOutcome], None] | None = None,
+    config: DisclosureConfig | None = None,
 ) -> RunSummary:
     """Close ``period`` for ``entities`` (``None``: every entity) and write their outputs.
 
     ``actor`` is the reviewer closing the months; ``jobs`` the number of
     worker processes; ``on_done`` is called in this process with each
-    entity's outcome as it finishes (for a progress bar).  See the module
+    entity's outcome as it finishes (for a progress bar); ``config`` a
+    disclosure configuration for this run's boards, a one-off (default: each
+    entity's stored settings, else its chart's default).  See the module
     docstring for what happens to each entity, re-runs and interruptions.
 
     Raises:
@@ -426,13 +472,13 @@ def close_all(
         if workers == 1:
             outcomes = []
             for code in codes:
-                outcome = close_entity(engine, code, period, actor, out)
+                outcome = close_entity(engine, code, period, actor, out, config)
                 outcomes.append(outcome)
                 if on_done is not None:
                     on_done(outcome)
         else:
             url = engine.url.render_as_string(hide_password=False)
-            outcomes = _parallel(url, codes, period, actor, out, workers, on_done)
+            outcomes = _parallel(url, codes, period, actor, out, workers, on_done, config)
     finally:
         if own:
             engine.dispose()
@@ -477,6 +523,7 @@ def _parallel(
     out: Path,
     workers: int,
     on_done: Callable[[EntityOutcome], None] | None,
+    config: DisclosureConfig | None = None,
 ) -> list[EntityOutcome]:
     pool = ProcessPoolExecutor(
         max_workers=workers,
@@ -488,7 +535,7 @@ def _parallel(
     try:
         with _sigint_ignored():  # the submits spawn the workers
             futures: dict[Future[EntityOutcome], str] = {
-                pool.submit(_work, code, period, actor, str(out)): code for code in codes
+                pool.submit(_work, code, period, actor, str(out), config): code for code in codes
             }
         for future in as_completed(futures):
             try:

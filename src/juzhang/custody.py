@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
 from juzhang.core.types import Side, VoucherStatus
@@ -83,6 +84,7 @@ def _check_inputs(
     closed: set[int],
 ) -> list[Problem]:
     problems: list[Problem] = []
+    today = clock.today()
     for i, item in enumerate(items, 1):
         where = f"{entity.code} 第{i}笔 entry {i}"
         acc = accounts.get(item.account)
@@ -113,6 +115,9 @@ def _check_inputs(
             )
         if period in closed:
             problems.append(Problem(where, f"{format_period(period)} 已结账 / period closed"))
+        future = clock.future_problem(item.date, today)
+        if future:
+            problems.append(Problem(where, future))
     return problems
 
 

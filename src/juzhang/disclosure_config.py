@@ -73,12 +73,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from juzhang.config_file import dotted, read_toml, validate
+from juzhang.core.duty import Action
 from juzhang.errors import MoneyError, Problem, ProblemsError
 from juzhang.money import parse_money
-from juzhang.storage.access import AccountInfo, accounts_of, get_entity
+from juzhang.storage.access import (
+    AccountInfo,
+    accounts_of,
+    audit,
+    command,
+    get_entity,
+    now,
+    require,
+)
+from juzhang.storage.schema import DisclosureSetting
 
 __all__ = [
     "DEFAULT_LARGE_EXPENSE",
@@ -99,6 +110,8 @@ __all__ = [
     "longest_prefix",
     "parse_config",
     "resolve_config",
+    "set_stored_config",
+    "stored_config",
 ]
 
 DEFAULT_LARGE_EXPENSE = Decimal("1000.00")
@@ -597,3 +610,54 @@ def config_toml(config: DisclosureConfig) -> str:
         lines += ["", "[debts]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in data["debts"].items()]
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- stored per community
+
+
+@command
+def set_stored_config(
+    session: Session, entity: str, actor: str, config: DisclosureConfig
+) -> DisclosureConfig:
+    """Store ``config`` as the entity's disclosure configuration; return it as stored.
+
+    The close (:mod:`juzhang.closing_run`), ``report disclosure`` and the
+    sign-off use it whenever no configuration is given.  It is checked against
+    the entity first (chart, every account prefix); the change is audited with
+    the text it sets.  Storing is for whoever closes the month (审核,
+    reviewer), who publishes the board it shapes.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not a reviewer of the entity.
+        ProblemsError: the configuration does not fit the entity (all problems).
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.CLOSE_PERIOD)
+    check_config(config, ent.chart, accounts_of(session, ent.id))
+    if not config.chart:
+        config = replace(config, chart=ent.chart)
+    text = json.dumps(config_to_json(config), ensure_ascii=False, sort_keys=True)
+    values = {"config": text, "set_by": uid, "set_at": now()}
+    if session.get(DisclosureSetting, ent.id) is None:
+        session.execute(insert(DisclosureSetting).values(entity_id=ent.id, **values))
+    else:
+        session.execute(
+            update(DisclosureSetting).where(DisclosureSetting.entity_id == ent.id).values(**values)
+        )
+    audit(session, ent.id, actor, "disclosure.config", ent.code, {"config": text})
+    return config
+
+
+def stored_config(session: Session, entity: str) -> DisclosureConfig | None:
+    """Return the entity's stored disclosure configuration, or ``None`` when none is stored.
+
+    Raises:
+        NotFoundError: unknown entity.
+    """
+    ent = get_entity(session, entity)
+    text = session.execute(
+        select(DisclosureSetting.config).where(DisclosureSetting.entity_id == ent.id)
+    ).scalar_one_or_none()
+    if text is None:
+        return None
+    return parse_config(json.loads(text), f"{ent.code} 已存配置 stored configuration")

@@ -27,7 +27,9 @@ The service is a package, one concept a module: :mod:`~juzhang.books.account`
 :mod:`~juzhang.books.drafting` (制单, edit, delete), :mod:`~juzhang.books.posting`
 (审核 and 记账: numbers, hash chain, bulk posting), :mod:`~juzhang.books.correction`
 (red reversal, blue correction), :mod:`~juzhang.books.machine` (the close's
-machine vouchers), :mod:`~juzhang.books.period` (closing and reopening a month)
+machine vouchers), :mod:`~juzhang.books.period` (the lock under the month-end
+close, and reopening a month; the only public way to lock a month is
+:func:`juzhang.closing.close_month`)
 and :mod:`~juzhang.books.view` (reading vouchers back); their shared row shapes
 are in :mod:`~juzhang.books.rows` and the custody links in
 :mod:`~juzhang.books.custody_link`.  Callers use the names re-exported here
@@ -51,7 +53,7 @@ from juzhang.books.drafting import (
 from juzhang.books.machine import SYSTEM_LOGIN as SYSTEM_LOGIN
 from juzhang.books.machine import post_closing_voucher
 from juzhang.books.opening import opening_difference, set_opening
-from juzhang.books.period import close_period, is_closed, reopen_period
+from juzhang.books.period import is_closed, reopen_period
 from juzhang.books.posting import post_bulk, post_vouchers, review_vouchers, unreview_voucher
 from juzhang.books.rows import LineRow as LineRow
 from juzhang.books.view import chain_head, find_voucher, get_voucher, list_vouchers
@@ -60,7 +62,6 @@ __all__ = [
     "PairDraft",
     "add_account",
     "chain_head",
-    "close_period",
     "deactivate_account",
     "delete_account",
     "delete_voucher",

@@ -14,6 +14,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.books.drafting import _check_all, _Checked, _insert_vouchers
 from juzhang.books.rows import _find_posted, _lines_of
 from juzhang.core.duty import Action
@@ -80,7 +81,7 @@ def reverse_voucher(
     if taken is not None:
         raise StateError(f"凭证 {number}", "已冲销 already reversed", "再冲销 reverse")
     closed = closed_periods(session, ent.id)
-    when = date or (original.voucher_date if original.period not in closed else dt.date.today())
+    when = date or (original.voucher_date if original.period not in closed else clock.today())
     if period_of(when) in closed:
         raise PeriodClosedError(ent.code, format_period(period_of(when)))
     if period_of(when) < ent.start_period:

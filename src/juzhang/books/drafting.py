@@ -1,7 +1,8 @@
 """Drafting vouchers (制单): check drafts against the books, store them, edit and delete.
 
 Every draft is checked before anything is written — accounts are active leaf
-accounts, the month is open and not before the books start, cash and bank
+accounts, the month is open and not before the books start, the date is not
+after today (:func:`juzhang.clock.today`), cash and bank
 lines are backed by the cashier's journal (:mod:`juzhang.books.custody_link`)
 — and every problem of every draft is reported at once
 (:class:`juzhang.errors.ProblemsError`).  A draft may be edited or deleted by
@@ -18,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.books.account import _account_problem
 from juzhang.books.custody_link import _CustodyLinker
 from juzhang.books.rows import LineRow, _load_voucher, _Numbered
@@ -83,6 +85,9 @@ def _check_against_books(
         )
     if period in closed:
         problems.append(Problem(where, f"{format_period(period)} 已结账 / the period is closed"))
+    future = clock.future_problem(draft.date)
+    if future:
+        problems.append(Problem(where, future))
     rows: list[LineRow] = []
     for i, (line, fen) in enumerate(zip(draft.lines, fens, strict=True), 1):
         bad = _account_problem(line.account, accounts)
@@ -347,6 +352,7 @@ def _check_pairs(
         c: _pair_account_problem(c, accounts, False) for c in {d.counter_account for d in drafts}
     }
     problems: list[Problem] = []
+    today = clock.today()
     for n, d in enumerate(drafts, 1):
         first = len(problems)
         where = f"{ent.code} 凭证{n} voucher {n}" if len(drafts) > 1 else f"{ent.code} 凭证 voucher"
@@ -362,6 +368,9 @@ def _check_pairs(
             problems.append(
                 Problem(where, f"{format_period(period)} 已结账 / the period is closed")
             )
+        future = clock.future_problem(d.date, today)
+        if future:
+            problems.append(Problem(where, future))
         if d.attachments < 0:
             problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
         if d.fen == 0:

@@ -1,12 +1,19 @@
-"""Periods (会计期间): closing and reopening a month, the primitives under the month-end close."""
+"""Periods (会计期间): locking and reopening a month, the primitives under the month-end close.
+
+Locking a month is not public: the only way to lock one is the month-end
+close, :func:`juzhang.closing.close_month` (checks, carry-forward, lock),
+which calls :func:`_lock_period` last.  ``tests/test_one_close.py`` proves that
+no public function locks a month without the checks.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.duty import Action
-from juzhang.core.period import format_period
+from juzhang.core.period import format_period, last_day
 from juzhang.core.types import VoucherStatus
 from juzhang.errors import (
     StateError,
@@ -26,20 +33,42 @@ from juzhang.storage.schema import (
 )
 
 
-@command
-def close_period(session: Session, entity: str, actor: str, period: int) -> None:
-    """Close (结账) a month: nothing can be drafted into or posted to it any more.
+def require_month_over(entity: str, period: int) -> None:
+    """Refuse to close a month that has not ended (its last day is today or later).
 
-    This is the primitive; the month-end run with its checks comes on top of it.
+    Raises:
+        StateError: the month's last day is not yet past (:func:`juzhang.clock.today`).
+    """
+    today = clock.today()
+    end = last_day(period)
+    if today <= end:
+        raise StateError(
+            f"{entity} {format_period(period)}",
+            f"未过月末（今天 {today}，本月最后一天 {end}）"
+            f" / not over (today is {today}, the month ends {end})",
+            "结账 close",
+        )
+
+
+def _lock_period(session: Session, entity: str, actor: str, period: int) -> None:
+    """Lock (结账) a month: nothing can be drafted into or posted to it any more.
+
+    Private: the lock without the month-end checks.  Only
+    :func:`juzhang.closing.close_month` calls it, inside its ``@command``
+    savepoint, after the checks and the carry-forward (tests that need a
+    locked month without a full close use the test-only helper in
+    ``tests/conftest.py``).
 
     Raises:
         SegregationOfDutiesError: the actor is not a reviewer of the entity.
-        StateError: unposted vouchers are dated in the month, or it is closed.
+        StateError: the month has not ended, unposted vouchers are dated in
+            it, or it is closed.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.CLOSE_PERIOD)
     if period in closed_periods(session, ent.id):
         raise StateError(f"{entity} {format_period(period)}", "已结账 closed", "结账 close")
+    require_month_over(entity, period)
     pending = session.execute(
         select(func.count()).where(
             Voucher.entity_id == ent.id,

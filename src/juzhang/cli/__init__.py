@@ -56,6 +56,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from juzhang import clock
 from juzhang.cli._settings import DEFAULT_URL, Settings
 
 __all__ = ["COMMANDS", "app", "lift_global_options", "main"]
@@ -241,6 +242,9 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = Settings(db, actor or None)
+    warning = clock.override_warning()
+    if warning:  # a test and demo facility: never silently
+        typer.echo(warning, err=True)
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 ::
 
     juzhang close --period YYYY-MM (--all | --entities C001,C002) [--out DIR] [--jobs N]
-                                                                  reviewer (审核)
-    juzhang period close ENTITY --period YYYY-MM                  reviewer
+                  [--config FILE]                                 reviewer (审核)
+    juzhang period close ENTITY --period YYYY-MM [--out DIR]      reviewer
+                                     (the same as close --entities ENTITY)
     juzhang reopen ENTITY --period YYYY-MM --reason TEXT [--reviewer LOGIN]   admin
 
 (The cash count is in :mod:`juzhang.cli.custody`, the supervisors' sign-off
@@ -30,7 +31,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from juzhang import books, closing
+from juzhang import closing
 from juzhang.agency import list_entities
 from juzhang.cli._common import (
     Entity,
@@ -44,10 +45,22 @@ from juzhang.cli._common import (
 )
 from juzhang.closing_run import CLOSED, EntityOutcome, RunSummary, close_all
 from juzhang.core.period import format_period
+from juzhang.disclosure_config import load_config
 
 __all__ = ["close", "period_app", "reopen", "summary_table"]
 
 period_app = command_group("会计期间 / periods")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        exists=True,
+        dir_okay=False,
+        help="本次的财务公开配置 TOML（默认：已存配置） / settings for this run only",
+    ),
+]
 
 _STATUS_ZH = {
     "closed": "已结账 closed",
@@ -110,9 +123,15 @@ def close(
     jobs: Annotated[
         int, typer.Option("--jobs", min=1, metavar="N", help="并行进程数 / worker processes")
     ] = 1,
+    config: ConfigOption = None,
 ) -> None:
-    """Close a month (月末结账) for many communities and write their reports (reviewer)."""
+    """Close a month (月末结账) for many communities and write their reports (reviewer).
+
+    The disclosure boards follow each community's stored settings (``juzhang
+    disclosure config set``); ``--config FILE`` gives one for this run only.
+    """
     codes = _entity_list(ctx, every, entities)
+    one_off = load_config(config) if config is not None else None
     who = actor(ctx)
     url = settings(ctx).url
     if codes is None:  # --all: every entity, listed now so the progress bar knows the total
@@ -134,7 +153,7 @@ def close(
                 task, advance=1, description=f"{format_period(period)} {outcome.entity}"
             )
 
-        summary = close_all(url, period, codes, out, jobs, actor=who, on_done=done)
+        summary = close_all(url, period, codes, out, jobs, actor=who, on_done=done, config=one_off)
     console().print(summary_table(summary))
     for text in summary.notes:
         note(text)
@@ -157,12 +176,21 @@ def close(
 
 
 @period_app.command("close")
-def period_close(ctx: typer.Context, entity: Entity, period: Period) -> None:
-    """Close a month (结账): nothing more can be drafted or posted into it."""
-    who = actor(ctx)
-    with session(ctx) as s:
-        books.close_period(s, entity, who, period)
-    typer.echo(f"已结账 / closed: {entity} {format_period(period)}")
+def period_close(
+    ctx: typer.Context,
+    entity: Entity,
+    period: Period,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", file_okay=False, help="输出目录 / output folder")
+    ] = Path("closing"),
+    config: ConfigOption = None,
+) -> None:
+    """Close one community's month (月末结账): the same full close as ``close --entities ENTITY``.
+
+    There is one way to lock a month: the checks, the carry-forward, the lock
+    and the month's files, exactly as ``juzhang close`` does them.
+    """
+    close(ctx, period, every=False, entities=entity, out=out, jobs=1, config=config)
 
 
 def reopen(

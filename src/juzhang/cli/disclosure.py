@@ -2,7 +2,9 @@
 
 ::
 
-    juzhang disclosure config ENTITY            # print the default configuration (TOML)
+    juzhang disclosure config show ENTITY       # the stored configuration (TOML), else the default
+    juzhang disclosure config default ENTITY    # the default configuration (TOML, to edit)
+    juzhang disclosure config set ENTITY FILE   # store FILE as ENTITY's configuration (reviewer)
     juzhang disclosure sign ENTITY --period YYYY-MM[..YYYY-MM] --opinion TEXT
                             [--name NAME] [--date DATE] [--out FILE]   supervisor (民主理财小组)
     juzhang disclosure export ENTITY --period YYYY-MM[..YYYY-MM] [--out FILE]
@@ -55,10 +57,17 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.cli._common import Entity, actor, as_date, as_range, command_group, note, session
 from juzhang.closing import sign_disclosure, write_published
 from juzhang.core.period import format_period
-from juzhang.disclosure_config import config_toml, default_config, load_config
+from juzhang.disclosure_config import (
+    config_toml,
+    default_config,
+    load_config,
+    set_stored_config,
+    stored_config,
+)
 from juzhang.errors import ValidationError
 from juzhang.exporters.disclosure_excel import write_disclosure_workbook
 from juzhang.exporters.reconciliation_excel import write_reconciliation_workbook
@@ -68,8 +77,11 @@ from juzhang.reports.reconciliation import BankReconciliation, bank_reconciliati
 
 __all__ = [
     "FORMATS",
+    "config_app",
     "disclosure_app",
-    "disclosure_config_command",
+    "disclosure_config_default",
+    "disclosure_config_set",
+    "disclosure_config_show",
     "disclosure_export",
     "disclosure_sign",
     "render_disclosure",
@@ -222,8 +234,8 @@ def write_disclosure(
     """Write the disclosure (财务公开表) of ``first..last`` as xlsx, json or csv; return the path.
 
     ``out`` defaults to ``disclosure-<ENTITY>-<period>.<fmt>`` in the current
-    folder; ``config`` is a disclosure configuration TOML file (default: built
-    from the chart).
+    folder; ``config`` is a disclosure configuration TOML file (default: the
+    entity's stored configuration, else built from the chart).
 
     Raises:
         ValidationError: unknown format, or the range runs backwards or crosses a year.
@@ -312,7 +324,7 @@ def disclosure_sign(
     months = as_range(period)
     who = actor(ctx)
     with session(ctx) as s:
-        signed = sign_disclosure(s, entity, months, who, name, opinion, date or dt.date.today())
+        signed = sign_disclosure(s, entity, months, who, name, opinion, date or clock.today())
         path = write_published(s, entity, (signed.first, signed.last), out)
     typer.echo(signed.fingerprint)
     note(f"发布的公开表 / published board: {path}")
@@ -347,12 +359,42 @@ def disclosure_export(
     typer.echo(str(path))
 
 
-@disclosure_app.command("config")
-def disclosure_config_command(
-    ctx: typer.Context,
-    entity: Entity,
-) -> None:
+config_app = command_group("财务公开配置 / disclosure settings")
+disclosure_app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def disclosure_config_show(ctx: typer.Context, entity: Entity) -> None:
+    """Print ENTITY's stored disclosure configuration (TOML); the default when none is stored."""
+    with session(ctx, write=False) as s:
+        stored = stored_config(s, entity)
+        config = stored if stored is not None else default_config(s, entity)
+    if stored is None:
+        note(f"{entity} 没有存储的配置，以下为默认配置 / none stored: the default follows")
+    typer.echo(config_toml(config), nl=False)
+
+
+@config_app.command("default")
+def disclosure_config_default(ctx: typer.Context, entity: Entity) -> None:
     """Print the default disclosure configuration of ENTITY (TOML, a file to edit)."""
     with session(ctx, write=False) as s:
         text = config_toml(default_config(s, entity))
     typer.echo(text, nl=False)
+
+
+@config_app.command("set")
+def disclosure_config_set(
+    ctx: typer.Context,
+    entity: Entity,
+    file: Annotated[Path, typer.Argument(metavar="FILE", dir_okay=False, help="TOML 配置文件")],
+) -> None:
+    """Store FILE as ENTITY's disclosure configuration (reviewer); close and reports then use it."""
+    config = load_config(file)
+    who = actor(ctx)
+    with session(ctx) as s:
+        set_stored_config(s, entity, who, config)
+    names = config.signatures
+    note(
+        f"财务公开配置已保存 / disclosure settings stored: {entity}"
+        f" (书记 {names.secretary or '—'}, 主任 {names.director or '—'})"
+    )

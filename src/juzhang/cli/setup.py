@@ -21,7 +21,6 @@ All but ``opening set`` are operator commands and need no ``--as``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +30,7 @@ import typer
 from sqlalchemy.engine import make_url
 from typer.core import TyperGroup
 
-from juzhang import agency, books
+from juzhang import agency, books, clock
 from juzhang.charts import DEFAULT_CHART
 from juzhang.cli._common import (
     ARGS,
@@ -161,7 +160,7 @@ def entity_add(
     ] = None,
 ) -> None:
     """Add a community (社区) with the accounts of its chart."""
-    first = start if start is not None else period_of(dt.date.today())
+    first = start if start is not None else period_of(clock.today())
     with session(ctx) as s:
         agency.add_entity(s, code, name, chart=chart, start_period=first)
     typer.echo(f"已建立 / created {code} {name} ({chart}, {format_period(first)})")

@@ -29,7 +29,9 @@ in December a second one carries the year's result to ``result_distribution``
 has one.  Both are prepared and posted by the system user and reviewed by the
 acting reviewer
 (:func:`juzhang.books.post_closing_voucher`); a month without income or
-expense needs none.  Last the month is locked (:func:`juzhang.books.close_period`).
+expense needs none.  Last the month is locked.  This is the only public way
+to lock a month; a month can be closed only after its last day
+(:func:`juzhang.clock.today`).
 Balances simply carry on into the next month and year: the January opening is
 December's closing, with income and expense at zero.
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from juzhang import books
 from juzhang.agency import add_user
+from juzhang.books.period import _lock_period, require_month_over
 from juzhang.closing.checks import (
     NOTES,
     CloseContext,
@@ -178,12 +179,14 @@ def close_month(session: Session, entity: str, period: int, actor: str) -> Close
     Raises:
         SegregationOfDutiesError: the actor is not a reviewer of the entity.
         NotFoundError: unknown entity or actor.
-        StateError: the month is closed already.
+        StateError: the month is closed already, or has not ended (its last
+            day is not yet past: :func:`juzhang.clock.today`).
     """
     ent = get_entity(session, entity, lock=True)
     require(session, ent, actor, Action.CLOSE_PERIOD)
     if period in closed_periods(session, ent.id):
         raise StateError(f"{entity} {format_period(period)}", "已结账 closed", "结账 close")
+    require_month_over(ent.code, period)
     ctx = make_context(session, entity, period)
     problems = run_checks(ctx)
     notes = run_checks(ctx, NOTES)
@@ -197,7 +200,7 @@ def close_month(session: Session, entity: str, period: int, actor: str) -> Close
     year_end = _distribution_draft(ctx)
     if year_end is not None:
         labels.append(_post_machine(session, ent, actor, year_end))
-    books.close_period(session, entity, actor, period)
+    _lock_period(session, entity, actor, period)
     audit(
         session,
         ent.id,

@@ -14,24 +14,31 @@ import re
 from juzhang.core.types import Period
 from juzhang.errors import ValidationError
 
-_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?\s*$")
+_PERIOD_RE = re.compile(r"^(\d{4})-?(\d{2})$")
+
+ACCEPTED = "YYYY-MM（如 2026-11）或 YYYYMM（如 202611） / YYYY-MM (e.g. 2026-11) or YYYYMM"
+"""The forms a period is written in, for messages."""
 
 
 def parse_period(text: str | int) -> Period:
-    """Parse ``"2026-09"``, ``"202609"``, ``"2026/9"``, ``"2026年9月"`` or 202609.
+    """Parse ``"2026-09"``, ``"202609"`` or 202609.
+
+    Only these forms are read: ``2026-1``, ``2026.11``, ``2026/9`` or
+    ``2026年11月`` are refused with a message giving the accepted form, so a
+    month is never read differently from what its writer meant.
 
     Returns:
         The period as ``YYYYMM``.
 
     Raises:
-        ValidationError: not a month.
+        ValidationError: not a month in an accepted form.
     """
     if isinstance(text, int) and not isinstance(text, bool):
         year, month = divmod(text, 100)
     else:
-        m = _PERIOD_RE.match(str(text))
+        m = _PERIOD_RE.match(str(text).strip())
         if not m:
-            raise ValidationError(f"期间 period {text!r}", "应为 YYYY-MM / expected YYYY-MM")
+            raise ValidationError(f"期间 period {text!r}", f"应写作 / write it as {ACCEPTED}")
         year, month = int(m.group(1)), int(m.group(2))
     if not (1900 <= year <= 9999 and 1 <= month <= 12):
         raise ValidationError(f"期间 period {text!r}", "不是有效月份 / not a valid month")

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.period import format_period, period_range
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import ValidationError
@@ -374,7 +375,8 @@ def custody_journal(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: ``kind`` is not cash or bank, or the range runs backwards.
+        ValidationError: ``kind`` is not cash or bank, the range runs backwards,
+            or it is before the books start or after the current month.
     """
     if kind not in ("cash", "bank"):
         raise ValidationError(
@@ -383,6 +385,7 @@ def custody_journal(
     last = first if last is None else last
     _check_range(first, last)
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
     custody = sorted(
         (a for a in accounts.values() if a.custody == kind and a.leaf), key=lambda a: a.code

@@ -75,6 +75,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.period import format_period, period_range
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import NotFoundError
@@ -264,11 +265,13 @@ def general_ledger(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: the range runs backwards.
+        ValidationError: the range runs backwards, or is before the books
+            start or after the current month.
     """
     last = first if last is None else last
     _check_range(first, last)
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
     balances = read_balances(session, ent.id, last)
     pages = []
@@ -434,11 +437,13 @@ def subsidiary_ledger(
 
     Raises:
         NotFoundError: unknown entity or account.
-        ValidationError: the range runs backwards.
+        ValidationError: the range runs backwards, or is before the books
+            start or after the current month.
     """
     last = first if last is None else last
     _check_range(first, last)
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
     acc = accounts.get(account)
     if acc is None:

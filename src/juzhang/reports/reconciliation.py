@@ -86,6 +86,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.period import first_day, format_period, last_day, next_period
 from juzhang.errors import NotFoundError, ValidationError
 from juzhang.money import from_fen
@@ -599,9 +600,11 @@ def bank_reconciliation(
 
     Raises:
         NotFoundError: unknown entity, or ``account`` is not one of its bank accounts.
-        ValidationError: ``window_days`` is negative.
+        ValidationError: ``window_days`` is negative, or ``period`` is before
+            the books start or after the current month.
     """
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, period, period)
     window = ent.link_window_days if window_days is None else window_days
     if window < 0:
         raise ValidationError(f"匹配天数 window {window}", "不能为负 / cannot be negative")

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.period import format_period, next_period
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import ValidationError
@@ -328,9 +329,11 @@ def balance_sheet(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: ``since`` is after ``period``.
+        ValidationError: ``since`` is after ``period``, or ``period`` is before
+            the books start or after the current month.
     """
     ent, layout, tree = _setup(session, entity, "balance-sheet")
+    clock.require_report_months(ent.code, ent.start_period, period, period)
     default = year_start(period, ent.start_period)
     first = default if since is None else since
     if first > period:
@@ -382,10 +385,12 @@ def income_statement(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: ``since`` is after ``period``.
+        ValidationError: ``since`` is after ``period``, or the range is before
+            the books start or after the current month.
     """
     ent, layout, tree = _setup(session, entity, "income")
     first = period if since is None else since
+    clock.require_report_months(ent.code, ent.start_period, min(first, period), period)
     if first > period:
         raise ValidationError(
             f"期间 period {format_period(first)}..{format_period(period)}",

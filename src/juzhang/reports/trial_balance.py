@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.core.period import format_period
 from juzhang.money import from_fen
 from juzhang.storage.access import accounts_of, get_entity
@@ -106,9 +107,12 @@ def trial_balance(
 
     Raises:
         NotFoundError: unknown entity.
+        ValidationError: a month before the books start or after the current month
+            (:func:`juzhang.clock.require_report_months`).
     """
     last = first if last is None else last
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
     opening: dict[str, int] = defaultdict(int)
     debit: dict[str, int] = defaultdict(int)

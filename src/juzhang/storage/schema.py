@@ -548,6 +548,23 @@ class Disclosure(Base):
     )
 
 
+class DisclosureSetting(Base):
+    """财务公开配置: a community's stored disclosure configuration (who is 书记/主任, sections).
+
+    ``config`` is the validated configuration as JSON
+    (:func:`juzhang.disclosure_config.config_to_json`); the close and
+    ``report disclosure`` use it when no file is given.  Each change is in the
+    audit log with the text it set.
+    """
+
+    __tablename__ = "disclosure_setting"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    config: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("config LIKE '{%}'", name="config"),)
+
+
 class BankAccount(Base):
     """银行账户: the bank's account number behind a bank detail account of the books.
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.books import chain_head
 from juzhang.budget import budget_plan
 from juzhang.core.period import format_period, next_period, period_of, period_range
@@ -28,6 +29,7 @@ from juzhang.disclosure_config import (
     check_config,
     longest_prefix,
     resolve_config,
+    stored_config,
 )
 from juzhang.errors import ValidationError
 from juzhang.money import from_fen
@@ -529,7 +531,9 @@ def disclosure(
 ) -> Disclosure:
     """Compute the public disclosure (财务公开表) of ``entity`` for ``first..last``.
 
-    ``config`` defaults to :func:`juzhang.disclosure_config.default_config`;
+    ``config`` defaults to the entity's stored configuration
+    (:func:`juzhang.disclosure_config.stored_config`, set by ``juzhang
+    disclosure config set``), else :func:`juzhang.disclosure_config.default_config`;
     parts a configuration leaves out are taken from that default.
     ``posted_on`` defaults to the recorded disclosure's date, else the
     config's ``post_by_day`` of the month after ``last``; ``posted_until`` to
@@ -538,14 +542,18 @@ def disclosure(
 
     Raises:
         NotFoundError: unknown entity.
-        ValidationError: the range runs backwards or crosses a year.
+        ValidationError: the range runs backwards or crosses a year, or is
+            before the books start or after the current month.
         ProblemsError: the configuration does not fit the entity.
     """
     last = first if last is None else last
     _check_range(first, last)
     ent = get_entity(session, entity)
+    clock.require_report_months(ent.code, ent.start_period, first, last)
     accounts = accounts_of(session, ent.id)
-    config = resolve_config(config or DisclosureConfig(ent.chart), ent.chart, accounts)
+    if config is None:
+        config = stored_config(session, ent.code) or DisclosureConfig(ent.chart)
+    config = resolve_config(config, ent.chart, accounts)
     check_config(config, ent.chart, accounts)
     year_first = year_start(last, ent.start_period)
     earliest = min(first, year_first)
