@@ -33,7 +33,7 @@ place; each new function is created with ``search_path = pg_catalog,
 drops the hashes.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from juzhang.core.audit import GENESIS_HASH, audit_hash
 from juzhang.migrations.sql_file import read_statements
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
