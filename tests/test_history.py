@@ -33,7 +33,7 @@ from juzhang.errors import SegregationOfDutiesError
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import TABLES, RoleGrant, Voucher, VoucherLine
 
-from .conftest import World
+from .conftest import World, lock_period
 from .test_backstop import Booked, accepted, book, refused
 
 
@@ -75,7 +75,7 @@ def owner(engine: Engine) -> Iterator[Connection]:
 def test_cash_count_of_a_closed_month_never_changes(b: Booked) -> None:
     w = b.world
     w.run(record_cash_count, "C001", "cash", dt.date(2026, 9, 30), D("380"))
-    w.run(books.close_period, "C001", "rv", 202609)
+    w.run(lock_period, "C001", "rv", 202609)
     msg = "juzhang: the period is closed"
     p = {"e": b.eid}
     refused(b.engine, ("UPDATE cash_count SET amount_fen = 1 WHERE entity_id = :e", p), match=msg)
@@ -275,7 +275,7 @@ def test_verify_names_a_forged_audit_row(b: Booked) -> None:
 def _publish_september(b: Booked) -> None:
     w = b.world
     w.run(record_cash_count, "C001", "cash", dt.date(2026, 9, 30), D("380"))
-    w.run(books.close_period, "C001", "rv", 202609)
+    w.run(lock_period, "C001", "rv", 202609)
     w.run(sign_disclosure, "C001", 202609, "sup", None, "同意", dt.date(2026, 10, 5))
 
 

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "juzhang.core": CORE,
     "juzhang.errors": CORE,
     "juzhang.money": CORE,
+    "juzhang.clock": CORE,
     "juzhang.charts": CORE,
     "juzhang.config_file": CORE,
     "juzhang.voucher_file": CORE,

@@ -241,11 +241,15 @@ def list_users(session: Session) -> list[tuple[str, str]]:
 
 
 def list_grants(session: Session, *, login: str | None = None) -> list[tuple[str, str, str]]:
-    """Return ``(login, role, entity code)`` of every role grant (of one user), sorted."""
+    """Return ``(login, role, entity code)`` of every role grant in force (of one user), sorted.
+
+    Revoked grants stay in the table as history (migration 0012) and are not listed.
+    """
     query = (
         select(User.login, RoleGrant.role, Entity.code)
         .join(RoleGrant, RoleGrant.user_id == User.id)
         .join(Entity, Entity.id == RoleGrant.entity_id)
+        .where(RoleGrant.revoked_at.is_(None))
         .order_by(User.login, Entity.code, RoleGrant.role)
     )
     if login is not None:
