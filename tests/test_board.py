@@ -38,12 +38,8 @@ from juzhang.cli import app
 from juzhang.cli.disclosure import write_disclosure
 from juzhang.closing_run import close_all
 from juzhang.errors import ProblemsError
-from juzhang.exporters.disclosure_excel import (
-    AWAITING,
-    DRAFT_MARK,
-    _read_board,
-    verify_report,
-)
+from juzhang.exporters.board_verify import _read_board, verify_report
+from juzhang.exporters.disclosure_excel import AWAITING, DRAFT_MARK
 from juzhang.storage.engine import transaction
 
 from .conftest import PEOPLE, World

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from juzhang import books
 from juzhang.cli import app
 from juzhang.closing_run import EntityOutcome, close_all, output_names
-from juzhang.exporters.disclosure_excel import read_fingerprint
+from juzhang.exporters.board_verify import read_fingerprint
 from juzhang.storage.schema import Disclosure, Entity, Voucher
 
 from .conftest import World, build_world

@@ -27,7 +27,7 @@ from juzhang.closing_run import output_names
 from juzhang.core.period import format_period, last_day
 from juzhang.demo import CASH_SHORT, MISTAKE, RETURNED_CLAIM, DemoResult, build_demo
 from juzhang.examples.demo_data import PERIODS, demo_agency, plan_month, statement_lines
-from juzhang.exporters.disclosure_excel import verify_report
+from juzhang.exporters.board_verify import verify_report
 from juzhang.reports.reconciliation import bank_reconciliation
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.schema import Disclosure, Entity, ImportBatch

@@ -23,12 +23,8 @@ from juzhang.budget import set_budget
 from juzhang.cli import app
 from juzhang.cli.disclosure import write_disclosure
 from juzhang.errors import ValidationError
-from juzhang.exporters.disclosure_excel import (
-    DRAFT_MARK,
-    read_fingerprint,
-    verify_report,
-    write_disclosure_workbook,
-)
+from juzhang.exporters.board_verify import read_fingerprint, verify_report
+from juzhang.exporters.disclosure_excel import DRAFT_MARK, write_disclosure_workbook
 from juzhang.reports.disclosure import Disclosure, disclosure
 
 from .conftest import World

@@ -66,6 +66,7 @@ DOCUMENTED = [
     "juzhang.exporters.tabular",
     "juzhang.exporters.beancount",
     "juzhang.exporters.disclosure_excel",
+    "juzhang.exporters.board_verify",
     "juzhang.exporters.reconciliation_excel",
     "juzhang.closing",
     "juzhang.closing_run",

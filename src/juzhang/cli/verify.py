@@ -33,7 +33,7 @@ import typer
 from juzhang.anchors import check_anchors, export_anchors, read_anchors
 from juzhang.cli._common import command_group, note, print_problems, session
 from juzhang.errors import ValidationError
-from juzhang.exporters.disclosure_excel import verify_report
+from juzhang.exporters.board_verify import verify_report
 from juzhang.verify import verify as verify_books
 
 

@@ -4,7 +4,7 @@ Every amount the table shows is a :class:`Figure` with a stable key
 (:meth:`Disclosure.figures`), e.g. ``item/2026-09/记-0003/2/expense``,
 ``category/expense/管理费用/ytd``, ``fund/bank/closing``.  The workbook writer
 records where it put each figure, so a file can be checked against the books
-later (:func:`juzhang.exporters.disclosure_excel.verify_report`).
+later (:func:`juzhang.exporters.board_verify.verify_report`).
 
 JSON (``to_json()``), stable schema, amounts as decimal strings::
 
