@@ -229,7 +229,7 @@ class Voucher(Base):
             name="posted_complete",
         ),
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal"),
-        Index("ix_voucher_status", "entity_id", "status", "period"),
+        Index("ix_voucher_status", "entity_id", "status", "period", "voucher_date", "id"),
     )
 
 
