@@ -124,10 +124,10 @@ def _review(
         if own is not None:
             raise _own_review(actor, ent, own)
         done = 0
-        while part := list(_next_chunk(session, ent, "draft", chunk)):
-            _review_chunk(session, ent, uid, actor, [k.id for k in part])
-            done += len(part)
-            stats.grew(len(part))
+        while waiting := _next_chunk(session, ent, "draft", chunk):
+            _review_chunk(session, ent, uid, actor, [k.id for k in waiting])
+            done += len(waiting)
+            stats.grew(len(waiting))
         return done
     unique = list(dict.fromkeys(ids))  # each id once
     for part in chunked(unique, chunk):
@@ -450,8 +450,8 @@ def _to_post(
 ) -> Iterator[list[_Key]]:
     """The vouchers to post in chunks, in (month, date, id) order; each is checked reviewed."""
     if ids == "all":
-        while part := _next_chunk(session, ent, "reviewed", chunk):
-            yield part
+        while waiting := _next_chunk(session, ent, "reviewed", chunk):
+            yield waiting
         return
     keys: list[_Key] = []
     for part in chunked(list(dict.fromkeys(ids)), chunk):  # each id once

@@ -62,7 +62,12 @@ from __future__ import annotations
 from juzhang.statements.accounts import bank_accounts, set_bank_account
 from juzhang.statements.drafting import draft_pending
 from juzhang.statements.importing import import_statement
-from juzhang.statements.lines import accept_statement_lines, list_statement_lines
+from juzhang.statements.lines import (
+    AcceptSummary,
+    accept_statement_bulk,
+    accept_statement_lines,
+    list_statement_lines,
+)
 from juzhang.statements.model import (
     CHUNK_ROWS,
     STATUS_ZH,
@@ -80,6 +85,7 @@ from juzhang.statements.model import (
 __all__ = [
     "CHUNK_ROWS",
     "STATUS_ZH",
+    "AcceptSummary",
     "Accepted",
     "BankAccountView",
     "DraftResult",
@@ -88,6 +94,7 @@ __all__ = [
     "Proposal",
     "Span",
     "StatementLineView",
+    "accept_statement_bulk",
     "accept_statement_lines",
     "bank_accounts",
     "draft_pending",
