@@ -43,8 +43,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("period") as batch_op:
-        batch_op.drop_column("verified_hash")
-        batch_op.drop_column("verified_seq")
+    # Plain ALTER TABLE (SQLite 3.35+): a batch rebuild of ``period`` breaks the
+    # triggers that name it.
+    op.execute("ALTER TABLE period DROP COLUMN verified_hash")
+    op.execute("ALTER TABLE period DROP COLUMN verified_seq")
     op.drop_index("ix_voucher_status", table_name="voucher")
     op.create_index("ix_voucher_status", "voucher", ["entity_id", "status", "period"], unique=False)
