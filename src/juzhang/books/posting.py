@@ -74,7 +74,9 @@ def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int
         SegregationOfDutiesError: not a reviewer, or reviewing one's own voucher.
         StateError: a voucher is not a draft.
     """
-    _review(session, entity, actor, ids, CHUNK)
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
+    _review(session, ent, uid, actor, ids, CHUNK)
 
 
 @command
@@ -100,18 +102,20 @@ def review_bulk(
         SegregationOfDutiesError: not a reviewer, or reviewing one's own voucher.
         StateError: a voucher is not a draft.
     """
-    return _review(session, entity, actor, ids, chunk)
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
+    return _review(session, ent, uid, actor, ids, chunk)
 
 
 def _review(
     session: Session,
-    entity: str,
+    ent: EntityInfo,
+    uid: int,
     actor: str,
     ids: Sequence[int] | Literal["all"],
     chunk: int,
 ) -> int:
-    ent = get_entity(session, entity, lock=True)
-    uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
+    """Review drafts (the caller holds the entity's lock and checked the role)."""
     stats = Statistics(session)
     if ids == "all":
         own = session.execute(
@@ -366,8 +370,10 @@ def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int])
         UnbalancedError: the opening balances do not balance.
         PeriodClosedError: a voucher's month is closed.
     """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.POST_VOUCHER)
     numbers: list[int] = []
-    _post_reviewed(session, entity, actor, ids, CHUNK, numbers)
+    _post_reviewed(session, ent, uid, actor, ids, CHUNK, numbers)
     return numbers
 
 
@@ -417,19 +423,21 @@ def post_reviewed(
         UnbalancedError: the opening balances do not balance.
         PeriodClosedError: a voucher's month is closed.
     """
-    return _post_reviewed(session, entity, actor, ids, chunk, None)
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.POST_VOUCHER)
+    return _post_reviewed(session, ent, uid, actor, ids, chunk, None)
 
 
 def _post_reviewed(
     session: Session,
-    entity: str,
+    ent: EntityInfo,
+    uid: int,
     actor: str,
     ids: Sequence[int] | Literal["all"],
     chunk: int,
     numbers: list[int] | None,
 ) -> Posted:
-    ent = get_entity(session, entity, lock=True)
-    uid = require(session, ent, actor, Action.POST_VOUCHER)
+    """Post reviewed vouchers (the caller holds the entity's lock and checked the role)."""
     stats = Statistics(session)
     spans: dict[int, list[int]] = {}
     count = 0

@@ -122,8 +122,10 @@ def accept_statement_lines(
         ProblemsError: unknown lines, or lines not awaiting the cashier
             (every one listed).
     """
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.ACCEPT_STATEMENT)
     accepted: list[Accepted] = []
-    for done in _accept(session, entity, actor, lines, account):
+    for done in _accept(session, ent, actor, lines, account):
         accepted.extend(done)
     return accepted
 
@@ -159,7 +161,9 @@ def accept_statement_bulk(
     """
     count = existing = 0
     first: list[Accepted] = []
-    for done in _accept(session, entity, actor, lines, account):
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.ACCEPT_STATEMENT)
+    for done in _accept(session, ent, actor, lines, account):
         count += len(done)
         existing += sum(1 for a in done if not a.recorded)
         first.extend(done[: max(0, shown - len(first))])
@@ -168,14 +172,12 @@ def accept_statement_bulk(
 
 def _accept(
     session: Session,
-    entity: str,
+    ent: EntityInfo,
     actor: str,
     lines: Sequence[int] | Literal["all"],
     account: str | None,
 ) -> Iterator[list[Accepted]]:
-    """Accept the lines a chunk at a time; yield each chunk's results (see above)."""
-    ent = get_entity(session, entity, lock=True)
-    require(session, ent, actor, Action.ACCEPT_STATEMENT)
+    """Accept the lines a chunk at a time; yield each chunk's results (the caller checked)."""
     stats = Statistics(session)
     if lines == "all":
         batches: Iterable[list[StatementLine]] = _awaiting_chunks(session, ent, account)
@@ -191,7 +193,11 @@ def _accept(
         fresh = [line for line, item in zip(batch, items, strict=True) if item.entry is None]
         recorded = iter(
             custody.record_entries(
-                session, entity, actor, [_custody_input(line) for line in fresh], source="statement"
+                session,
+                ent.code,
+                actor,
+                [_custody_input(line) for line in fresh],
+                source="statement",
             )
             if fresh
             else []
