@@ -178,7 +178,7 @@ def _accept(
     account: str | None,
 ) -> Iterator[list[Accepted]]:
     """Accept the lines a chunk at a time; yield each chunk's results (the caller checked)."""
-    stats = Statistics(session)
+    stats = Statistics(session, "custody_entry")
     if lines == "all":
         batches: Iterable[list[StatementLine]] = _awaiting_chunks(session, ent, account)
     else:
