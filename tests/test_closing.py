@@ -68,7 +68,7 @@ from juzhang.errors import (
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.statements import import_statement, set_bank_account
-from juzhang.storage.schema import AuditLog, Base, Disclosure
+from juzhang.storage.schema import AuditLog, Base, Disclosure, Period
 
 from .conftest import World, build_world, lock_period
 
@@ -866,3 +866,39 @@ def test_every_check_is_listed_once() -> None:
     assert len(names) == len(set(names)) and all(n.startswith("check_") for n in names)
     assert check_bank_reconciliation in CHECKS
     assert closing.NOTES and all(n.__name__.startswith("note_") for n in closing.NOTES)
+
+
+def test_close_verifies_only_what_was_posted_since_the_last_close(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the close verified the whole history every month; now from the last close on."""
+    w = world
+    clean_month(w, SEP)
+    assert close(w).closed
+    with w.engine.connect() as conn:
+        point = conn.execute(
+            select(Period.verified_seq, Period.verified_hash).where(Period.period == SEP)
+        ).one()
+    assert point[0] == 3  # September's three vouchers, verified before the carry-forward
+    clean_month(w, OCT, [(3, "-50.00", "51301", "买笔"), (8, "200.00", "501", "收租金")])
+    starts: list[tuple[int, str]] = []
+    hashed: list[int] = []
+    walk, rehash = verify._walk_chain, verify.voucher_hash  # noqa: SLF001 — observe the walk
+
+    def watched_walk(session: Session, ent: Any, start: tuple[int, str]) -> Any:
+        starts.append(start)
+        return walk(session, ent, start)
+
+    def watched_hash(*args: Any, **kwargs: Any) -> str:
+        hashed.append(kwargs["seq"])
+        return rehash(*args, **kwargs)
+
+    monkeypatch.setattr(verify, "_walk_chain", watched_walk)
+    monkeypatch.setattr(verify, "voucher_hash", watched_hash)
+    assert close(w, OCT).closed
+    assert starts == [tuple(point)]
+    assert hashed == [4, 5, 6]  # September's carry-forward and October's two vouchers
+    # the full verification still reads everything
+    hashed.clear()
+    assert w.run(verify.verify, w.entity) == []
+    assert hashed == list(range(1, 8))

@@ -54,12 +54,21 @@ from juzhang.books.machine import SYSTEM_LOGIN as SYSTEM_LOGIN
 from juzhang.books.machine import post_closing_voucher
 from juzhang.books.opening import opening_difference, set_opening
 from juzhang.books.period import is_closed, reopen_period
-from juzhang.books.posting import post_bulk, post_vouchers, review_vouchers, unreview_voucher
+from juzhang.books.posting import (
+    Posted,
+    post_bulk,
+    post_reviewed,
+    post_vouchers,
+    review_bulk,
+    review_vouchers,
+    unreview_voucher,
+)
 from juzhang.books.rows import LineRow as LineRow
 from juzhang.books.view import chain_head, find_voucher, get_voucher, list_vouchers
 
 __all__ = [
     "PairDraft",
+    "Posted",
     "add_account",
     "chain_head",
     "deactivate_account",
@@ -78,9 +87,11 @@ __all__ = [
     "opening_difference",
     "post_bulk",
     "post_closing_voucher",
+    "post_reviewed",
     "post_vouchers",
     "reopen_period",
     "reverse_voucher",
+    "review_bulk",
     "review_vouchers",
     "set_opening",
     "unreview_voucher",

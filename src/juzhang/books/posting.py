@@ -9,14 +9,25 @@ drafts, reviews and posts a batch in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from juzhang.books.drafting import _check_all, _insert_vouchers
 from juzhang.books.opening import _opening_difference
-from juzhang.books.rows import _lines_of, _load_voucher, _Numbered, _ToPost
+from juzhang.books.rows import (
+    CHUNK,
+    _lines_of,
+    _load_voucher,
+    _Numbered,
+    _ToPost,
+    chunked,
+    id_in,
+)
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.types import VoucherStatus
@@ -26,6 +37,7 @@ from juzhang.core.voucher import (
     voucher_hash,
 )
 from juzhang.errors import (
+    NotFoundError,
     PeriodClosedError,
     SegregationOfDutiesError,
     StateError,
@@ -49,46 +61,175 @@ from juzhang.storage.schema import (
     CustodyEntry,
     Voucher,
 )
+from juzhang.storage.statistics import Statistics
 
 
 @command
 def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int]) -> None:
     """Review drafts (审核); the reviewer may not be the preparer.  All or nothing.
 
+    The same as :func:`review_bulk` with a list of ids.
+
     Raises:
+        NotFoundError: no such voucher.
         SegregationOfDutiesError: not a reviewer, or reviewing one's own voucher.
         StateError: a voucher is not a draft.
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
-    rows = [_load_voucher(session, ent, i) for i in dict.fromkeys(ids)]  # each id once
-    for row in rows:
-        if row.status != VoucherStatus.DRAFT:
-            raise StateError(f"凭证 #{row.id}", row.status, "审核 review")
-        if row.prepared_by == uid:
-            raise SegregationOfDutiesError(
-                f"{actor} ({ent.code})",
-                "reviewer 审核",
-                f"审核自己制单的凭证 #{row.id} / review own voucher",
-                "审核人不得是制单人 / the reviewer may not be the preparer",
+    _review(session, ent, uid, actor, ids, CHUNK)
+
+
+@command
+def review_bulk(
+    session: Session,
+    entity: str,
+    actor: str,
+    ids: Sequence[int] | Literal["all"],
+    *,
+    chunk: int = CHUNK,
+) -> int:
+    """Review drafts (审核) of any number, ``chunk`` at a time; return how many.  All or nothing.
+
+    ``ids`` is a list of draft ids or ``"all"`` (every draft of the entity).
+    Each chunk is checked and reviewed with a few statements (its rows
+    selected by one query, updated by one statement, audited by one insert),
+    so time grows with the number of drafts and memory with ``chunk`` only;
+    the rules are those of the one-by-one workflow and the database's
+    backstops see every row.
+
+    Raises:
+        NotFoundError: no such voucher.
+        SegregationOfDutiesError: not a reviewer, or reviewing one's own voucher.
+        StateError: a voucher is not a draft.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.REVIEW_VOUCHER)
+    return _review(session, ent, uid, actor, ids, chunk)
+
+
+def _review(
+    session: Session,
+    ent: EntityInfo,
+    uid: int,
+    actor: str,
+    ids: Sequence[int] | Literal["all"],
+    chunk: int,
+) -> int:
+    """Review drafts (the caller holds the entity's lock and checked the role)."""
+    stats = Statistics(session)
+    if ids == "all":
+        own = session.execute(
+            select(Voucher.id)
+            .where(Voucher.entity_id == ent.id, Voucher.status == "draft")
+            .where(Voucher.prepared_by == uid)
+            .order_by(Voucher.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if own is not None:
+            raise _own_review(actor, ent, own)
+        done = 0
+        while waiting := _next_chunk(session, ent, "draft", chunk):
+            _review_chunk(session, ent, uid, actor, [k.id for k in waiting])
+            done += len(waiting)
+            stats.grew(len(waiting))
+        return done
+    unique = list(dict.fromkeys(ids))  # each id once
+    for part in chunked(unique, chunk):
+        keys = _keys_of(session, ent, part)
+        for k in keys:
+            if k.status != "draft":
+                raise StateError(f"凭证 #{k.id}", k.status, "审核 review")
+            if k.prepared_by == uid:
+                raise _own_review(actor, ent, k.id)
+        _review_chunk(session, ent, uid, actor, part)
+        stats.grew(len(part))
+    return len(unique)
+
+
+def _own_review(actor: str, ent: EntityInfo, voucher_id: int) -> SegregationOfDutiesError:
+    return SegregationOfDutiesError(
+        f"{actor} ({ent.code})",
+        "reviewer 审核",
+        f"审核自己制单的凭证 #{voucher_id} / review own voucher",
+        "审核人不得是制单人 / the reviewer may not be the preparer",
+    )
+
+
+def _review_chunk(
+    session: Session, ent: EntityInfo, uid: int, actor: str, ids: Sequence[int]
+) -> None:
+    """Review checked drafts ``ids`` (at most a chunk) in one statement, and audit them."""
+    session.execute(
+        update(Voucher)
+        .where(Voucher.entity_id == ent.id, id_in(session, Voucher.id, ids))
+        .where(Voucher.status == "draft")
+        .values(status="reviewed", reviewed_by=uid, reviewed_at=now()),
+        execution_options={"synchronize_session": False},
+    )
+    audit_many(session, ent.id, actor, "voucher.review", [(f"#{i}", None) for i in ids])
+
+
+class _Key(NamedTuple):
+    """What the bulk paths read of a voucher before they act on it (no lines)."""
+
+    id: int
+    period: int
+    date: dt.date
+    kind: str
+    reverses: int | None
+    status: str
+    prepared_by: int
+
+
+_KEY_COLUMNS = (
+    Voucher.id,
+    Voucher.period,
+    Voucher.voucher_date,
+    Voucher.kind,
+    Voucher.reverses_id,
+    Voucher.status,
+    Voucher.prepared_by,
+)
+
+
+def _keys_of(session: Session, ent: EntityInfo, ids: Sequence[int]) -> list[_Key]:
+    """Return the keys of vouchers ``ids`` (at most a chunk), in the order given.
+
+    Raises:
+        NotFoundError: an id is not a voucher of the entity.
+    """
+    found = {
+        r[0]: _Key(*r)
+        for r in session.execute(
+            select(*_KEY_COLUMNS).where(
+                Voucher.entity_id == ent.id, id_in(session, Voucher.id, ids)
             )
-    at = now()
-    if rows:
-        update_many(
-            session,
-            Voucher,
-            [
-                {
-                    "entity_id": ent.id,
-                    "id": r.id,
-                    "status": "reviewed",
-                    "reviewed_by": uid,
-                    "reviewed_at": at,
-                }
-                for r in rows
-            ],
         )
-    audit_many(session, ent.id, actor, "voucher.review", [(f"#{r.id}", None) for r in rows])
+    }
+    for i in ids:
+        if i not in found:
+            raise NotFoundError("凭证 voucher", f"{ent.code} #{i}")
+    return [found[i] for i in ids]
+
+
+def _next_chunk(session: Session, ent: EntityInfo, status: str, chunk: int) -> list[_Key]:
+    """The first ``chunk`` vouchers in ``status`` in (month, date, id) order.
+
+    Acting on them moves them out of ``status``, so the next call returns the
+    next chunk (the caller holds the entity's lock: nothing else comes in).
+    The index ``ix_voucher_status`` (entity, status, month, date, id) gives
+    them in this order without sorting the rest.
+    """
+    return [
+        _Key(*r)
+        for r in session.execute(
+            select(*_KEY_COLUMNS)
+            .where(Voucher.entity_id == ent.id, Voucher.status == status)
+            .order_by(Voucher.period, Voucher.voucher_date, Voucher.id)
+            .limit(chunk)
+        )
+    ]
 
 
 @command
@@ -127,12 +268,20 @@ def _number(session: Session, ent: EntityInfo, items: list[_ToPost]) -> list[_Nu
             raise PeriodClosedError(ent.code, format_period(item.period))
     numbers: dict[int, int] = {}
     for p in {v.period for v in items}:
+        # The month's last number by ORDER BY … LIMIT 1 on the unique key
+        # (entity, period, number): max() aggregated every row of the month
+        # when PostgreSQL planned it without (or with early) statistics.
         numbers[p] = int(
             session.execute(
-                select(func.max(Voucher.number)).where(
-                    Voucher.entity_id == ent.id, Voucher.period == p
+                select(Voucher.number)
+                .where(
+                    Voucher.entity_id == ent.id,
+                    Voucher.period == p,
+                    Voucher.number.is_not(None),
                 )
-            ).scalar_one()
+                .order_by(Voucher.number.desc())
+                .limit(1)
+            ).scalar_one_or_none()
             or 0
         )
     head = session.execute(
@@ -195,13 +344,14 @@ def _cashiers(session: Session, entity_id: int, items: list[_ToPost]) -> dict[in
     if not entry_ids:
         return {}
     out: dict[int, int] = {}
-    rows = session.execute(
-        select(CustodyEntry.id, CustodyEntry.recorded_by).where(
-            CustodyEntry.entity_id == entity_id, CustodyEntry.id.in_(entry_ids)
+    for part in chunked(sorted(entry_ids)):
+        rows = session.execute(
+            select(CustodyEntry.id, CustodyEntry.recorded_by).where(
+                CustodyEntry.entity_id == entity_id, id_in(session, CustodyEntry.id, part)
+            )
         )
-    )
-    for entry_id, cashier in rows:
-        out.setdefault(entry_ids[entry_id], cashier)
+        for entry_id, cashier in rows:
+            out.setdefault(entry_ids[entry_id], cashier)
     return out
 
 
@@ -212,8 +362,10 @@ def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int])
     The vouchers are numbered and posted in (month, date, id) order, whatever
     the order of ``ids`` (an id listed twice is posted once); numbers run on
     from the month's last number, and the returned list follows that order.
+    (:func:`post_reviewed` posts any number of them and returns a summary.)
 
     Raises:
+        NotFoundError: no such voucher.
         SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
         StateError: a voucher is not reviewed.
         UnbalancedError: the opening balances do not balance.
@@ -221,26 +373,119 @@ def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int])
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.POST_VOUCHER)
-    rows = [_load_voucher(session, ent, i) for i in dict.fromkeys(ids)]  # each id once
-    for row in rows:
-        if row.status != VoucherStatus.REVIEWED:
-            raise StateError(f"凭证 #{row.id}", row.status, "记账 post (review it first)")
-    lines = _lines_of(session, ent.id, [r.id for r in rows])
-    items = [
-        _ToPost(r.id, r.period, r.voucher_date, r.kind, r.reverses_id, lines[r.id]) for r in rows
-    ]
+    numbers: list[int] = []
+    _post_reviewed(session, ent, uid, actor, ids, CHUNK, numbers)
+    return numbers
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What a bulk posting gave: how many, and per month the run of numbers.
+
+    Numbers given by one posting run on without gaps in each month, so
+    ``spans`` — ``(month, first number, last number)`` by month — names every
+    voucher posted (记-0001 … 记-0007).
+    """
+
+    count: int
+    word: str
+    spans: tuple[tuple[int, int, int], ...]
+
+    def labels(self) -> Iterator[tuple[int, str]]:
+        """Yield ``(month, "记-0001")`` for every voucher posted, in number order."""
+        for period, first, last in self.spans:
+            for number in range(first, last + 1):
+                yield period, f"{self.word}-{number:04d}"
+
+
+@command
+def post_reviewed(
+    session: Session,
+    entity: str,
+    actor: str,
+    ids: Sequence[int] | Literal["all"],
+    *,
+    chunk: int = CHUNK,
+) -> Posted:
+    """Post reviewed vouchers (记账) of any number, ``chunk`` at a time.  All or nothing.
+
+    ``ids`` is a list of reviewed vouchers or ``"all"`` (every reviewed
+    voucher of the entity).  Numbers and the hash chain follow (month, date,
+    id) order over the whole set, as :func:`post_vouchers` gives them; each
+    chunk is read with two queries (vouchers, lines), numbered and chained
+    as a set (:func:`_number`) and posted with one statement, so time grows
+    with the number of vouchers and memory with ``chunk`` only.  Returns a
+    :class:`Posted`.
+
+    Raises:
+        NotFoundError: no such voucher.
+        SegregationOfDutiesError: the actor is not a bookkeeper of the entity.
+        StateError: a voucher is not reviewed.
+        UnbalancedError: the opening balances do not balance.
+        PeriodClosedError: a voucher's month is closed.
+    """
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.POST_VOUCHER)
+    return _post_reviewed(session, ent, uid, actor, ids, chunk, None)
+
+
+def _post_reviewed(
+    session: Session,
+    ent: EntityInfo,
+    uid: int,
+    actor: str,
+    ids: Sequence[int] | Literal["all"],
+    chunk: int,
+    numbers: list[int] | None,
+) -> Posted:
+    """Post reviewed vouchers (the caller holds the entity's lock and checked the role)."""
+    stats = Statistics(session)
+    spans: dict[int, list[int]] = {}
+    count = 0
+    for part in _to_post(session, ent, ids, chunk):
+        given = _post_chunk(session, ent, uid, actor, part)
+        for key, number in zip(part, given, strict=True):
+            span = spans.setdefault(key.period, [number, number])
+            span[1] = number
+        if numbers is not None:
+            numbers.extend(given)
+        count += len(part)
+        stats.grew(len(part))
+    return Posted(count, ent.voucher_word, tuple((p, a, b) for p, (a, b) in sorted(spans.items())))
+
+
+def _to_post(
+    session: Session, ent: EntityInfo, ids: Sequence[int] | Literal["all"], chunk: int
+) -> Iterator[list[_Key]]:
+    """The vouchers to post in chunks, in (month, date, id) order; each is checked reviewed."""
+    if ids == "all":
+        while waiting := _next_chunk(session, ent, "reviewed", chunk):
+            yield waiting
+        return
+    keys: list[_Key] = []
+    for part in chunked(list(dict.fromkeys(ids)), chunk):  # each id once
+        for k in _keys_of(session, ent, part):
+            if k.status != "reviewed":
+                raise StateError(f"凭证 #{k.id}", k.status, "记账 post (review it first)")
+            keys.append(k)
+    keys.sort(key=lambda k: (k.period, k.date, k.id))
+    for start in range(0, len(keys), chunk):
+        yield keys[start : start + chunk]
+
+
+def _post_chunk(
+    session: Session, ent: EntityInfo, uid: int, actor: str, keys: list[_Key]
+) -> list[int]:
+    """Post a chunk of reviewed vouchers given in (month, date, id) order; return their numbers."""
+    lines = _lines_of(session, ent.id, [k.id for k in keys])
+    items = [_ToPost(k.id, k.period, k.date, k.kind, k.reverses, lines[k.id]) for k in keys]
     numbers = _post(session, ent, uid, items)
     audit_many(
         session,
         ent.id,
         actor,
         "voucher.post",
-        [
-            (f"#{i.id}", {"number": n})
-            for i, n in zip(
-                sorted(items, key=lambda v: (v.period, v.date, v.id)), numbers, strict=True
-            )
-        ],
+        [(f"#{k.id}", {"number": n}) for k, n in zip(keys, numbers, strict=True)],
     )
     return numbers
 

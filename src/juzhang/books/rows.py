@@ -10,11 +10,12 @@ into posting and what posting writes on it; the loaders read a voucher row
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from juzhang.core.period import format_period
@@ -25,10 +26,37 @@ from juzhang.errors import (
 from juzhang.storage.access import (
     EntityInfo,
 )
+from juzhang.storage.engine import is_sqlite
 from juzhang.storage.schema import (
     Voucher,
     VoucherLine,
 )
+
+CHUNK = 2000
+"""Vouchers handled per round trip on the bulk paths (review, post, listing lines).
+
+No statement on those paths names more ids than this: PostgreSQL refuses
+more than 65,535 parameters in one statement, and memory stays flat.
+"""
+
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Yield ``values`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def id_in(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(array)``, one parameter.
+
+    Callers pass at most :data:`CHUNK` ids (see :func:`chunked`).
+    """
+    if is_sqlite(session):
+        return column.in_(ids)
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))
+
 
 LineRow = tuple[
     int, str, str, int, str, int | None
@@ -79,7 +107,16 @@ def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) ->
 
 
 def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int, list[LineRow]]:
+    """Return the lines of the vouchers ``ids``, by voucher, in line order (a chunk at a time)."""
     out: dict[int, list[LineRow]] = {i: [] for i in ids}
+    for part in chunked(ids):
+        _add_lines(session, entity_id, part, out)
+    return out
+
+
+def _add_lines(
+    session: Session, entity_id: int, ids: Sequence[int], out: dict[int, list[LineRow]]
+) -> None:
     rows = session.execute(
         select(
             VoucherLine.voucher_id,
@@ -90,9 +127,8 @@ def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int,
             VoucherLine.summary,
             VoucherLine.custody_entry_id,
         )
-        .where(VoucherLine.entity_id == entity_id, VoucherLine.voucher_id.in_(ids))
+        .where(VoucherLine.entity_id == entity_id, id_in(session, VoucherLine.voucher_id, ids))
         .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
     )
     for vid, no, acc, side, fen, summary, custody in rows:
         out[vid].append((no, acc, side, int(fen), summary, custody))
-    return out

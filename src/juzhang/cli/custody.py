@@ -15,6 +15,7 @@ is the cashier's (报账员) and needs ``--as``.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from typing import Annotated
 
@@ -40,6 +41,9 @@ from juzhang.cli._common import (
 from juzhang.cli._listing import Col, ListFormat, emit
 from juzhang.core.duty import Action
 from juzhang.money import format_amount
+
+SHOWN = 50
+"""Lines accepted printed one a line (all of them with --verbose)."""
 
 custody_app = command_group("出纳日记账 / the cashier's cash and bank journals")
 cash_app = command_group("现金 / cash on hand")
@@ -113,8 +117,8 @@ def custody_list(
 
 def accept_all(s: Session, entity: str, who: str, account: str | None) -> str:
     """Accept every waiting statement line of one community (one step of ``--entities``)."""
-    accepted = statement.accept_statement_lines(s, entity, who, "all", account=account)
-    return f"已确认 / accepted: {len(accepted)}"
+    done = statement.accept_statement_bulk(s, entity, who, "all", account=account, shown=0)
+    return f"已确认 / accepted: {done.count}"
 
 
 @custody_app.command("accept-statement")
@@ -125,8 +129,15 @@ def custody_accept_statement(
     every: Annotated[bool, typer.Option("--all", help="全部待确认行 / every line waiting")] = False,
     account: BankAccount = None,
     entities: Entities = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="每行一行 / print every line accepted")
+    ] = False,
 ) -> None:
-    """Accept statement lines into the bank journal (cashier): one entry per line."""
+    """Accept statement lines into the bank journal (cashier): one entry per line.
+
+    Prints ``LINE ENTRY`` for each line accepted, up to 50 lines or with
+    ``--verbose``; above, the first 50 and how many more.
+    """
     if every == bool(lines):
         raise typer.BadParameter(
             "请给出对账单行 ID 或 --all（二选一） / give LINE ids or --all, not both",
@@ -143,14 +154,21 @@ def custody_accept_statement(
     assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
-        accepted = statement.accept_statement_lines(
-            s, entity, who, "all" if every else list(lines or []), account=account
+        done = statement.accept_statement_bulk(
+            s,
+            entity,
+            who,
+            "all" if every else list(lines or []),
+            account=account,
+            shown=SHOWN if not verbose else sys.maxsize,
         )
-    for item in accepted:
+    for item in done.first:
         typer.echo(f"{item.line} {item.entry}")
-    existing = sum(1 for item in accepted if not item.recorded)
+    if len(done.first) < done.count:
+        typer.echo(f"… {done.count - len(done.first)} more (--verbose lists every line)")
+    existing = done.existing
     note(
-        f"已确认入银行日记账 / accepted into the bank journal: {len(accepted)}"
+        f"已确认入银行日记账 / accepted into the bank journal: {done.count}"
         + (
             f" (其中 {existing} 笔已手工登记，已关联 / {existing} linked to entries already"
             " recorded)"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from sqlalchemy.orm import Session
@@ -42,8 +42,7 @@ from juzhang.cli._common import (
 from juzhang.cli._listing import Col, ListFormat, chosen_format, emit, render
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
-from juzhang.core.types import VoucherStatus
-from juzhang.core.voucher import STATUS_ZH, VoucherView
+from juzhang.core.voucher import STATUS_ZH
 from juzhang.exporters import voucher_print
 from juzhang.exporters.excel import write_voucher
 from juzhang.money import format_amount
@@ -63,9 +62,17 @@ def _check_choice(ctx: typer.Context, ids: list[int] | None, every: bool) -> Non
         )
 
 
-def _chosen(s: Session, entity: str, ids: list[int] | None, status: str) -> list[int]:
-    """Return the ids named, or (``--all``) every voucher of the entity in ``status``."""
-    return ids or [v.id for v in books.list_vouchers(s, entity, status=status)]
+def _chosen(ids: list[int] | None) -> list[int] | Literal["all"]:
+    """The ids named, or ``"all"`` (``--all``): the library selects them, a chunk at a time."""
+    return ids or "all"
+
+
+SHOWN = 50
+"""Up to this many vouchers posted, each is printed; above, one line per month (unless -v)."""
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="每张凭证一行 / one line per voucher")
+]
 
 
 @voucher_app.command("add")
@@ -98,16 +105,14 @@ def _batch(
 
 def review_all(s: Session, entity: str, who: str) -> str:
     """Review every draft of one community (one step of ``--entities``)."""
-    chosen = _chosen(s, entity, None, "draft")
-    books.review_vouchers(s, entity, who, chosen)
-    return f"已审核 / reviewed: {len(chosen)}"
+    done = books.review_bulk(s, entity, who, "all")
+    return f"已审核 / reviewed: {done}"
 
 
 def post_all(s: Session, entity: str, who: str) -> str:
     """Post every reviewed voucher of one community (one step of ``--entities``)."""
-    chosen = _chosen(s, entity, None, "reviewed")
-    books.post_vouchers(s, entity, who, chosen)
-    return f"已记账 / posted: {len(chosen)}"
+    posted = books.post_reviewed(s, entity, who, "all")
+    return f"已记账 / posted: {posted.count}"
 
 
 @voucher_app.command("review")
@@ -127,9 +132,8 @@ def voucher_review(
     assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
-        chosen = _chosen(s, entity, ids, VoucherStatus.DRAFT)
-        books.review_vouchers(s, entity, who, chosen)
-    typer.echo(f"已审核 / reviewed: {len(chosen)}")
+        done = books.review_bulk(s, entity, who, _chosen(ids))
+    typer.echo(f"已审核 / reviewed: {done}")
 
 
 @voucher_app.command("post")
@@ -139,8 +143,14 @@ def voucher_post(
     ids: Ids = None,
     every: All = False,
     entities: Entities = None,
+    verbose: Verbose = False,
 ) -> None:
-    """Post reviewed vouchers (记账); prints the numbers given."""
+    """Post reviewed vouchers (记账); prints the numbers given.
+
+    One line per voucher (``2026-09 记-0001``) up to 50 vouchers or with
+    ``--verbose``; above, one line per month with the run of numbers given
+    (``2026-09 记-0001 … 记-5000``).
+    """
     codes = _batch(ctx, Action.POST_VOUCHER, entity, entities, ids, every)
     if codes is not None:
         who = actor(ctx)
@@ -149,16 +159,15 @@ def voucher_post(
     assert entity is not None
     who = actor(ctx)
     with session(ctx) as s:
-        chosen = _chosen(s, entity, ids, VoucherStatus.REVIEWED)
-        books.post_vouchers(s, entity, who, chosen)
-        views = sorted((books.get_voucher(s, entity, i) for i in chosen), key=_order)
-    for v in views:
-        typer.echo(f"{format_period(v.period)} {v.label}")
-    note(f"已记账 / posted: {len(views)}")
-
-
-def _order(v: VoucherView) -> tuple[int, int, int]:
-    return (v.period, v.number or 0, v.id)
+        posted = books.post_reviewed(s, entity, who, _chosen(ids))
+    if verbose or posted.count <= SHOWN:
+        for period, label in posted.labels():
+            typer.echo(f"{format_period(period)} {label}")
+    else:
+        for period, first, last in posted.spans:
+            word = posted.word
+            typer.echo(f"{format_period(period)} {word}-{first:04d} … {word}-{last:04d}")
+    note(f"已记账 / posted: {posted.count}")
 
 
 @voucher_app.command("reverse")

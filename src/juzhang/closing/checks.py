@@ -40,6 +40,7 @@ from juzhang.core.period import (
     previous_period,
 )
 from juzhang.core.types import VoucherStatus
+from juzhang.core.voucher import GENESIS_HASH
 from juzhang.custody import posted_backing
 from juzhang.errors import Problem
 from juzhang.money import format_amount, format_fen
@@ -56,6 +57,7 @@ from juzhang.storage.access import (
 from juzhang.storage.schema import (
     CashCount,
     CustodyEntry,
+    Period,
     Voucher,
     VoucherLine,
 )
@@ -78,6 +80,13 @@ class CloseContext:
     def where(self) -> str:
         """``"C001 2026-09"``: where a problem of this close is."""
         return f"{self.entity.code} {format_period(self.period)}"
+
+    @cached_property
+    def verification(self) -> tuple[tuple[Problem, ...], tuple[int, str]]:
+        """Problems of the vouchers posted since the last verified point, and the new point."""
+        start = verified_point(self.session, self.entity.id)
+        problems, head = verify.verify_since(self.session, self.entity, start)
+        return tuple(problems), head
 
     @property
     def december(self) -> bool:
@@ -475,12 +484,36 @@ def check_trial_balance(ctx: CloseContext) -> list[Problem]:
 
 
 def check_verify(ctx: CloseContext) -> list[Problem]:
-    """:func:`juzhang.verify.verify` finds nothing (numbering is :func:`check_numbering`'s)."""
-    problems = []
-    for check in verify.CHECKS:
-        if check is not verify.check_numbering:
-            problems.extend(check(ctx.session, ctx.entity))
-    return problems
+    """What was posted since the last close's verification verifies (核对; see below).
+
+    :func:`juzhang.verify.verify_since` from the chain position the entity's
+    last close verified up to (:func:`verified_point`): the whole history the
+    first time, then only what each month added, so closing a month costs
+    the same after two years of history as after one month.  Numbering is
+    :func:`check_numbering`'s; ``juzhang verify`` still checks everything.
+    """
+    return list(ctx.verification[0])
+
+
+def verified_point(session: Session, entity_id: int) -> tuple[int, str]:
+    """The furthest chain position ``(sequence, hash)`` a close of the entity verified.
+
+    ``(0, GENESIS_HASH)`` when none has.  The position is kept only while the
+    voucher there still carries that hash (else from the beginning again).
+    """
+    row = session.execute(
+        select(Period.verified_seq, Period.verified_hash)
+        .where(Period.entity_id == entity_id, Period.verified_seq.is_not(None))
+        .order_by(Period.verified_seq.desc())
+        .limit(1)
+    ).first()
+    if row is None or row[0] is None or row[1] is None:
+        return (0, GENESIS_HASH)
+    seq, digest = int(row[0]), str(row[1])
+    held = session.execute(
+        select(Voucher.hash).where(Voucher.entity_id == entity_id, Voucher.chain_seq == seq)
+    ).scalar_one_or_none()
+    return (seq, digest) if held == digest else (0, GENESIS_HASH)
 
 
 UNDISTRIBUTED = "未分配收益"

@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from juzhang import books
@@ -45,6 +45,7 @@ from juzhang.storage.access import (
     require,
 )
 from juzhang.storage.schema import (
+    Period,
     User,
 )
 
@@ -201,6 +202,12 @@ def close_month(session: Session, entity: str, period: int, actor: str) -> Close
     if year_end is not None:
         labels.append(_post_machine(session, ent, actor, year_end))
     _lock_period(session, entity, actor, period)
+    seq, digest = ctx.verification[1]  # the verified point, read under the entity's lock
+    session.execute(
+        update(Period)
+        .where(Period.entity_id == ent.id, Period.period == period)
+        .values(verified_seq=seq, verified_hash=digest)
+    )
     audit(
         session,
         ent.id,

@@ -67,7 +67,12 @@ from juzhang.statements.accounts import (
 )
 from juzhang.statements.drafting import draft_pending
 from juzhang.statements.importing import import_statement
-from juzhang.statements.lines import accept_statement_lines, list_statement_lines
+from juzhang.statements.lines import (
+    AcceptSummary,
+    accept_statement_bulk,
+    accept_statement_lines,
+    list_statement_lines,
+)
 from juzhang.statements.model import (
     CHUNK_ROWS,
     STATUS_ZH,
@@ -85,6 +90,7 @@ from juzhang.statements.model import (
 __all__ = [
     "CHUNK_ROWS",
     "STATUS_ZH",
+    "AcceptSummary",
     "Accepted",
     "BankAccountView",
     "DraftResult",
@@ -93,6 +99,7 @@ __all__ = [
     "Proposal",
     "Span",
     "StatementLineView",
+    "accept_statement_bulk",
     "accept_statement_lines",
     "bank_accounts",
     "draft_pending",

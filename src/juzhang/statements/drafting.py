@@ -56,6 +56,7 @@ from juzhang.storage.access import (
     require,
 )
 from juzhang.storage.schema import Claim, StatementLine, Voucher, VoucherLine
+from juzhang.storage.statistics import Statistics
 
 
 @dataclass(slots=True)
@@ -434,6 +435,7 @@ def draft_pending(
     start = first_day(ent.start_period)
     accounts = accounts_of(session, ent.id)
     closed = closed_periods(session, ent.id)
+    stats = Statistics(session)
     drafted = linked = 0
     vouchers = Spans()
     waiting: list[Problem] = []
@@ -463,6 +465,7 @@ def draft_pending(
             match_entries(session, ent.id, code, books.window, items)
             settle(books, items)
             store_links(session, ent.id, items)
+            stats.grew(len(items))
             for item in items:
                 if item.entry is not None and item.voucher is None:
                     stuck.add(item.line_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select, update
@@ -41,6 +42,7 @@ from juzhang.storage.access import (
     require,
 )
 from juzhang.storage.schema import StatementLine
+from juzhang.storage.statistics import Statistics
 
 
 def line_status(line: StatementLine, start: dt.date, closed: set[int]) -> LineStatus:
@@ -111,6 +113,8 @@ def accept_statement_lines(
     is recorded twice.  The bookkeeper's next import or :func:`draft_pending`
     then drafts their vouchers.  ``lines`` is a list of line ids or ``"all"`` (every line
     awaiting the cashier, optionally of one ``account``).  All or nothing.
+    (:func:`accept_statement_bulk` does the same for any number of lines and
+    returns counts.)
 
     Raises:
         SegregationOfDutiesError: the actor is not the entity's cashier
@@ -120,11 +124,65 @@ def accept_statement_lines(
     """
     ent = get_entity(session, entity, lock=True)
     require(session, ent, actor, Action.ACCEPT_STATEMENT)
+    accepted: list[Accepted] = []
+    for done in _accept(session, ent, actor, lines, account):
+        accepted.extend(done)
+    return accepted
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptSummary:
+    """What :func:`accept_statement_bulk` did: lines accepted, how many were linked
+    to entries the cashier had recorded by hand, and the first ``shown`` of them."""
+
+    count: int
+    existing: int
+    first: tuple[Accepted, ...]
+
+
+@command
+def accept_statement_bulk(
+    session: Session,
+    entity: str,
+    actor: str,
+    lines: Sequence[int] | Literal["all"],
+    *,
+    account: str | None = None,
+    shown: int = 50,
+) -> AcceptSummary:
+    """Accept statement lines as :func:`accept_statement_lines` does, in flat memory.
+
+    The lines are accepted a chunk at a time and only counted; the first
+    ``shown`` results are kept for printing.  Returns an :class:`AcceptSummary`.
+
+    Raises:
+        SegregationOfDutiesError: the actor is not the entity's cashier.
+        ProblemsError: unknown lines, or lines not awaiting the cashier.
+    """
+    count = existing = 0
+    first: list[Accepted] = []
+    ent = get_entity(session, entity, lock=True)
+    require(session, ent, actor, Action.ACCEPT_STATEMENT)
+    for done in _accept(session, ent, actor, lines, account):
+        count += len(done)
+        existing += sum(1 for a in done if not a.recorded)
+        first.extend(done[: max(0, shown - len(first))])
+    return AcceptSummary(count, existing, tuple(first))
+
+
+def _accept(
+    session: Session,
+    ent: EntityInfo,
+    actor: str,
+    lines: Sequence[int] | Literal["all"],
+    account: str | None,
+) -> Iterator[list[Accepted]]:
+    """Accept the lines a chunk at a time; yield each chunk's results (the caller checked)."""
+    stats = Statistics(session, "custody_entry")
     if lines == "all":
         batches: Iterable[list[StatementLine]] = _awaiting_chunks(session, ent, account)
     else:
         batches = [_chosen_lines(session, ent, list(dict.fromkeys(lines)), account)]
-    accepted: list[Accepted] = []
     for batch in batches:
         if not batch:
             continue
@@ -135,7 +193,11 @@ def accept_statement_lines(
         fresh = [line for line, item in zip(batch, items, strict=True) if item.entry is None]
         recorded = iter(
             custody.record_entries(
-                session, entity, actor, [_custody_input(line) for line in fresh], source="statement"
+                session,
+                ent.code,
+                actor,
+                [_custody_input(line) for line in fresh],
+                source="statement",
             )
             if fresh
             else []
@@ -157,8 +219,8 @@ def accept_statement_lines(
             "statement.accept",
             [(f"line #{a.line}", {"entry": a.entry, "recorded": a.recorded}) for a in done],
         )
-        accepted.extend(done)
-    return accepted
+        stats.grew(len(done))
+        yield done
 
 
 def _chosen_lines(

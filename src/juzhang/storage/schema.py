@@ -162,6 +162,10 @@ class Period(Base):
     status: Mapped[str] = mapped_column(String(8), default="open")
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The hash-chain position (sequence, hash) the close's verification reached:
+    # the next close verifies only what was posted after it.
+    verified_seq: Mapped[int | None] = mapped_column(Integer)
+    verified_hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         CheckConstraint(PERIOD_CHECK, name="period"),
@@ -240,7 +244,7 @@ class Voucher(Base):
             name="posted_complete",
         ),
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal"),
-        Index("ix_voucher_status", "entity_id", "status", "period"),
+        Index("ix_voucher_status", "entity_id", "status", "period", "voucher_date", "id"),
     )
 
 

@@ -1,0 +1,99 @@
+"""PostgreSQL's table statistics, kept fresh while bulk steps grow the tables (统计信息).
+
+PostgreSQL plans a query from the sizes and value spreads ``ANALYZE`` last
+recorded, and caches the plans of foreign-key checks, trigger functions and
+prepared statements for the session.  A table filled since its last
+``ANALYZE`` (autovacuum is off on many appliance installs, and it never runs
+inside a long transaction) is planned as if it were still small: the check
+from a voucher line to its custody entry went through the amount index and
+read every entry of the account for each line (see ``docs/performance.md``).
+
+:class:`Statistics` is what a bulk step (accepting a statement, drafting,
+reviewing, posting) uses: at its start it analyses the tables it reads and
+fills whose live rows have outgrown what the statistics say (a step before
+it, in another process, filled them), and as it writes it analyses them again
+each time its own rows exceed what they held when last analysed
+(:data:`GROWTH`).  ``ANALYZE`` sees the transaction's own rows and makes
+PostgreSQL plan again.  SQLite plans without statistics: nothing happens there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from juzhang.storage.engine import is_sqlite
+
+GROWTH = 1.0
+"""Analyse again once rows written since the last ``ANALYZE`` exceed this share of the table."""
+
+FLOOR = 2000
+"""Tables smaller than this are planned well enough whatever the statistics say."""
+
+BOOK_TABLES = (
+    "voucher",
+    "voucher_line",
+    "custody_entry",
+    "statement_line",
+    "account_balance",
+    "audit_log",
+)
+"""The tables the bulk steps fill and whose plans go wrong without statistics."""
+
+
+class Statistics:
+    """Keep the statistics of ``tables`` fresh during one bulk step (PostgreSQL only).
+
+    ``grows`` names the table the step fills (``custody_entry`` when the
+    cashier accepts a statement, ``voucher`` when drafting or posting): the
+    step's rows are counted against its size, so a table filled from empty
+    is analysed at 2,000 rows, 4,000, 8,000 … and its checks never run on
+    plans made for an empty table.
+    """
+
+    def __init__(
+        self, session: Session, grows: str = "voucher", tables: Sequence[str] = BOOK_TABLES
+    ) -> None:
+        self.session = session
+        self.grows = grows  # the table the step fills: its growth paces the analyses
+        self.tables = tuple(tables)
+        self.active = not is_sqlite(session)
+        self.known = 0  # rows of ``grows`` when last analysed
+        self.written = 0  # rows written since
+        self.analyses = 0
+        if self.active:
+            self._start()
+
+    def _start(self) -> None:
+        sizes = self.session.execute(
+            text(
+                "SELECT c.relname, greatest(c.reltuples, 0)::bigint,"
+                " coalesce(s.n_live_tup, 0)::bigint"
+                " FROM pg_catalog.pg_class c"
+                " LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid"
+                " WHERE c.oid = ANY(CAST(:names AS pg_catalog.regclass[]))"
+            ),
+            {"names": list(self.tables)},
+        ).all()
+        stale = [
+            name for name, planned, live in sizes if live >= FLOOR and live > planned * (1 + GROWTH)
+        ]
+        self.known = max((max(int(p), int(v)) for n, p, v in sizes if n == self.grows), default=0)
+        if stale:
+            self._analyze(stale)
+
+    def grew(self, rows: int) -> None:
+        """Count ``rows`` written; analyse when they exceed the share :data:`GROWTH` allows."""
+        if not self.active:
+            return
+        self.written += rows
+        if self.written >= FLOOR and self.written > self.known * GROWTH:
+            self.known += self.written
+            self.written = 0
+            self._analyze(self.tables)
+
+    def _analyze(self, tables: Sequence[str]) -> None:
+        self.analyses += 1
+        self.session.execute(text(f"ANALYZE {', '.join(tables)}"))
