@@ -39,6 +39,7 @@ from juzhang.cli._common import (
     command_group,
     console,
     note,
+    out_folder_callback,
     session,
     settings,
 )
@@ -105,7 +106,14 @@ def close(
         typer.Option("--entities", metavar="C001,C002", help="社区代码 / entity codes"),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", file_okay=False, help="输出目录 / output folder")
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            file_okay=False,
+            callback=out_folder_callback,
+            help="输出目录 / output folder",
+        ),
     ] = Path("closing"),
     jobs: Annotated[
         int, typer.Option("--jobs", min=1, metavar="N", help="并行进程数 / worker processes")

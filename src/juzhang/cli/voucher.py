@@ -36,6 +36,7 @@ from juzhang.cli._common import (
     command_group,
     note,
     out,
+    out_file_callback,
     session,
 )
 from juzhang.core.period import format_period
@@ -175,7 +176,9 @@ def voucher_print_command(
     entity: Entity,
     number: Number,
     period: Period,
-    out_file: Annotated[Path, typer.Option("--out", dir_okay=False, metavar="FILE.xlsx")],
+    out_file: Annotated[
+        Path, typer.Option("--out", dir_okay=False, metavar="FILE.xlsx", callback=out_file_callback)
+    ],
 ) -> None:
     """Print a posted voucher (记账凭证) to an Excel form, with 大写金额 and the signatures."""
     with session(ctx, write=False) as s:

@@ -64,7 +64,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from juzhang.core.text import MAX_FORMAT_WIDTH
 from juzhang.errors import MoneyError, Problem, ProblemsError
+from juzhang.importers.safe_regex import SearchPattern, compile_safe
 from juzhang.money import format_amount, parse_money
 
 __all__ = [
@@ -125,6 +127,7 @@ _DIRECTIONS: dict[str, Literal["in", "out"]] = {
 }
 _RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\]", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
 
 
 class Facts(NamedTuple):
@@ -172,7 +175,7 @@ class Rule:
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     plain: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    regex: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    regex: tuple[tuple[str, SearchPattern], ...] = ()
     line: int = 0
 
     def matches(self, facts: Facts) -> bool:
@@ -392,7 +395,7 @@ def _parse_rule(
     if low is not None and high is not None and low > high:
         bad(f"amount_min {low} 大于 amount_max {high} / amount_min is above amount_max")
     plain: list[tuple[str, tuple[str, ...]]] = []
-    regex: list[tuple[str, re.Pattern[str]]] = []
+    regex: list[tuple[str, SearchPattern]] = []
     for field_name in TEXT_FIELDS:
         if field_name in raw:
             options = _options(raw[field_name])
@@ -406,9 +409,9 @@ def _parse_rule(
             if not isinstance(value, str) or not value:
                 bad(f"{key} 应为正则表达式文字 / must be a regular expression (text)")
                 continue
-            try:
-                regex.append((field_name, re.compile(unicodedata.normalize("NFKC", value))))
-            except re.error as exc:
+            try:  # RE2: linear time whatever the pattern (no ReDoS), see safe_regex
+                regex.append((field_name, compile_safe(unicodedata.normalize("NFKC", value))))
+            except ValueError as exc:
                 bad(f"{key} 正则表达式有误 / bad regular expression {value!r}: {exc}")
     if problems:
         return None, problems
@@ -474,9 +477,22 @@ def _check_template(template: object, where: str) -> list[Problem]:
         return [Problem(where, "template 应为文字 / template must be a text", "rules")]
     problems = []
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parsed = [
+            (f, spec) for _, f, spec, _ in string.Formatter().parse(template) if f is not None
+        ]
     except ValueError as exc:
         return [Problem(where, f"摘要模板有误 / bad template {template!r}: {exc}", "rules")]
+    fields = [f for f, _spec in parsed]
+    widths = [n.lstrip("0") for _f, spec in parsed for n in _DIGITS.findall(spec or "")]
+    if any(len(n) > 6 or int(n or "0") > MAX_FORMAT_WIDTH for n in widths):
+        return [
+            Problem(
+                where,
+                f"摘要模板的宽度或精度超过 {MAX_FORMAT_WIDTH} / a width or precision"
+                f" in the template is above {MAX_FORMAT_WIDTH}: {template[:80]!r}",
+                "rules",
+            )
+        ]
     for name in fields:
         if name not in PLACEHOLDERS:
             problems.append(
