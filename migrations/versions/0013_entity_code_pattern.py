@@ -55,7 +55,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("ck_entity_code_pattern", "entity", type_="check")
+        op.drop_constraint(op.f("ck_entity_code_pattern"), "entity", type_="check")
         return
     op.execute("DROP TRIGGER IF EXISTS jz_entity_code_insert")
     op.execute("DROP TRIGGER IF EXISTS jz_entity_code_update")
