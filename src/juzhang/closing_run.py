@@ -454,7 +454,14 @@ def _watch_parent(parent: int) -> None:
 
 def _work(entity: str, period: int, actor: str, out_dir: str) -> EntityOutcome:
     assert _WORKER_ENGINE is not None, "worker not initialised"
-    return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir))
+    try:
+        return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir))
+    except SystemExit:
+        # The parent died (SIGTERM, see _stop_with_parent): the entity's
+        # transaction has rolled back and its temporary folder is gone.  Leave
+        # now: the pool's worker loop would catch the exit, send it to a parent
+        # that is no more and take the next entity.
+        os._exit(1)
 
 
 # --------------------------------------------------------------------------- the run

@@ -43,7 +43,7 @@ from juzhang.cli._common import (
     session,
     settings,
 )
-from juzhang.closing_run import CLOSED, EntityOutcome, RunSummary, close_all
+from juzhang.closing_run import ALREADY, CLOSED, EntityOutcome, RunSummary, close_all
 from juzhang.core.period import format_period
 
 __all__ = ["close", "period_app", "reopen", "summary_table"]
@@ -146,6 +146,10 @@ def close(
     console().print(summary_table(summary))
     for text in summary.notes:
         note(text)
+    for outcome in summary.outcomes:  # a re-run says what it completed, or that nothing was due
+        if outcome.status == ALREADY:
+            for said in outcome.notes:
+                note(f"  - {said}")
     for outcome in summary.failed:
         for problem in outcome.problems:
             text = str(problem)
