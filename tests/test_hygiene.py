@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from juzhang import agency, books, custody
-from juzhang.closing_run import close_all, output_folder
+from juzhang import agency, books, closing_run, custody
+from juzhang.closing_run import close_all
 from juzhang.core.text import MAX_VOUCHER_LINES, TEXT_LIMITS
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import ProblemsError, ValidationError
@@ -124,8 +124,8 @@ def _facts(counterparty: str) -> Facts:
 def test_a_catastrophic_rule_regex_runs_in_linear_time(tmp_path: Path) -> None:
     rules = parse_rules(_rules(tmp_path, 'counterparty_regex = "^(a+)+$"').read_text(), "r.toml")
     started = time.perf_counter()
-    result = rules.categorise(_facts("a" * 40 + "b"), "102")
-    assert time.perf_counter() - started < 1.0  # Python's re: minutes
+    result = rules.categorise(_facts("a" * 25 + "b"), "102")
+    assert time.perf_counter() - started < 1.0  # Python's re: seconds, doubling with each letter
     assert result.account == "102"
     assert rules.categorise(_facts("aaaa"), "102").account == "501"
 
@@ -181,7 +181,7 @@ def test_a_voucher_of_too_many_lines_is_refused(world: World) -> None:
         Line("51301", "x", D("1")) if i % 2 == 0 else Line("101", "x", None, D("1"))
         for i in range(MAX_VOUCHER_LINES + 2)
     )
-    with pytest.raises(ProblemsError, match="1000"):
+    with pytest.raises(ProblemsError, match="at most 1000 lines"):
         world.run(books.draft_voucher, "C001", "bk", VoucherDraft(dt.date(2026, 9, 5), lines))
 
 
@@ -228,6 +228,7 @@ def test_the_database_refuses_bad_entity_codes(engine: Engine, code: str) -> Non
 
 
 def test_an_output_folder_never_leaves_out(tmp_path: Path) -> None:
+    output_folder = closing_run.output_folder
     assert output_folder(tmp_path, "C001") == tmp_path / "C001"
     for code in ("../x", "/tmp/x", "..", ".", "a/../../b"):
         with pytest.raises(ValidationError, match="outside"):
