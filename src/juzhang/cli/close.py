@@ -149,7 +149,7 @@ def close(
     for outcome in summary.outcomes:  # a re-run says what it completed, or that nothing was due
         if outcome.status == ALREADY:
             for said in outcome.notes:
-                note(f"  - {said}")
+                note(f"  · {said}")
     for outcome in summary.failed:
         for problem in outcome.problems:
             text = str(problem)
