@@ -275,3 +275,158 @@ def test_ctrl_c_while_writing_or_removing_leaves_no_temporary_folder(
         engine.dispose()
     assert len(removals) == 2
     assert list((tmp_path / "out").rglob("*")) == [tmp_path / "out" / "C001"]
+
+
+# --------------------------------------------------------------------------- files before records
+
+KILL_AFTER_FILES = """
+import os, signal, sys
+from juzhang import closing_run
+from juzhang.cli import main
+
+def die(name):
+    if name == "files written":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+closing_run._checkpoint = die
+sys.argv = ["juzhang", *sys.argv[1:]]
+main()
+"""
+
+
+def _disclosure_rows(engine: Engine, code: str) -> int:
+    from juzhang.storage.schema import Disclosure, Entity
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Disclosure.id)
+            .join(Entity, Entity.id == Disclosure.entity_id)
+            .where(Entity.code == code)
+        )
+        return len(rows.all())
+
+
+def test_a_kill_between_the_workbook_and_its_record_is_completed_by_a_rerun(
+    world: World, db_url: str, tmp_path: Path
+) -> None:
+    """Killed after the files are in place, before the disclosure's draft row: the re-run
+    removes the temporary folder, writes the workbook again and records its row."""
+    setup_books(world)
+    cash_moves(world, SEP, [(5, "-3.00", "514", "慰问")])
+    count(world, SEP)
+    out = tmp_path / "out"
+    args = ["--db", db_url, "--as", "rv", "close", "--period", "2026-09", "--all"]
+    args += ["--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FILES, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert world.run(books.is_closed, "C001", SEP)
+    assert _disclosure_rows(world.engine, "C001") == 0  # the hole the attack run found
+    assert [p.name for p in (out / "C001").iterdir() if p.name.startswith(".tmp-")]
+    command = [sys.executable, "-c", "from juzhang.cli import main; main()", *args]
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert _disclosure_rows(world.engine, "C001") == 1
+    assert sorted(p.name for p in (out / "C001").iterdir()) == sorted(
+        [
+            "bank-reconciliation-2026-09.xlsx",
+            "disclosure-2026-09.xlsx",
+            "income-statement-2026-09.xlsx",
+            "trial-balance-2026-09.xlsx",
+        ]
+    )
+    from juzhang.exporters.disclosure_excel import read_fingerprint
+
+    assert read_fingerprint(out / "C001" / "disclosure-2026-09.xlsx") is not None
+    third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert "already complete" in third.stdout + third.stderr
+    assert _disclosure_rows(world.engine, "C001") == 1
+
+
+def test_leftovers_of_other_names_or_live_runs_are_kept(tmp_path: Path) -> None:
+    from juzhang.closing_run import remove_leftovers
+
+    dead = tmp_path / ".tmp-999999999-0123abcd"  # no such process
+    live = tmp_path / f".tmp-{os.getpid()}-0123abcd"
+    mine = tmp_path / ".tmp-notes"  # not our pattern: someone else's
+    for folder in (dead, live, mine):
+        folder.mkdir()
+    assert remove_leftovers(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, mine.name])
+
+
+# --------------------------------------------------------------------------- the parent dies
+
+
+def _workers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_stop_when_the_parent_is_killed(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    codes = [f"C{n:03d}" for n in range(1, 7)]
+    worlds = {code: build_world(engine, code) for code in codes}
+    for w in worlds.values():
+        setup_books(w)
+        cash_moves(w, SEP, [(1 + i % 28, "-3.00", "514", f"慰问{i}") for i in range(120)])
+        count(w, SEP)
+    ids = {code: w.run(lambda s, c=code: get_entity(s, c).id) for code, w in worlds.items()}
+    before = {code: entity_rows(engine, ids[code]) for code in codes}
+    out = tmp_path / "out"
+    command = [
+        *(sys.executable, "-c", "from juzhang.cli import main; main()"),
+        *("--db", db_url, "--as", "rv", "close", "--period", "2026-09", "--all"),
+        *("--out", str(out), "--jobs", "2"),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    proc = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    workers: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _workers_of(proc.pid) or workers
+        if workers and out.exists() and any(out.iterdir()):
+            break
+        time.sleep(0.02)
+    assert workers, "no worker seen"
+    proc.kill()  # the parent only, as a crash or an OOM kill would
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(p) for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if _running(p)], "workers outlived their parent"
+    for code in codes:
+        if worlds[code].run(books.is_closed, code, SEP):
+            assert closing_vouchers_of(worlds[code], code) == 1
+        else:
+            assert entity_rows(engine, ids[code]) == before[code], code

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
 from juzhang.core.duty import PERMISSIONS, Action, Role, check_grant
 from juzhang.core.period import format_period
+from juzhang.core.text import entity_code_problem, text_problem
 from juzhang.errors import ConflictError, NotFoundError, ValidationError
 from juzhang.storage.access import (
     AGENCY,
@@ -52,10 +53,17 @@ def add_entity(
     Raises:
         ConflictError: the code is taken.
         NotFoundError: unknown chart.
-        ValidationError: empty code or name.
+        ValidationError: empty code or name, a code outside
+            :data:`~juzhang.core.text.ENTITY_CODE_PATTERN`, a bad name.
     """
     if not code.strip() or not name.strip():
         raise ValidationError("社区 entity", "代码和名称不能为空 / code and name are required")
+    bad = entity_code_problem(code)
+    if bad is not None:
+        raise ValidationError("社区代码 entity code", bad)
+    bad = text_problem(name, "entity_name")
+    if bad is not None:
+        raise ValidationError("社区名称 entity name", bad)
     if chart not in CHART_KEYS:
         raise NotFoundError("科目表 chart", chart)
     template = load_chart(chart)
@@ -157,6 +165,10 @@ def add_user(session: Session, login: str, name: str, *, actor: str = OPERATOR) 
     """
     if not login.strip() or not name.strip():
         raise ValidationError("用户 user", "登录名和姓名不能为空 / login and name are required")
+    for value, field, label in ((login, "login", "登录名 login"), (name, "user_name", "姓名 name")):
+        bad = text_problem(value, field)
+        if bad is not None:
+            raise ValidationError(label, bad)
     lock_entity(session, AGENCY)
     if session.execute(select(User.id).where(User.login == login)).first():
         raise ConflictError("用户 user", login)

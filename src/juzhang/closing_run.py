@@ -35,11 +35,14 @@ worker in this process.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import re
 import secrets
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -70,7 +73,7 @@ from juzhang.reports.reconciliation import bank_reconciliation
 from juzhang.reports.statements import income_statement
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.access import get_entity
-from juzhang.storage.engine import make_engine, transaction
+from juzhang.storage.engine import database_files, make_engine, transaction
 from juzhang.storage.schema import Disclosure as DisclosureRow
 
 __all__ = [
@@ -202,33 +205,44 @@ def write_outputs(
     a one-off), else the entity's stored disclosure settings
     (``juzhang disclosure config set``), else the chart's default.
 
-    Files that exist are kept unless ``overwrite``; the board of a month
-    signed since is always written again (the published workbook replaces the
-    draft one).  Each file is written into
-    a temporary folder beside it (in a read transaction) and renamed into
+    Files that exist are kept unless ``overwrite``; the disclosure workbook is
+    written again when its draft row is missing (a run killed between the
+    two), and the board of a month signed since is always written again (the
+    published workbook replaces the draft one).  Each file is written into a
+    temporary folder beside it (in a read transaction) and renamed into
     place; a file that cannot be written is a problem, and the others are
     still written.  Then, in a short write transaction, the disclosure's
     draft row is recorded with the fingerprint of the workbook just written
-    (:func:`juzhang.closing.record_disclosure`).
+    (:func:`juzhang.closing.record_disclosure`).  Temporary folders left in
+    ``out_dir/entity/`` by a killed run are removed first
+    (:func:`remove_leftovers`).
+
+    Raises:
+        ValidationError: ``out_dir/entity`` is not a folder directly inside
+            ``out_dir``, or an output would overwrite the database file.
     """
-    target = out_dir / entity
+    target = output_folder(out_dir, entity)
+    forbidden = database_files(engine.url)
     target.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target)
     files: list[str] = []
     problems: list[Problem] = []
     signed = _is_published(engine, entity, period)
-    todo = [
-        o
-        for o in OUTPUTS
-        if overwrite
-        or not (target / o.name(period)).exists()
-        or (signed and o.write is _write_disclosure)
-    ]
+    todo = missing_outputs(engine, entity, period, target) if not overwrite else list(OUTPUTS)
+    if signed:  # the published workbook replaces the draft one
+        todo += [o for o in OUTPUTS if o.write is _write_disclosure and o not in todo]
     files.extend(str(target / o.name(period)) for o in OUTPUTS if o not in todo)
     if not todo:
-        return files, problems
+        return sorted(files), problems
+    for output in todo:
+        if (target / output.name(period)).resolve() in forbidden:
+            raise ValidationError(
+                str(target / output.name(period)),
+                "是数据库文件，不能覆盖 / is the database file: it is never overwritten",
+            )
     reports: list[tuple[DisclosureReport, Path]] = []
     # Named before it exists, so that a Ctrl-C at any point finds it in the finally.
-    tmp = target / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = target / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     try:
         tmp.mkdir()
         with transaction(engine, write=False) as session:
@@ -242,6 +256,7 @@ def write_outputs(
                         reports.append((made, target / name))
                 except Exception as exc:  # one file failing never stops the others
                     problems.append(_output_problem(entity, name, exc))
+        _checkpoint("files written")
     finally:
         _remove(tmp)
     for report, path in reports:
@@ -251,6 +266,87 @@ def write_outputs(
         except Exception as exc:
             problems.append(_output_problem(entity, "disclosure", exc))
     return sorted(files), problems
+
+
+def _checkpoint(name: str) -> None:
+    """A point in :func:`write_outputs` where tests kill the process (does nothing here)."""
+
+
+#: The temporary folders :func:`write_outputs` makes: ``.tmp-<pid>-<8 hex digits>``.
+_TMP_PREFIX = ".tmp-"
+_TMP_NAME = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")
+
+
+def output_folder(out_dir: Path, entity: str) -> Path:
+    """Return ``out_dir/entity``, refused unless it resolves to a folder directly in ``out_dir``.
+
+    Raises:
+        ValidationError: the entity code would lead outside ``out_dir``.
+    """
+    base = out_dir.resolve()
+    target = (out_dir / entity).resolve()
+    if target.parent != base or target.name != entity:
+        raise ValidationError(
+            f"社区代码 entity code {entity!r}",
+            f"输出会写到 {out_dir} 之外 / its output would be written outside {out_dir}",
+        )
+    return out_dir / entity
+
+
+def missing_outputs(engine: Engine, entity: str, period: int, target: Path) -> list[Output]:
+    """Return the outputs of a closed month still to write in ``target``.
+
+    A missing file is to write; so is the disclosure workbook when its draft
+    row was never recorded (the row must carry the fingerprint of the file).
+    """
+    todo = [o for o in OUTPUTS if not (target / o.name(period)).exists()]
+    disclosure_output = next((o for o in OUTPUTS if o.write is _write_disclosure), None)
+    if disclosure_output is not None and disclosure_output not in todo:
+        with transaction(engine, write=False) as session:
+            if not _has_disclosure_row(session, entity, period):
+                todo.insert(0, disclosure_output)
+    return todo
+
+
+def _has_disclosure_row(session: Session, entity: str, period: int) -> bool:
+    ent = get_entity(session, entity)
+    row = session.execute(
+        select(DisclosureRow.id).where(
+            DisclosureRow.entity_id == ent.id,
+            DisclosureRow.first_period == period,
+            DisclosureRow.last_period == period,
+        )
+    ).first()
+    return row is not None
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove the temporary folders a killed run left in ``target``; return them.
+
+    Only folders named as :func:`write_outputs` names its own
+    (``.tmp-<pid>-<8 hex>``) whose process is gone are removed: a folder of a
+    run still going (another ``close`` on the same folder) is left alone.
+    """
+    removed: list[Path] = []
+    for path in target.iterdir():
+        m = _TMP_NAME.fullmatch(path.name)
+        if m is None or not path.is_dir() or path.is_symlink() or _alive(int(m.group(1))):
+            continue
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def _remove(folder: Path) -> None:
@@ -324,6 +420,7 @@ def close_entity(
     notes: tuple[Problem, ...] = ()
     vouchers: tuple[str, ...] = ()
     try:
+        output_folder(out_dir, entity)  # refused before anything is closed
         with transaction(engine) as session:
             if books.is_closed(session, entity, period):
                 status = ALREADY
@@ -342,9 +439,14 @@ def close_entity(
         return _failed(entity, str(exc), started)
     except Exception as exc:  # a bug or a lost connection: this entity fails, the run goes on
         return _failed(entity, f"{type(exc).__name__}: {exc}", started)
-    files, problems = write_outputs(
-        engine, entity, period, out_dir, overwrite=status == CLOSED, config=config
-    )
+    if status == ALREADY:
+        notes = (_completeness_note(engine, entity, period, out_dir),)
+    try:
+        files, problems = write_outputs(
+            engine, entity, period, out_dir, overwrite=status == CLOSED, config=config
+        )
+    except JuzhangError as exc:
+        return _failed(entity, str(exc), started)
     return EntityOutcome(
         entity,
         status,
@@ -354,6 +456,16 @@ def close_entity(
         tuple(vouchers),
         time.perf_counter() - started,
     )
+
+
+def _completeness_note(engine: Engine, entity: str, period: int, out_dir: Path) -> Problem:
+    """Say whether an already closed month was complete or what a re-run writes for it."""
+    target = out_dir / entity
+    todo = missing_outputs(engine, entity, period, target) if target.is_dir() else list(OUTPUTS)
+    if not todo:
+        return Problem(entity, "已完整，未改动 / already complete: nothing written", "closing")
+    names = ", ".join(o.name(period) for o in todo)
+    return Problem(entity, f"补写 / completing: {names}", "closing")
 
 
 def _failed(entity: str, message: str, started: float) -> EntityOutcome:
@@ -366,20 +478,63 @@ def _failed(entity: str, message: str, started: float) -> EntityOutcome:
 _WORKER_ENGINE: Engine | None = None
 
 
-def _init_worker(url: str) -> None:
+def _init_worker(url: str, parent: int) -> None:
     global _WORKER_ENGINE
     # Ctrl-C reaches the whole process group; the parent handles it (no new
     # entity is started) and each worker finishes the entity it is on, so
     # that no worker is stopped between its files and their clean-up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop_with_parent(parent)
     _WORKER_ENGINE = make_engine(url)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Make this worker stop when the parent process dies (a killed ``close``).
+
+    The parent's death sends SIGTERM (Linux: ``prctl(PR_SET_PDEATHSIG)``;
+    elsewhere, and as a second line, a thread that sees the parent process
+    change); SIGTERM raises :class:`SystemExit` here, so the entity in
+    progress is rolled back by its transaction and its temporary folder
+    removed, and the worker exits.  Without this the workers of a killed run
+    went on closing communities nobody would report.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # died before the prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _work(
     entity: str, period: int, actor: str, out_dir: str, config: DisclosureConfig | None
 ) -> EntityOutcome:
     assert _WORKER_ENGINE is not None, "worker not initialised"
-    return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir), config)
+    try:
+        return close_entity(_WORKER_ENGINE, entity, period, actor, Path(out_dir), config)
+    except SystemExit:
+        # The parent died (SIGTERM, see _stop_with_parent): the entity's
+        # transaction has rolled back and its temporary folder is gone.  Leave
+        # now: the pool's worker loop would catch the exit, send it to a parent
+        # that is no more and take the next entity.
+        os._exit(1)
 
 
 # --------------------------------------------------------------------------- the run
@@ -529,7 +684,7 @@ def _parallel(
         max_workers=workers,
         mp_context=mp.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(url,),
+        initargs=(url, os.getpid()),
     )
     outcomes: list[EntityOutcome] = []
     try:

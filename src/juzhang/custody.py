@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from juzhang import clock
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period, period_of
+from juzhang.core.text import text_problem
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import (
     NotFoundError,
@@ -105,6 +106,14 @@ def _check_inputs(
             problems.append(Problem(where, "金额不能为零 / the amount cannot be zero"))
         if not item.summary.strip():
             problems.append(Problem(where, "摘要不能为空 / the summary is empty"))
+        for field, value in (
+            ("summary", item.summary),
+            ("counterparty", item.counterparty),
+            ("reference", item.reference),
+        ):
+            bad = text_problem(value, field)
+            if bad is not None:
+                problems.append(Problem(f"{where} {field}", bad))
         period = period_of(item.date)
         if period < entity.start_period:
             problems.append(

@@ -32,8 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from juzhang.core.text import MAX_VOUCHER_LINES, text_problem
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import NotFoundError, Problem, ProblemsError, ValidationError
 from juzhang.money import parse_money
@@ -96,6 +105,14 @@ class LineModel(BaseModel):
     def _text(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("summary", "account")
+    @classmethod
+    def _clean(cls, value: str, info: ValidationInfo) -> str:
+        bad = text_problem(value, str(info.field_name))
+        if bad is not None:
+            raise ValueError(bad)
+        return value
+
     @model_validator(mode="after")
     def _one_side(self) -> LineModel:
         if (self.debit is None) == (self.credit is None):
@@ -114,7 +131,7 @@ class VoucherModel(BaseModel):
 
     date: dt.date
     attachments: StrictInt = Field(default=0, ge=0)
-    lines: list[LineModel]
+    lines: list[LineModel] = Field(max_length=MAX_VOUCHER_LINES)
 
     @field_validator("date", mode="before")
     @classmethod
@@ -155,6 +172,7 @@ _ZH = {
     "greater_than_equal": "不能为负",
     "list_type": "应为列表",
     "model_type": "应为 JSON 对象",
+    "too_long": "行数过多",
 }
 
 
@@ -180,6 +198,17 @@ def vouchers_from_data(data: object, source: str = "<data>") -> list[VoucherDraf
         if not isinstance(item, dict):
             problems.append(
                 Problem(_where(source, n, ()), "凭证应为 JSON 对象 / a voucher must be an object")
+            )
+            continue
+        lines = item.get("lines")
+        if isinstance(lines, list) and len(lines) > MAX_VOUCHER_LINES:
+            problems.append(
+                Problem(
+                    _where(source, n, ("lines",)),
+                    f"凭证行数 {len(lines)} 超过上限 {MAX_VOUCHER_LINES} / a voucher has at most"
+                    f" {MAX_VOUCHER_LINES} lines ({len(lines)} given)",
+                    "voucher file",
+                )
             )
             continue
         try:
@@ -208,6 +237,22 @@ def parse_vouchers(text: str, source: str = "<text>") -> list[VoucherDraft]:
             f"凭证文件 voucher file {source}",
             [Problem(where, f"不是有效的 JSON / not valid JSON: {exc.msg}", "voucher file")],
         ) from None
+    except RecursionError:  # "[[[[…" nested past the interpreter's stack
+        raise ProblemsError(
+            f"凭证文件 voucher file {source}",
+            [Problem(source, "JSON 嵌套过深 / JSON nested too deeply", "voucher file")],
+        ) from None
+    except ValueError as exc:  # an integer of more digits than int() converts
+        raise ProblemsError(
+            f"凭证文件 voucher file {source}",
+            [
+                Problem(
+                    source,
+                    f"不是有效的 JSON / not valid JSON: {str(exc).splitlines()[0]}",
+                    "voucher file",
+                )
+            ],
+        ) from None
     return vouchers_from_data(data, source)
 
 
@@ -223,6 +268,19 @@ def load_vouchers(path: str | Path) -> list[VoucherDraft]:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise NotFoundError("文件 file", str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ProblemsError(
+            f"凭证文件 voucher file {p}",
+            [
+                Problem(
+                    f"{p} 第{exc.start + 1}字节 byte {exc.start + 1}",
+                    "不是 UTF-8 编码 / not UTF-8 text",
+                    "voucher file",
+                )
+            ],
+        ) from None
+    except IsADirectoryError:
+        raise ValidationError(str(p), "是文件夹，不是文件 / is a folder, not a file") from None
     return parse_vouchers(text, str(p))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from juzhang.charts import load_chart, parent_code
+from juzhang.core.text import text_problem
 from juzhang.errors import (
     ConflictError,
     NotFoundError,
@@ -48,6 +49,9 @@ def add_account(
         NotFoundError: the parent account does not exist.
         ValidationError: bad code, or the parent already carries amounts.
     """
+    bad = text_problem(name, "account_name") or text_problem(code, "account_code")
+    if bad is not None:
+        raise ValidationError(f"科目 account {code}", bad)
     ent = get_entity(session, entity, lock=True)
     chart = load_chart(ent.chart)
     parent = parent_code(code, chart.top_level_length)

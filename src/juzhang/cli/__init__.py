@@ -204,6 +204,38 @@ class _Group(TyperGroup):
             hint = " (请先运行 / run first: juzhang db upgrade)" if missing else ""
             typer.echo(f"数据库错误 / database error: {first}{hint}", err=True)
             raise typer.Exit(1) from None
+        # Last resort for what outside input can still raise past the readers'
+        # own checks: each mapped by name, never a blanket ``except Exception``
+        # (a bug must still show itself).
+        except UnicodeDecodeError as exc:
+            typer.echo(
+                f"错误 / error: 文件不是 UTF-8 编码 / a file is not UTF-8 text"
+                f" (byte {exc.start + 1}: {exc.reason})",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+        except RecursionError:
+            typer.echo("错误 / error: 输入嵌套过深 / the input is nested too deeply", err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            typer.echo(f"错误 / error: {_os_error(exc)}", err=True)
+            raise typer.Exit(1) from None
+
+
+_OS_ZH = {
+    FileNotFoundError: "文件或文件夹不存在",
+    PermissionError: "没有权限",
+    IsADirectoryError: "是文件夹，不是文件",
+    NotADirectoryError: "不是文件夹",
+    FileExistsError: "已存在",
+}
+
+
+def _os_error(exc: OSError) -> str:
+    """``"文件或文件夹不存在 / No such file or directory: /x/y.csv"``."""
+    zh = next((text for kind, text in _OS_ZH.items() if isinstance(exc, kind)), "文件读写失败")
+    where = f": {exc.filename}" if exc.filename is not None else ""
+    return f"{zh} / {exc.strerror or type(exc).__name__}{where}"
 
 
 def _version(value: bool) -> None:

@@ -29,7 +29,7 @@ from juzhang.cli._settings import Settings
 from juzhang.core.period import parse_period, parse_period_range
 from juzhang.errors import JuzhangError, Problem
 from juzhang.money import parse_money
-from juzhang.storage.engine import make_engine, transaction
+from juzhang.storage.engine import database_files, make_engine, transaction
 from juzhang.voucher_file import parse_date
 
 ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
@@ -161,4 +161,41 @@ Rules = Annotated[
     Path | None,
     typer.Option("--rules", metavar="FILE", dir_okay=False, help="分类规则 / rules (TOML)"),
 ]
-OutFile = Annotated[Path | None, typer.Option("--out", dir_okay=False, help="文件 / output file")]
+
+
+def check_out_path(ctx: typer.Context, path: Path | None, *, folder: bool = False) -> Path | None:
+    """Refuse an output path that is the database (or its journal) or has no folder (exit 2).
+
+    Used as the ``--out`` option's callback; returns ``path`` unchanged.
+    """
+    if path is None:
+        return None
+    resolved = path.resolve()
+    if resolved in database_files(settings(ctx).url):
+        raise typer.BadParameter(
+            f"{path} 是数据库文件，不能覆盖 / is the database file: it is never overwritten",
+            ctx,
+            param_hint="--out",
+        )
+    if not folder and not resolved.parent.is_dir():
+        raise typer.BadParameter(
+            f"{path}: 文件夹不存在 / the folder {resolved.parent} does not exist",
+            ctx,
+            param_hint="--out",
+        )
+    return path
+
+
+def out_file_callback(ctx: typer.Context, path: Path | None) -> Path | None:
+    return check_out_path(ctx, path)
+
+
+def out_folder_callback(ctx: typer.Context, path: Path | None) -> Path | None:
+    return check_out_path(ctx, path, folder=True)
+
+
+OutFile = Annotated[
+    Path | None,
+    typer.Option("--out", dir_okay=False, callback=out_file_callback, help="文件 / output file"),
+]
+"""``--out FILE``: refused when it is the database file or its folder is missing."""

@@ -24,7 +24,15 @@ from rich.table import Column, Table
 
 from juzhang import claims
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
-from juzhang.cli._common import Entity, actor, command_group, console, note, session
+from juzhang.cli._common import (
+    Entity,
+    actor,
+    command_group,
+    console,
+    note,
+    out_file_callback,
+    session,
+)
 from juzhang.cli._listing import Col, ListFormat, chosen_format, emit
 from juzhang.core.duty import Action
 from juzhang.exporters.claims_template import write_claims_template
@@ -42,7 +50,13 @@ claims_app = command_group("报账单 / the cashier's claim batches")
 @template_app.command("claims")
 def template_claims(
     out: Annotated[
-        Path, typer.Option("--out", dir_okay=False, help="输出文件 / output file (.xlsx)")
+        Path,
+        typer.Option(
+            "--out",
+            dir_okay=False,
+            callback=out_file_callback,
+            help="输出文件 / output file (.xlsx)",
+        ),
     ] = DEFAULT_TEMPLATE,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 / overwrite")] = False,
 ) -> None:

@@ -40,10 +40,11 @@ from juzhang.cli._common import (
     command_group,
     console,
     note,
+    out_folder_callback,
     session,
     settings,
 )
-from juzhang.closing_run import CLOSED, EntityOutcome, RunSummary, close_all
+from juzhang.closing_run import ALREADY, CLOSED, EntityOutcome, RunSummary, close_all
 from juzhang.core.period import format_period
 from juzhang.disclosure_config import load_config
 
@@ -118,7 +119,14 @@ def close(
         typer.Option("--entities", metavar="C001,C002", help="社区代码 / entity codes"),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", file_okay=False, help="输出目录 / output folder")
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            file_okay=False,
+            callback=out_folder_callback,
+            help="输出目录 / output folder",
+        ),
     ] = Path("closing"),
     jobs: Annotated[
         int, typer.Option("--jobs", min=1, metavar="N", help="并行进程数 / worker processes")
@@ -157,6 +165,10 @@ def close(
     console().print(summary_table(summary))
     for text in summary.notes:
         note(text)
+    for outcome in summary.outcomes:  # a re-run says what it completed, or that nothing was due
+        if outcome.status == ALREADY:
+            for said in outcome.notes:
+                note(f"  · {said}")
     for outcome in summary.failed:
         for problem in outcome.problems:
             text = str(problem)

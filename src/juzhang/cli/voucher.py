@@ -37,6 +37,7 @@ from juzhang.cli._common import (
     as_number,
     command_group,
     note,
+    out_file_callback,
     session,
 )
 from juzhang.cli._listing import Col, ListFormat, chosen_format, emit, render
@@ -303,7 +304,9 @@ def voucher_print_command(
     entity: Entity,
     number: Number,
     period: Period,
-    out_file: Annotated[Path, typer.Option("--out", dir_okay=False, metavar="FILE.xlsx")],
+    out_file: Annotated[
+        Path, typer.Option("--out", dir_okay=False, metavar="FILE.xlsx", callback=out_file_callback)
+    ],
 ) -> None:
     """Print a posted voucher (记账凭证) to an Excel form, with 大写金额 and the signatures."""
     with session(ctx, write=False) as s:

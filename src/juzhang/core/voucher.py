@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from juzhang.core.text import MAX_VOUCHER_LINES, text_problem
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.errors import Problem, ValidationError
 from juzhang.money import format_amount, from_fen, to_fen
@@ -150,6 +151,15 @@ def checked_fens(draft: VoucherDraft, where: str) -> tuple[list[Problem], list[i
     fens: list[int | None] = []
     if len(draft.lines) < 2:
         problems.append(Problem(where, "凭证至少需要两行 / a voucher needs at least two lines"))
+    if len(draft.lines) > MAX_VOUCHER_LINES:
+        problems.append(
+            Problem(
+                where,
+                f"凭证行数 {len(draft.lines)} 超过上限 {MAX_VOUCHER_LINES} / a voucher has at most"
+                f" {MAX_VOUCHER_LINES} lines ({len(draft.lines)} given)",
+            )
+        )
+        return problems, [None] * len(draft.lines)
     if draft.attachments < 0:
         problems.append(Problem(where, "附件张数不能为负 / attachments cannot be negative"))
     total = 0
@@ -176,6 +186,9 @@ def checked_fens(draft: VoucherDraft, where: str) -> tuple[list[Problem], list[i
             problems.append(
                 Problem(f"{where} 第{i}行 line {i}", "摘要不能为空 / the summary (摘要) is empty")
             )
+        bad = text_problem(line.summary, "summary")
+        if bad is not None:
+            problems.append(Problem(f"{where} 第{i}行 line {i} 摘要 summary", bad))
         total += fen
     if total != 0 and sided:
         diff = format_amount(from_fen(abs(total)))

@@ -83,7 +83,9 @@ from juzhang.config_file import (
     unknown_key,
     validate,
 )
+from juzhang.core.text import MAX_FORMAT_WIDTH
 from juzhang.errors import MoneyError
+from juzhang.importers.safe_regex import SearchPattern, compile_safe
 from juzhang.money import format_amount, parse_money
 
 __all__ = [
@@ -142,6 +144,7 @@ _DIRECTIONS: dict[str, Literal["in", "out"]] = {
     "支": "out",
 }
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
 
 
 class Facts(NamedTuple):
@@ -189,7 +192,7 @@ class Rule:
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     plain: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    regex: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    regex: tuple[tuple[str, SearchPattern], ...] = ()
     line: int = 0
 
     def matches(self, facts: Facts) -> bool:
@@ -423,9 +426,9 @@ def _options(key: str, value: object) -> list[str]:
 def _pattern(key: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{key} 应为正则表达式文字 / must be a regular expression (text)")
-    try:
-        re.compile(unicodedata.normalize("NFKC", value))
-    except re.error as exc:
+    try:  # RE2: linear time whatever the pattern (no ReDoS), see safe_regex
+        compile_safe(unicodedata.normalize("NFKC", value))
+    except ValueError as exc:
         message = f"{key} 正则表达式有误 / bad regular expression {value!r}: {exc}"
         raise ValueError(message) from None
     return value
@@ -484,14 +487,14 @@ class RuleTable(BaseModel):
     def to_rule(self, index: int, line: int) -> Rule:
         """Return the :class:`Rule` at place ``index`` (from 1), its header on ``line``."""
         plain = []
-        regex = []
+        regex: list[tuple[str, SearchPattern]] = []
         for field_name in TEXT_FIELDS:
             options = getattr(self, field_name)
             if options is not None:
                 plain.append((field_name, tuple(_fold(o) for o in options)))
             pattern = getattr(self, f"{field_name}_regex")
             if pattern is not None:
-                regex.append((field_name, re.compile(unicodedata.normalize("NFKC", pattern))))
+                regex.append((field_name, compile_safe(unicodedata.normalize("NFKC", pattern))))
         return Rule(
             index=index,
             name=f"规则{index}" if self.name is None else self.name,
@@ -552,9 +555,18 @@ def _template_problem(template: object) -> str | None:
     if not isinstance(template, str):
         return "template 应为文字 / template must be a text"
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parsed = [
+            (f, spec) for _, f, spec, _ in string.Formatter().parse(template) if f is not None
+        ]
     except ValueError as exc:
         return f"摘要模板有误 / bad template {template!r}: {exc}"
+    widths = [n.lstrip("0") for _f, spec in parsed for n in _DIGITS.findall(spec or "")]
+    if any(len(n) > 6 or int(n or "0") > MAX_FORMAT_WIDTH for n in widths):
+        return (
+            f"摘要模板的宽度或精度超过 {MAX_FORMAT_WIDTH} / a width or precision"
+            f" in the template is above {MAX_FORMAT_WIDTH}: {template[:80]!r}"
+        )
+    fields = [f for f, _spec in parsed]
     unknown = [f"{{{name}}}" for name in fields if name not in PLACEHOLDERS]
     if unknown:
         return (

@@ -16,10 +16,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 DEFAULT_URL = "sqlite:///juzhang.db"
@@ -63,6 +64,29 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(_WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def database_path(url: str | URL) -> Path | None:
+    """Return the resolved path of the SQLite database file ``url`` names, else ``None``.
+
+    ``None`` for PostgreSQL, an in-memory database or a ``file:`` URI.  Output
+    paths are compared with it so that no ``--out`` overwrites the database.
+    """
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("sqlite"):
+        return None
+    name = parsed.database
+    if name in (None, "", ":memory:") or str(name).startswith("file:"):
+        return None
+    return Path(str(name)).resolve()
+
+
+def database_files(url: str | URL) -> frozenset[Path]:
+    """The database file of ``url`` and its journal, WAL and shared-memory files (may be empty)."""
+    db = database_path(url)
+    if db is None:
+        return frozenset()
+    return frozenset({db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))})
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:

@@ -54,6 +54,14 @@ NAMING_CONVENTION = {
 
 PERIOD_CHECK = "period >= 190001 AND period <= 999912 AND period % 100 BETWEEN 1 AND 12"
 
+#: juzhang.core.text.ENTITY_CODE_PATTERN in SQL both databases read (migration 0013:
+#: a CHECK on PostgreSQL, triggers with the same expression on SQLite).
+ENTITY_CODE_CHECK = (
+    "length(code) BETWEEN 1 AND 32"
+    " AND ltrim(code, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') = ''"
+    " AND substr(code, 1, 1) NOT IN ('_', '-')"
+)
+
 
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic names constraints stably."""
@@ -77,6 +85,7 @@ class Entity(Base):
         CheckConstraint("id > 0", name="id_positive"),
         CheckConstraint(PERIOD_CHECK.replace("period", "start_period"), name="start_period"),
         CheckConstraint("link_window_days >= 0", name="window"),
+        CheckConstraint(ENTITY_CODE_CHECK, name="code_pattern"),
     )
 
 
