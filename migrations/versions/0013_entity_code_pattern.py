@@ -16,7 +16,7 @@ An existing database holding such a code fails this upgrade: rename the
 community first.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
