@@ -9,6 +9,7 @@ the 2004 rural chart and the detail accounts every entity now gets.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal as D
 
 import pytest
@@ -309,3 +310,16 @@ def test_the_year_end_carries_into_undistributed_income_and_reads_the_distributi
     assert ist.value(31, "cumulative") == 0  # 5. 其他
     assert ist.value(35, "cumulative") == D("1500")
     assert w.run(balance_sheet, "V105", DEC).value(52, "closing") == D("1500")
+
+
+def test_the_command_line_adds_an_optional_account(engine: Engine, db_url: str) -> None:
+    """`account add` names the way; `account add-optional` adds 161 (issue 12, finding 8)."""
+    from .test_cli import ok, refused
+
+    build_world(engine, "V104", chart="rural-2004")
+    assert "add-optional" in refused(db_url, "account add V104 161 无形资产")
+    assert "V104 161" in ok(db_url, "account add-optional V104 161")
+    assert "not an optional account" in refused(db_url, "account add-optional V104 101")
+    ok(db_url, "account add V104 16101 土地经营权")
+    listed = ok(db_url, "account list V104 --format json")
+    assert {"161", "16101"} <= {a["code"] for a in json.loads(listed)}

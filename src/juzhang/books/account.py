@@ -57,7 +57,10 @@ def add_account(
     parent = parent_code(code, chart.top_level_length)
     if parent is None:
         raise ValidationError(
-            f"科目 account {code}", "一级科目来自科目表 / first-level accounts come from the chart"
+            f"科目 account {code}",
+            "一级科目来自科目表；可增设科目用 juzhang account add-optional"
+            " / first-level accounts come from the chart; add an optional one"
+            " (可增设科目) with juzhang account add-optional",
         )
     accounts = accounts_of(session, ent.id)
     if code in accounts:

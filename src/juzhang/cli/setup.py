@@ -13,6 +13,7 @@
     juzhang grant revoke LOGIN ROLE ENTITY
     juzhang grant list [--login LOGIN] [--entity CODE] [--format F]
     juzhang account add ENTITY CODE NAME
+    juzhang account add-optional ENTITY CODE                        可增设科目 (161, 171, 241)
     juzhang account list ENTITY [--format F]
     juzhang opening set ENTITY ACCOUNT AMOUNT [ACCOUNT AMOUNT ...]    bookkeeper (--as)
 
@@ -263,6 +264,18 @@ def account_add(
     with session(ctx) as s:
         books.add_account(s, entity, code, name)
     typer.echo(f"已添加科目 / account added: {entity} {code} {name}")
+
+
+@account_app.command("add-optional")
+def account_add_optional(
+    ctx: typer.Context,
+    entity: Entity,
+    code: Annotated[str, typer.Argument(metavar="CODE")],
+) -> None:
+    """Add a first-level account the chart lets a community add (可增设科目, e.g. 161)."""
+    with session(ctx) as s:
+        agency.add_optional_account(s, entity, code)
+    typer.echo(f"已增设科目 / optional account added: {entity} {code}")
 
 
 @account_app.command("list")
