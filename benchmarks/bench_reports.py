@@ -88,6 +88,7 @@ from benchmarks.bench_posting import (
     prepare,
 )
 from benchmarks.synthetic import START_PERIOD, MonthBook, community_year, entity_code
+from juzhang.core.audit import GENESIS_HASH, audit_hash
 
 NAME = "reports"
 DESCRIPTION = "trial balance of every community's year, a disclosure workbook, vs beancount"
@@ -101,7 +102,7 @@ LOADER_VERSION = 1
 REPEAT = 3
 
 BALANCE_COLS = ("entity_id", "account_code", "period", "debit_fen", "credit_fen")
-AUDIT_COLS = ("entity_id", "seq", "at", "actor", "action", "subject", "detail")
+AUDIT_COLS = ("entity_id", "seq", "at", "actor", "action", "subject", "detail", "hash")
 
 
 # --------------------------------------------------------------------------- cache key
@@ -143,9 +144,9 @@ def sample(codes: Sequence[str]) -> list[str]:
 class _Rows:
     """The rows of one community's year that the service would write, beyond the set-up."""
 
-    def __init__(self, builder: _RawBuilder, audit_seq: int, sqlite: bool) -> None:
+    def __init__(self, builder: _RawBuilder, audit: tuple[int, str], sqlite: bool) -> None:
         self.builder = builder
-        self.audit_seq = audit_seq
+        self.audit_seq, self.audit_prev = audit  # the next number and the hash before it
         self.sqlite = sqlite
 
     def community(self, code: str, eid: int, months: list[MonthBook]) -> dict[str, list[Any]]:
@@ -153,15 +154,33 @@ class _Rows:
         at = self.builder.stamp()
         sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
         audit: list[tuple[Any, ...]] = []
-        seq = self.audit_seq
+        seq, prev = self.audit_seq, self.audit_prev
+
+        def record(actor: str, action: str, subject: str, detail: str) -> None:
+            nonlocal seq, prev
+            prev = audit_hash(
+                prev,
+                entity_id=eid,
+                seq=seq,
+                at=self.builder.at,  # ``at`` is its text on SQLite
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail,
+            )
+            audit.append((eid, seq, at, actor, action, subject, detail, prev))
+            seq += 1
+
         for book in months:
             for c in book.custody:
-                detail = {"account": c.account, "fen": c.fen}
-                audit.append((eid, seq, at, "cash", "custody.record", f"#{c.id}", _json(detail)))
-                seq += 1
+                record(
+                    "cash",
+                    "custody.record",
+                    f"#{c.id}",
+                    _json({"account": c.account, "fen": c.fen}),
+                )
             for v in book.vouchers:
-                audit.append((eid, seq, at, "bk", "voucher.bulk", f"#{v.id}", _BULK_DETAIL))
-                seq += 1
+                record("bk", "voucher.bulk", f"#{v.id}", _BULK_DETAIL)
                 for ln in v.lines:
                     sums[(ln.account, book.period)][0 if ln.side == "D" else 1] += ln.fen
         balances = [(eid, acc, p, d, c) for (acc, p), (d, c) in sorted(sums.items())]
@@ -193,8 +212,8 @@ def _months(size: Size, n: int, seed: int) -> list[MonthBook]:
     return list(community_year(n, months=size.months, per_month=size.per_month, seed=seed))
 
 
-def _next_audit(url: str) -> dict[int, int]:
-    """Each entity's next audit sequence number after the set-up."""
+def _next_audit(url: str) -> dict[int, tuple[int, str]]:
+    """Each entity's next audit sequence number after the set-up, and the hash before it."""
     from sqlalchemy import func, select
 
     from juzhang.storage.engine import make_engine, transaction
@@ -202,10 +221,18 @@ def _next_audit(url: str) -> dict[int, int]:
 
     engine = make_engine(url)
     with transaction(engine, write=False) as s:
-        rows = s.execute(
-            select(AuditLog.entity_id, func.max(AuditLog.seq)).group_by(AuditLog.entity_id)
+        last = (
+            select(AuditLog.entity_id, func.max(AuditLog.seq).label("seq"))
+            .group_by(AuditLog.entity_id)
+            .subquery()
         )
-        out = {int(e): int(m) + 1 for e, m in rows}
+        rows = s.execute(
+            select(AuditLog.entity_id, AuditLog.seq, AuditLog.hash).join(
+                last,
+                (last.c.entity_id == AuditLog.entity_id) & (last.c.seq == AuditLog.seq),
+            )
+        )
+        out = {int(e): (int(q) + 1, str(h)) for e, q, h in rows}
     engine.dispose()
     return out
 
@@ -259,7 +286,7 @@ class _Loader:
             code = entity_code(n)
             eid = self.ids[code]
             builder = _RawBuilder(self.ids, self.users, sqlite=self.sqlite)
-            rows = _Rows(builder, self.audit.get(eid, 1), sqlite=self.sqlite)
+            rows = _Rows(builder, self.audit.get(eid, (1, GENESIS_HASH)), sqlite=self.sqlite)
             tables = rows.community(code, eid, _months(self.size, n, self.seed))
             insert(tables)
             counts["vouchers"] += len(tables["voucher"])
