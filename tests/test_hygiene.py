@@ -32,10 +32,9 @@ from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import ProblemsError, ValidationError
 from juzhang.importers.rules import Facts, parse_rules
 from juzhang.voucher_file import load_vouchers
-
-from .conftest import World
-from .test_cli import jz, refused
-from .test_closing import SEP, SEPTEMBER, cash_moves, count, setup_books
+from tests.cli.test_cli import jz, refused
+from tests.closing.test_closing import SEP, SEPTEMBER, cash_moves, count, setup_books
+from tests.conftest import World
 
 # --------------------------------------------------------------------------- hostile files
 
@@ -253,7 +252,7 @@ def test_close_writes_nothing_outside_out_for_a_code_that_leaves_it(
 ) -> None:
     """A code that would lead outside ``--out`` is that entity's error; nothing is written."""
     w = World(engine)
-    from .conftest import build_world
+    from tests.conftest import build_world
 
     build_world(engine)
     setup_books(w)

@@ -1,0 +1,167 @@
+"""Migrations and models agree (迁移与模型一致), and the migrations run both ways.
+
+The schema is created only by the Alembic migrations; the SQLAlchemy models
+in :mod:`juzhang.storage.schema` are what the code queries.  After upgrading,
+Alembic's autogenerate comparison must find no difference between the two,
+on SQLite and on PostgreSQL, and on SQLite the migrations must go down to an
+empty database and up again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Column, Engine, MetaData, String, inspect, text
+
+from juzhang import books, custody, verify
+from juzhang.core.period import parse_period
+from juzhang.core.voucher import Line, VoucherDraft
+from juzhang.reports.trial_balance import trial_balance
+from juzhang.storage.engine import alembic_config, make_engine, upgrade
+from juzhang.storage.schema import Base
+from tests.conftest import World, build_world, pg_schema
+
+
+def _differences(engine: Engine, metadata: MetaData = Base.metadata) -> list[Any]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                    " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+                )
+            )
+        return {name for (name,) in rows}
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    assert _differences(engine) == []
+
+
+def test_the_comparison_sees_a_difference(engine: Engine) -> None:
+    """Control: a model with one more column and one index fewer does not agree."""
+    changed = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["voucher"].append_column(Column("note", String(10)))
+    line = changed.tables["voucher_line"]
+    line.indexes.discard(next(i for i in line.indexes if i.name == "ix_voucher_line_custody"))
+    kinds = sorted(d[0] for d in _differences(engine, changed))
+    assert kinds == ["add_column", "remove_index"]
+
+
+def test_every_table_is_migrated_with_its_triggers(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert tables == set(Base.metadata.tables)
+    names = _triggers(engine)
+    expected = {"jz_grant_separation"}
+    if engine.dialect.name == "sqlite":
+        expected |= {"jz_voucher_post", "jz_voucher_update", "jz_line_insert", "jz_custody_insert"}
+        expected |= {"jz_voucher_month_insert", "jz_custody_entry_month_insert"}
+    else:  # 0007: statement checks, and row checks with a WHEN condition
+        expected |= {
+            "jz_voucher_month",
+            "jz_custody_entry_month",
+            "jz_voucher_updated",
+            "jz_voucher_inserted",
+            "jz_line_inserted",
+            "jz_custody_inserted",
+            "jz_voucher_never_changed",
+            "jz_voucher_draft",
+        }
+        assert not names & {"jz_voucher_post", "jz_line_insert", "jz_custody_insert"}
+    assert expected <= names
+    assert all(n.startswith("jz_") for n in names)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    with engine.connect() as conn:
+        conn.execution_options(juzhang_write=True)
+        command.downgrade(alembic_config(conn), revision)
+        conn.commit()
+
+
+def test_downgrade_to_base_and_upgrade_again_sqlite(tmp_path: Path) -> None:
+    """SQLite only: PostgreSQL's schema is shared by the whole test run."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'roundtrip.db'}")
+    try:
+        upgrade(engine)
+        build_world(engine)  # the upgraded schema takes data
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        _downgrade(engine, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert _triggers(engine) == set()
+        upgrade(engine)
+        assert _differences(engine) == []
+        world: World = build_world(engine)
+        assert world.entity == "C001"
+        assert "jz_voucher_post" in _triggers(engine)
+    finally:
+        engine.dispose()
+
+
+def test_pg_statement_checks_go_down_and_up_again() -> None:
+    """PostgreSQL, in a schema of its own: 0007 goes down to 0006's row triggers and up again.
+
+    Books written at the head survive the way down and up (0012 chains the
+    audit log again), and the statement checks take the posting on.
+    """
+    with pg_schema("jz_down") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            # the books are written at the head (0012 added columns today's code writes)
+            world = build_world(engine)
+            _post_cash(world, 1)
+            _downgrade(engine, "0006")
+            names = _triggers(engine)
+            assert {"jz_voucher_post", "jz_line_insert", "jz_custody_insert"} <= names
+            assert not names & {"jz_voucher_updated", "jz_line_inserted", "jz_voucher_draft"}
+            upgrade(engine)  # 0012 chains the audit rows again
+            assert "jz_voucher_updated" in _triggers(engine)
+            assert "jz_voucher_post" not in _triggers(engine)
+            assert _differences(engine) == []
+            _post_cash(world, 2)  # under 0007's statement checks, numbers running on
+            assert world.run(verify.verify, "C001") == []
+            tb = world.run(trial_balance, "C001", parse_period("2026-09"))
+            assert {r.code: r.closing_balance for r in tb.rows}["101"] == Decimal("30.00")
+        finally:
+            engine.dispose()
+
+
+def _post_cash(world: World, day: int) -> None:
+    """Record two cash receipts and post their vouchers in one bulk call."""
+    entries = [
+        custody.CustodyInput(dt.date(2026, 9, day), "101", Decimal(amount), "收款")
+        for amount in ("10.00", "5.00")
+    ]
+    ids = world.run(custody.record_entries, "C001", "cash", entries)
+    drafts = [
+        VoucherDraft(
+            e.date,
+            (
+                Line("101", e.summary, debit=e.amount, custody_entry=i),
+                Line("501", e.summary, credit=e.amount),
+            ),
+            1,
+        )
+        for i, e in zip(ids, entries, strict=True)
+    ]
+    world.run(books.post_bulk, "C001", drafts, preparer="bk", reviewer="rv", poster="bk")
