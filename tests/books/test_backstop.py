@@ -29,8 +29,8 @@ from sqlalchemy import exc as sa_exc
 from juzhang import agency, books, custody, verify
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import SegregationOfDutiesError
-from juzhang.storage.schema import TABLES, Base, Entity, User
-from tests.conftest import World, build_world, lock_period
+from juzhang.storage.schema import TABLES, Entity, User
+from tests.conftest import World, build_world, dump, lock_period
 
 Step = tuple[str, dict[str, Any]] | Executable
 TRIGGER = "juzhang:"
@@ -39,15 +39,6 @@ FK = r"(?i)foreign key"
 
 # --------------------------------------------------------------------------- helpers
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
-    return out
 
 
 def _exec(conn: Connection, step: Step) -> None:

@@ -15,8 +15,8 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
 
 from juzhang import books, custody, verify
 from juzhang.core.voucher import GENESIS_HASH, Line, VoucherDraft
@@ -34,8 +34,8 @@ from juzhang.errors import (
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.access import get_entity, insert_many
 from juzhang.storage.engine import transaction
-from juzhang.storage.schema import AuditLog, Base, VoucherLine
-from tests.conftest import World, lock_period
+from juzhang.storage.schema import AuditLog, VoucherLine
+from tests.conftest import World, dump, lock_period
 
 SEP = 202609
 OCT = 202610
@@ -44,15 +44,6 @@ OCT = 202610
 def day(month: int, d: int) -> dt.date:
     return dt.date(2026, month, d)
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def simple(

@@ -41,7 +41,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from juzhang import books, custody, verify
 from juzhang.core.period import format_period
@@ -49,8 +49,7 @@ from juzhang.core.voucher import Line, VoucherDraft, VoucherView
 from juzhang.errors import JuzhangError, SegregationOfDutiesError
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import make_engine
-from juzhang.storage.schema import Base
-from tests.conftest import World, _truncate_pg, build_world, lock_period
+from tests.conftest import World, _truncate_pg, build_world, dump, lock_period
 
 START = 202609
 PERIODS = [202609, 202610, 202611]
@@ -76,15 +75,6 @@ dates = st.builds(
 def yuan(f: int) -> Decimal:
     return Decimal(f) / 100
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def period_of(d: dt.date) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 import juzhang.beancount_import as bean_module
 import juzhang.importers.claims as claims_module
@@ -27,8 +27,8 @@ from juzhang.errors import ProblemsError, SegregationOfDutiesError
 from juzhang.importers.beancount_file import AccountMapping, load_mapping, parse_mapping
 from juzhang.money import from_fen
 from juzhang.reports.trial_balance import trial_balance
-from juzhang.storage.schema import Base, ImportBatch, OpeningBalance
-from tests.conftest import World
+from juzhang.storage.schema import ImportBatch, OpeningBalance
+from tests.conftest import World, dump
 
 MAPPING = {
     "Assets:Cash": "101",
@@ -82,14 +82,6 @@ def write(tmp_path: Path, text: str, name: str = "books.beancount") -> Path:
 def prepare(world: World) -> None:
     world.run(books.add_account, world.entity, "51301", "办公费")
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def totals(txns: Sequence[Txn]) -> dict[str, D]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from juzhang import books, custody, verify
 from juzhang.claims import (
@@ -37,8 +37,8 @@ from juzhang.importers.claims import COLUMNS
 from juzhang.importers.claims_config import ClaimsConfig, parse_claims_config
 from juzhang.money import capitals
 from juzhang.reports.trial_balance import trial_balance
-from juzhang.storage.schema import Base, Claim, CustodyEntry, ImportBatch
-from tests.conftest import World, lock_period
+from juzhang.storage.schema import Claim, CustodyEntry, ImportBatch
+from tests.conftest import World, dump, lock_period
 
 SEP = 202609
 OPENING = {"101": D("5000.00"), "102": D("100000.00"), "301": D("-105000.00")}
@@ -134,15 +134,6 @@ def fill(
     wb.save(path)
     return path
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def rows_of(world: World, table: Any) -> list[Any]:

@@ -68,8 +68,8 @@ from juzhang.errors import (
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.statements import import_statement, set_bank_account
-from juzhang.storage.schema import AuditLog, Base, Disclosure, Period
-from tests.conftest import World, build_world, lock_period
+from juzhang.storage.schema import AuditLog, Disclosure, Period
+from tests.conftest import World, build_world, dump, lock_period
 
 SEP, OCT, NOV, DEC, JAN = 202609, 202610, 202611, 202612, 202701
 
@@ -81,15 +81,6 @@ SEPTEMBER: list[Move] = [
     (20, "-300.00", "514", "慰问困难户"),
 ]
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def setup_books(w: World) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from juzhang import agency, books, custody
 from juzhang.core.duty import (
@@ -27,8 +27,9 @@ from juzhang.core.duty import (
 )
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import SegregationOfDutiesError
-from juzhang.storage.schema import AuditLog, Base, RoleGrant
+from juzhang.storage.schema import AuditLog, RoleGrant
 from tests.conftest import World, lock_period
+from tests.conftest import dump as _dump
 
 # --------------------------------------------------------------------------- the expected table
 
@@ -187,15 +188,6 @@ def _draft(amount: str = "10.00") -> VoucherDraft:
         OCT06, (Line("112", "应收", debit=D(amount)), Line("501", "收入", credit=D(amount)))
     )
 
-
-def _dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[object, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def _prepare(world: World, *, post: bool = True) -> dict[str, int]:

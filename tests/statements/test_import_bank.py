@@ -45,7 +45,6 @@ from juzhang.statements import LineStatus
 from juzhang.statements.keys import StreamedKeys
 from juzhang.storage.engine import transaction
 from juzhang.storage.schema import (
-    Base,
     Claim,
     Entity,
     ImportBatch,
@@ -53,7 +52,7 @@ from juzhang.storage.schema import (
     User,
     Voucher,
 )
-from tests.conftest import lock_period
+from tests.conftest import dump, lock_period
 from tests.import_worker import (
     BANK,
     OWN_ACCOUNT,
@@ -74,15 +73,6 @@ runner = CliRunner()
 
 # --------------------------------------------------------------------------- helpers
 
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def run(engine: Engine, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -27,21 +27,14 @@ from sqlalchemy import Engine, func, select
 
 from juzhang import verify
 from juzhang.storage.engine import make_engine, transaction
-from juzhang.storage.schema import Base, ImportBatch, StatementLine, Voucher
+from juzhang.storage.schema import ImportBatch, StatementLine, Voucher
+from tests.conftest import dump as _dump
 from tests.import_worker import csv_rows, record_entries, setup_books, transactions, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 20_000
 KILLS = 5
 
-
-def _dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for t in Base.metadata.sorted_tables:
-            rows = conn.execute(select(t).order_by(*t.primary_key.columns))
-            out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def _worker(url: str, path: Path, *extra: str) -> subprocess.Popen[str]:
