@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -30,11 +31,16 @@ from juzhang.closing_run import close_all
 from juzhang.core.text import MAX_VOUCHER_LINES, TEXT_LIMITS
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import ProblemsError, ValidationError
+from juzhang.importers.bank import read_statement
+from juzhang.importers.claims import read_claim_batch
 from juzhang.importers.rules import Facts, parse_rules
 from juzhang.voucher_file import load_vouchers
+from tests.claims.test_claims import SEPTEMBER as SEPTEMBER_CLAIMS
+from tests.claims.test_claims import fill
 from tests.cli.test_cli import jz, refused
 from tests.closing.test_closing import SEP, SEPTEMBER, cash_moves, count, setup_books
 from tests.conftest import World
+from tests.statement_samples import DATA
 
 # --------------------------------------------------------------------------- hostile files
 
@@ -263,3 +269,30 @@ def test_close_writes_nothing_outside_out_for_a_code_that_leaves_it(
     bad = next(o for o in summary.outcomes if o.entity == "../escape")
     assert bad.status == "error" and "outside" in bad.problems[0].message
     assert not (tmp_path / "escape").exists()
+
+
+# --------------------------------------------------------------------------- texts in files
+
+
+def test_a_statement_cell_with_a_bidi_override_or_an_escape_is_refused_at_its_cell(
+    tmp_path: Path,
+) -> None:
+    """The bank statement reader holds its texts to the one rule, naming row and column."""
+    sample = (DATA / "boc.utf8.csv").read_text(encoding="utf-8")
+    bad = sample.replace("一月物业费", "一月\u202e费业物", 1).replace("利息", "利\x1b息", 1)
+    path = tmp_path / "boc-bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    _statement, problems = read_statement(path, profile="boc")
+    where = [(p.where, p.message) for p in problems]
+    assert len(where) == 2, where
+    assert where[0][0] == "boc-bad.csv:3:O(用途[ Purpose ])" and "U+202E" in where[0][1]
+    assert where[1][0] == "boc-bad.csv:5:O(用途[ Purpose ])" and "U+001B" in where[1][1]
+
+
+def test_a_claim_with_a_control_character_is_refused_at_its_cell(tmp_path: Path) -> None:
+    """The claim batch reader holds its texts to the same rule (file, row, column)."""
+    items = [replace(SEPTEMBER_CLAIMS[0], purpose="购买\u202e品用公办")]
+    path = fill(tmp_path / "claims.xlsx", items)
+    batch = read_claim_batch(path, "claims.xlsx", {}, "C001", "幸福社区")
+    messages = [f"{p.where} {p.message}" for p in batch.problems]
+    assert any("U+202E" in m and "事由" in m and "claims.xlsx" in m for m in messages), messages

@@ -192,18 +192,6 @@ class _Group(TyperGroup):
         except JuzhangError as exc:
             typer.echo(f"错误 / error: {exc}", err=True)
             raise typer.Exit(1) from None
-        except Exception as exc:
-            if not type(exc).__module__.startswith("sqlalchemy"):
-                raise
-            from sqlalchemy import exc as sa_exc  # noqa: PLC0415 — start-up time
-
-            if not isinstance(exc, sa_exc.DBAPIError):
-                raise
-            first = (str(exc.orig or exc).strip().splitlines() or [""])[0]
-            missing = "no such table" in first or "does not exist" in first
-            hint = " (请先运行 / run first: juzhang db upgrade)" if missing else ""
-            typer.echo(f"数据库错误 / database error: {first}{hint}", err=True)
-            raise typer.Exit(1) from None
         # Last resort for what outside input can still raise past the readers'
         # own checks: each mapped by name, never a blanket ``except Exception``
         # (a bug must still show itself).
@@ -219,6 +207,18 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
         except OSError as exc:
             typer.echo(f"错误 / error: {_os_error(exc)}", err=True)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("sqlalchemy"):
+                raise
+            from sqlalchemy import exc as sa_exc  # noqa: PLC0415 — start-up time
+
+            if not isinstance(exc, sa_exc.DBAPIError):
+                raise
+            first = (str(exc.orig or exc).strip().splitlines() or [""])[0]
+            missing = "no such table" in first or "does not exist" in first
+            hint = " (请先运行 / run first: juzhang db upgrade)" if missing else ""
+            typer.echo(f"数据库错误 / database error: {first}{hint}", err=True)
             raise typer.Exit(1) from None
 
 

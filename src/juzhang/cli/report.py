@@ -49,7 +49,7 @@ from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
-from juzhang.cli._common import as_range, command_group, note, out, session
+from juzhang.cli._common import as_range, check_out_path, command_group, note, out, session
 from juzhang.cli.disclosure import (
     render_disclosure,
     render_reconciliation,
@@ -193,6 +193,7 @@ def _many(
 ) -> tuple[list[str], Path, str] | None:
     """For ``--entities``: the codes, the output folder and the format; ``None`` for one ENTITY."""
     codes = chosen_entities(ctx, entity, entities, Action.READ)
+    check_out_path(ctx, out_file, folder=codes is not None)  # never the database, a real folder
     if codes is None:
         if out_file is not None and out_file.is_dir():
             raise typer.BadParameter(f"{out_file} 是目录 / is a folder", param_hint="--out")

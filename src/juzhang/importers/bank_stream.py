@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, time
@@ -19,6 +20,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import cast
 
+from juzhang.core.text import text_problem
 from juzhang.errors import MoneyError, Problem, ValidationError
 from juzhang.importers.bank_header import (
     _fold,
@@ -137,6 +139,22 @@ class StatementStream:
 def _cell_str(row: Row, column: int) -> str:
     return _safe_text(row.cells[column]) if column < len(row.cells) else ""
 
+
+#: A cheap screen for :func:`~juzhang.core.text.text_problem`: a row whose texts
+#: hold none of these characters and no long text needs no closer look.
+_SUSPECT = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LONGEST_PLAIN = 100  # the shortest limit of the fields below
+
+#: The limit (a key of :data:`~juzhang.core.text.TEXT_LIMITS`) each text field is held to.
+_LIMIT_OF = {
+    "counterparty": "counterparty",
+    "counterparty_account": "reference",
+    "counterparty_bank": "counterparty",
+    "summary": "summary",
+    "purpose": "purpose",
+    "remark": "remark",
+    "serial": "reference",
+}
 
 _TEXT_FIELDS = (
     "counterparty",
@@ -387,10 +405,22 @@ class _Normaliser:
         try:
             texts = [cell.strip(WHITESPACE) for cell in self.text_getter(cells)]
         except AttributeError:  # a number, date or formula cell among them
-            return [self._text(cells, number, column) for column in self.text_columns]
+            texts = [self._text(cells, number, column) for column in self.text_columns]
+            self._check_texts(texts, number)
+            return texts
         if '="' in "".join(texts):
             texts = [clean_text(text) for text in texts]
+        self._check_texts(texts, number)
         return texts
+
+    def _check_texts(self, texts: list[str], number: int) -> None:
+        """Every text field within its limit, no control or bidi characters (one rule)."""
+        if not _SUSPECT.search("".join(texts)) and max(map(len, texts)) <= _LONGEST_PLAIN:
+            return
+        for name, column, text in zip(_TEXT_FIELDS, self.text_columns, texts, strict=True):
+            bad = text_problem(text, _LIMIT_OF[name]) if column is not None else None
+            if bad is not None:
+                self.problem(number, column, bad)
 
     def _balance(self, cells: tuple[Cell, ...], number: int) -> Decimal | None:
         try:

@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from juzhang.core.text import text_problem
 from juzhang.errors import ClaimRowRef, JuzhangError, MoneyError, Problem
 from juzhang.importers.claims_config import ClaimsConfig
 from juzhang.importers.reader import open_table
@@ -109,6 +110,17 @@ class ClaimColumn:
     width: int
     number_format: str
 
+
+#: The limit (a key of :data:`~juzhang.core.text.TEXT_LIMITS`) a claim's text is held to.
+_LIMIT_OF = {
+    "purpose": "summary",
+    "handler": "user_name",
+    "witness": "user_name",
+    "approver": "user_name",
+    "invoice_no": "reference",
+    "decision_ref": "reference",
+    "remark": "remark",
+}
 
 COLUMNS: tuple[ClaimColumn, ...] = (
     ClaimColumn("date", "日期", "date", ("报账日期", "支付日期", "付款日期", "发生日期"), True, 12,
@@ -350,7 +362,7 @@ class _BatchReader:
 
     def _bad(self, row: Row, columns: Mapping[str, int], key: str, reason: str) -> None:
         column = _BY_KEY[key]
-        value = cell_text(self._cell(row, columns, key))
+        value = cell_text(self._cell(row, columns, key))[:60]  # a megabyte cell is not echoed
         self.problem(
             row.number, columns.get(key), f"{column.header} {column.english} {value!r}: {reason}"
         )
@@ -365,6 +377,10 @@ class _BatchReader:
                 text[column.key] = clean_text(self._cell(row, columns, column.key))
             except JuzhangError as exc:
                 self._bad(row, columns, column.key, _reason(exc))
+                continue
+            bad = text_problem(text[column.key], _LIMIT_OF.get(column.key, "note"))
+            if bad is not None:
+                self._bad(row, columns, column.key, bad)
         day = self._date(row, columns)
         amount = self._amount(row, columns)
         pay = self._payment(row, columns, text.get("payment"))
