@@ -227,10 +227,10 @@ def write_outputs(
     remove_leftovers(target)
     files: list[str] = []
     problems: list[Problem] = []
-    signed = _is_published(engine, entity, period)
     todo = missing_outputs(engine, entity, period, target) if not overwrite else list(OUTPUTS)
-    if signed:  # the published workbook replaces the draft one
-        todo += [o for o in OUTPUTS if o.write is _write_disclosure and o not in todo]
+    board = [o for o in OUTPUTS if o.write is _write_disclosure and o not in todo]
+    if board and _is_published(engine, entity, period):
+        todo += board  # signed since: the published workbook replaces the draft one
     files.extend(str(target / o.name(period)) for o in OUTPUTS if o not in todo)
     if not todo:
         return sorted(files), problems

@@ -340,7 +340,7 @@ def test_a_kill_between_the_workbook_and_its_record_is_completed_by_a_rerun(
             "trial-balance-2026-09.xlsx",
         ]
     )
-    from juzhang.exporters.disclosure_excel import read_fingerprint
+    from juzhang.exporters.board_verify import read_fingerprint
 
     assert read_fingerprint(out / "C001" / "disclosure-2026-09.xlsx") is not None
     third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
