@@ -106,6 +106,15 @@ def _match(profile: BankProfile, texts: list[tuple[str, ...]]) -> tuple[dict[str
     return columns, recognised, unrecognised
 
 
+def _detected(marker: str, keys: set[str]) -> bool:
+    """Whether a detect entry is among the header keys, with or without its bracketed suffix.
+
+    ``借方发生额(支取)`` is matched by a bare ``借方发生额`` header, as the
+    profile's column aliases are.
+    """
+    return any(key in keys for key in _keys(marker)) if _keys(marker) else True
+
+
 def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
     best: _Header | None = None
     partial: tuple[int, BankProfile, dict[str, int]] | None = None
@@ -120,7 +129,7 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
                 columns, recognised, unrecognised = _match(profile, texts)
                 if partial is None or recognised > partial[0]:
                     partial = (recognised, profile, columns)
-                if any(_keys(d)[0] not in all_keys for d in profile.detect if _keys(d)):
+                if not all(_detected(d, all_keys) for d in profile.detect):
                     continue
                 if any(field_name not in columns for field_name in profile.required):
                     continue
