@@ -131,3 +131,38 @@ def test_text_after_a_closing_quote_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(ProblemsError) as caught:
         read_statement(write(tmp_path, text))
     assert "malformed CSV" in str(caught.value.problems[0].message)
+
+
+# --------------------------------------------------------------------------- messages (item 2)
+
+
+def refusal(path: Path, **kwargs: object) -> str:
+    with pytest.raises(ProblemsError) as caught:
+        read_statement(path, **kwargs)  # type: ignore[arg-type]
+    (problem,) = caught.value.problems
+    return problem.message
+
+
+def test_no_fitting_profile_names_the_header_row_and_what_is_missing(tmp_path: Path) -> None:
+    text = (
+        "某某银行 账户明细\n"
+        "日期,摘要,借方发生额,贷方发生额,余额,对方户名\n"
+        "2025-01-02,拨款,,500.00,1500.00,某某街道办事处\n"
+    )
+    message = refusal(write(tmp_path, text))
+    assert "第 2 行" in message and "row 2" in message
+    assert "日期, 摘要, 借方发生额, 贷方发生额, 余额, 对方户名" in message
+    assert "ccb: date (交易时间/交易日期/记账日期)" in message
+    assert "missing: ," not in message and not message.rstrip().endswith(":")
+    assert message.rstrip().endswith("--mapping mapping.toml")
+
+
+def test_a_missing_detect_header_is_named_not_an_empty_list(tmp_path: Path) -> None:
+    # every required field of icbc-dc is there, its 借/贷 and 本方账号 headers are not
+    text = (
+        "凭证号,交易时间,借方发生额,贷方发生额,余额,对方账号\n"
+        "1,2025-01-02,,500.00,1500.00,123\n"
+    )
+    message = refusal(write(tmp_path, text), profile="icbc-dc")
+    assert "icbc-dc: 本方账号, 借/贷" in message
+    assert message.rstrip().endswith("--mapping mapping.toml")
