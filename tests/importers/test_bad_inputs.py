@@ -326,9 +326,10 @@ CASES: list[Case] = [
          r"sample\.csv:4:E\(借/贷\)", "the flag says debit", fatal=False),
     Case("flag-empty", with_mapping(samples.flag_mapping, "mapping-flag.toml", {(2, 1): ""}),
          r"sample\.csv:2:B\(借贷\)", "flag is empty", fatal=False),
-    Case("signed-zero-amount", with_mapping(samples.signed_mapping, "mapping-signed.toml",
-                                             {(4, 1): "0.00"}),
-         r"sample\.csv:4", "no amount", fatal=False),
+    # a written zero (+0.00) is kept out of the books and listed (issue 13); an empty one is bad
+    Case("signed-empty-amount", with_mapping(samples.signed_mapping, "mapping-signed.toml",
+                                              {(4, 1): ""}),
+         r"sample\.csv:4:B\(发生额\)", "the amount is empty", fatal=False),
     Case("own-account-changes", sample_csv(samples.ccb, {(3, 0): "6222000099998888"}),
          r"sample\.csv:3:A\(账号\)", "differs from earlier rows", fatal=False),
     Case("currency-not-rmb", sample_csv(samples.ccb, {(3, 6): "USD"}),

@@ -813,3 +813,31 @@ def test_command_line_prints_problems_as_a_table_and_exits_1(
     assert count(bank, StatementLine) == 0
     out = runner.invoke(app, ["--db", db_url, "statement", "bank-account", "C001", BANK, "x y"])
     assert out.exit_code == 1
+
+
+# --------------------------------------------------------------------------- zero-amount rows
+
+
+def test_a_zero_amount_row_is_kept_out_and_listed(
+    samples: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """A ``+0.00`` row (利息税 in a month without interest) no longer refuses the file."""
+    own = "6222000011112222"
+    path = tmp_path / "ccb.csv"
+    path.write_text(
+        "账号,交易时间,借方发生额,贷方发生额,余额,对方户名,摘要\n"
+        f"{own},2025-01-02 09:00:00,,500.00,1500.00,某某街道办事处,拨款\n"
+        f"{own},2025-01-31 00:00:00,+0.00,,1500.00,,利息税\n"
+        f"{own},2025-01-31 00:00:01,+0.00,,1500.00,,利息税\n"
+        f"{own},2025-02-01 10:00:00,200.00,,1300.00,某某物业,物业费\n"
+        ",人民币合计,200.00,500.00,,,\n",
+        "utf-8",
+    )
+    out = runner.invoke(app, ["--db", db_url, "--as", "bk", "import", "bank", "S001", str(path),
+                              "--account", BANK, "--dry-run"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "zero-amount rows skipped" in out.output and "3-4" in out.output
+    result = import_file(samples, "S001", path)
+    assert (result.new_lines, result.zero_rows) == (2, ((3, 4),))
+    with transaction(samples, write=False) as s:
+        assert [v.row for v in imp.list_statement_lines(s, "S001")] == [2, 5]

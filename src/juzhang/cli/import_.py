@@ -283,6 +283,11 @@ def summary_table(result: ImportResult) -> Table:
             f"{result.duplicates}"
             + (f" (行 rows {format_spans(result.duplicate_rows)})" if result.duplicates else ""),
         ),
+        *(
+            [("零金额行已跳过 zero-amount rows skipped", f"行 rows {zero}")]
+            if (zero := format_spans(result.zero_rows))
+            else []
+        ),
         ("已制单 vouchers drafted", str(result.vouchers_drafted)),
         ("关联已有凭证 linked to vouchers", str(result.vouchers_linked)),
         (

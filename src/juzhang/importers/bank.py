@@ -209,5 +209,6 @@ def read_statement(
             header_row=stream.header_row,
             opening_balance=stream.opening_balance,
             rows=rows,
+            zero_rows=tuple(stream.zero_rows),
         )
         return statement, list(stream.problems)

@@ -106,9 +106,40 @@ def _match(profile: BankProfile, texts: list[tuple[str, ...]]) -> tuple[dict[str
     return columns, recognised, unrecognised
 
 
+def _detected(marker: str, keys: set[str]) -> bool:
+    """Whether a detect entry is among the header keys, with or without its bracketed suffix.
+
+    ``借方发生额(支取)`` is matched by a bare ``借方发生额`` header, as the
+    profile's column aliases are.
+    """
+    return any(key in keys for key in _keys(marker)) if _keys(marker) else True
+
+
+@dataclass(frozen=True, slots=True)
+class _Near:
+    """A header row that came closest for one profile, and what it lacks."""
+
+    recognised: int
+    number: int  # Excel row number
+    cells: tuple[str, ...]
+    profile: BankProfile
+    lacking: tuple[str, ...]
+
+
+def _lacking(profile: BankProfile, columns: dict[str, int], keys: set[str]) -> tuple[str, ...]:
+    """The required fields (with their header texts) and detect headers a row lacks."""
+    shown = [
+        f"{f} ({'/'.join(profile.columns.get(f, ()))})"
+        for f in profile.required
+        if f not in columns
+    ]
+    shown += [d for d in profile.detect if not _detected(d, keys) and d not in "".join(shown)]
+    return tuple(shown)
+
+
 def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
     best: _Header | None = None
-    partial: tuple[int, BankProfile, dict[str, int]] | None = None
+    near: dict[str, _Near] = {}
     for index in range(min(len(rows), SCAN_ROWS)):
         for span in (1, 2):
             if index + span > len(rows):
@@ -118,11 +149,14 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
             above = rows[:index]
             for profile in profiles:
                 columns, recognised, unrecognised = _match(profile, texts)
-                if partial is None or recognised > partial[0]:
-                    partial = (recognised, profile, columns)
-                if any(_keys(d)[0] not in all_keys for d in profile.detect if _keys(d)):
-                    continue
-                if any(field_name not in columns for field_name in profile.required):
+                lacking = _lacking(profile, columns, all_keys)
+                if lacking:
+                    seen = near.get(profile.name)
+                    if span == 1 and (seen is None or recognised > seen.recognised):
+                        cells = tuple(t for options in texts for t in options[:1])
+                        near[profile.name] = _Near(
+                            recognised, rows[index].number, cells, profile, lacking
+                        )
                     continue
                 marked = bool(profile.marker) and any(
                     profile.marker in _safe_text(cell) for row in above for cell in row.cells
@@ -140,29 +174,35 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
                         score,
                     )
     if best is None:
-        _refuse_header(name, profiles, partial)
+        _refuse_header(name, profiles, sorted(near.values(), key=lambda n: -n.recognised))
     return best
 
 
-def _refuse_header(
-    name: str,
-    profiles: Sequence[BankProfile],
-    partial: tuple[int, BankProfile, dict[str, int]] | None,
-) -> NoReturn:
-    if partial is not None and partial[0] >= 2:
-        _, profile, columns = partial
-        missing = [f for f in profile.required if f not in columns]
-        missing_detect = [d for d in profile.detect if d not in _all_aliases(profile, columns)]
-        shown = [f"{f} ({'/'.join(profile.columns.get(f, ()))})" for f in missing]
-        shown += [d for d in missing_detect if d not in "".join(shown)]
+_NEAREST = 2
+"""Profiles named in the message when no profile fits."""
+
+_NEXT = (
+    "请按指南 §19 写映射文件后导入 / write a mapping file (guide §19), then run: "
+    "juzhang import bank ENTITY {name} --account ACCOUNT --mapping mapping.toml"
+)
+
+
+def _refuse_header(name: str, profiles: Sequence[BankProfile], near: list[_Near]) -> NoReturn:
+    """No profile fits: the header row found, what the nearest profiles lack, what to do next."""
+    if near and near[0].recognised >= 2:
+        found = near[0]
+        header = ", ".join(cell for cell in found.cells if cell)
+        lacks = "; ".join(
+            f"{n.profile.name}: {', '.join(n.lacking)}" for n in near[:_NEAREST] if n.recognised
+        )
         raise ProblemsError(
             f"无法读取对账单 / cannot read the statement {name}",
             [
                 Problem(
                     name,
-                    f"最接近的格式是 {profile.name}，但缺少必需的列: {', '.join(shown)} / "
-                    f"closest layout {profile.name}, but required columns are missing: "
-                    f"{', '.join(shown)}",
+                    f"第 {found.number} 行的表头 / header row {found.number}: {header}\n"
+                    f"最接近的格式缺少必需的列 / nearest layouts, required columns are missing: "
+                    f"{lacks}\n" + _NEXT.format(name=name),
                     "header",
                 )
             ],
@@ -173,17 +213,12 @@ def _refuse_header(
         [
             Problem(
                 name,
-                f"前 {SCAN_ROWS} 行中找不到可识别的表头 (已知格式 {known})；其他银行请写映射文件 / "
-                f"no known header row in the first {SCAN_ROWS} rows; write a mapping file "
-                "for other banks",
+                f"前 {SCAN_ROWS} 行中找不到可识别的表头 (已知格式 {known}) / no known header row "
+                f"in the first {SCAN_ROWS} rows\n" + _NEXT.format(name=name),
                 "header",
             )
         ],
     )
-
-
-def _all_aliases(profile: BankProfile, columns: dict[str, int]) -> set[str]:
-    return {alias for field_name in columns for alias in profile.columns[field_name]}
 
 
 # --------------------------------------------------------------------------- metadata

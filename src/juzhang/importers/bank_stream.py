@@ -55,6 +55,11 @@ from juzhang.importers.values import (
 _CURRENCIES = frozenset({"人民币", "cny", "rmb", "156", "¥", "元", "人民币元"})
 _ZERO = Decimal("0.00")
 
+#: A currency before a footer word (人民币合计, RMB合计) does not hide the footer.
+_FOOTER_PREFIX = re.compile(r"^(?:人民币|本币|外币|rmb|cny)")
+#: A count line below the data: 笔数: 12, 共 12 笔, 12笔.
+_COUNT_LINE = re.compile(r"笔数|^共?\d+笔")
+
 
 class StatementStream:
     """A statement being read: layout facts, then rows streamed by iteration.
@@ -65,7 +70,9 @@ class StatementStream:
     Iterating yields good :class:`StatementRow` values only; ``problems``
     collects every bad row meanwhile (and, with ``check_balance``, the breaks
     of the running balance once the last row is read); ``opening_balance`` is
-    set when an opening row is met.  Memory stays flat however long the file.
+    set when an opening row is met; ``zero_rows`` lists the row numbers of
+    rows whose amount is zero (``+0.00``: 利息税 in a month without
+    interest), kept out of the books.  Memory stays flat however long the file.
     """
 
     def __init__(
@@ -86,6 +93,7 @@ class StatementStream:
         self.own_name = own_name
         self.opening_balance: Decimal | None = None
         self.problems: list[Problem] = []
+        self.zero_rows: list[int] = []
         self._table = table
         self._header = header
         self._expected = expected
@@ -296,8 +304,8 @@ class _Normaliser:
     def _is_footer(self, row: Row) -> bool:
         for cell in row.cells:
             if isinstance(cell, str) and cell:
-                key = _fold(cell)
-                if key and key.startswith(self.footer):
+                key = _FOOTER_PREFIX.sub("", _fold(cell))
+                if key and (key.startswith(self.footer) or _COUNT_LINE.search(key)):
                     return True
         return False
 
@@ -340,6 +348,9 @@ class _Normaliser:
             if balance is not None and self._is_opening(texts, cells):
                 self.stream.opening_balance = balance
                 return None
+            if self._zero_amount(cells):
+                self.stream.zero_rows.append(number)
+                return None
             self.problem(number, None, "没有发生额 / no amount in this row")
             return None
         raw = (
@@ -350,6 +361,14 @@ class _Normaliser:
             number, day, clock, debit, credit, balance, counterparty, account, bank, summary,
             purpose, remark, serial, raw,
         )  # fmt: skip
+
+    def _zero_amount(self, cells: tuple[Cell, ...]) -> bool:
+        """Whether an amount cell holds a written zero (``+0.00``), not only blanks."""
+        amounts = [self.columns.get(f) for f in ("debit", "credit", "amount")]
+        return any(
+            column is not None and _safe_text(self._cell(cells, column)) not in NO_AMOUNT
+            for column in amounts
+        )
 
     def _opening_row(self, row: Row) -> bool:
         """An opening balance row without a date (期初余额 / 承前页): remember its balance."""

@@ -26,7 +26,8 @@ Safety first, then speed:
 * **CSV dialect** per file: delimiter (``, \\t ; |``) and quote character
   (``"`` or ``'``) chosen by how consistently each candidate splits the first
   rows, :class:`csv.Sniffer`'s guess winning ties; a quote left open at the
-  end of the file is an error.
+  end of the file is an error; spaces or a tab after a closing quote are
+  dropped (:func:`_loose_quotes`), as the ``csv`` module reads them.
 * **XLSX** (:mod:`.xlsx`): archive checked for zip bombs before opening, small
   parts parsed with defusedxml, worksheet and shared strings read by a
   streaming SpreadsheetML scanner that refuses DTDs; numbers exact from the
@@ -48,7 +49,7 @@ import codecs
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -343,6 +344,29 @@ def _consistency(lines: list[str], delimiter: str, quote: str) -> tuple[int, int
     return max(candidates, default=(0, 0))
 
 
+def _loose_quotes(lines: Iterable[str], delimiter: str, quote: str) -> Iterator[str]:
+    """Lines with the spaces (and tabs) between a closing quote and the delimiter dropped.
+
+    ``"a"\t,"b"`` (HSBC HK and WeChat exports) reads as ``a,b``, as Python's
+    ``csv`` module reads it without ``strict``; any other text after a closing
+    quote is still an error.  A closing quote is an odd run of quotes inside a
+    cell (an even run there is escaped quotes), or an even run from the start
+    of a cell (``""`` is an empty quoted cell).
+    """
+    blanks = " " if delimiter == "\t" else " \t"
+    d, q = re.escape(delimiter), re.escape(quote)
+    closing = f"(?<=[^{q}{d}\r\n])((?:{q}{q})*{q})"  # an odd run inside a cell
+    whole = f"(?:(?<=[{d}])|^)((?:{q}{q})+)"  # a quoted cell from its start: "" or """"
+    pattern = re.compile(f"(?:{closing}|{whole})[{blanks}]+(?=[{d}\r\n]|$)")
+    needles = tuple(quote + blank for blank in blanks)
+    for line in lines:
+        yield pattern.sub(_quotes_only, line) if any(n in line for n in needles) else line
+
+
+def _quotes_only(match: re.Match[str]) -> str:
+    return match.group(1) or match.group(2)
+
+
 def _open_csv(source: Path, name: str, limits: ReadLimits) -> Table:
     encoding = detect_encoding(source, name=name)
     with source.open(encoding=encoding, newline="") as handle:
@@ -352,7 +376,8 @@ def _open_csv(source: Path, name: str, limits: ReadLimits) -> Table:
     def produce() -> Iterator[Row]:
         number = 0
         with source.open(encoding=encoding, errors="strict", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, quotechar=quote, strict=True)
+            lines = _loose_quotes(handle, delimiter, quote)
+            reader = csv.reader(lines, delimiter=delimiter, quotechar=quote, strict=True)
             try:
                 for cells in reader:
                     number += 1

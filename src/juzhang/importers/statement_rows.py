@@ -87,6 +87,8 @@ class Statement:
     header_row: int
     opening_balance: Decimal | None
     rows: tuple[StatementRow, ...]
+    zero_rows: tuple[int, ...] = ()
+    """Row numbers of zero-amount rows (``+0.00``), kept out of the rows."""
 
 
 # --------------------------------------------------------------------------- accounts

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -267,7 +267,13 @@ class _Run:
                     f"银行对账单未导入 / bank statement not imported: {stream.name}", problems
                 )
             pending = self._draft_earlier(books)
-            return self._result(books, stream.profile.name, stream.own_account, pending)
+            result = self._result(books, stream.profile.name, stream.own_account, pending)
+            if not stream.zero_rows:
+                return result
+            zero = Spans()
+            for number in stream.zero_rows:
+                zero.add(number)
+            return replace(result, zero_rows=zero.result())
 
     def _chunk(self, books: Books, chunk: list[Item]) -> None:
         existing = self._existing(chunk)

@@ -143,7 +143,8 @@ class ImportResult:
     unchecked account number): an import with blocking problems raises
     :class:`~juzhang.errors.ProblemsError` instead of returning.
     ``proposals`` (dry run only) show each row's outcome, up to the
-    ``preview`` limit.
+    ``preview`` limit.  ``zero_rows`` are the file's rows with a zero amount
+    (``+0.00``), kept out of the books (runs of row numbers).
     """
 
     file: str
@@ -163,6 +164,7 @@ class ImportResult:
     notes: tuple[Problem, ...]
     dry_run: bool
     proposals: tuple[Proposal, ...] = ()
+    zero_rows: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
