@@ -17,6 +17,7 @@ Both dialects where a database is involved.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from dataclasses import replace
 from decimal import Decimal as D
@@ -34,12 +35,13 @@ from juzhang.errors import ProblemsError, ValidationError
 from juzhang.importers.bank import read_statement
 from juzhang.importers.claims import read_claim_batch
 from juzhang.importers.rules import Facts, parse_rules
+from juzhang.storage.engine import make_engine
 from juzhang.voucher_file import load_vouchers
 from tests.claims.test_claims import SEPTEMBER as SEPTEMBER_CLAIMS
 from tests.claims.test_claims import fill
 from tests.cli.test_cli import jz, refused
 from tests.closing.test_closing import SEP, SEPTEMBER, cash_moves, count, setup_books
-from tests.conftest import World
+from tests.conftest import World, build_world
 from tests.statement_samples import DATA
 
 # --------------------------------------------------------------------------- hostile files
@@ -240,10 +242,16 @@ def test_an_output_folder_never_leaves_out(tmp_path: Path) -> None:
             output_folder(tmp_path, code)
 
 
-def test_out_naming_the_database_is_refused(world: World, db_url: str, tmp_path: Path) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("a PostgreSQL database is not a file")
-    db = db_url.removeprefix("sqlite:///")
+def test_out_naming_the_database_is_refused(sqlite_template: Path, tmp_path: Path) -> None:
+    """SQLite only: a PostgreSQL database is no file to overwrite."""
+    db = str(tmp_path / "juzhang.db")
+    shutil.copy(sqlite_template, db)
+    db_url = f"sqlite:///{db}"
+    engine = make_engine(db_url)
+    try:
+        build_world(engine)
+    finally:
+        engine.dispose()
     before = Path(db).read_bytes()
     result = jz(db_url, "report trial-balance C001 --period 2026-09 --format csv --out", db)
     assert result.exit_code == 2, result.output
