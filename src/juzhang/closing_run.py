@@ -134,19 +134,6 @@ def _write_disclosure(
     return report
 
 
-def _is_published(engine: Engine, entity: str, period: int) -> bool:
-    with transaction(engine, write=False) as session:
-        ent = get_entity(session, entity)
-        status = session.execute(
-            select(DisclosureRow.status).where(
-                DisclosureRow.entity_id == ent.id,
-                DisclosureRow.first_period == period,
-                DisclosureRow.last_period == period,
-            )
-        ).scalar_one_or_none()
-    return status == "published"
-
-
 def _write_trial_balance(session: Session, entity: str, period: int, path: Path) -> None:
     name = get_entity(session, entity).name
     write_report(trial_balance(session, entity, period), path, entity_name=name)
@@ -227,10 +214,10 @@ def write_outputs(
     remove_leftovers(target)
     files: list[str] = []
     problems: list[Problem] = []
-    todo = missing_outputs(engine, entity, period, target) if not overwrite else list(OUTPUTS)
-    board = [o for o in OUTPUTS if o.write is _write_disclosure and o not in todo]
-    if board and _is_published(engine, entity, period):
-        todo += board  # signed since: the published workbook replaces the draft one
+    if overwrite:
+        todo = list(OUTPUTS)
+    else:
+        todo = missing_outputs(engine, entity, period, target, signed_again=True)
     files.extend(str(target / o.name(period)) for o in OUTPUTS if o not in todo)
     if not todo:
         return sorted(files), problems
@@ -293,31 +280,39 @@ def output_folder(out_dir: Path, entity: str) -> Path:
     return out_dir / entity
 
 
-def missing_outputs(engine: Engine, entity: str, period: int, target: Path) -> list[Output]:
+def missing_outputs(
+    engine: Engine, entity: str, period: int, target: Path, *, signed_again: bool = False
+) -> list[Output]:
     """Return the outputs of a closed month still to write in ``target``.
 
     A missing file is to write; so is the disclosure workbook when its draft
-    row was never recorded (the row must carry the fingerprint of the file).
+    row was never recorded (the row must carry the fingerprint of the file)
+    and, with ``signed_again``, when the board has been signed since (the
+    published workbook replaces the draft one).  The row is read once.
     """
     todo = [o for o in OUTPUTS if not (target / o.name(period)).exists()]
-    disclosure_output = next((o for o in OUTPUTS if o.write is _write_disclosure), None)
-    if disclosure_output is not None and disclosure_output not in todo:
-        with transaction(engine, write=False) as session:
-            if not _has_disclosure_row(session, entity, period):
-                todo.insert(0, disclosure_output)
+    board = next((o for o in OUTPUTS if o.write is _write_disclosure), None)
+    if board is not None and board not in todo:
+        status = _disclosure_status(engine, entity, period)
+        if status is None:
+            todo.insert(0, board)
+        elif signed_again and status == "published":
+            todo.append(board)
     return todo
 
 
-def _has_disclosure_row(session: Session, entity: str, period: int) -> bool:
-    ent = get_entity(session, entity)
-    row = session.execute(
-        select(DisclosureRow.id).where(
-            DisclosureRow.entity_id == ent.id,
-            DisclosureRow.first_period == period,
-            DisclosureRow.last_period == period,
-        )
-    ).first()
-    return row is not None
+def _disclosure_status(engine: Engine, entity: str, period: int) -> str | None:
+    """The status of the month's disclosure row (``draft``, ``published``), ``None`` without one."""
+    with transaction(engine, write=False) as session:
+        ent = get_entity(session, entity)
+        status = session.execute(
+            select(DisclosureRow.status).where(
+                DisclosureRow.entity_id == ent.id,
+                DisclosureRow.first_period == period,
+                DisclosureRow.last_period == period,
+            )
+        ).scalar_one_or_none()
+    return None if status is None else str(status)
 
 
 def remove_leftovers(target: Path) -> list[Path]:
