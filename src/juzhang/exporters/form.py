@@ -305,7 +305,8 @@ class Sheet:
         self.table_end = 0  # the last table row written by line()
         self._need = [0.0] * len(self.columns)
         self._heights: dict[int, float] = {}  # row -> least height (points)
-        self._wrapped: list[tuple[int, int, str]] = []  # (row, column index, text)
+        # (row, first and last column index of the cell or merged block, text)
+        self._wrapped: list[tuple[int, int, int, str]] = []
         self._styles: dict[tuple[Any, ...], Any] = {}  # style key -> openpyxl StyleArray
         self._edges: dict[tuple[Any, ...], Any] = {}  # (border id, edges) -> StyleArray | None
 
@@ -403,7 +404,7 @@ class Sheet:
             width = text_width(value) + 2 * indent
             wrap = column.wrap or "\n" in value
             if measure and wrap:
-                self._wrapped.append((row, col, value))
+                self._wrapped.append((row, col, col, value))
         elif isinstance(value, dt.date):
             cell.value = value
             fmt = DATE_FORMAT
@@ -570,6 +571,7 @@ class Sheet:
         cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
         self.merge(self.row, 1, self.row, self.width)
         self.height(self.row, max(16.0, size * 1.6))
+        self._wrapped.append((self.row, 0, self.width - 1, text))  # a long note takes more lines
         return self.row
 
     def signatures(self, people: Sequence[tuple[str, str]]) -> int:
@@ -650,8 +652,8 @@ class Sheet:
         for i, width in enumerate(widths):
             self.ws.column_dimensions[get_column_letter(i + 1)].width = width
         heights = dict(self._heights)
-        for row, col, text in self._wrapped:
-            room = max(widths[col] - 1.5, 1.0)  # a CJK character takes two width units
+        for row, first, last, text in self._wrapped:
+            room = max(sum(widths[first : last + 1]) - 1.5, 1.0)  # a CJK character: two units
             lines = sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
             heights[row] = max(heights.get(row, 0.0), lines * _LINE_HEIGHT + 4)
         for row, points in heights.items():
