@@ -71,13 +71,19 @@ TRANSACTIONS: tuple[Transaction, ...] = (
 )  # fmt: skip
 
 
-def balances() -> list[Decimal]:
+def balances(
+    transactions: Sequence[Transaction] = TRANSACTIONS, opening: Decimal = OPENING
+) -> list[Decimal]:
     """The running balance after each transaction."""
-    result, balance = [], OPENING
-    for txn in TRANSACTIONS:
+    result, balance = [], opening
+    for txn in transactions:
         balance = balance + txn.credit - txn.debit
         result.append(balance)
     return result
+
+
+OPENING_CELL = object()
+"""Stands in a layout's opening row for its opening balance (written ``100000.00``)."""
 
 
 # --------------------------------------------------------------------------- layouts
@@ -90,6 +96,7 @@ class Column:
     header: str
     render: Callable[[Transaction, Decimal], object]
     field: str = ""  # the normalised field it feeds ("" for none)
+    numbered: bool = False  # 序号: the row's position (1, 2, …), not from the transaction
 
 
 @dataclass
@@ -105,6 +112,8 @@ class Layout:
     own_account: str | None = OWN_ACCOUNT
     own_name: str | None = OWN_NAME
     has_time: bool = True
+    transactions: tuple[Transaction, ...] = TRANSACTIONS
+    opening: Decimal = OPENING
 
     def rows(self) -> list[list[object]]:
         """Every row of the sheet, top to bottom."""
@@ -113,9 +122,11 @@ class Layout:
             table.append(list(self.group))
         table.append([c.header for c in self.columns])
         if self.opening_row is not None:
-            table.append(list(self.opening_row))
-        for txn, balance in zip(TRANSACTIONS, balances(), strict=True):
-            table.append([c.render(txn, balance) for c in self.columns])
+            opening = f"{self.opening:.2f}"
+            table.append([opening if c is OPENING_CELL else c for c in self.opening_row])
+        running = balances(self.transactions, self.opening)
+        for number, (txn, balance) in enumerate(zip(self.transactions, running, strict=True), 1):
+            table.append([number if c.numbered else c.render(txn, balance) for c in self.columns])
         table.extend(list(row) for row in self.after)
         return table
 
@@ -128,7 +139,8 @@ class Layout:
         payer_payee = "payer_account" in fields
         first = self.header_row() + 1 + (1 if self.opening_row is not None else 0)
         rows = []
-        for index, (txn, balance) in enumerate(zip(TRANSACTIONS, balances(), strict=True)):
+        running = balances(self.transactions, self.opening)
+        for index, (txn, balance) in enumerate(zip(self.transactions, running, strict=True)):
             counter = {
                 "counterparty": txn.counterparty,
                 "counterparty_account": txn.account,
@@ -154,7 +166,7 @@ class Layout:
             "own_account": self.own_account,
             "own_name": self.own_name,
             "header_row": self.header_row(),
-            "opening_balance": f"{OPENING:.2f}" if self.opening_row is not None else None,
+            "opening_balance": f"{self.opening:.2f}" if self.opening_row is not None else None,
             "rows": rows,
         }
 
@@ -348,7 +360,7 @@ def rcb(dates: str = "text") -> Layout:
             Column("余额", lambda t, b: f"{b:.2f}", "balance"),
         ],
         before=[["某某农村商业银行 客户账户交易明细"], ["户名", OWN_NAME, "", "账号", OWN_ACCOUNT]],
-        opening_row=["", "", "", "", "", "期初余额", "", "-", "-", f"{OPENING:.2f}"],
+        opening_row=["", "", "", "", "", "期初余额", "", "-", "-", OPENING_CELL],
         after=[["总笔数：5", "", "", "", "", "", "", "9246.56", "50035.18"],
                ["打印日期：2025-02-01"]],
         has_time=False,
@@ -388,6 +400,222 @@ def flag_mapping() -> Layout:
         ],
         own_account=None,
         own_name=None,
+        has_time=False,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- corporate layouts
+# Built from the columns each profile's comment cites; see src/juzhang/importers/profiles/.
+
+
+def _ymd(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d")
+
+
+def bocom() -> Layout:
+    """BOCOM 明细对账单: 序号, 会计日期 and 交易日期, numbers as cells, a 合计 footer."""
+    return Layout(
+        "bocom",
+        [
+            Column("序号", lambda t, b: None, numbered=True),
+            Column("会计日期", lambda t, b: _ymd(t.when)),
+            Column("交易日期", lambda t, b: t.when.strftime("%Y-%m-%d"), "date"),
+            Column("交易名称", lambda t, b: "转账" if t.account else t.summary),
+            Column("借方发生额", lambda t, b: _number(t.debit), "debit"),
+            Column("贷方发生额", lambda t, b: _number(t.credit), "credit"),
+            Column("余额", lambda t, b: float(b), "balance"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("流水号", lambda t, b: t.serial, "serial"),
+        ],
+        before=[["交通银行明细对账单"],
+                ["账号：", OWN_ACCOUNT, "户名：", OWN_NAME, "币种：", "人民币"]],
+        after=[["合计", "", "", "", 9246.56, 50035.18]],
+        has_time=False,
+    )  # fmt: skip
+
+
+def cmb() -> Layout:
+    """CMB U-BANK export: 公司名称/银行帐号 side by side, 交易日 20250102, 交易时间 091500."""
+    return Layout(
+        "cmb",
+        [
+            Column("交易日", lambda t, b: _ymd(t.when), "date"),
+            Column("交易时间", lambda t, b: t.when.strftime("%H%M%S"), "time"),
+            Column("起息日", lambda t, b: _ymd(t.when)),
+            Column("交易类型", lambda t, b: "转账" if t.account else "其他"),
+            Column("借方金额", lambda t, b: float(t.debit), "debit"),
+            Column("贷方金额", lambda t, b: float(t.credit), "credit"),
+            Column("余额", lambda t, b: float(b), "balance"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("流水号", lambda t, b: t.serial, "serial"),
+            Column("流程实例号", lambda t, b: ""),
+            Column("业务名称", lambda t, b: ""),
+            Column("用途", lambda t, b: t.purpose, "purpose"),
+            Column("业务参考号", lambda t, b: ""),
+            Column("业务摘要", lambda t, b: t.remark, "remark"),
+            Column("其它摘要", lambda t, b: ""),
+            Column("收/付方分行名", lambda t, b: ""),
+            Column("收/付方名称", lambda t, b: t.counterparty, "counterparty"),
+            Column("收/付方帐号", lambda t, b: t.account, "counterparty_account"),
+            Column("收/付方开户行行号", lambda t, b: ""),
+            Column("收/付方开户行名", lambda t, b: t.bank, "counterparty_bank"),
+        ],
+        before=[["公司名称", OWN_NAME, "银行帐号", OWN_ACCOUNT],
+                ["查询开始日期", "20250101", "查询结束日期", "20250131"]],
+    )  # fmt: skip
+
+
+def spdb() -> Layout:
+    """SPDB 电子对账单: 发生额 over 借方/贷方, 交易对手信息 over 对手机构/对手名称."""
+    return Layout(
+        "spdb",
+        [
+            Column("交易日期", lambda t, b: _ymd(t.when), "date"),
+            Column("交易流水号", lambda t, b: t.serial, "serial"),
+            Column("借方", lambda t, b: _number(t.debit), "debit"),
+            Column("贷方", lambda t, b: _number(t.credit), "credit"),
+            Column("账户余额", lambda t, b: float(b), "balance"),
+            Column("对手机构", lambda t, b: t.bank, "counterparty_bank"),
+            Column("对手名称", lambda t, b: t.counterparty, "counterparty"),
+            Column("摘要代码", lambda t, b: t.summary, "summary"),
+            Column("备注", lambda t, b: t.remark, "remark"),
+        ],
+        before=[["上海浦东发展银行电子对账单"],
+                [f"客户名称：{OWN_NAME}"],
+                [f"账户名称：{OWN_NAME}", "", f"账号：{OWN_ACCOUNT}"],
+                ["汇总交易笔数 5 借方发生总额 9,246.56 贷方发生总额 50,035.18"]],
+        group=["", "", "发生额", "", "", "交易对手信息", "", "", ""],
+        has_time=False,
+    )  # fmt: skip
+
+
+def psbc() -> Layout:
+    """PSBC 账户交易明细: 查询账号 and 户名 in the first row, the header fifth, 12 columns."""
+    return Layout(
+        "psbc",
+        [
+            Column("交易日期", lambda t, b: t.when.strftime("%Y-%m-%d"), "date"),
+            Column("交易时间", lambda t, b: t.when.strftime("%H:%M:%S"), "time"),
+            Column("交易渠道", lambda t, b: "网上银行" if t.account else "柜面"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("支出金额", lambda t, b: _plain(t.debit), "debit"),
+            Column("收入金额", lambda t, b: _plain(t.credit), "credit"),
+            Column("余额", lambda t, b: f"{b:.2f}", "balance"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方开户行", lambda t, b: t.bank, "counterparty_bank"),
+            Column("附言", lambda t, b: t.remark, "remark"),
+            Column("交易流水号", lambda t, b: t.serial, "serial"),
+        ],
+        before=[["查询账号", OWN_ACCOUNT, "", "", "户名", OWN_NAME],
+                ["中国邮政储蓄银行账户交易明细"],
+                ["查询起止日期", "2025-01-01至2025-01-31"],
+                ["币种", "人民币"]],
+    )  # fmt: skip
+
+
+def cib() -> Layout:
+    """CIB: own account and name on every row, 现/转, no balance column, GBK CSV."""
+    return Layout(
+        "cib",
+        [
+            Column("交易日期", lambda t, b: t.when.strftime("%Y-%m-%d"), "date"),
+            Column("交易时间", lambda t, b: t.when.strftime("%H:%M:%S"), "time"),
+            Column("账号", lambda t, b: OWN_ACCOUNT, "own_account"),
+            Column("户名", lambda t, b: OWN_NAME, "own_name"),
+            Column("币种", lambda t, b: "人民币", "currency"),
+            Column("现/转", lambda t, b: "转"),
+            Column("凭证代号", lambda t, b: ""),
+            Column("借方金额", lambda t, b: _plain(t.debit), "debit"),
+            Column("贷方金额", lambda t, b: _plain(t.credit), "credit"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("用途", lambda t, b: t.purpose, "purpose"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方银行", lambda t, b: t.bank, "counterparty_bank"),
+            Column("备注", lambda t, b: t.remark, "remark"),
+            Column("银行流水号", lambda t, b: t.serial, "serial"),
+        ],
+        before=[["兴业银行交易明细对账单"], [f"活期账号：{OWN_ACCOUNT}"]],
+    )  # fmt: skip
+
+
+def citic() -> Layout:
+    """CITIC 账户交易明细: 账户：/查询周期： above, 柜员交易号, the own account on every row."""
+    return Layout(
+        "citic",
+        [
+            Column("交易日期", lambda t, b: _ymd(t.when), "date"),
+            Column("交易时间", lambda t, b: t.when.strftime("%H:%M:%S"), "time"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("对方账户名称", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方账号开户网点名称", lambda t, b: t.bank, "counterparty_bank"),
+            Column("借方发生额", lambda t, b: _number(t.debit), "debit"),
+            Column("贷方发生额", lambda t, b: _number(t.credit), "credit"),
+            Column("账户余额", lambda t, b: float(b), "balance"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("退汇标识", lambda t, b: ""),
+            Column("退汇日期", lambda t, b: ""),
+            Column("柜员交易号", lambda t, b: t.serial, "serial"),
+            Column("附言", lambda t, b: t.remark, "remark"),
+            Column("币种", lambda t, b: "人民币", "currency"),
+            Column("交易账号", lambda t, b: OWN_ACCOUNT, "own_account"),
+            Column("交易账号开户网点名称", lambda t, b: "中信银行某某支行"),
+            Column("对账编号", lambda t, b: ""),
+            Column("单位结算卡号", lambda t, b: ""),
+        ],
+        before=[["账户交易明细"], [f"账户：{OWN_ACCOUNT}"], ["查询周期：20250101-20250131"]],
+        own_name=None,
+    )  # fmt: skip
+
+
+def rcc() -> Layout:
+    """Rural credit cooperative 交易明细清单: metadata lines, 收入/支出 flag, one amount."""
+    return Layout(
+        "rcc",
+        [
+            Column("序号", lambda t, b: None, numbered=True),
+            Column("交易日期", lambda t, b: t.when.strftime("%Y-%m-%d"), "date"),
+            Column("交易类型", lambda t, b: "转账" if t.account else "其他"),
+            Column("收入/支出", lambda t, b: "支出" if t.debit else "收入", "direction"),
+            Column("交易金额", lambda t, b: f"{t.debit or t.credit:.2f}", "amount"),
+            Column("账户余额", lambda t, b: f"{b:.2f}", "balance"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+        ],
+        before=[["交易明细清单"],
+                [f"户名：{OWN_NAME}"],
+                [f"账号/卡号：{OWN_ACCOUNT}"],
+                ["币种：人民币"],
+                ["开户机构：某某县农村信用合作联社营业部"],
+                ["起止日期：2025-01-01至2025-01-31"],
+                ["钞汇标志：本币"]],
+        has_time=False,
+    )  # fmt: skip
+
+
+def rcb_corp() -> Layout:
+    """Rural commercial bank, corporate: 对方账号/户名 in one cell, 借方总笔数 footers."""
+    return Layout(
+        "rcb-corp",
+        [
+            Column("交易日期", lambda t, b: _ymd(t.when), "date"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("借方金额", lambda t, b: _plain(t.debit), "debit"),
+            Column("贷方金额", lambda t, b: _plain(t.credit), "credit"),
+            Column("余额", lambda t, b: f"{b:.2f}", "balance"),
+            Column("币种", lambda t, b: "人民币", "currency"),
+            Column("对方账号/户名",
+                   lambda t, b: f"{t.account}/{t.counterparty}" if t.account else ""),
+            Column("用途", lambda t, b: t.purpose, "purpose"),
+        ],
+        before=[["某某农村商业银行客户账户明细对账单"],
+                [f"账号/卡号：{OWN_ACCOUNT}", "", f"户名：{OWN_NAME}"]],
+        after=[["借方总笔数：3", "", "借方总金额：9,246.56"],
+               ["贷方总笔数：2", "", "贷方总金额：50,035.18"]],
         has_time=False,
     )  # fmt: skip
 
@@ -462,6 +690,8 @@ def write_xlsx(
         for cell in column:
             if isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula, as banks write it
     if merge:
         for block in merge.split(","):
             sheet.merge_cells(block)
@@ -526,10 +756,16 @@ class Sample:
 
 def abc_rows(rows: list[list[object]]) -> list[list[object]]:
     """Put the un-grouped headers in the group row (as a merged cell shows them)."""
-    group, header = rows[3], rows[4]
-    for column, text in enumerate(header):
-        if column in (0, 3):
-            group[column], header[column] = text, ""
+    return lift_headers(rows, 3, (0, 3))
+
+
+def lift_headers(
+    rows: list[list[object]], group_row: int, columns: Sequence[int]
+) -> list[list[object]]:
+    """Move the headers of ``columns`` up into the group row (0-based ``group_row``)."""
+    group, header = rows[group_row], rows[group_row + 1]
+    for column in columns:
+        group[column], header[column] = header[column], ""
     return rows
 
 
@@ -549,6 +785,16 @@ SAMPLES: tuple[Sample, ...] = (
            "mapping-signed.toml"),
     Sample("credit-union.gb18030.csv", flag_mapping,
            lambda p, rows: write_csv(p, rows, "gb18030", ";"), "mapping-flag.toml"),
+    Sample("bocom.xlsx", bocom, lambda p, rows: write_xlsx(p, rows)),
+    Sample("cmb.xlsx", cmb, lambda p, rows: write_xlsx(p, rows)),
+    Sample("spdb.xlsx", spdb, lambda p, rows: write_xlsx(
+        p, lift_headers(rows, 4, (0, 1, 4, 7, 8)),
+        merge="C5:D5,F5:G5,A5:A6,B5:B6,E5:E6,H5:H6,I5:I6")),
+    Sample("psbc.xlsx", psbc, lambda p, rows: write_xlsx(p, rows)),
+    Sample("cib.gbk.csv", cib, lambda p, rows: write_csv(p, rows, "gbk")),
+    Sample("citic.xls", citic, write_xls),
+    Sample("rcc.gbk.csv", rcc, lambda p, rows: write_csv(p, rows, "gbk")),
+    Sample("rcb-corp.xls", rcb_corp, write_xls),
 )  # fmt: skip
 
 

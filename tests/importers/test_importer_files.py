@@ -135,6 +135,7 @@ def test_every_builtin_profile_has_a_sample() -> None:
     covered = {s.layout().profile for s in SAMPLES}
     assert {p.name for p in bank.builtin_profiles()} <= covered
     assert {"icbc", "icbc-dc", "ccb", "abc", "boc", "rcb"} <= covered
+    assert {"bocom", "cmb", "spdb", "psbc", "cib", "citic", "rcc", "rcb-corp"} <= covered
 
 
 def test_samples_cover_the_formats_and_oddities() -> None:

@@ -584,6 +584,10 @@ class _Normaliser:
         found = self._text(cells, number, column)
         if not found:
             return
+        own_name_column = self.columns.get("own_name")
+        if self.stream.own_name is None and own_name_column is not None:
+            # the name on the rows, also when the account came from the metadata
+            self.stream.own_name = self._text(cells, number, own_name_column) or None
         if self.own_seen is None:
             self.own_seen = found
             if self.stream.own_account is None:
@@ -596,9 +600,6 @@ class _Normaliser:
                         f"对账单的账号是 {found}，不是要导入的账号 {expected} / "
                         f"the statement is for account {found}, not {expected}",
                     )
-            own_name_column = self.columns.get("own_name")
-            if self.stream.own_name is None and own_name_column is not None:
-                self.stream.own_name = self._text(cells, number, own_name_column) or None
         elif not same_account(self.own_seen, found):
             self.problem(
                 number,
