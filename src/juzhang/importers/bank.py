@@ -8,7 +8,10 @@ writes a mapping file of the same schema for any other bank
 (:func:`load_profile`).  The shipped profiles cover the layouts of DOMAIN §8:
 ``icbc`` (转入/转出金额), ``icbc-dc`` (借/贷 flag and 借方/贷方发生额), ``ccb``,
 ``abc``, ``boc`` (bilingual; direction from payer/payee against the own
-account) and ``rcb`` (rural commercial banks).
+account) and ``rcb`` (rural commercial banks); and corporate exports built
+from public column lists (each file's comment names its sources): ``bocom``,
+``cmb``, ``spdb``, ``psbc``, ``cib``, ``citic``, ``rcc`` (rural credit
+cooperatives: one amount and a 收入/支出 flag) and ``rcb-corp``.
 
 The profile schema is in :mod:`.profile`; statement lines, dedup keys and the
 running-balance check are in :mod:`.statement_rows` (all re-exported here).
