@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NoReturn
 
 from juzhang.errors import Problem, ProblemsError, ValidationError
@@ -41,7 +42,13 @@ def _fold(text: str) -> str:
 _SUFFIX = re.compile(r"[\[(][^\[\]()]*[\])]$")
 
 
+@lru_cache(maxsize=4096)
 def _keys(text: str) -> tuple[str, ...]:
+    """A header text's match keys: folded, and folded without a bracketed suffix.
+
+    Cached: header search asks again for every alias of every profile and every
+    cell of the first rows, which made it grow with the number of profiles.
+    """
     folded = _fold(text)
     if not folded:
         return ()
