@@ -597,6 +597,27 @@ def rcc() -> Layout:
     )  # fmt: skip
 
 
+def rcc_serial() -> Layout:
+    """Rural credit cooperative, the other variant: 交易流水号, 交易网点, 实时余额, XLSX."""
+    return Layout(
+        "rcc",
+        [
+            Column("交易流水号", lambda t, b: t.serial, "serial"),
+            Column("交易日期", lambda t, b: _ymd(t.when), "date"),
+            Column("交易网点", lambda t, b: "某某信用社营业部" if t.account else ""),
+            Column("收入/支出", lambda t, b: "支出" if t.debit else "收入", "direction"),
+            Column("交易金额", lambda t, b: float(t.debit or t.credit), "amount"),
+            Column("实时余额", lambda t, b: float(b), "balance"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+        ],
+        before=[["某某省农村信用社联合社 账户交易明细"],
+                [f"账号：{OWN_ACCOUNT}", "", f"户名：{OWN_NAME}"]],
+        has_time=False,
+    )  # fmt: skip
+
+
 def rcb_corp() -> Layout:
     """Rural commercial bank, corporate: 对方账号/户名 in one cell, 借方总笔数 footers."""
     return Layout(
@@ -794,6 +815,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("cib.gbk.csv", cib, lambda p, rows: write_csv(p, rows, "gbk")),
     Sample("citic.xls", citic, write_xls),
     Sample("rcc.gbk.csv", rcc, lambda p, rows: write_csv(p, rows, "gbk")),
+    Sample("rcc-serial.xlsx", rcc_serial, lambda p, rows: write_xlsx(p, rows)),
     Sample("rcb-corp.xls", rcb_corp, write_xls),
 )  # fmt: skip
 
