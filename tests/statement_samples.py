@@ -492,7 +492,7 @@ def spdb() -> Layout:
 
 
 def psbc() -> Layout:
-    """PSBC 账户交易明细: 查询账号 and 户名 in the first row, the header fifth, 12 columns."""
+    """PSBC 账户交易明细: 查询账号 and 户名 in the second row, the header fifth, 12 columns."""
     return Layout(
         "psbc",
         [
@@ -509,8 +509,8 @@ def psbc() -> Layout:
             Column("附言", lambda t, b: t.remark, "remark"),
             Column("交易流水号", lambda t, b: t.serial, "serial"),
         ],
-        before=[["查询账号", OWN_ACCOUNT, "", "", "户名", OWN_NAME],
-                ["中国邮政储蓄银行账户交易明细"],
+        before=[["中国邮政储蓄银行账户交易明细"],
+                ["查询账号", OWN_ACCOUNT, "", "", "户名", OWN_NAME],
                 ["查询起止日期", "2025-01-01至2025-01-31"],
                 ["币种", "人民币"]],
     )  # fmt: skip
