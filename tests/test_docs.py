@@ -308,3 +308,77 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"balanced": true' in done.stdout
     assert "no problems: C001" in done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- the guide's month
+
+#: Where section 13 (one month, step by step) begins and ends in each guide.
+_MONTH = {
+    "guide.zh.md": ("## 13. 命令行：一个月的账", "### 代理中心的一个月"),
+    "guide.en.md": ("## 13. The command line: one month, step by step", "### An agency's month"),
+}
+
+#: The English guide's file names for the same files.
+_EN_NAMES = {
+    "september.json": "9月凭证.json",
+    "correction.json": "订正.json",
+    "draft.xlsx": "草稿.xlsx",
+}
+
+
+def _month(guide: str) -> str:
+    text = (DOCS / guide).read_text(encoding="utf-8")
+    first, last = _MONTH[guide]
+    return text[text.index(first) : text.index(last)]
+
+
+def test_the_guides_month_runs_from_first_command_to_the_published_board(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 13 runs as written, through the close to the signed board: one path.
+
+    Each command runs in-process from ``tmp_path`` with the sample files the
+    section shows; a command whose comment says it is refused (被拒绝) must fail,
+    with the exit code the comment gives (退出码 N).
+    """
+    from typer.testing import CliRunner
+
+    month = _month("guide.zh.md")
+    vouchers, correction = _blocks(month, "json")
+    (tmp_path / "9月凭证.json").write_text(vouchers, encoding="utf-8")
+    (tmp_path / "订正.json").write_text(correction, encoding="utf-8")
+    (statement,) = _blocks(month, "csv")
+    (tmp_path / "9月对账单.csv").write_text(statement, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    env: dict[str, str | None] = {"JUZHANG_DB": None, "JUZHANG_USER": None}
+    outputs = []
+    for block in _blocks(month, "sh"):
+        for line in block.replace("\\\n", " ").splitlines():
+            tokens = shlex.split(line, comments=True)
+            if tokens and tokens[0] == "export":
+                key, value = tokens[1].split("=", 1)
+                env[key] = value
+                continue
+            assert tokens and tokens[0] == "juzhang", line
+            result = runner.invoke(app, tokens[1:], env=env)
+            code = re.search(r"退出码 (\d)", line)
+            if code:
+                assert result.exit_code == int(code.group(1)), (line, result.output)
+            elif "被拒绝" in line:
+                assert result.exit_code != 0, line
+            else:
+                assert result.exit_code == 0, (line, result.output)
+            outputs.append(result.output)
+    assert any("已结账 / closed 1" in output for output in outputs)
+    assert "与发布的公开表一致 / the file is the published board" in outputs[-1]
+    assert (tmp_path / "out" / "H001" / "disclosure-2026-09.xlsx").is_file()
+
+
+def test_the_english_guides_month_is_the_same_month() -> None:
+    """The English section 13 gives the same commands and samples as the Chinese one it mirrors."""
+    zh, en = _month("guide.zh.md"), _month("guide.en.md")
+    renamed = [[_EN_NAMES.get(t, t) for t in line] for line in _command_lines(en)]
+    assert renamed == _command_lines(zh)
+    for lang in ("json", "csv"):
+        assert _blocks(en, lang) == _blocks(zh, lang)
