@@ -332,28 +332,17 @@ def _month(guide: str) -> str:
     return text[text.index(first) : text.index(last)]
 
 
-def test_the_guides_month_runs_from_first_command_to_the_published_board(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Section 13 runs as written, through the close to the signed board: one path.
+def _run_guide(text: str, env: dict[str, str | None]) -> list[str]:
+    """Run the ``juzhang`` lines of ``text``'s sh blocks in-process; return their outputs.
 
-    Each command runs in-process from ``tmp_path`` with the sample files the
-    section shows; a command whose comment says it is refused (被拒绝) must fail,
-    with the exit code the comment gives (退出码 N).
+    ``export`` lines set ``env``; a command whose comment says it is refused
+    (被拒绝) must fail, with the exit code the comment gives (退出码 N).
     """
     from typer.testing import CliRunner
 
-    month = _month("guide.zh.md")
-    vouchers, correction = _blocks(month, "json")
-    (tmp_path / "9月凭证.json").write_text(vouchers, encoding="utf-8")
-    (tmp_path / "订正.json").write_text(correction, encoding="utf-8")
-    (statement,) = _blocks(month, "csv")
-    (tmp_path / "9月对账单.csv").write_text(statement, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    env: dict[str, str | None] = {"JUZHANG_DB": None, "JUZHANG_USER": None}
     outputs = []
-    for block in _blocks(month, "sh"):
+    for block in _blocks(text, "sh"):
         for line in block.replace("\\\n", " ").splitlines():
             tokens = shlex.split(line, comments=True)
             if tokens and tokens[0] == "export":
@@ -370,15 +359,60 @@ def test_the_guides_month_runs_from_first_command_to_the_published_board(
             else:
                 assert result.exit_code == 0, (line, result.output)
             outputs.append(result.output)
+    return outputs
+
+
+def test_the_guides_month_runs_from_first_command_to_the_published_board(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 13 runs as written, through the close to the signed board: one path.
+
+    Then section 20's budget, set and adjusted for the same community after
+    its board was published, leaves that board as it was published.
+    """
+    month = _month("guide.zh.md")
+    vouchers, correction = _blocks(month, "json")
+    (tmp_path / "9月凭证.json").write_text(vouchers, encoding="utf-8")
+    (tmp_path / "订正.json").write_text(correction, encoding="utf-8")
+    (statement,) = _blocks(month, "csv")
+    (tmp_path / "9月对账单.csv").write_text(statement, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    env: dict[str, str | None] = {"JUZHANG_DB": None, "JUZHANG_USER": None}
+    outputs = _run_guide(month, env)
     assert any("已结账 / closed 1" in output for output in outputs)
     assert "与发布的公开表一致 / the file is the published board" in outputs[-1]
-    assert (tmp_path / "out" / "H001" / "disclosure-2026-09.xlsx").is_file()
+    board = tmp_path / "out" / "H001" / "disclosure-2026-09.xlsx"
+    assert board.is_file()
+
+    text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
+    budgets = text[text.index("## 20. 预算与居民的声音") :]
+    (budget,) = _toml_blocks_of(budgets)
+    (tmp_path / "budget.toml").write_text(budget, encoding="utf-8")
+    adjusted = budget.replace('amount = "600.00"', 'amount = "0.00"') + (
+        '\n[[line]]\nname = "居民夏季纳凉晚会"\nkind = "expense"\n'
+        'accounts = ["514"]\namount = "600.00"\n'
+    )  # what the section tells the reader to write
+    (tmp_path / "adjusted.toml").write_text(adjusted, encoding="utf-8")
+    outputs = _run_guide(budgets, env)
+    shown = json.loads(outputs[-1])
+    assert "居民会议决议 2026-10-12" in json.dumps(shown, ensure_ascii=False)
+    verified = _run_guide(f"```sh\njuzhang verify-report {board}\n```", env)
+    assert "账簿仍与发布的数字一致" in verified[0]
+
+
+def _toml_blocks_of(text: str) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", text, flags=re.S)
 
 
 def test_the_english_guides_month_is_the_same_month() -> None:
-    """The English section 13 gives the same commands and samples as the Chinese one it mirrors."""
+    """The English sections 13 and 20 give the same commands and samples as the Chinese ones."""
     zh, en = _month("guide.zh.md"), _month("guide.en.md")
     renamed = [[_EN_NAMES.get(t, t) for t in line] for line in _command_lines(en)]
     assert renamed == _command_lines(zh)
     for lang in ("json", "csv"):
         assert _blocks(en, lang) == _blocks(zh, lang)
+    budgets = [
+        text[text.index("## 20.") :]
+        for text in ((DOCS / g).read_text(encoding="utf-8") for g in ("guide.zh.md", "guide.en.md"))
+    ]
+    assert _command_lines(budgets[1]) == _command_lines(budgets[0])

@@ -9,11 +9,12 @@ signature block filled, replaces the board in ``OUT/C001/`` and its figures
 are frozen in a snapshot the database refuses to change; ``disclosure
 export`` writes the same cells again; verify-report exits 0, and still 0
 after a budget is set once the board is published (the board keeps the budget
-version in force when it was published).  Forged boards — a 摘要, 经办人, voucher number or date changed, a
-figure changed with an embedded map repointed at a hidden cell holding the
-true value, another community's board retitled, another month's retitled —
-are refused with the cells named (exit 1).  A rows bomb is refused in seconds
-through the importers' guarded reader.  Both dialects.
+version in force when it was published).  Forged boards — a 摘要, 经办人,
+voucher number or date changed, a figure changed with an embedded map
+repointed at a hidden cell holding the true value, another community's board
+retitled, another month's retitled — are refused with the cells named
+(exit 1).  A rows bomb is refused in seconds through the importers' guarded
+reader.  Both dialects.
 """
 
 from __future__ import annotations
