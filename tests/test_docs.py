@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import typer.main
+from openpyxl import load_workbook
 
 from juzhang.cli import app
 from juzhang.reports.trial_balance import TrialBalance, TrialBalanceRow
@@ -274,8 +275,16 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
 
     blocks = _toml_blocks(DOCS / guide)
     kinds = [b.split("\n", 1)[0].split()[1] for b in blocks]
-    assert kinds == ["rules.toml", "mapping.toml", "claims.toml", "disclosure.toml", "budget.toml"]
-    rules, mapping, claims_config, disclosure, budget = blocks
+    assert kinds == [
+        "h001-disclosure.toml",
+        "rules.toml",
+        "mapping.toml",
+        "claims.toml",
+        "disclosure.toml",
+        "budget.toml",
+    ]
+    h001, rules, mapping, claims_config, disclosure, budget = blocks
+    assert parse_config(tomllib.loads(h001), "h001").signatures.secretary == "刘玉兰"
     assert [r.name for r in parse_rules(rules).rules] == ["街道拨款", "存款利息", "物业费"]
     assert parse_profile(tomllib.loads(mapping), "mapping.toml").name == "mybank"
     config = parse_claims_config(claims_config)
@@ -376,13 +385,17 @@ def test_the_guides_month_runs_from_first_command_to_the_published_board(
     (tmp_path / "订正.json").write_text(correction, encoding="utf-8")
     (statement,) = _blocks(month, "csv")
     (tmp_path / "9月对账单.csv").write_text(statement, encoding="utf-8")
+    (settings,) = _toml_blocks_of(month)
+    (tmp_path / "h001-disclosure.toml").write_text(settings, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     env: dict[str, str | None] = {"JUZHANG_DB": None, "JUZHANG_USER": None}
     outputs = _run_guide(month, env)
     assert any("已结账 / closed 1" in output for output in outputs)
     assert "与发布的公开表一致 / the file is the published board" in outputs[-1]
     board = tmp_path / "out" / "H001" / "disclosure-2026-09.xlsx"
-    assert board.is_file()
+    sheet = load_workbook(board)["收支明细"]
+    words = {str(c.value) for row in sheet.iter_rows() for c in row if c.value}
+    assert {"书记：刘玉兰", "主任：陈国栋", "报账员：张秀英"} <= words, words
 
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
     budgets = text[text.index("## 20. 预算与居民的声音") :]
@@ -409,7 +422,7 @@ def test_the_english_guides_month_is_the_same_month() -> None:
     zh, en = _month("guide.zh.md"), _month("guide.en.md")
     renamed = [[_EN_NAMES.get(t, t) for t in line] for line in _command_lines(en)]
     assert renamed == _command_lines(zh)
-    for lang in ("json", "csv"):
+    for lang in ("json", "csv", "toml"):
         assert _blocks(en, lang) == _blocks(zh, lang)
     budgets = [
         text[text.index("## 20.") :]
