@@ -103,6 +103,8 @@ class Community:
     accumulated_depreciation: str
     depreciation: Decimal
     loss_pending: str | None = None
+    secretary: str = ""  # 书记, printed in the board's signature block (fictional)
+    director: str = ""  # 主任 / 理事长 (fictional)
 
     def account(self, kind: str) -> str:
         """The detail account booking money of ``kind``."""
@@ -233,6 +235,8 @@ def demo_agency() -> Agency:
     """Return the demo agency: 幸福街道 三资代理服务中心 and its three communities."""
     h001 = Community(
         code="H001",
+        secretary="郑海燕",
+        director="马国庆",
         name="幸福社区股份经济合作社",
         chart="rural-2023",
         cashier=Person("liuxia", "刘霞", "cashier"),
@@ -286,6 +290,8 @@ def demo_agency() -> Agency:
     )
     h002 = Community(
         code="H002",
+        secretary="黄德胜",
+        director="林秀梅",
         name="光明村经济合作社",
         chart="rural-2004",
         cashier=Person("chenfang", "陈芳", "cashier"),
@@ -338,6 +344,8 @@ def demo_agency() -> Agency:
     )
     s001 = Community(
         code="S001",
+        secretary="许文华",
+        director="高建平",
         name="和谐社区公益服务中心",
         chart="npo-2004",
         cashier=Person("zhoulan", "周兰", "cashier"),

@@ -26,6 +26,7 @@ from juzhang.claims import list_claims
 from juzhang.closing_run import output_names
 from juzhang.core.period import format_period, last_day
 from juzhang.demo import CASH_SHORT, MISTAKE, RETURNED_CLAIM, DemoResult, build_demo
+from juzhang.disclosure_config import load_config, stored_config
 from juzhang.examples.demo_data import PERIODS, demo_agency, plan_month, statement_lines
 from juzhang.exporters.board_verify import verify_report
 from juzhang.reports.reconciliation import bank_reconciliation
@@ -224,6 +225,29 @@ def test_the_boards_left_are_the_published_ones_with_filled_signature_blocks(
             assert opinion in words, (c.code, period)
             assert "待民主理财小组审核签字" not in words and "草稿" not in words
             assert verify_report(s, board).exit_code == 0, (c.code, period)
+
+
+def test_the_boards_name_each_communitys_secretary_and_director(
+    demo: DemoResult, s: Session
+) -> None:
+    """The demo stores each community's disclosure settings; its boards print the names."""
+    for c in demo_agency().communities:
+        assert c.secretary and c.director and c.secretary != c.director
+        stored = stored_config(s, c.code)
+        assert stored is not None
+        assert (stored.signatures.secretary, stored.signatures.director) == (
+            c.secretary,
+            c.director,
+        )
+        written = load_config(demo.out_dir / "inputs" / c.code / "disclosure.toml")
+        assert written.signatures == stored.signatures
+        for period in PERIODS:
+            words = _workbook_text(
+                demo.out_dir / c.code / f"disclosure-{format_period(period)}.xlsx"
+            )
+            assert f"书记：{c.secretary}" in words and f"主任：{c.director}" in words
+            assert f"报账员：{c.cashier.name}" in words
+            assert "书记：__________" not in words and "主任：__________" not in words
 
 
 def test_the_data_is_deterministic() -> None:

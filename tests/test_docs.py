@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import typer.main
+from openpyxl import load_workbook
 
 from juzhang.cli import app
 from juzhang.reports.trial_balance import TrialBalance, TrialBalanceRow
@@ -274,8 +275,16 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
 
     blocks = _toml_blocks(DOCS / guide)
     kinds = [b.split("\n", 1)[0].split()[1] for b in blocks]
-    assert kinds == ["rules.toml", "mapping.toml", "claims.toml", "disclosure.toml", "budget.toml"]
-    rules, mapping, claims_config, disclosure, budget = blocks
+    assert kinds == [
+        "h001-disclosure.toml",
+        "rules.toml",
+        "mapping.toml",
+        "claims.toml",
+        "disclosure.toml",
+        "budget.toml",
+    ]
+    h001, rules, mapping, claims_config, disclosure, budget = blocks
+    assert parse_config(tomllib.loads(h001), "h001").signatures.secretary == "刘玉兰"
     assert [r.name for r in parse_rules(rules).rules] == ["街道拨款", "存款利息", "物业费"]
     assert parse_profile(tomllib.loads(mapping), "mapping.toml").name == "mybank"
     config = parse_claims_config(claims_config)
@@ -308,3 +317,115 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"balanced": true' in done.stdout
     assert "no problems: C001" in done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- the guide's month
+
+#: Where section 13 (one month, step by step) begins and ends in each guide.
+_MONTH = {
+    "guide.zh.md": ("## 13. 命令行：一个月的账", "### 代理中心的一个月"),
+    "guide.en.md": ("## 13. The command line: one month, step by step", "### An agency's month"),
+}
+
+#: The English guide's file names for the same files.
+_EN_NAMES = {
+    "september.json": "9月凭证.json",
+    "correction.json": "订正.json",
+    "draft.xlsx": "草稿.xlsx",
+}
+
+
+def _month(guide: str) -> str:
+    text = (DOCS / guide).read_text(encoding="utf-8")
+    first, last = _MONTH[guide]
+    return text[text.index(first) : text.index(last)]
+
+
+def _run_guide(text: str, env: dict[str, str | None]) -> list[str]:
+    """Run the ``juzhang`` lines of ``text``'s sh blocks in-process; return their outputs.
+
+    ``export`` lines set ``env``; a command whose comment says it is refused
+    (被拒绝) must fail, with the exit code the comment gives (退出码 N).
+    """
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    outputs = []
+    for block in _blocks(text, "sh"):
+        for line in block.replace("\\\n", " ").splitlines():
+            tokens = shlex.split(line, comments=True)
+            if tokens and tokens[0] == "export":
+                key, value = tokens[1].split("=", 1)
+                env[key] = value
+                continue
+            assert tokens and tokens[0] == "juzhang", line
+            result = runner.invoke(app, tokens[1:], env=env)
+            code = re.search(r"退出码 (\d)", line)
+            if code:
+                assert result.exit_code == int(code.group(1)), (line, result.output)
+            elif "被拒绝" in line:
+                assert result.exit_code != 0, line
+            else:
+                assert result.exit_code == 0, (line, result.output)
+            outputs.append(result.output)
+    return outputs
+
+
+def test_the_guides_month_runs_from_first_command_to_the_published_board(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 13 runs as written, through the close to the signed board: one path.
+
+    Then section 20's budget, set and adjusted for the same community after
+    its board was published, leaves that board as it was published.
+    """
+    month = _month("guide.zh.md")
+    vouchers, correction = _blocks(month, "json")
+    (tmp_path / "9月凭证.json").write_text(vouchers, encoding="utf-8")
+    (tmp_path / "订正.json").write_text(correction, encoding="utf-8")
+    (statement,) = _blocks(month, "csv")
+    (tmp_path / "9月对账单.csv").write_text(statement, encoding="utf-8")
+    (settings,) = _toml_blocks_of(month)
+    (tmp_path / "h001-disclosure.toml").write_text(settings, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    env: dict[str, str | None] = {"JUZHANG_DB": None, "JUZHANG_USER": None}
+    outputs = _run_guide(month, env)
+    assert any("已结账 / closed 1" in output for output in outputs)
+    assert "与发布的公开表一致 / the file is the published board" in outputs[-1]
+    board = tmp_path / "out" / "H001" / "disclosure-2026-09.xlsx"
+    sheet = load_workbook(board)["收支明细"]
+    words = {str(c.value) for row in sheet.iter_rows() for c in row if c.value}
+    assert {"书记：刘玉兰", "主任：陈国栋", "报账员：张秀英"} <= words, words
+
+    text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
+    budgets = text[text.index("## 20. 预算与居民的声音") :]
+    (budget,) = _toml_blocks_of(budgets)
+    (tmp_path / "budget.toml").write_text(budget, encoding="utf-8")
+    adjusted = budget.replace('amount = "600.00"', 'amount = "0.00"') + (
+        '\n[[line]]\nname = "居民夏季纳凉晚会"\nkind = "expense"\n'
+        'accounts = ["514"]\namount = "600.00"\n'
+    )  # what the section tells the reader to write
+    (tmp_path / "adjusted.toml").write_text(adjusted, encoding="utf-8")
+    outputs = _run_guide(budgets, env)
+    shown = json.loads(outputs[-1])
+    assert "居民会议决议 2026-10-12" in json.dumps(shown, ensure_ascii=False)
+    verified = _run_guide(f"```sh\njuzhang verify-report {board}\n```", env)
+    assert "账簿仍与发布的数字一致" in verified[0]
+
+
+def _toml_blocks_of(text: str) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+
+
+def test_the_english_guides_month_is_the_same_month() -> None:
+    """The English sections 13 and 20 give the same commands and samples as the Chinese ones."""
+    zh, en = _month("guide.zh.md"), _month("guide.en.md")
+    renamed = [[_EN_NAMES.get(t, t) for t in line] for line in _command_lines(en)]
+    assert renamed == _command_lines(zh)
+    for lang in ("json", "csv", "toml"):
+        assert _blocks(en, lang) == _blocks(zh, lang)
+    budgets = [
+        text[text.index("## 20.") :]
+        for text in ((DOCS / g).read_text(encoding="utf-8") for g in ("guide.zh.md", "guide.en.md"))
+    ]
+    assert _command_lines(budgets[1]) == _command_lines(budgets[0])

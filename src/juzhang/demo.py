@@ -42,7 +42,9 @@ public service functions, the same calls the command line makes:
 The month's cheque is paid by the bank in the next month: at every month end
 it is an outstanding item of the bank reconciliation (企业已付、银行未付), and
 September's is still outstanding at the end.  The inputs the agency received
-(statements, claim batches, rules) are kept in ``DIR/inputs/CODE/``.
+(statements, claim batches, rules) are kept in ``DIR/inputs/CODE/``, with the
+community's disclosure settings (``disclosure.toml``: its 书记 and 主任, fictional
+names), which the reviewer stores at set-up so that every board prints them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ from juzhang.core.period import format_period, last_day
 from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.custody import CustodyInput
+from juzhang.disclosure_config import (
+    DisclosureConfig,
+    Signatures,
+    config_toml,
+    set_stored_config,
+)
 from juzhang.errors import Problem
 from juzhang.examples.demo_data import (
     PERIODS,
@@ -160,6 +168,18 @@ def _set_up(engine: Engine, ag: Agency) -> None:
     with transaction(engine) as s:
         for c in ag.communities:
             books.set_opening(s, c.code, ag.bookkeeper.login, dict(c.opening))
+            set_stored_config(s, c.code, ag.reviewer.login, _disclosure_config(c))
+
+
+def _disclosure_config(c: Community) -> DisclosureConfig:
+    """The community's disclosure settings: its 书记 and 主任 for the board's signature block.
+
+    The rest (categories, sections, debts) is the chart's default; the
+    cashier, bookkeeper and 民主理财小组 come from the role grants.
+    """
+    return DisclosureConfig(
+        chart=c.chart, signatures=Signatures(secretary=c.secretary, director=c.director)
+    )
 
 
 # --------------------------------------------------------------------------- one month
@@ -425,6 +445,7 @@ def build_demo(db_path: Path, out_dir: Path | None = None, *, seed: int = SEED) 
             inputs.mkdir(parents=True, exist_ok=True)
             (inputs / "rules.toml").write_text(rules_toml(c), "utf-8")
             (inputs / "claims.toml").write_text(claims_toml(c), "utf-8")
+            (inputs / "disclosure.toml").write_text(config_toml(_disclosure_config(c)), "utf-8")
         for period in PERIODS:
             for c in ag.communities:
                 plan = plan_month(

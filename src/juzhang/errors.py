@@ -14,6 +14,7 @@ Two kinds of bad news leave juzhang:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -169,6 +170,26 @@ class StateError(JuzhangError):
         self.action = action
         super().__init__(
             f"{what} 当前状态为 {state}，不能{action} / {what} is {state}; cannot {action}"
+        )
+
+
+class MonthNotOverError(StateError):
+    """The month has not ended yet (未过月末): it can be closed from the day after its last day."""
+
+    def __init__(self, entity: str, period: str, today: dt.date, end: dt.date) -> None:
+        self.entity = entity
+        self.period = period
+        self.today = today
+        self.end = end
+        self.what = f"{entity} {period}"
+        self.state = "未过月末 not over"
+        self.action = "结账 close"
+        JuzhangError.__init__(
+            self,
+            f"{entity} {period} 未过月末，不能结账：今天 {today}，本月最后一天 {end}，"
+            f"{end + dt.timedelta(days=1)} 起可以结账 / {entity} {period} is not over"
+            f" (today is {today}, the month ends {end}): it can be closed from"
+            f" {end + dt.timedelta(days=1)}",
         )
 
 

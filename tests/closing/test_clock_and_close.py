@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import inspect
 import pkgutil
+import re
 import types
 from decimal import Decimal as D
 from pathlib import Path
@@ -28,7 +29,7 @@ from juzhang.closing_run import close_all
 from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.disclosure_config import load_config, set_stored_config, stored_config
-from juzhang.errors import ProblemsError, StateError, ValidationError
+from juzhang.errors import MonthNotOverError, ProblemsError, StateError, ValidationError
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
 from tests.closing.test_closing import SEP, cash_moves, clean_month, count, setup_books
@@ -72,6 +73,21 @@ def test_the_running_month_cannot_be_closed_before_its_last_day_is_over(world: W
     assert not world.run(books.is_closed, "C001", SEP)
     with clock.fixed(dt.date(2026, 10, 1)):
         assert world.run(closing.close_month, "C001", SEP, "rv").closed
+
+
+def test_closing_too_early_says_so_once_and_when_it_can_be_closed(world: World) -> None:
+    """One clear line: the month, today, its last day, the first day it can be closed."""
+    setup_books(world)
+    with clock.fixed(dt.date(2026, 9, 20)), pytest.raises(MonthNotOverError) as refused:
+        world.run(closing.close_month, "C001", SEP, "rv")
+    message = str(refused.value)
+    assert isinstance(refused.value, StateError)  # callers catching StateError still do
+    assert (refused.value.today, refused.value.end) == (dt.date(2026, 9, 20), dt.date(2026, 9, 30))
+    assert message.count("未过月末") == 1  # said once, not once per language and field
+    assert message.count("2026-09-20") == 2 and message.count("2026-09-30") == 2
+    assert "2026-10-01 起可以结账" in message and "can be closed from 2026-10-01" in message
+    _chinese, english = message.split(" / ")
+    assert not re.search(r"[\u4e00-\u9fff]", english), english
 
 
 def test_close_all_on_the_finding_day_leaves_december_open(world: World, tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ board (待民主理财小组审核签字; verify-report: matches the books, not 
 exit 4).  ``juzhang disclosure sign`` publishes it: the signed workbook, its
 signature block filled, replaces the board in ``OUT/C001/`` and its figures
 are frozen in a snapshot the database refuses to change; ``disclosure
-export`` writes the same cells again; verify-report exits 0, and 2 once a
-budget set after publication changes the books' figures (a later change, not
-tampering).  Forged boards — a 摘要, 经办人, voucher number or date changed, a
-figure changed with an embedded map repointed at a hidden cell holding the
-true value, another community's board retitled, another month's retitled —
-are refused with the cells named (exit 1).  A rows bomb is refused in seconds
-through the importers' guarded reader.  Both dialects.
+export`` writes the same cells again; verify-report exits 0, and still 0
+after a budget is set once the board is published (the board keeps the budget
+version in force when it was published).  Forged boards — a 摘要, 经办人,
+voucher number or date changed, a figure changed with an embedded map
+repointed at a hidden cell holding the true value, another community's board
+retitled, another month's retitled — are refused with the cells named
+(exit 1).  A rows bomb is refused in seconds through the importers' guarded
+reader.  Both dialects.
 """
 
 from __future__ import annotations

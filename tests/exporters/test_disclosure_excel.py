@@ -12,11 +12,13 @@ boards are in :mod:`tests.exporters.test_board`.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from juzhang.budget import set_budget
@@ -24,10 +26,10 @@ from juzhang.cli import app
 from juzhang.cli.disclosure import write_disclosure
 from juzhang.errors import ValidationError
 from juzhang.exporters.board_verify import read_fingerprint, verify_report
-from juzhang.exporters.disclosure_excel import DRAFT_MARK, write_disclosure_workbook
+from juzhang.exporters.disclosure_excel import DRAFT_MARK, PAGE_ROWS, write_disclosure_workbook
 from juzhang.reports.disclosure import Disclosure, disclosure
 from tests.conftest import World
-from tests.reports.test_disclosure import BUDGET, OCT, build_story, day, move
+from tests.reports.test_disclosure import BANK, BUDGET, OCT, build_story, day, move, post_moves
 
 FORMULA_LIKE = "=SUM(A1:A9) 购物"
 
@@ -159,3 +161,72 @@ def test_write_disclosure_formats_and_cli(
     assert d.fingerprint in draft.output and "draft" in draft.output
     data = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
     assert data["state"] == "draft"
+
+
+# ------------------------------------------------------------------ a section longer than a page
+
+PAID = 90
+"""干部补贴 payments in the long October: section 三 runs over two pages."""
+
+
+def long_october(world: World, path: Path) -> tuple[Disclosure, Path]:
+    """The October story plus :data:`PAID` small 干部补贴 payments, and its board at ``path``."""
+    build_story(world)
+    post_moves(
+        world,
+        [(day(10, 20), BANK, "-100", "51302", f"发放楼栋长补贴 第{i:02d}栋") for i in range(PAID)],
+    )
+    d = world.run(disclosure, world.entity, OCT)
+    return d, write_disclosure_workbook(d, path)
+
+
+def _pages(ws: Worksheet) -> list[range]:
+    """The printed pages of ``ws`` as row ranges, cut at its manual row breaks."""
+    cuts = sorted(b.id for b in ws.row_breaks.brk)
+    starts = [1, *(c + 1 for c in cuts)]
+    ends = [*cuts, ws.max_row]
+    return [range(s, e + 1) for s, e in zip(starts, ends, strict=True)]
+
+
+def test_a_section_longer_than_a_page_repeats_its_heading_and_header(
+    world: World, tmp_path: Path
+) -> None:
+    """Section 三 (over 90 lines) is split; each of its pages repeats the title and its header."""
+    d, path = long_october(world, tmp_path / "long.xlsx")
+    (section,) = [s for s in d.sections if s.title == "居民干部补贴、奖金"]
+    assert len(section.rows) > PAID
+    ws = load_workbook(path)["汇总及专项"]
+    text = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value}
+    # the title block (公开单位, period, state) is what every printed page repeats
+    title_rows = ws.print_title_rows.replace("$", "").split(":")
+    assert title_rows[0] == "1"
+    last_title_row = int(title_rows[1])
+    assert "财务收支汇总及专项公开表" in str(text[(1, 1)])
+    pages = _pages(ws)
+    assert len(pages) >= 3  # funds and categories, then the section over two pages at least
+    section_pages = [
+        p for p in pages if any(str(text.get((r, 1), "")).startswith("发放楼栋长补贴") for r in p)
+    ]
+    assert len(section_pages) >= 2, "the long section was not split"
+    for page in pages:  # with the title rows printed again above every page but the first
+        assert len(page) + (0 if page.start == 1 else last_title_row) <= PAGE_ROWS, page
+    headings = [r for r in section_pages[0] if text.get((r, 1)) == "三、居民干部补贴、奖金"]
+    assert len(headings) == 1
+    for page in section_pages[1:]:  # each continued page opens with the heading and header
+        assert text[(page.start, 1)] == "三、居民干部补贴、奖金（续）", page
+        assert [text.get((page.start + 1, c)) for c in range(1, 5)] == [
+            "摘要",
+            "日期",
+            "凭证号",
+            "科目",
+        ]
+    # no other block is cut: every later page opens with a block's heading (一、… 八、…)
+    # or with the blank line above the signatures
+    for page in pages[1:]:
+        opening = str(text.get((page.start, 1), ""))
+        assert re.match(r"[一二三四五六七八九十]+、", opening) or (
+            not opening and str(text.get((page.start + 1, 1), "")).startswith("书记")
+        ), (page, opening)
+    # every payment is printed once, none lost at a break
+    printed = [v for (_r, c), v in text.items() if c == 1 and str(v).startswith("发放楼栋长补贴")]
+    assert sorted(printed) == sorted(f"发放楼栋长补贴 第{i:02d}栋" for i in range(PAID))

@@ -8,7 +8,9 @@ and page size, ``pdftotext`` each page's text.  Checked: the wide forms print
 landscape, the others portrait; no page holds only the lines below a table
 (试算平衡, the signatures); every page of a multi-page form repeats its column
 header; the claim form's rows are at least 8 mm on paper; the reconciliation
-carries no English and names the bank and its account number.
+carries no English and names the bank and its account number.  A board
+whose special section runs over a page prints that section's heading and
+column header again on each of its pages.
 
 Skipped, with the reason, where LibreOffice or poppler is not installed
 (``.ci/run`` installs them).  ``docs/render_pdf.sh`` renders the same way to look
@@ -27,6 +29,8 @@ import pytest
 from typer.testing import CliRunner
 
 from juzhang.cli import app
+from tests.conftest import World
+from tests.exporters.test_disclosure_excel import PAID, long_october
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("soffice") and shutil.which("pdfinfo") and shutil.which("pdftotext")),
@@ -151,3 +155,42 @@ def test_the_reconciliation_is_wholly_chinese(rendered: dict[str, Path]) -> None
     text = "\n".join(_pages(rendered["reconciliation"]))
     assert not re.search(r"[A-Za-z]{3,}", text), text
     assert "开户银行" in text and "银行账号" in text
+
+
+def _render(work: Path, *files: Path) -> None:
+    """One LibreOffice run turning ``files`` into PDF next to them (fonts as render_pdf.sh)."""
+    env = dict(os.environ, FONTCONFIG_FILE=str(_fontconfig(work)))
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{work / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(files[0].parent),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a layout: one dialect is enough
+def test_a_long_board_section_prints_its_header_on_every_page(world: World, tmp_path: Path) -> None:
+    """The board with a 90-line section, printed: several pages, each with the title and header."""
+    _d, path = long_october(world, tmp_path / "long.xlsx")
+    _render(tmp_path, path)
+    pages = _pages(path.with_suffix(".pdf"))
+    summary = [p for p in pages if "财务收支汇总及专项公开表" in p]
+    assert len(summary) >= 3  # the summary sheet alone runs over several pages
+    section = [p for p in summary if "发放楼栋长补贴" in p]
+    assert len(section) >= 2
+    for page in section:
+        assert "公开单位" in page  # the repeated title rows
+        assert re.search(r"摘要\s+日期\s+凭证号\s+科目", page), page  # the column header
+    assert all("（续）" in page for page in section[1:])
+    printed = re.findall(r"发放楼栋长补贴 第(\d\d)栋", "\n".join(section))
+    assert sorted(printed) == [f"{i:02d}" for i in range(PAID)]

@@ -16,6 +16,7 @@ from juzhang.core.duty import Action
 from juzhang.core.period import format_period, last_day
 from juzhang.core.types import VoucherStatus
 from juzhang.errors import (
+    MonthNotOverError,
     StateError,
     ValidationError,
 )
@@ -37,17 +38,12 @@ def require_month_over(entity: str, period: int) -> None:
     """Refuse to close a month that has not ended (its last day is today or later).
 
     Raises:
-        StateError: the month's last day is not yet past (:func:`juzhang.clock.today`).
+        MonthNotOverError: the month's last day is not yet past (:func:`juzhang.clock.today`).
     """
     today = clock.today()
     end = last_day(period)
     if today <= end:
-        raise StateError(
-            f"{entity} {format_period(period)}",
-            f"未过月末（今天 {today}，本月最后一天 {end}）"
-            f" / not over (today is {today}, the month ends {end})",
-            "结账 close",
-        )
+        raise MonthNotOverError(entity, format_period(period), today, end)
 
 
 def _lock_period(session: Session, entity: str, actor: str, period: int) -> None:

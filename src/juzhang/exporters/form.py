@@ -612,11 +612,12 @@ class Sheet:
         paper = _A4[0] if landscape else _A4[1]
         page = (paper - _MARGINS[1] * 72 - 24) / scale  # less the footer; in unscaled points
         titles = sum(heights.get(r, 15.0) for r in range(1, self.header_rows[1] + 1))
+        manual = {b.id for b in self.ws.row_breaks.brk}  # a page ends after each of these rows
         used = 0.0
         start = 1
         for row in range(1, self.table_end + 1):
             h = heights.get(row, 15.0)
-            if used + h > page:
+            if used + h > page or row - 1 in manual:
                 start, used = row, titles
             used += h
         tail = sum(heights.get(r, 15.0) for r in range(self.table_end + 1, self.row + 1))
@@ -627,9 +628,10 @@ class Sheet:
 
         Walks the pages as the printer will (estimated, for Excel's and for
         LibreOffice's column widths: :meth:`print_scale`; the repeated title
-        rows on every page) and, when the lines below the table would not fit
-        after its last row with some room to spare, breaks the page before
-        the table's last :data:`_KEEP_ROWS` rows instead.
+        rows on every page; the manual page breaks already set) and, when the
+        lines below the table would not fit after its last row with some room
+        to spare, breaks the page before the table's last :data:`_KEEP_ROWS`
+        rows instead.
         """
         if self.header_rows is None or not self.table_end or self.row <= self.table_end:
             return
