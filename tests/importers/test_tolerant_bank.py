@@ -190,3 +190,30 @@ def test_the_next_command_quotes_a_file_name_with_spaces(tmp_path: Path) -> None
     assert message.rstrip().endswith(
         "juzhang import suggest-mapping '一月 对账单.csv' --out mapping.toml"
     )
+
+
+# --------------------------------------------------------------------------- one amount and a flag
+
+
+SHOUZHI = (
+    "交易日期,摘要,收支标志,交易金额,余额,对方户名\n"
+    "2025-01-02,拨款,收,500.00,1500.00,某某街道办事处\n"
+    "2025-01-03,物业费,支,200.00,1300.00,某某物业\n"
+)
+
+
+def test_one_amount_with_a_shouzhi_flag_is_detected(tmp_path: Path) -> None:
+    statement, problems = read_statement(write(tmp_path, SHOUZHI))
+    assert problems == []
+    assert statement.profile == "icbc-flag"
+    assert [(r.debit, r.credit) for r in statement.rows] == [
+        (D("0.00"), D("500.00")),
+        (D("200.00"), D("0.00")),
+    ]
+
+
+def test_a_bad_flag_is_refused_with_its_row_and_column(tmp_path: Path) -> None:
+    text = SHOUZHI.replace(",支,", ",退,")
+    _, problems = read_statement(write(tmp_path, text))
+    assert [p.where for p in problems] == ["stmt.csv:3:C(收支标志)"]
+    assert "借贷标志" in problems[0].message
