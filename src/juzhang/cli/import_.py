@@ -7,6 +7,7 @@
     juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
     juzhang import bank --dir DIR [--profile NAME|--mapping FILE] [--rules FILE]  bookkeeper
+    juzhang import suggest-mapping FILE [--out MAPPING.toml]                      anyone
 
 A thin layer over :mod:`juzhang.statements`, :mod:`juzhang.claims` and
 :mod:`juzhang.beancount_import`:
@@ -25,6 +26,13 @@ recorded, or matches two accounts, is reported and not imported.  Each file
 is imported in its own transaction (all or nothing); one summary table
 (file, community, account, rows, new, duplicates, waiting, problems) goes to
 stdout, each problem to stderr, and the exit status is 1 if any file failed.
+``import suggest-mapping`` writes the mapping file (guide §19) for a
+statement no layout reads (:mod:`juzhang.importers.suggest`): to ``--out``
+or stdout, with the figures of the file read with it on stderr (rows, total
+in and out, whether the direction was checked against the running balance);
+when the file read with it still has problems they are printed as a table
+and the exit status is 1 (the suggestion is still written, to be edited); a
+file with no header row it can use is refused and nothing is written.
 ``import claims``: a batch whose claims are returned is *not* an error:
 the import succeeded, the returned claims and their reasons are printed for the
 cashier, and the exit status is 0.
@@ -47,6 +55,7 @@ from juzhang.cli._batch import batch_progress
 from juzhang.cli._common import (
     WIDE,
     Entity,
+    OutFile,
     Rules,
     actor,
     command_group,
@@ -59,6 +68,7 @@ from juzhang.cli.claims import claims_table, print_reasons
 from juzhang.errors import JuzhangError, Problem, ProblemsError
 from juzhang.importers.bank import load_profile
 from juzhang.importers.claims_config import load_claims_config
+from juzhang.importers.suggest import suggest_mapping
 from juzhang.money import format_amount
 from juzhang.statements import STATUS_ZH, ImportResult, format_spans
 
@@ -342,6 +352,43 @@ def proposals_table(result: ImportResult) -> Table:
             "" if p.custody_entry is None else f"#{p.custody_entry}",
         )
     return table
+
+
+# --------------------------------------------------------------------------- suggest-mapping
+
+
+@import_app.command("suggest-mapping")
+def import_suggest_mapping(file: InFile, out: OutFile = None) -> None:
+    """Write a mapping file (guide §19) for a statement no layout reads, checked on the file."""
+    try:
+        found = suggest_mapping(file)
+    except ProblemsError as exc:
+        _refuse(exc)
+        return
+    if out is None:
+        typer.echo(found.text, nl=False)
+    else:
+        out.write_text(found.text, encoding="utf-8")
+        note(f"已写入 / written: {out}")
+    checked = (
+        "余额连续 / running balance follows"
+        if found.checked and not any(p.subject == "balance" for p in found.problems)
+        else "无余额列，方向未核对 / no balance column: direction not checked"
+        if not found.checked
+        else "余额不连续 / the running balance breaks"
+    )
+    note(
+        f"第 {found.header_row} 行为表头 / header row {found.header_row}; "
+        f"{found.rows} 行 rows, 收入合计 total in {format_amount(found.total_in)}, "
+        f"支出合计 total out {format_amount(found.total_out)}; {checked}"
+    )
+    if found.unplaced:
+        note(f"未识别的列 / columns not placed: {', '.join(found.unplaced)}")
+    if found.problems:
+        console(stderr=True, width=WIDE).print(
+            problems_table(f"按建议读取 / read with the suggestion {file.name}", found.problems)
+        )
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- import bank --dir
