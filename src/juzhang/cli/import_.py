@@ -8,6 +8,8 @@
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
     juzhang import bank --dir DIR [--profile NAME|--mapping FILE] [--rules FILE]  bookkeeper
     juzhang import suggest-mapping FILE [--out MAPPING.toml]                      anyone
+    juzhang import settings set ENTITY [--account CODE] [--rules F] [--mapping F | --profile N]
+    juzhang import settings show ENTITY          (clear ENTITY [--account CODE])  bookkeeper
 
 A thin layer over :mod:`juzhang.statements`, :mod:`juzhang.claims` and
 :mod:`juzhang.beancount_import`:
@@ -33,6 +35,10 @@ in and out, whether the direction was checked against the running balance);
 when the file read with it still has problems they are printed as a table
 and the exit status is 1 (the suggestion is still written, to be edited); a
 file with no header row it can use is refused and nothing is written.
+``import settings set`` remembers the rules and the layout for a community
+(or one of its bank accounts, ``--account``); ``import bank`` and
+``statement draft`` use them unless the command line gives its own
+(:mod:`juzhang.statements.settings`: the files' text is stored, checked).
 ``import claims``: a batch whose claims are returned is *not* an error:
 the import succeeded, the returned claims and their reasons are printed for the
 cashier, and the exit status is 0.
@@ -54,6 +60,7 @@ from juzhang import statements as statement
 from juzhang.cli._batch import batch_progress
 from juzhang.cli._common import (
     WIDE,
+    BankAccount,
     Entity,
     OutFile,
     Rules,
@@ -389,6 +396,95 @@ def import_suggest_mapping(file: InFile, out: OutFile = None) -> None:
             problems_table(f"按建议读取 / read with the suggestion {file.name}", found.problems)
         )
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- settings
+
+settings_app = command_group("导入设置 / import settings remembered per community and account")
+import_app.add_typer(settings_app, name="settings")
+
+LayoutFile = Annotated[
+    Path | None,
+    typer.Option("--mapping", metavar="FILE", dir_okay=False, help="映射文件 / layout file"),
+]
+ProfileName = Annotated[
+    str | None, typer.Option("--profile", metavar="NAME", help="对账单格式 / bank layout")
+]
+
+
+@settings_app.command("set")
+def import_settings_set(
+    ctx: typer.Context,
+    entity: Entity,
+    account: BankAccount = None,
+    rules: Rules = None,
+    mapping: LayoutFile = None,
+    profile: ProfileName = None,
+) -> None:
+    """Remember --rules and --mapping/--profile for ENTITY (or one --account): bookkeeper."""
+    who = actor(ctx)
+    try:
+        with session(ctx) as s:
+            stored = statement.set_import_settings(
+                s, entity, who, account=account, rules=rules, mapping=mapping, profile=profile
+            )
+    except ProblemsError as exc:
+        _refuse(exc)
+        return
+    console(width=WIDE).print(settings_table(entity, [stored]))
+    note(f"导入设置已保存 / import settings stored: {entity} {account or ''}".rstrip())
+
+
+@settings_app.command("show")
+def import_settings_show(ctx: typer.Context, entity: Entity) -> None:
+    """Show the settings stored for ENTITY and its bank accounts."""
+    with session(ctx, write=False) as s:
+        rows = statement.import_settings(s, entity)
+    if not rows:
+        note(f"{entity} 没有存储的导入设置 / no import settings stored")
+        return
+    console(width=WIDE).print(settings_table(entity, rows))
+
+
+@settings_app.command("clear")
+def import_settings_clear(ctx: typer.Context, entity: Entity, account: BankAccount = None) -> None:
+    """Forget the settings stored for ENTITY (or one --account)."""
+    who = actor(ctx)
+    with session(ctx) as s:
+        gone = statement.clear_import_settings(s, entity, who, account=account)
+    note("已清除 / cleared" if gone else "没有存储的导入设置 / nothing stored")
+
+
+def settings_table(entity: str, rows: Sequence[statement.ImportSettings]) -> Table:
+    """Stored settings: account, rules, layout, who and when."""
+    table = Table(
+        "科目 account",
+        "规则 rules",
+        "格式 layout",
+        "设置人 set by",
+        "时间 set at",
+        title=f"导入设置 / import settings: {entity}",
+        title_justify="left",
+    )
+    for row in rows:
+        table.add_row(
+            row.account or "全部 all",
+            "" if row.rules is None else _rules_count(row.rules),
+            row.profile or ("" if row.mapping is None else _mapping_name(row.mapping)),
+            row.set_by,
+            row.set_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+def _rules_count(text: str) -> str:
+    rules = text.count("[[rule]]")
+    return f"{rules} 条规则 rules"
+
+
+def _mapping_name(text: str) -> str:
+    found = re.search(r'^name\s*=\s*"([^"]*)"', text, re.M)
+    return f"映射 mapping {found[1] if found else ''}".rstrip()
 
 
 # --------------------------------------------------------------------------- import bank --dir
