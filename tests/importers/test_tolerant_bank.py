@@ -217,3 +217,11 @@ def test_a_bad_flag_is_refused_with_its_row_and_column(tmp_path: Path) -> None:
     _, problems = read_statement(write(tmp_path, text))
     assert [p.where for p in problems] == ["stmt.csv:3:C(收支标志)"]
     assert "借贷标志" in problems[0].message
+
+
+def test_a_profile_without_detect_headers_is_shown_by_its_required_columns(
+    tmp_path: Path,
+) -> None:
+    message = refusal(write(tmp_path, "甲,乙\n1,2\n"))
+    assert "icbc-flag: 交易日期、发生额、借贷标志" in message
+    assert ": ;" not in message

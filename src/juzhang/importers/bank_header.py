@@ -206,6 +206,13 @@ def _likeliest_header(rows: Sequence[Row]) -> tuple[int, tuple[str, ...]] | None
 _NUMBERISH = re.compile(r"^[-+¥￥(（]?[\d,.:/\-年月日 ]+[)）]?$")
 
 
+def _signature(profile: BankProfile) -> tuple[str, ...]:
+    """What tells a profile: its detect headers, else the first alias of each required field."""
+    if profile.detect:
+        return profile.detect
+    return tuple(profile.columns[f][0] for f in profile.required if profile.columns.get(f))
+
+
 def _refuse_header(
     name: str, profiles: Sequence[BankProfile], near: list[_Near], rows: Sequence[Row]
 ) -> NoReturn:
@@ -228,7 +235,7 @@ def _refuse_header(
                 )
             ],
         )
-    known = "; ".join(f"{p.name}: {'、'.join(p.detect)}" for p in profiles)
+    known = "; ".join(f"{p.name}: {'、'.join(_signature(p))}" for p in profiles)
     likely = _likeliest_header(rows)
     seen = (
         f"第 {likely[0]} 行像是表头 / row {likely[0]} looks like the header: "

@@ -61,6 +61,7 @@ from juzhang.importers.profile import (
 )
 from juzhang.importers.reader import DEFAULT_LIMITS, ReadLimits, Row, column_letter, open_table
 from juzhang.importers.values import (
+    Cell,
     is_blank,
     parse_amount,
     parse_date,
@@ -244,17 +245,17 @@ def _find(
 # --------------------------------------------------------------------------- values
 
 
-def _cell(row: Row, column: int) -> object:
+def _cell(row: Row, column: int) -> Cell:
     return row.cells[column] if column < len(row.cells) else ""
 
 
-def _all_parse(rows: Sequence[Row], column: int, parse: Callable[[object], object]) -> bool:
+def _all_parse(rows: Sequence[Row], column: int, parse: Callable[[Cell], object]) -> bool:
     """Whether the column's non-blank cells parse (all but one in six: a typo is a bad row
     to report, not another field), and there is at least one."""
     good = bad = 0
     for row in rows:
         cell = _cell(row, column)
-        if is_blank(cell) or _safe_text(cell) in ("-", "——", "--"):  # type: ignore[arg-type]
+        if is_blank(cell) or _safe_text(cell) in ("-", "——", "--"):
             continue
         try:
             parse(cell)
@@ -265,25 +266,25 @@ def _all_parse(rows: Sequence[Row], column: int, parse: Callable[[object], objec
     return good > 0 and bad * 5 <= good
 
 
-def _is_date(cell: object) -> object:
-    return parse_date(cell)  # type: ignore[arg-type]
+def _is_date(cell: Cell) -> object:
+    return parse_date(cell)
 
 
-def _is_time(cell: object) -> object:
-    return parse_time(cell)  # type: ignore[arg-type]
+def _is_time(cell: Cell) -> object:
+    return parse_time(cell)
 
 
-def _is_amount(cell: object) -> object:
-    return parse_amount(cell)  # type: ignore[arg-type]
+def _is_amount(cell: Cell) -> object:
+    return parse_amount(cell)
 
 
-def _is_flag(cell: object) -> object:
-    if parse_direction(cell) is None:  # type: ignore[arg-type]
+def _is_flag(cell: Cell) -> object:
+    if parse_direction(cell) is None:
         raise ValueError("empty")
     return cell
 
 
-_CHECKS: dict[str, Callable[[object], object]] = {
+_CHECKS: dict[str, Callable[[Cell], object]] = {
     "date": _is_date,
     "time": _is_time,
     "debit": _is_amount,
@@ -316,7 +317,7 @@ def _before_footer(rows: Sequence[Row]) -> list[Row]:
 
 def _mostly_dates(rows: Sequence[Row], column: int) -> bool:
     """Whether most non-blank cells of the column are dates (an opening row may have text)."""
-    filled = [r for r in rows if not is_blank(_cell(r, column))]  # type: ignore[arg-type]
+    filled = [r for r in rows if not is_blank(_cell(r, column))]
     dated = _data_rows(filled, column)
     return bool(dated) and len(dated) * 5 >= len(filled) * 4
 
@@ -509,9 +510,9 @@ def _choices(placed: dict[str, _Column], below: Sequence[Row]) -> list[tuple[str
     ]
 
 
-def _try_amount(cell: object) -> Decimal | None:
+def _try_amount(cell: Cell) -> Decimal | None:
     try:
-        return parse_amount(cell)  # type: ignore[arg-type]
+        return parse_amount(cell)
     except (ValidationError, MoneyError):
         return None
 
