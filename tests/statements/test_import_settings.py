@@ -268,3 +268,22 @@ def test_command_line_refuses_a_bad_rules_file_with_its_line(
     assert run(bank, imp.import_settings, "C001") == []
 
 
+
+
+def test_import_dir_reads_a_file_with_a_stored_mapping_to_route_it(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    setup_books(engine, "S001", start=parse_period("2025-01"))
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    (folder / "boc.csv").write_bytes((DATA / "boc-debit.utf8.csv").read_bytes())
+    base = ["--db", db_url, "--as", "bk", "import", "bank", "--dir", str(folder)]
+    out = runner.invoke(app, base)
+    assert out.exit_code == 1 and "suggest-mapping" in out.stderr
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(suggest_mapping(DATA / "boc-debit.utf8.csv").text, encoding="utf-8")
+    run(engine, imp.set_import_settings, "S001", "bk", account=BANK, mapping=mapping)
+    out = runner.invoke(app, base)
+    assert out.exit_code == 0, out.output
+    with transaction(engine, write=False) as s:
+        assert len(imp.list_statement_lines(s, "S001")) == 5

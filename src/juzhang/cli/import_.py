@@ -24,7 +24,9 @@ is 1.  ``import bank --dir DIR`` imports every statement file in the folder
 (``.csv .txt .tsv .xls .xlsx .xlsm``), each routed to its community and
 bank account by the account number printed in the file (the numbers recorded
 with ``juzhang statement bank-account``); a file whose number is not
-recorded, or matches two accounts, is reported and not imported.  Each file
+recorded, or matches two accounts, is reported and not imported (a file no
+shipped layout reads is read with the layouts stored in the import settings,
+then imported with the one that read it).  Each file
 is imported in its own transaction (all or nothing); one summary table
 (file, community, account, rows, new, duplicates, waiting, problems) goes to
 stdout, each problem to stderr, and the exit status is 1 if any file failed.
@@ -73,7 +75,7 @@ from juzhang.cli._common import (
 from juzhang.cli._listing import Col, emit
 from juzhang.cli.claims import claims_table, print_reasons
 from juzhang.errors import JuzhangError, Problem, ProblemsError
-from juzhang.importers.bank import load_profile
+from juzhang.importers.bank import BankProfile, load_profile
 from juzhang.importers.claims_config import load_claims_config
 from juzhang.importers.suggest import suggest_mapping
 from juzhang.money import format_amount
@@ -524,10 +526,20 @@ def import_folder(
     who = actor(ctx)
     layout = load_profile(mapping) if mapping is not None else profile
     outcomes = [_FileOutcome(p.name) for p in statement_files(folder)]
+    stored: list[str | BankProfile] | None = None
     with batch_progress("导入 import bank", len(outcomes)) as advance:
         for path, outcome in zip(statement_files(folder), outcomes, strict=True):
             try:
-                number = statement.statement_number(path, profile=layout)
+                try:
+                    found = layout
+                    number = statement.statement_number(path, profile=layout)
+                except ProblemsError as refused:
+                    if layout is not None:
+                        raise
+                    if stored is None:
+                        with session(ctx, write=False) as s:
+                            stored = statement.stored_layouts(s)
+                    found, number = _read_number(path, stored, refused)
                 with session(ctx) as s:
                     outcome.entity, outcome.account = statement.route_statement(s, number)
                     outcome.result = statement.import_statement(
@@ -536,7 +548,7 @@ def import_folder(
                         who,
                         path,
                         account=outcome.account,
-                        profile=profile,
+                        profile=found if mapping is None else None,
                         mapping=mapping,
                         rules=rules,
                         window_days=window,
@@ -558,6 +570,21 @@ def import_folder(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _read_number(
+    path: Path, layouts: Sequence[str | BankProfile], refused: ProblemsError
+) -> tuple[BankProfile | str, str | None]:
+    """The first stored layout that reads the file, and the number it prints.
+
+    Raises ``refused`` (detection's refusal) when none reads it.
+    """
+    for candidate in layouts:
+        try:
+            return candidate, statement.statement_number(path, profile=candidate)
+        except ProblemsError:
+            continue
+    raise refused
 
 
 _FILES = (

@@ -96,6 +96,7 @@ from juzhang.statements.settings import (
     clear_import_settings,
     import_settings,
     set_import_settings,
+    stored_layouts,
 )
 
 __all__ = [
@@ -124,4 +125,5 @@ __all__ = [
     "set_bank_account",
     "set_import_settings",
     "statement_number",
+    "stored_layouts",
 ]

@@ -104,7 +104,7 @@ def import_statement(
     path: str | Path,
     *,
     account: str,
-    profile: str | None = None,
+    profile: str | BankProfile | None = None,
     mapping: str | Path | None = None,
     rules: Rules | str | Path | None = None,
     dry_run: bool = False,

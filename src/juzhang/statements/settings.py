@@ -43,6 +43,7 @@ __all__ = [
     "import_settings",
     "set_import_settings",
     "stored_for",
+    "stored_layouts",
 ]
 
 
@@ -220,3 +221,28 @@ def stored_for(session: Session, entity_id: int, entity: str, account: str) -> S
         layout = layout_row.profile
         used.append("profile")
     return Stored(rules, layout, tuple(used))
+
+
+def stored_layouts(session: Session) -> list[str | BankProfile]:
+    """Every layout stored in any community's settings, once each (mappings parsed).
+
+    ``import bank --dir`` reads the account number of a file no shipped
+    layout reads with these before routing it.
+    """
+    found: list[str | BankProfile] = []
+    seen: set[str] = set()
+    for mapping, profile in session.execute(
+        select(ImportSetting.mapping, ImportSetting.profile).order_by(
+            ImportSetting.entity_id, ImportSetting.account_code
+        )
+    ):
+        key = mapping or profile
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        found.append(
+            parse_profile(tomllib.loads(mapping), "已存映射 stored mapping", mapping)
+            if mapping
+            else key
+        )
+    return found
