@@ -152,3 +152,12 @@ def test_the_command_shows_bad_rows_with_row_and_column(tmp_path: Path) -> None:
     done = runner.invoke(app, ["import", "suggest-mapping", str(path)])
     assert done.exit_code == 1
     assert "bad-row.csv" in done.stderr and "B(金额)" in done.stderr
+
+
+def test_the_command_never_overwrites_the_statement(tmp_path: Path) -> None:
+    path = tmp_path / "stmt.csv"
+    original = (DATA / "boc-debit.utf8.csv").read_bytes()
+    path.write_bytes(original)
+    done = runner.invoke(app, ["import", "suggest-mapping", str(path), "--out", str(path)])
+    assert done.exit_code == 2
+    assert path.read_bytes() == original

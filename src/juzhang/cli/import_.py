@@ -369,6 +369,11 @@ def proposals_table(result: ImportResult) -> Table:
 @import_app.command("suggest-mapping")
 def import_suggest_mapping(file: InFile, out: OutFile = None) -> None:
     """Write a mapping file (guide §19) for a statement no layout reads, checked on the file."""
+    if out is not None and out.resolve() == file.resolve():
+        raise typer.BadParameter(
+            f"{out} 是对账单本身，不能覆盖 / is the statement itself: it is never overwritten",
+            param_hint="--out",
+        )
     try:
         found = suggest_mapping(file)
     except ProblemsError as exc:
