@@ -629,6 +629,8 @@ def _best(
         score = (breaks, len(problems), rank)
         if best is None or score < best[0]:
             best = (score, suggestion)
+        if not problems:  # the balances follow: no other reading can do better
+            break
     assert best is not None
     return best[1]
 
