@@ -367,6 +367,62 @@ def rcb(dates: str = "text") -> Layout:
     )  # fmt: skip
 
 
+def icbc_flag() -> Layout:
+    """ICBC corporate, one 发生额 column and a 借贷标志 column (借/贷), date and time apart."""
+    return Layout(
+        "icbc-flag",
+        [
+            Column("交易日期", lambda t, b: t.when.strftime("%Y%m%d"), "date"),
+            Column("交易时间", lambda t, b: t.when.strftime("%H:%M:%S"), "time"),
+            Column("凭证号", lambda t, b: t.serial, "serial"),
+            Column("对方户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方账号", lambda t, b: t.account, "counterparty_account"),
+            Column("摘要", lambda t, b: t.summary, "summary"),
+            Column("用途", lambda t, b: t.purpose, "purpose"),
+            Column("借贷标志", lambda t, b: "借" if t.debit else "贷", "direction"),
+            Column("发生额", lambda t, b: f"{t.debit or t.credit:,.2f}", "amount"),
+            Column("余额", lambda t, b: f"{b:,.2f}", "balance"),
+        ],
+        before=[["中国工商银行 对公账户历史明细"], [f"账号：{OWN_ACCOUNT}"], [f"户名：{OWN_NAME}"]],
+        after=[["合计", "", "", "", "", "", "", "", "", ""], ["以上数据仅供参考"]],
+    )  # fmt: skip
+
+
+def boc_debit() -> Layout:
+    """BOC personal debit card export (中国银行 借记卡 交易明细), as public parsers read it.
+
+    Twelve columns 记账日期, 记账时间, 币别, 金额 (signed: negative out), 余额,
+    交易名称, 渠道, 网点名称, 附言, 对方账户名, 对方卡号/账号, 对方开户行, with
+    ``-------------------`` in the empty text cells; no layout ships for it:
+    ``juzhang import suggest-mapping`` writes its mapping.
+    """
+    dashes = "-------------------"
+
+    def text(value: str) -> str:
+        return value or dashes
+
+    return Layout(
+        "boc-debit",
+        [
+            Column("记账日期", lambda t, b: t.when.strftime("%Y-%m-%d"), "date"),
+            Column("记账时间", lambda t, b: t.when.strftime("%H:%M:%S"), "time"),
+            Column("币别", lambda t, b: "人民币", "currency"),
+            Column("金额", lambda t, b: f"{t.credit:.2f}" if t.credit else f"-{t.debit:.2f}",
+                   "amount"),
+            Column("余额", lambda t, b: f"{b:.2f}", "balance"),
+            Column("交易名称", lambda t, b: t.summary, "summary"),
+            Column("渠道", lambda t, b: "网上银行", ""),
+            Column("网点名称", lambda t, b: dashes, ""),
+            Column("附言", lambda t, b: t.remark, "remark"),
+            Column("对方账户名", lambda t, b: t.counterparty, "counterparty"),
+            Column("对方卡号/账号", lambda t, b: t.account, "counterparty_account"),
+            Column("对方开户行", lambda t, b: t.bank, "counterparty_bank"),
+        ],
+        before=[["中国银行储蓄卡账单明细"], [f"借记卡号：{OWN_ACCOUNT}"],
+                [f"客户姓名：{OWN_NAME}"]],
+    )  # fmt: skip
+
+
 def signed_mapping() -> Layout:
     """A bank without a shipped profile, read through tests/data/mapping-signed.toml."""
     return Layout(
@@ -817,7 +873,13 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("rcc.gbk.csv", rcc, lambda p, rows: write_csv(p, rows, "gbk")),
     Sample("rcc-serial.xlsx", rcc_serial, lambda p, rows: write_xlsx(p, rows)),
     Sample("rcb-corp.xls", rcb_corp, write_xls),
+    Sample("icbc-flag.gbk.csv", icbc_flag, lambda p, rows: write_csv(p, rows, "gbk")),
 )  # fmt: skip
+
+SUGGESTED: tuple[Sample, ...] = (
+    Sample("boc-debit.utf8.csv", boc_debit, lambda p, rows: write_csv(p, rows, "utf-8")),
+)  # fmt: skip
+"""Samples no shipped layout reads: ``juzhang import suggest-mapping`` writes their mapping."""
 
 
 def write_samples(folder: Path, *, expected: bool = True) -> list[Path]:
@@ -831,7 +893,7 @@ def write_samples(folder: Path, *, expected: bool = True) -> list[Path]:
     for name, text in MAPPINGS.items():
         (folder / name).write_text(text, encoding="utf-8")
     written = []
-    for sample in SAMPLES:
+    for sample in SAMPLES + SUGGESTED:
         path = folder / sample.filename
         if sample.write(path, sample.layout().rows()) is not False:
             written.append(path)

@@ -58,6 +58,7 @@ DOCUMENTED = [
     "juzhang.beancount_import",
     "juzhang.importers.beancount_file",
     "juzhang.importers.bank",
+    "juzhang.importers.suggest",
     "juzhang.statements",
     "juzhang.reports.ledger",
     "juzhang.reports.statements",

@@ -245,17 +245,48 @@ def _usable(code: str, ctx: _Context) -> str | None:
     return None
 
 
+def _default_payment(
+    config: ClaimsConfig, accounts: Mapping[str, AccountInfo]
+) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """现金 and 银行 without a [payment] table: the one active leaf of each kind (101, 102…).
+
+    With several leaves of a kind (two bank accounts) the cashier's sheet
+    cannot say which one paid: the problem names them and the way out,
+    ``--rules claims.toml`` with a [payment] table.
+    """
+    pairs: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    for kind, label in (("cash", "现金"), ("bank", "银行")):
+        leaves = sorted(
+            (a for a in accounts.values() if a.custody == kind and a.leaf and a.active),
+            key=lambda a: a.code,
+        )
+        if len(leaves) == 1:
+            pairs.append((label, leaves[0].code))
+        elif leaves:
+            named = "、".join(f"{a.code} {a.name}" for a in leaves)
+            lines = "\n".join(f'"{a.name}" = "{a.code}"' for a in leaves)
+            problems.append(
+                Problem(
+                    f"{config.source}:payment.{label}",
+                    f"{label}有 {len(leaves)} 个末级科目 ({named})，无法确定付款科目；请写报账规则"
+                    f"并用 --rules claims.toml 导入 / {len(leaves)} {kind} accounts ({named}): "
+                    f"say which one pays in claims.toml and import with --rules claims.toml:\n"
+                    f'[payment]\n"{label}" = "{leaves[0].code}"\n{lines}',
+                    "config",
+                )
+            )
+    return pairs, problems
+
+
 def _payment_accounts(
     ent: EntityInfo, config: ClaimsConfig, accounts: Mapping[str, AccountInfo]
 ) -> tuple[dict[str, tuple[str, str]], list[Problem]]:
     pairs = list(config.payment)
-    if not pairs:
-        for kind, label in (("cash", "现金"), ("bank", "银行")):
-            top = sorted(a.code for a in accounts.values() if a.level == 1 and a.custody == kind)
-            if top:
-                pairs.append((label, top[0]))
-    out: dict[str, tuple[str, str]] = {}
     problems: list[Problem] = []
+    if not pairs:
+        pairs, problems = _default_payment(config, accounts)
+    out: dict[str, tuple[str, str]] = {}
     for label, code in pairs:
         acc = accounts.get(code)
         where = f"{config.source}:payment.{label}"

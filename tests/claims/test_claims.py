@@ -611,3 +611,41 @@ def test_a_missing_column_is_reported_once_and_footers_are_told_apart(
     with pytest.raises(ProblemsError) as err:
         world.run(import_claims, world.entity, "cash", dated)
     assert [p.where for p in err.value.problems] == ["undated.csv:2:A"]
+
+
+# ------------------------------------------------------------------------ default payment account
+
+
+def with_banks(world: World, *banks: str) -> None:
+    """Detail accounts under 102 (10201 农商行…) before the opening balances go on them."""
+    world.run(books.add_account, world.entity, "51301", "办公费")
+    world.run(books.add_account, world.entity, "51302", "水电费")
+    for n, name in enumerate(banks, start=1):
+        world.run(books.add_account, world.entity, f"1020{n}", name)
+    opening = {k: v for k, v in OPENING.items() if k != "102"} | {"10201": OPENING["102"]}
+    world.run(books.set_opening, world.entity, "bk", opening)
+
+
+def test_the_single_bank_leaf_is_the_default_payment_account(
+    world: World, tmp_path: Path
+) -> None:
+    with_banks(world, "农商行")
+    path = fill(tmp_path / "b.xlsx", SEPTEMBER[:2])
+    result = world.run(import_claims, world.entity, "cash", path)
+    entries = {e.id: e for e in world.run(custody.list_entries, world.entity)}
+    assert [entries[c.custody_entry].account for c in result.pending if c.custody_entry] == [
+        "101",
+        "10201",
+    ]
+
+
+def test_several_bank_leaves_are_named_with_the_rules_option(world: World, tmp_path: Path) -> None:
+    with_banks(world, "农商行", "建行")
+    path = fill(tmp_path / "b.xlsx", SEPTEMBER[:2])
+    with pytest.raises(ProblemsError) as err:
+        world.run(import_claims, world.entity, "cash", path)
+    (problem,) = err.value.problems
+    assert "10201 农商行" in problem.message and "10202 建行" in problem.message
+    assert "--rules claims.toml" in problem.message
+    assert '"银行" = "10201"' in problem.message
+    assert rows_of(world, ImportBatch) == []

@@ -135,6 +135,8 @@ def test_text_after_a_closing_quote_is_still_refused(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- messages (item 2)
 
+NEXT = "juzhang import suggest-mapping stmt.csv --out mapping.toml"
+
 
 def refusal(path: Path, **kwargs: object) -> str:
     with pytest.raises(ProblemsError) as caught:
@@ -154,7 +156,7 @@ def test_no_fitting_profile_names_the_header_row_and_what_is_missing(tmp_path: P
     assert "日期, 摘要, 借方发生额, 贷方发生额, 余额, 对方户名" in message
     assert "ccb: date (交易时间/交易日期/记账日期)" in message
     assert "missing: ," not in message and not message.rstrip().endswith(":")
-    assert message.rstrip().endswith("--mapping mapping.toml")
+    assert message.rstrip().endswith(NEXT)
 
 
 def test_a_missing_detect_header_is_named_not_an_empty_list(tmp_path: Path) -> None:
@@ -165,4 +167,61 @@ def test_a_missing_detect_header_is_named_not_an_empty_list(tmp_path: Path) -> N
     )
     message = refusal(write(tmp_path, text), profile="icbc-dc")
     assert "icbc-dc: 本方账号, 借/贷" in message
-    assert message.rstrip().endswith("--mapping mapping.toml")
+    assert message.rstrip().endswith(NEXT)
+
+
+def test_a_header_no_profile_knows_is_still_shown_with_the_next_command(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "某某银行 流水\n"
+        "记账日,发生,结余,说明\n"
+        "2025-01-02,500.00,1500.00,拨款\n"
+    )
+    message = refusal(write(tmp_path, text))
+    assert "第 2 行" in message and "row 2" in message
+    assert "记账日, 发生, 结余, 说明" in message
+    assert message.rstrip().endswith(NEXT)
+
+
+def test_the_next_command_quotes_a_file_name_with_spaces(tmp_path: Path) -> None:
+    text = "日期,摘要,借方发生额,贷方发生额,余额\n2025-01-02,拨款,,500.00,1500.00\n"
+    message = refusal(write(tmp_path, text, name="一月 对账单.csv"))
+    assert message.rstrip().endswith(
+        "juzhang import suggest-mapping '一月 对账单.csv' --out mapping.toml"
+    )
+
+
+# --------------------------------------------------------------------------- one amount and a flag
+
+
+SHOUZHI = (
+    "交易日期,摘要,收支标志,交易金额,余额,对方户名\n"
+    "2025-01-02,拨款,收,500.00,1500.00,某某街道办事处\n"
+    "2025-01-03,物业费,支,200.00,1300.00,某某物业\n"
+)
+
+
+def test_one_amount_with_a_shouzhi_flag_is_detected(tmp_path: Path) -> None:
+    statement, problems = read_statement(write(tmp_path, SHOUZHI))
+    assert problems == []
+    assert statement.profile == "icbc-flag"
+    assert [(r.debit, r.credit) for r in statement.rows] == [
+        (D("0.00"), D("500.00")),
+        (D("200.00"), D("0.00")),
+    ]
+
+
+def test_a_bad_flag_is_refused_with_its_row_and_column(tmp_path: Path) -> None:
+    text = SHOUZHI.replace(",支,", ",退,")
+    _, problems = read_statement(write(tmp_path, text))
+    assert [p.where for p in problems] == ["stmt.csv:3:C(收支标志)"]
+    assert "借贷标志" in problems[0].message
+
+
+def test_a_profile_without_detect_headers_is_shown_by_its_required_columns(
+    tmp_path: Path,
+) -> None:
+    message = refusal(write(tmp_path, "甲,乙\n1,2\n"))
+    assert "icbc-flag: 交易日期、发生额、借贷标志" in message
+    assert ": ;" not in message

@@ -7,6 +7,9 @@
     juzhang import bank ENTITY FILE --account CODE [--profile NAME|--mapping FILE]
                                     [--rules FILE] [--window DAYS] [--dry-run]   bookkeeper
     juzhang import bank --dir DIR [--profile NAME|--mapping FILE] [--rules FILE]  bookkeeper
+    juzhang import suggest-mapping FILE [--out MAPPING.toml]                      anyone
+    juzhang import settings set ENTITY [--account CODE] [--rules F] [--mapping F | --profile N]
+    juzhang import settings show ENTITY          (clear ENTITY [--account CODE])  bookkeeper
 
 A thin layer over :mod:`juzhang.statements`, :mod:`juzhang.claims` and
 :mod:`juzhang.beancount_import`:
@@ -21,10 +24,23 @@ is 1.  ``import bank --dir DIR`` imports every statement file in the folder
 (``.csv .txt .tsv .xls .xlsx .xlsm``), each routed to its community and
 bank account by the account number printed in the file (the numbers recorded
 with ``juzhang statement bank-account``); a file whose number is not
-recorded, or matches two accounts, is reported and not imported.  Each file
+recorded, or matches two accounts, is reported and not imported (a file no
+shipped layout reads is read with the layouts stored in the import settings,
+then imported with the one that read it).  Each file
 is imported in its own transaction (all or nothing); one summary table
 (file, community, account, rows, new, duplicates, waiting, problems) goes to
 stdout, each problem to stderr, and the exit status is 1 if any file failed.
+``import suggest-mapping`` writes the mapping file (guide §19) for a
+statement no layout reads (:mod:`juzhang.importers.suggest`): to ``--out``
+or stdout, with the figures of the file read with it on stderr (rows, total
+in and out, whether the direction was checked against the running balance);
+when the file read with it still has problems they are printed as a table
+and the exit status is 1 (the suggestion is still written, to be edited); a
+file with no header row it can use is refused and nothing is written.
+``import settings set`` remembers the rules and the layout for a community
+(or one of its bank accounts, ``--account``); ``import bank`` and
+``statement draft`` use them unless the command line gives its own
+(:mod:`juzhang.statements.settings`: the files' text is stored, checked).
 ``import claims``: a batch whose claims are returned is *not* an error:
 the import succeeded, the returned claims and their reasons are printed for the
 cashier, and the exit status is 0.
@@ -46,7 +62,9 @@ from juzhang import statements as statement
 from juzhang.cli._batch import batch_progress
 from juzhang.cli._common import (
     WIDE,
+    BankAccount,
     Entity,
+    OutFile,
     Rules,
     actor,
     command_group,
@@ -57,8 +75,9 @@ from juzhang.cli._common import (
 from juzhang.cli._listing import Col, emit
 from juzhang.cli.claims import claims_table, print_reasons
 from juzhang.errors import JuzhangError, Problem, ProblemsError
-from juzhang.importers.bank import load_profile
+from juzhang.importers.bank import BankProfile, load_profile
 from juzhang.importers.claims_config import load_claims_config
+from juzhang.importers.suggest import suggest_mapping
 from juzhang.money import format_amount
 from juzhang.statements import STATUS_ZH, ImportResult, format_spans
 
@@ -344,6 +363,137 @@ def proposals_table(result: ImportResult) -> Table:
     return table
 
 
+# --------------------------------------------------------------------------- suggest-mapping
+
+
+@import_app.command("suggest-mapping")
+def import_suggest_mapping(file: InFile, out: OutFile = None) -> None:
+    """Write a mapping file (guide §19) for a statement no layout reads, checked on the file."""
+    if out is not None and out.resolve() == file.resolve():
+        raise typer.BadParameter(
+            f"{out} 是对账单本身，不能覆盖 / is the statement itself: it is never overwritten",
+            param_hint="--out",
+        )
+    try:
+        found = suggest_mapping(file)
+    except ProblemsError as exc:
+        _refuse(exc)
+        return
+    if out is None:
+        typer.echo(found.text, nl=False)
+    else:
+        out.write_text(found.text, encoding="utf-8")
+        note(f"已写入 / written: {out}")
+    checked = (
+        "余额连续 / running balance follows"
+        if found.checked and not any(p.subject == "balance" for p in found.problems)
+        else "无余额列，方向未核对 / no balance column: direction not checked"
+        if not found.checked
+        else "余额不连续 / the running balance breaks"
+    )
+    note(
+        f"第 {found.header_row} 行为表头 / header row {found.header_row}; "
+        f"{found.rows} 行 rows, 收入合计 total in {format_amount(found.total_in)}, "
+        f"支出合计 total out {format_amount(found.total_out)}; {checked}"
+    )
+    if found.unplaced:
+        note(f"未识别的列 / columns not placed: {', '.join(found.unplaced)}")
+    if found.problems:
+        console(stderr=True, width=WIDE).print(
+            problems_table(f"按建议读取 / read with the suggestion {file.name}", found.problems)
+        )
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- settings
+
+settings_app = command_group("导入设置 / import settings remembered per community and account")
+import_app.add_typer(settings_app, name="settings")
+
+LayoutFile = Annotated[
+    Path | None,
+    typer.Option("--mapping", metavar="FILE", dir_okay=False, help="映射文件 / layout file"),
+]
+ProfileName = Annotated[
+    str | None, typer.Option("--profile", metavar="NAME", help="对账单格式 / bank layout")
+]
+
+
+@settings_app.command("set")
+def import_settings_set(
+    ctx: typer.Context,
+    entity: Entity,
+    account: BankAccount = None,
+    rules: Rules = None,
+    mapping: LayoutFile = None,
+    profile: ProfileName = None,
+) -> None:
+    """Remember --rules and --mapping/--profile for ENTITY (or one --account): bookkeeper."""
+    who = actor(ctx)
+    try:
+        with session(ctx) as s:
+            stored = statement.set_import_settings(
+                s, entity, who, account=account, rules=rules, mapping=mapping, profile=profile
+            )
+    except ProblemsError as exc:
+        _refuse(exc)
+        return
+    console(width=WIDE).print(settings_table(entity, [stored]))
+    note(f"导入设置已保存 / import settings stored: {entity} {account or ''}".rstrip())
+
+
+@settings_app.command("show")
+def import_settings_show(ctx: typer.Context, entity: Entity) -> None:
+    """Show the settings stored for ENTITY and its bank accounts."""
+    with session(ctx, write=False) as s:
+        rows = statement.import_settings(s, entity)
+    if not rows:
+        note(f"{entity} 没有存储的导入设置 / no import settings stored")
+        return
+    console(width=WIDE).print(settings_table(entity, rows))
+
+
+@settings_app.command("clear")
+def import_settings_clear(ctx: typer.Context, entity: Entity, account: BankAccount = None) -> None:
+    """Forget the settings stored for ENTITY (or one --account)."""
+    who = actor(ctx)
+    with session(ctx) as s:
+        gone = statement.clear_import_settings(s, entity, who, account=account)
+    note("已清除 / cleared" if gone else "没有存储的导入设置 / nothing stored")
+
+
+def settings_table(entity: str, rows: Sequence[statement.ImportSettings]) -> Table:
+    """Stored settings: account, rules, layout, who and when."""
+    table = Table(
+        "科目 account",
+        "规则 rules",
+        "格式 layout",
+        "设置人 set by",
+        "时间 set at",
+        title=f"导入设置 / import settings: {entity}",
+        title_justify="left",
+    )
+    for row in rows:
+        table.add_row(
+            row.account or "全部 all",
+            "" if row.rules is None else _rules_count(row.rules),
+            row.profile or ("" if row.mapping is None else _mapping_name(row.mapping)),
+            row.set_by,
+            row.set_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+def _rules_count(text: str) -> str:
+    rules = text.count("[[rule]]")
+    return f"{rules} 条规则 rules"
+
+
+def _mapping_name(text: str) -> str:
+    found = re.search(r'^name\s*=\s*"([^"]*)"', text, re.M)
+    return f"映射 mapping {found[1] if found else ''}".rstrip()
+
+
 # --------------------------------------------------------------------------- import bank --dir
 
 
@@ -381,10 +531,20 @@ def import_folder(
     who = actor(ctx)
     layout = load_profile(mapping) if mapping is not None else profile
     outcomes = [_FileOutcome(p.name) for p in statement_files(folder)]
+    stored: list[str | BankProfile] | None = None
     with batch_progress("导入 import bank", len(outcomes)) as advance:
         for path, outcome in zip(statement_files(folder), outcomes, strict=True):
             try:
-                number = statement.statement_number(path, profile=layout)
+                try:
+                    found = layout
+                    number = statement.statement_number(path, profile=layout)
+                except ProblemsError as refused:
+                    if layout is not None:
+                        raise
+                    if stored is None:
+                        with session(ctx, write=False) as s:
+                            stored = statement.stored_layouts(s)
+                    found, number = _read_number(path, stored, refused)
                 with session(ctx) as s:
                     outcome.entity, outcome.account = statement.route_statement(s, number)
                     outcome.result = statement.import_statement(
@@ -393,7 +553,7 @@ def import_folder(
                         who,
                         path,
                         account=outcome.account,
-                        profile=profile,
+                        profile=found if mapping is None else None,
                         mapping=mapping,
                         rules=rules,
                         window_days=window,
@@ -415,6 +575,21 @@ def import_folder(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _read_number(
+    path: Path, layouts: Sequence[str | BankProfile], refused: ProblemsError
+) -> tuple[BankProfile | str, str | None]:
+    """The first stored layout that reads the file, and the number it prints.
+
+    Raises ``refused`` (detection's refusal) when none reads it.
+    """
+    for candidate in layouts:
+        try:
+            return candidate, statement.statement_number(path, profile=candidate)
+        except ProblemsError:
+            continue
+    raise refused
 
 
 _FILES = (

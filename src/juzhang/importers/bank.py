@@ -6,7 +6,8 @@ under ``importers/profiles/`` names, for each normalised field, the header
 texts a bank uses for it, and how the direction of money is told.  A user
 writes a mapping file of the same schema for any other bank
 (:func:`load_profile`).  The shipped profiles cover the layouts of DOMAIN §8:
-``icbc`` (转入/转出金额), ``icbc-dc`` (借/贷 flag and 借方/贷方发生额), ``ccb``,
+``icbc`` (转入/转出金额), ``icbc-dc`` (借/贷 flag and 借方/贷方发生额),
+``icbc-flag`` (one 发生额 column and a 借贷标志 or 收支标志 flag), ``ccb``,
 ``abc``, ``boc`` (bilingual; direction from payer/payee against the own
 account) and ``rcb`` (rural commercial banks); and corporate exports built
 from public column lists (each file's comment names its sources): ``bocom``,

@@ -11,6 +11,7 @@ value in one cell or side by side).  See :mod:`juzhang.importers.bank`.
 from __future__ import annotations
 
 import re
+import shlex
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -181,20 +182,47 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
                         score,
                     )
     if best is None:
-        _refuse_header(name, profiles, sorted(near.values(), key=lambda n: -n.recognised))
+        _refuse_header(name, profiles, sorted(near.values(), key=lambda n: -n.recognised), rows)
     return best
 
 
 _NEAREST = 2
 """Profiles named in the message when no profile fits."""
 
-_NEXT = (
-    "请按指南 §19 写映射文件后导入 / write a mapping file (guide §19), then run: "
-    "juzhang import bank ENTITY {name} --account ACCOUNT --mapping mapping.toml"
-)
+
+def next_command(name: str) -> str:
+    """The command to run when no layout fits: write a mapping for the file, then import with it."""
+    return (
+        "请先生成映射文件 (指南 §19)，核对后用 --mapping mapping.toml 导入 / write a mapping "
+        "(guide §19), check it, then import with --mapping mapping.toml:\n"
+        f"juzhang import suggest-mapping {shlex.quote(name)} --out mapping.toml"
+    )
 
 
-def _refuse_header(name: str, profiles: Sequence[BankProfile], near: list[_Near]) -> NoReturn:
+def _likeliest_header(rows: Sequence[Row]) -> tuple[int, tuple[str, ...]] | None:
+    """The row that looks most like a header (most text cells) when no profile knows it."""
+    best: tuple[int, tuple[str, ...]] | None = None
+    for row in rows[:SCAN_ROWS]:
+        texts = tuple(_safe_text(cell) for cell in row.cells)
+        words = [t for t in texts if t and not _NUMBERISH.match(t)]
+        if len(words) >= 2 and (best is None or len(words) > len([t for t in best[1] if t])):
+            best = (row.number, tuple(t for t in texts if t))
+    return best
+
+
+_NUMBERISH = re.compile(r"^[-+¥￥(（]?[\d,.:/\-年月日 ]+[)）]?$")
+
+
+def _signature(profile: BankProfile) -> tuple[str, ...]:
+    """What tells a profile: its detect headers, else the first alias of each required field."""
+    if profile.detect:
+        return profile.detect
+    return tuple(profile.columns[f][0] for f in profile.required if profile.columns.get(f))
+
+
+def _refuse_header(
+    name: str, profiles: Sequence[BankProfile], near: list[_Near], rows: Sequence[Row]
+) -> NoReturn:
     """No profile fits: the header row found, what the nearest profiles lack, what to do next."""
     if near and near[0].recognised >= 2:
         found = near[0]
@@ -209,19 +237,26 @@ def _refuse_header(name: str, profiles: Sequence[BankProfile], near: list[_Near]
                     name,
                     f"第 {found.number} 行的表头 / header row {found.number}: {header}\n"
                     f"最接近的格式缺少必需的列 / nearest layouts, required columns are missing: "
-                    f"{lacks}\n" + _NEXT.format(name=name),
+                    f"{lacks}\n" + next_command(name),
                     "header",
                 )
             ],
         )
-    known = "; ".join(f"{p.name}: {'、'.join(p.detect)}" for p in profiles)
+    known = "; ".join(f"{p.name}: {'、'.join(_signature(p))}" for p in profiles)
+    likely = _likeliest_header(rows)
+    seen = (
+        f"第 {likely[0]} 行像是表头 / row {likely[0]} looks like the header: "
+        f"{', '.join(likely[1])}\n"
+        if likely is not None
+        else ""
+    )
     raise ProblemsError(
         f"无法读取对账单 / cannot read the statement {name}",
         [
             Problem(
                 name,
                 f"前 {SCAN_ROWS} 行中找不到可识别的表头 (已知格式 {known}) / no known header row "
-                f"in the first {SCAN_ROWS} rows\n" + _NEXT.format(name=name),
+                f"in the first {SCAN_ROWS} rows\n" + seen + next_command(name),
                 "header",
             )
         ],

@@ -13,9 +13,10 @@ read by :func:`load_claims_config` and checked by the pydantic model
     witness_not_handler = true   # 证明人 may not be the 经手人
 
     [payment]                    # 支付方式 as written → cash or bank account (a leaf custody
-    "现金" = "101"               # account); default: the chart's first-level cash and bank
-    "银行" = "102"               # accounts.  现金/库存现金/cash and 银行/银行存款/转账/网银/bank
-    "农商行" = "10202"           # are understood as 现金 and 银行.
+    "现金" = "101"               # account); default: the one leaf cash account and the one
+    "银行" = "102"               # leaf bank account (10201 when 102 has it alone; with two
+    "农商行" = "10202"           # the import asks for this table).  现金/库存现金/cash and
+                                 # 银行/银行存款/转账/网银/bank are understood as 现金 and 银行.
 
     [aliases]                    # 科目或类别 as the cashier writes it → account code
     "办公费" = "51301"
@@ -104,7 +105,8 @@ class ClaimsConfig:
     """One community's claim rules (报账规则); see the module docstring for the TOML form.
 
     ``payment`` and ``aliases`` are ``(text, account code)`` pairs; an empty
-    ``payment`` means the chart's first-level cash and bank accounts.
+    ``payment`` means the one active leaf cash account and the one leaf bank
+    account (a kind with several leaves must be named here).
     """
 
     entity: str | None = None

@@ -6,7 +6,8 @@ database transaction: any problem, and nothing is written.  Its modules:
 :mod:`.model` (statuses, results, views), :mod:`.accounts` (bank account
 numbers), :mod:`.keys` (dedup keys), :mod:`.matching` (the cashier's
 journal), :mod:`.drafting` (vouchers), :mod:`.importing` (one file),
-:mod:`.lines` (accepting and listing stored lines).
+:mod:`.lines` (accepting and listing stored lines), :mod:`.settings` (the
+rules and layout remembered per community and bank account).
 
 1. **Which bank account.**  The books' bank detail account (``--account``,
    e.g. 10201 银行存款—农商行) has the bank's account number recorded with it
@@ -51,7 +52,11 @@ journal), :mod:`.drafting` (vouchers), :mod:`.importing` (one file),
    for the cashier, who accepts them into the bank journal with one command
    (:func:`accept_statement_lines`: cashier only).  The next import of that
    account, or :func:`draft_pending`, drafts their vouchers.
-7. **Dry run.**  ``dry_run=True`` does everything inside a savepoint and
+7. **Settings remembered.**  The rules file and the layout (a mapping file
+   or a profile) can be stored per community and per bank account
+   (:func:`set_import_settings`); an import or :func:`draft_pending` that is
+   given none uses them (the account's own before the community's).
+8. **Dry run.**  ``dry_run=True`` does everything inside a savepoint and
    rolls it back: the proposed vouchers come back in
    :attr:`ImportResult.proposals` exactly as the real run would draft them,
    and the database is left as it was.
@@ -86,6 +91,13 @@ from juzhang.statements.model import (
     StatementLineView,
     format_spans,
 )
+from juzhang.statements.settings import (
+    ImportSettings,
+    clear_import_settings,
+    import_settings,
+    set_import_settings,
+    stored_layouts,
+)
 
 __all__ = [
     "CHUNK_ROWS",
@@ -95,6 +107,7 @@ __all__ = [
     "BankAccountView",
     "DraftResult",
     "ImportResult",
+    "ImportSettings",
     "LineStatus",
     "Proposal",
     "Span",
@@ -102,11 +115,15 @@ __all__ = [
     "accept_statement_bulk",
     "accept_statement_lines",
     "bank_accounts",
+    "clear_import_settings",
     "draft_pending",
     "format_spans",
+    "import_settings",
     "import_statement",
     "list_statement_lines",
     "route_statement",
     "set_bank_account",
+    "set_import_settings",
     "statement_number",
+    "stored_layouts",
 ]

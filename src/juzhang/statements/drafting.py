@@ -46,6 +46,7 @@ from juzhang.statements.model import (
     format_spans,
     one_of,
 )
+from juzhang.statements.settings import stored_for
 from juzhang.storage.access import (
     AccountInfo,
     EntityInfo,
@@ -420,7 +421,8 @@ def draft_pending(
     has since recorded by hand (matched as an import matches them); a line
     whose entry backs a voucher by now is linked to it.  ``account`` limits
     it to one bank account; ``rules`` and ``window_days`` as for
-    :func:`import_statement`.
+    :func:`import_statement` (no ``rules``: those stored for each account or
+    the community with :func:`~juzhang.statements.settings.set_import_settings`).
 
     Returns a :class:`DraftResult`; lines with an entry that still cannot be
     drafted are listed in ``waiting`` with the reason.
@@ -431,7 +433,7 @@ def draft_pending(
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
-    chosen = rules_for(rules)
+    given = None if rules is None else rules_for(rules)
     start = first_day(ent.start_period)
     accounts = accounts_of(session, ent.id)
     closed = closed_periods(session, ent.id)
@@ -445,6 +447,10 @@ def draft_pending(
     if account is not None:
         q = q.where(StatementLine.account_code == account)
     for code in sorted(set(session.scalars(q.distinct()))):
+        chosen = given
+        if chosen is None:  # the rules stored for the account or the community, else none
+            stored = stored_for(session, ent.id, ent.code, code).rules
+            chosen = stored if stored is not None else Rules()
         books = open_books(
             session,
             ent,

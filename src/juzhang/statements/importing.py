@@ -52,6 +52,7 @@ from juzhang.statements.model import (
     format_spans,
     one_of,
 )
+from juzhang.statements.settings import stored_for
 from juzhang.storage.access import (
     AccountInfo,
     EntityInfo,
@@ -103,7 +104,7 @@ def import_statement(
     path: str | Path,
     *,
     account: str,
-    profile: str | None = None,
+    profile: str | BankProfile | None = None,
     mapping: str | Path | None = None,
     rules: Rules | str | Path | None = None,
     dry_run: bool = False,
@@ -116,9 +117,12 @@ def import_statement(
 
     The actor must be a bookkeeper of the entity (the agency imports
     statements).  ``profile`` names a shipped layout, ``mapping`` is a
-    user-written layout file (one of the two, or neither to detect it);
+    user-written layout file (one of the two, or neither: the layout stored
+    for the account or community with
+    :func:`~juzhang.statements.settings.set_import_settings`, else detected);
     ``rules`` a categorisation rules file or :class:`~.rules.Rules` (none:
-    every line to the suspense account).  Everything happens in one
+    the stored rules, else every line to the suspense account).  A note in
+    the result says which stored settings were used.  Everything happens in one
     savepoint of ``session``: on any error nothing is written.  With
     ``dry_run`` everything is done and then rolled back; the result's
     ``proposals`` show each row's outcome (up to ``preview`` rows).
@@ -136,9 +140,27 @@ def import_statement(
     if profile is not None and mapping is not None:
         raise ValidationError("对账单格式 profile", "profile 与 mapping 只能给一个 / not both")
     layout: str | BankProfile | None = load_profile(mapping) if mapping is not None else profile
-    chosen = rules_for(rules)
+    chosen = None if rules is None else rules_for(rules)
     options = _Options(Path(path), layout, chosen, window_days, limits, name, preview, dry_run)
     return _import(session, entity, actor, account, options)
+
+
+def _with_settings(
+    session: Session, ent: EntityInfo, account: str, options: _Options
+) -> tuple[_Options, tuple[str, ...]]:
+    """Fill the rules and layout the caller left out from the stored import settings."""
+    if options.rules is not None and options.layout is not None:
+        return options, ()
+    stored = stored_for(session, ent.id, ent.code, account)
+    used = []
+    rules, layout = options.rules, options.layout
+    if rules is None:
+        rules = stored.rules if stored.rules is not None else Rules()
+        used += ["rules"] if stored.rules is not None else []
+    if layout is None and stored.layout is not None:
+        layout = stored.layout
+        used += [u for u in stored.used if u != "rules"]
+    return replace(options, rules=rules, layout=layout), tuple(used)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +177,7 @@ class _Who:
 class _Options:
     path: Path
     layout: str | BankProfile | None
-    rules: Rules
+    rules: Rules | None  # None: the stored settings' rules (juzhang.statements.settings), else none
     window_days: int | None
     limits: ReadLimits
     name: str | None
@@ -182,6 +204,7 @@ def _import(
             "未登记，请先登记 / not recorded: run `juzhang statement bank-account "
             f"{entity} {account} NUMBER` first",
         )
+    options, used = _with_settings(session, ent, account, options)
     for evict in (True, False):
         savepoint = session.begin_nested()
         try:
@@ -197,6 +220,13 @@ def _import(
             savepoint.rollback()
         else:
             savepoint.commit()
+        if used:
+            told = Problem(
+                result.file,
+                f"使用已存的导入设置 / stored import settings used: {', '.join(used)}",
+                "settings",
+            )
+            result = replace(result, notes=(told, *result.notes))
         return result
     raise AssertionError("unreachable: the second attempt keeps every key")
 
@@ -234,7 +264,7 @@ class _Run:
             who.uid,
             who.actor,
             self.account,
-            options.rules,
+            options.rules if options.rules is not None else Rules(),
             options.window_days,
             shown,
             who.accounts,

@@ -578,6 +578,35 @@ class DisclosureSetting(Base):
     __table_args__ = (CheckConstraint("config LIKE '{%}'", name="config"),)
 
 
+class ImportSetting(Base):
+    """导入设置: what a community's bank statements are imported with, remembered.
+
+    One row per entity and bank detail account (``account_code`` ``""``: every
+    account of the entity without a row of its own).  ``rules`` is the
+    categorisation rules file and ``mapping`` the layout file, stored as the
+    text that was checked (not a path: the setting stays true when the file
+    moves or changes); ``profile`` a shipped layout's name.  ``import bank``
+    and ``statement draft`` use them when the command line does not say.
+    Each change is in the audit log.
+    """
+
+    __tablename__ = "import_setting"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rules: Mapped[str | None] = mapped_column(Text)
+    mapping: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(String(64))
+    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("mapping IS NULL OR profile IS NULL", name="one_layout"),
+        CheckConstraint("profile IS NULL OR profile <> ''", name="profile"),
+        CheckConstraint(
+            "rules IS NOT NULL OR mapping IS NOT NULL OR profile IS NOT NULL", name="something"
+        ),
+    )
+
+
 class BankAccount(Base):
     """银行账户: the bank's account number behind a bank detail account of the books.
 
