@@ -223,6 +223,8 @@ def _find(
         for span in (1, 2):
             if index + span > len(rows):
                 continue
+            if span == 2 and _has_labels(rows[index]):
+                continue  # 账号：… above the header is metadata, not the header's top row
             columns = _columns(rows, index, span)
             named = [set(_exact(c, vocabulary)) for c in columns]
             fields = set().union(*named) if named else set()
@@ -244,6 +246,11 @@ def _find(
             ],
         )
     return best[1], best[2], best[3]
+
+
+def _has_labels(row: Row) -> bool:
+    """Whether a row holds labels (``账号：``, ``户名:``), as banks print above a header."""
+    return any(t.endswith((":", "：")) for t in (_safe_text(c) for c in row.cells) if t)
 
 
 # --------------------------------------------------------------------------- values
