@@ -42,7 +42,6 @@ are listed in their own section; with none, the section is left out.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -120,16 +119,24 @@ def page_url(base_url: str, d: Disclosure) -> str:
 
 
 def page_json(d: Disclosure) -> str:
-    """Return the JSON file beside a page: the disclosure's JSON and :data:`PAGE_FORMAT`."""
+    """Return the JSON file beside a page: the disclosure's JSON and :data:`PAGE_FORMAT`.
+
+    Compact (no indentation): a few hundred kB less per busy month, and
+    written by the json module's C encoder, several times faster.
+    """
     body = {"format": PAGE_FORMAT, **d.to_json()}
-    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 # --------------------------------------------------------------------------- the page
 
 
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """``text`` escaped for HTML text and attribute values (as ``html.escape``, quotes too)."""
+    return str(text).translate(_ESCAPE)
 
 
 def _show(value: Decimal | str | None, kind: str = "amount") -> str:
@@ -520,6 +527,18 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """What an index lists of a board written (not the board: a site holds thousands)."""
+
+    first: int
+    last: int
+    title: str
+    community: str
+    signed_on: dt.date | None
+    page: str
+
+
 def write_site(
     out: Path,
     boards: Iterable[Disclosure],
@@ -546,7 +565,7 @@ def write_site(
         source = resources.files("juzhang.exporters").joinpath(asset)
         with resources.as_file(source) as file:
             shutil.copyfile(file, out / asset)
-    pages: dict[str, list[tuple[Disclosure, str]]] = {}
+    pages: dict[str, list[_Listed]] = {}
     for d in boards:
         if d.state != "published":
             raise ValueError(f"{d.entity} {d.period_label}: not published ({d.state})")
@@ -560,15 +579,17 @@ def write_site(
             write_disclosure_workbook(d, out / d.entity / workbook, page_url(address, d))
         _write(out / name, render_page(d, asked, json_name=json_name, workbook_name=workbook))
         _write(out / Path(name).with_suffix(".json"), page_json(d))
-        pages.setdefault(d.entity, []).append((d, name))
+        pages.setdefault(d.entity, []).append(
+            _Listed(d.first, d.last, d.title, d.community, d.signatures.signed_on, name)
+        )
     community = dict(names or {})
     for entity, written in pages.items():
-        written.sort(key=lambda x: (x[0].first, x[0].last))
-        community.setdefault(entity, written[0][0].community)
+        written.sort(key=lambda x: (x.first, x.last))
+        community.setdefault(entity, written[-1].community)
         items = "".join(
-            f'<li><a href="{_e(Path(n).name)}">{_e(d.title)}</a>'
-            f'<span class="small">签字 {_e(_date(d.signatures.signed_on))}</span></li>'
-            for d, n in reversed(written)
+            f'<li><a href="{_e(Path(x.page).name)}">{_e(x.title)}</a>'
+            f'<span class="small">签字 {_e(_date(x.signed_on))}</span></li>'
+            for x in reversed(written)
         )
         body = (
             '<nav class="crumbs"><a href="../index.html">财务公开</a></nav>'
@@ -587,4 +608,4 @@ def write_site(
         f'<ul class="communities">{rows or "<li>暂无已发布的公开表</li>"}</ul>'
     )
     _write(out / "index.html", _page_html("社区财务公开", body, ""))
-    return SiteResult(out, {e: tuple(n for _d, n in w) for e, w in pages.items()})
+    return SiteResult(out, {e: tuple(x.page for x in w) for e, w in pages.items()})
