@@ -15,7 +15,8 @@ and write the site (:func:`juzhang.exporters.site.write_site`: a page and a
 JSON per board, the indexes).  Every board must have its page, or the
 benchmark fails.  Without a site address (no workbooks beside the pages).
 
-Target (issue 14): under 30 s on SQLite.
+Target (issue 14): under 30 s on SQLite.  The CPU time of the run is noted
+too: on a machine busy with other work the wall time says little.
 """
 
 from __future__ import annotations
@@ -225,13 +226,13 @@ def publish_phase(url: str, out: str) -> dict[str, Any]:
     from juzhang.storage.engine import make_engine, transaction
 
     engine = make_engine(url)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with transaction(engine, write=False) as s:
         result = write_site(Path(out), published_boards(s))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     engine.dispose()
     size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
-    return {"seconds": seconds, "pages": result.count, "site_mb": size / 2**20}
+    return {"seconds": seconds, "cpu": cpu, "pages": result.count, "site_mb": size / 2**20}
 
 
 def _size(cfg: Config) -> Size:
@@ -252,6 +253,7 @@ def run(cfg: Config) -> list[Result]:
         notes = (
             f"{size.label}: {out['pages']} pages, site {out['site_mb']:.1f} MB",
             f"set-up {made['seconds']:.1f} s (not timed)",
+            f"CPU {out['cpu']:.1f} s (one process: about the wall time on an idle machine)",
             f"target under {TARGET_SECONDS:.0f} s: "
             + ("met" if out["seconds"] < TARGET_SECONDS else "NOT met"),
         )

@@ -390,7 +390,8 @@ def published_boards(
         for code in codes:
             get_entity(session, code)  # an unknown code is an error, not an empty site
         query = query.where(Entity.code.in_(list(codes)))
-    for code, first, last, snapshot in session.execute(query):
+    # streamed: a site of thousands of boards holds one batch of snapshots at a time
+    for code, first, last, snapshot in session.execute(query.execution_options(yield_per=64)):
         yield _from_snapshot(session, str(code), int(first), int(last), snapshot)
 
 
