@@ -10,6 +10,7 @@ with the workbook's exit codes.  Both dialects.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -21,8 +22,10 @@ import pytest
 
 from juzhang.closing import published_disclosure
 from juzhang.closing_run import close_all
+from juzhang.disclosure_config import parse_config, set_stored_config, stored_config
+from juzhang.errors import ProblemsError
 from juzhang.exporters.board_verify import json_fingerprint
-from juzhang.exporters.site import page_json
+from juzhang.exporters.site import PageQuestion, page_json, render_page
 from juzhang.reports.disclosure import Figure, digest_body, disclosure
 from tests.closing.test_closing import NOV, OCT, SEP, clean_month
 from tests.conftest import World
@@ -142,3 +145,57 @@ def test_a_site_address_gives_the_board_its_qr_code(three_months: World, tmp_pat
     assert jz(world, f"verify-report {workbook}").exit_code == 0
     bad = jz(world, "publish --out x --base-url ftp://nope")
     assert bad.exit_code == 2 and "https://" in bad.output
+
+
+def media(workbook: Path) -> list[str]:
+    with zipfile.ZipFile(workbook) as z:
+        return [n for n in z.namelist() if n.startswith("xl/media/")]
+
+
+def test_a_stored_site_address_puts_the_qr_code_on_the_exported_board(
+    three_months: World, tmp_path: Path
+) -> None:
+    world = three_months
+    plain = tmp_path / "plain.xlsx"
+    assert jz(world, f"disclosure export C001 --period 2026-09 --out {plain}").exit_code == 0
+    assert media(plain) == []
+    config = parse_config({"base_url": "https://gongkai.example.cn/fuxing/"})
+    world.run(set_stored_config, "C001", "rv", config)
+    stored = world.run(stored_config, "C001")
+    assert stored is not None and stored.base_url == "https://gongkai.example.cn/fuxing"
+    with_qr = tmp_path / "qr.xlsx"
+    assert jz(world, f"disclosure export C001 --period 2026-09 --out {with_qr}").exit_code == 0
+    assert len(media(with_qr)) == 1
+    assert jz(world, f"verify-report {with_qr}").exit_code == 0
+    with pytest.raises(ProblemsError, match="https://"):
+        parse_config({"base_url": "gongkai.example.cn"})
+
+
+def test_publish_names_an_unknown_community(three_months: World, tmp_path: Path) -> None:
+    result = jz(three_months, f"publish --out {tmp_path / 'site'} --entities C001,X999")
+    assert result.exit_code != 0 and "X999" in result.output
+
+
+def test_the_questions_slot_lists_what_it_is_given(three_months: World) -> None:
+    published = three_months.run(published_disclosure, "C001", SEP)
+    assert published is not None
+    without = render_page(published, json_name="2026-09.json")
+    assert 'id="questions"' not in without
+    asked = [
+        PageQuestion(dt.date(2026, 10, 12), "慰问困难户是哪几户？", dt.date(2026, 10, 27), line=3),
+        PageQuestion(
+            dt.date(2026, 10, 13),
+            "门面租金<是否>按合同？",
+            dt.date(2026, 10, 28),
+            answer="按 2026 年合同收取",
+            answered_on=dt.date(2026, 10, 20),
+        ),
+        PageQuestion(
+            dt.date(2026, 10, 1), "办公用品买了什么？", dt.date(2026, 10, 16), overdue=True
+        ),
+    ]
+    page = render_page(published, asked, json_name="2026-09.json")
+    section = page[page.index('id="questions"') : page.index('id="signoff"')]
+    assert section.count("<li") == 3 and "（第 3 行）" in section
+    assert "门面租金&lt;是否&gt;按合同？" in section and "按 2026 年合同收取" in section
+    assert section.count('class="overdue"') == 1 and "尚未答复" in section

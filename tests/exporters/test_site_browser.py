@@ -2,8 +2,9 @@
 
 C001's September is published with two expense categories whose names sort
 differently by code point (Python) and by UTF-16 unit (JavaScript's default
-sort): ``办公费𠮷`` (U+20BB7, beyond the BMP) and ``办公费！`` (U+FF01), so the
-page's own serialisation must follow the documented one to agree.  The test
+sort): ``办公费𠮷`` (U+20BB7, beyond the BMP) and ``办公费！"\\`` (U+FF01, a
+quote and a backslash to escape), so the page's own serialisation must follow
+the documented one to agree.  The test
 reads the rendered totals from the DOM and compares them with the books,
 checks that the in-page check says 一致 (matches) for the real JSON and 不一致
 (does not match) for an altered one — a changed figure, or a changed figure
@@ -104,7 +105,7 @@ def site(sqlite_template: Path, tmp_path: Path) -> tuple[object, Path]:
         {
             "expense": [
                 {"name": "办公费𠮷", "accounts": ["51301"]},
-                {"name": "办公费！", "accounts": ["514"]},
+                {"name": '办公费！"\\', "accounts": ["514"]},
             ]
         }
     )
