@@ -8,7 +8,9 @@ and page size, ``pdftotext`` each page's text.  Checked: the wide forms print
 landscape, the others portrait; no page holds only the lines below a table
 (试算平衡, the signatures); every page of a multi-page form repeats its column
 header; the claim form's rows are at least 8 mm on paper; the reconciliation
-carries no English and names the bank and its account number.
+carries no English and names the bank and its account number; the published
+board's QR code (``--base-url``) prints on its first page, at least 2 cm wide,
+and leaves the page count as it was.
 
 Skipped, with the reason, where LibreOffice or poppler is not installed
 (``.ci/run`` installs them).  ``docs/render_pdf.sh`` renders the same way to look
@@ -66,6 +68,16 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, args in forms.items():
         path = out / f"{name}.xlsx"
         done = runner.invoke(app, ["--db", db, *args, "--out", str(path)])
+        assert done.exit_code == 0, done.output
+        files[name] = path
+    # the published board (the demo's September is signed), without and with its QR code
+    for name, extra in (
+        ("published", []),
+        ("published-qr", ["--base-url", "https://gongkai.example.cn/fuxing"]),
+    ):
+        path = out / f"{name}.xlsx"
+        export = ["--db", db, "disclosure", "export", "H001", "--period", "2026-09"]
+        done = runner.invoke(app, [*export, "--out", str(path), *extra])
         assert done.exit_code == 0, done.output
         files[name] = path
     path = out / "claims.xlsx"
@@ -151,3 +163,26 @@ def test_the_reconciliation_is_wholly_chinese(rendered: dict[str, Path]) -> None
     text = "\n".join(_pages(rendered["reconciliation"]))
     assert not re.search(r"[A-Za-z]{3,}", text), text
     assert "开户银行" in text and "银行账号" in text
+
+
+def test_the_qr_code_prints_on_the_first_page_and_moves_nothing(
+    rendered: dict[str, Path],
+) -> None:
+    if not shutil.which("pdfimages"):
+        pytest.skip("poppler's pdfimages not installed")
+    plain, with_qr = _info(rendered["published"]), _info(rendered["published-qr"])
+    assert with_qr == plain and not with_qr[1]  # same pages, portrait
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(rendered["published-qr"])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[2:]
+    images = [line.split() for line in listing if line.strip()]
+    qr = [i for i in images if i[2] == "image"]  # page, num, type, width, height, …, x-ppi
+    assert [int(i[0]) for i in qr] == [1], listing
+    width_px, x_ppi = int(qr[0][3]), float(qr[0][12])
+    assert width_px / x_ppi * 25.4 >= 20  # mm on paper: a phone reads it
+    assert _pages(rendered["published-qr"])[0].count("核验码") == _pages(rendered["published"])[
+        0
+    ].count("核验码")

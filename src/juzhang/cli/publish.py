@@ -20,9 +20,10 @@ from typing import Annotated
 
 import typer
 
+from juzhang.agency import list_entities
 from juzhang.cli._common import note, out_folder_callback, session
+from juzhang.cli.disclosure import BaseUrl, checked_base_url
 from juzhang.closing import published_boards, site_address
-from juzhang.disclosure_config import check_base_url
 from juzhang.exporters.site import write_site
 
 __all__ = ["publish"]
@@ -43,27 +44,17 @@ def publish(
     entities: Annotated[
         str, typer.Option("--entities", metavar="all|C001,C002", help="社区 / communities")
     ] = "all",
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="网站地址，打印的公开表带二维码 / the site's address (QR code on the boards)",
-        ),
-    ] = None,
+    base_url: BaseUrl = None,
 ) -> None:
     """Write the published boards as a static web site (网上财务公开): pages, JSON, index."""
-    if base_url is not None:
-        try:
-            base_url = check_base_url(base_url)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), ctx, param_hint="--base-url") from exc
+    base_url = checked_base_url(ctx, base_url)
     codes = (
         None if entities.strip() == "all" else [c.strip() for c in entities.split(",") if c.strip()]
     )
     with session(ctx, write=False) as s:
-        boards = list(published_boards(s, codes))
-        addresses = {code: site_address(s, code, base_url) for code in {d.entity for d in boards}}
+        chosen = codes if codes is not None else [code for code, _n, _c in list_entities(s)]
+        addresses = {code: site_address(s, code, base_url) for code in chosen}
+        boards = published_boards(s, codes)  # streamed: one board in memory at a time
         result = write_site(out, boards, addresses={c: a for c, a in addresses.items() if a})
     for entity, pages in sorted(result.pages.items()):
         note(f"{entity}: {len(pages)} 期 / board(s)")
