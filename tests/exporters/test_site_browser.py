@@ -9,7 +9,8 @@ reads the rendered totals from the DOM and compares them with the books,
 checks that the in-page check says 一致 (matches) for the real JSON and 不一致
 (does not match) for an altered one — a changed figure, or a changed figure
 with the JSON's own digest made to fit — and for a page whose shown figure
-was altered, and saves a phone-sized screenshot that must not be blank.
+was altered, saves a phone-sized screenshot that must not be blank, and prints the page
+to PDF (A4 portrait, the page's print style).
 SQLite only: the browser reads files, whatever database wrote them.
 
 Skipped with the reason when no Chromium is installed (``.ci/run`` installs
@@ -143,6 +144,15 @@ def test_the_page_checks_itself_in_chromium(site: tuple[object, Path], tmp_path:
     browse(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=412,1800")
     assert shot.stat().st_size > 20_000
     assert not_blank(shot) > 0.01
+    # printed: A4 portrait pages
+    if shutil.which("pdfinfo"):
+        pdf = tmp_path / "page.pdf"
+        browse(page, tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+        size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info.stdout)
+        assert size, info.stdout
+        width, height = float(size.group(1)), float(size.group(2))
+        assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2  # A4 in points
 
 
 def test_an_altered_json_or_page_does_not_match(site: tuple[object, Path], tmp_path: Path) -> None:

@@ -164,14 +164,15 @@ class _Page:
     def add(self, *parts: str) -> None:
         self.parts.extend(parts)
 
-    def amount(self, key: str, kind: str = "amount") -> str:
+    def amount(self, key: str, kind: str = "amount", span: int = 1) -> str:
         """A cell showing figure ``key`` (empty when the figure is absent)."""
         fig = self.figures.get(key)
         if fig is None:
             return '<td class="n"></td>'
         self.shown.add(key)
         css = "t" if isinstance(fig.value, str) else "n"
-        return f'<td class="{css}" data-key="{_e(key)}">{_e(_show(fig.value, kind))}</td>'
+        wide = f' colspan="{span}"' if span > 1 else ""
+        return f'<td class="{css}"{wide} data-key="{_e(key)}">{_e(_show(fig.value, kind))}</td>'
 
     def plain(self, value: Decimal | None) -> str:
         """A cell showing an amount a figure already shows elsewhere (no key)."""
@@ -230,8 +231,7 @@ def _items(p: _Page, d: Disclosure) -> None:
         rows.append(
             _row(
                 _td(label, "c", 4),
-                p.amount(figure_key(f"total/{kind}", "capitals")),
-                _td("", span=3),
+                p.amount(figure_key(f"total/{kind}", "capitals"), span=4),
             )
         )
     p.table(
