@@ -19,13 +19,17 @@ Debian's ``chromium``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
 import struct
 import subprocess
+import threading
 import zlib
+from collections.abc import Iterator
 from decimal import Decimal
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -44,9 +48,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def browse(page: Path, profile: Path, *extra: str) -> str:
-    """Run headless Chromium on ``page`` (a file, a ``#fragment`` allowed); return its stdout."""
+def browse(page: Path | str, profile: Path, *extra: str) -> str:
+    """Run headless Chromium on ``page`` (a file, a ``#fragment`` allowed, or an address)."""
     assert CHROMIUM is not None
+    if isinstance(page, str):
+        address = page
+    else:
+        address = page.as_uri() if "#" not in str(page) else f"file://{page}"
     result = subprocess.run(
         [
             CHROMIUM,
@@ -57,7 +65,7 @@ def browse(page: Path, profile: Path, *extra: str) -> str:
             f"--user-data-dir={profile}",
             "--virtual-time-budget=10000",
             *extra,
-            page.as_uri() if "#" not in str(page) else f"file://{page}",
+            address,
         ],
         capture_output=True,
         text=True,
@@ -127,6 +135,7 @@ def test_the_page_checks_itself_in_chromium(site: tuple[object, Path], tmp_path:
     dom = browse(page, tmp_path / "profile", "--dump-dom")
     state, text = verdict(dom)
     assert state == "match" and text.startswith("一致"), text
+    assert "核验码（Web Crypto）" in dom  # a file is a secure context
     # the rendered totals are the books'
     books = world.run(disclosure, "C001", SEP, SEP)  # type: ignore[attr-defined]
     assert shown(dom, "total/income/current") == books.total_income == Decimal("800.00")
@@ -177,3 +186,36 @@ def test_an_altered_json_or_page_does_not_match(site: tuple[object, Path], tmp_p
     data_file.write_text(original, encoding="utf-8")
     state, text = verdict(browse(page, tmp_path / "profile", "--dump-dom"))
     assert state == "mismatch" and "42.00" in browse(page, tmp_path / "profile", "--dump-dom")
+
+
+@pytest.fixture
+def served(site: tuple[object, Path]) -> Iterator[str]:
+    """The site over plain HTTP here: ``http://residents.test:PORT``, an insecure origin."""
+    handler = functools.partial(QuietHandler, directory=str(site[1]))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://residents.test:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_over_plain_http_the_page_uses_its_own_sha256(
+    served: str, site: tuple[object, Path], tmp_path: Path
+) -> None:
+    resolve = "--host-resolver-rules=MAP residents.test 127.0.0.1"
+    dom = browse(f"{served}/C001/2026-09.html", tmp_path / "profile", resolve, "--dump-dom")
+    state, text = verdict(dom)
+    assert state == "match" and text.startswith("一致"), text
+    assert "核验码（内置算法" in dom and "核验码（Web Crypto）" not in dom
+    data_file = site[1] / "C001" / "2026-09.json"
+    data = json.loads(data_file.read_text(encoding="utf-8"))
+    data["figures"][0]["value"] = "0.01"
+    data_file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    dom = browse(f"{served}/C001/2026-09.html", tmp_path / "profile", resolve, "--dump-dom")
+    assert verdict(dom)[0] == "mismatch"

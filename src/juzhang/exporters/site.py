@@ -22,18 +22,19 @@ the date) and the fingerprint (核验码).  Every amount cell carries its
 figure's key (``data-key``).  It reads on a phone (one column, wide tables
 scroll sideways) and prints on A4 (``@media print``, ``@page A4``).
 
-**The check in the browser** (``verify.js``): the page loads its JSON,
-recomputes the figure digest with Web Crypto (SHA-256 of the canonical
-serialisation, :func:`juzhang.reports.disclosure.digest_body`, defined so that
-Python and JavaScript give the same bytes), builds the fingerprint from it
-and compares it with the code on the paper board — the one in the address's
-``#fp=`` (the board's QR code, :mod:`juzhang.exporters.qr`), else the one
-printed on the page, or one the reader types in.  It also checks that every
-figure the page shows is the JSON's, and every figure of the JSON is shown.
-The result is in ``#verify-result``: ``data-state="match"`` (一致) or
-``"mismatch"`` (不一致), ``"error"`` when it could not check (a browser
-without Web Crypto: a page served over plain ``http://`` other than
-localhost; or one that may not read files beside a page opened from disk).
+**The check in the browser** (``verify.js``): the page loads its JSON and
+recomputes the figure digest — the SHA-256 of the canonical serialisation
+(:func:`juzhang.reports.disclosure.digest_body`, defined so that Python and
+JavaScript give the same bytes) — with Web Crypto (on a page served over
+plain ``http://``, where browsers give no Web Crypto, with its own SHA-256).
+It builds the fingerprint from it and compares it with the code on the
+paper board: the one in the address's ``#fp=`` (the board's QR code,
+:mod:`juzhang.exporters.qr`), one the reader types in, else the one printed
+on the page.  It also checks that every figure the page shows is the
+JSON's, and every figure of the JSON is shown.  The result is in
+``#verify-result``: ``data-state="match"`` (一致) or ``"mismatch"`` (不一致),
+``"error"`` when it could not check (a browser that may not read the file
+beside a page opened from disk).
 
 **Questions (提问栏/回音栏)**: :class:`PageQuestion` rows given by the caller
 are listed in their own section; with none, the section is left out.
