@@ -25,7 +25,7 @@ from juzhang.closing_run import close_all
 from juzhang.disclosure_config import parse_config, set_stored_config, stored_config
 from juzhang.errors import ProblemsError
 from juzhang.exporters.board_verify import json_fingerprint
-from juzhang.exporters.site import PageQuestion, page_json, render_page
+from juzhang.exporters.site import PageQuestion, page_json, render_page, write_site
 from juzhang.reports.disclosure import Figure, digest_body, disclosure
 from tests.closing.test_closing import NOV, OCT, SEP, clean_month
 from tests.conftest import World
@@ -199,3 +199,12 @@ def test_the_questions_slot_lists_what_it_is_given(three_months: World) -> None:
     assert section.count("<li") == 3 and "（第 3 行）" in section
     assert "门面租金&lt;是否&gt;按合同？" in section and "按 2026 年合同收取" in section
     assert section.count('class="overdue"') == 1 and "尚未答复" in section
+
+
+def test_the_site_writer_refuses_a_board_not_published(three_months: World, tmp_path: Path) -> None:
+    for period in (OCT, NOV):  # closed and unsigned; open (a draft)
+        d = three_months.run(disclosure, "C001", period, period)
+        assert d.state in ("final", "draft")
+        with pytest.raises(ValueError, match="not published"):
+            write_site(tmp_path / "site", [d])
+        assert not (tmp_path / "site" / "C001").exists()
