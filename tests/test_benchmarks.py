@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks import bench_posting, bench_reports
+from benchmarks import bench_posting, bench_publish, bench_reports
 from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,3 +204,14 @@ def test_quick_cli_benchmark_runs(tmp_path: Path) -> None:
     assert any(m.startswith("(c) python -X importtime") for m in results)
     assert "(a) sqlite, one community, 100 statement rows:" in stdout
     assert list(tmp_path.glob("jz-bench-*")) == []  # work files removed
+
+
+def test_quick_publish_benchmark_runs(tmp_path: Path) -> None:
+    """publish on a few communities: every published board gets its page, timed once."""
+    _stdout, data = _quick(tmp_path, "publish", "publish")
+    (row,) = data["results"]
+    communities, months, items = bench_publish.QUICK
+    assert row["bench"] == "publish" and row["db"] == "sqlite"
+    assert row["lines"] == communities * months  # pages
+    assert row["vouchers"] == communities * months * items
+    assert row["seconds"] > 0 and row["peak_rss_mb"] > 0

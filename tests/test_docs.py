@@ -69,6 +69,8 @@ DOCUMENTED = [
     "juzhang.exporters.beancount",
     "juzhang.exporters.disclosure_excel",
     "juzhang.exporters.board_verify",
+    "juzhang.exporters.site",
+    "juzhang.exporters.qr",
     "juzhang.exporters.reconciliation_excel",
     "juzhang.closing",
     "juzhang.closing_run",

@@ -49,6 +49,8 @@ LAYERS: dict[str, int] = {
     # reports calculate, exporters render; the month-end close checks with the reports
     "juzhang.reports": REPORTS,
     "juzhang.exporters": REPORTS,
+    "juzhang.exporters.site": REPORTS,  # the published boards as a web site (publish)
+    "juzhang.exporters.qr": REPORTS,  # the QR code of a board's page (segno's one door)
     "juzhang.closing": REPORTS,
     "juzhang.closing_run": REPORTS,
     # the command line and the scripted demo

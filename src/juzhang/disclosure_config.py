@@ -16,6 +16,8 @@ The file (every key optional except where noted)::
     community = "幸福社区"          # name in the title (default: the entity's name)
     large_expense = "1000.00"     # 大额支出: each expenditure above this is listed again
     post_by_day = 10              # posted on the board by this day of the next month
+    base_url = ""                 # where `juzhang publish` puts the site (https://…): a
+                                  # published board prints a QR code of its page
 
     [signatures]                  # names printed in the signature block
     secretary = "陈明"             # 书记
@@ -101,6 +103,7 @@ __all__ = [
     "SectionConfig",
     "Signatures",
     "build_default",
+    "check_base_url",
     "check_config",
     "config_from_json",
     "config_to_json",
@@ -183,6 +186,9 @@ class DisclosureConfig:
     receivables: tuple[str, ...] | None = None
     payables: tuple[str, ...] | None = None
     signatures: Signatures = field(default_factory=Signatures)
+    base_url: str = ""
+    """The address the published site is put at (``https://…/gongkai``), "" when none:
+    a published board then prints a QR code of its page (:mod:`juzhang.exporters.qr`)."""
 
     @property
     def complete(self) -> bool:
@@ -265,6 +271,21 @@ def _flag(value: object) -> object:
     if not isinstance(value, bool):
         raise ValueError("应为 true 或 false / must be true or false")
     return value
+
+
+def check_base_url(value: object) -> str:
+    """Return a site address as stored (no trailing ``/``); "" for none.
+
+    Raises:
+        ValueError: not an ``https://`` or ``http://`` address, or one with spaces, ``#`` or ``?``.
+    """
+    text = _text(value)
+    assert isinstance(text, str)
+    if text and not text.startswith(("https://", "http://")):
+        raise ValueError("应以 https:// 或 http:// 开头 / must start with https:// or http://")
+    if any(c.isspace() or c in "#?" for c in text):
+        raise ValueError("不能含空格、# 或 ? / no spaces, # or ?")
+    return text.rstrip("/")
 
 
 def _non_empty(message: str) -> Callable[[object], object]:
@@ -360,6 +381,7 @@ class DisclosureConfigFile(_Table):
         | None
     ) = None
     debts: Annotated[_DebtsTable, BeforeValidator(_table)] = _DebtsTable()
+    base_url: Annotated[str, BeforeValidator(check_base_url)] = ""
 
     def to_config(self) -> DisclosureConfig:
         """Return the :class:`DisclosureConfig`; parts left out stay ``None``."""
@@ -377,6 +399,7 @@ class DisclosureConfigFile(_Table):
             signatures=Signatures(
                 sig.secretary, sig.director, sig.cashier, sig.bookkeeper, sig.group
             ),
+            base_url=self.base_url,
         )
 
 
@@ -530,7 +553,7 @@ def resolve_config(
 def config_to_json(config: DisclosureConfig) -> dict[str, Any]:
     """Return the configuration as a plain dict (the file's schema; amounts as strings).
 
-    Parts left to the default (``None``) are left out.
+    Parts left to the default (``None``) are left out, and so is an empty ``base_url``.
     """
     sig = config.signatures
     data: dict[str, Any] = {
@@ -569,6 +592,8 @@ def config_to_json(config: DisclosureConfig) -> dict[str, Any]:
         debts["payables"] = list(config.payables)
     if debts:
         data["debts"] = debts
+    if config.base_url:
+        data["base_url"] = config.base_url
     return data
 
 
@@ -595,8 +620,9 @@ def config_toml(config: DisclosureConfig) -> str:
     """Return the configuration as a TOML file text (a starting point to edit)."""
     data = config_to_json(config)
     lines = ["# 财务公开表配置 / disclosure configuration (see juzhang.disclosure_config)"]
-    for key in ("chart", "community", "large_expense", "post_by_day"):
-        lines.append(f"{key} = {_toml_value(data[key])}")
+    for key in ("chart", "community", "large_expense", "post_by_day", "base_url"):
+        if key in data:
+            lines.append(f"{key} = {_toml_value(data[key])}")
     lines += ["", "[signatures]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in data["signatures"].items()]
     for kind in ("income", "expense"):

@@ -8,9 +8,11 @@ and page size, ``pdftotext`` each page's text.  Checked: the wide forms print
 landscape, the others portrait; no page holds only the lines below a table
 (试算平衡, the signatures); every page of a multi-page form repeats its column
 header; the claim form's rows are at least 8 mm on paper; the reconciliation
-carries no English and names the bank and its account number.  A board
-whose special section runs over a page prints that section's heading and
-column header again on each of its pages.
+carries no English and names the bank and its account number; the published
+board's QR code (``--base-url``) prints on its first page, at least 2 cm wide,
+and leaves the page count as it was.  A board whose special section runs over
+a page prints that section's heading and column header again on each of its
+pages.
 
 Skipped, with the reason, where LibreOffice or poppler is not installed
 (``.ci/run`` installs them).  ``docs/render_pdf.sh`` renders the same way to look
@@ -70,6 +72,16 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, args in forms.items():
         path = out / f"{name}.xlsx"
         done = runner.invoke(app, ["--db", db, *args, "--out", str(path)])
+        assert done.exit_code == 0, done.output
+        files[name] = path
+    # the published board (the demo's September is signed), without and with its QR code
+    for name, extra in (
+        ("published", []),
+        ("published-qr", ["--base-url", "https://gongkai.example.cn/fuxing"]),
+    ):
+        path = out / f"{name}.xlsx"
+        export = ["--db", db, "disclosure", "export", "H001", "--period", "2026-09"]
+        done = runner.invoke(app, [*export, "--out", str(path), *extra])
         assert done.exit_code == 0, done.output
         files[name] = path
     path = out / "claims.xlsx"
@@ -194,3 +206,26 @@ def test_a_long_board_section_prints_its_header_on_every_page(world: World, tmp_
     assert all("（续）" in page for page in section[1:])
     printed = re.findall(r"发放楼栋长补贴 第(\d\d)栋", "\n".join(section))
     assert sorted(printed) == [f"{i:02d}" for i in range(PAID)]
+
+
+def test_the_qr_code_prints_on_the_first_page_and_moves_nothing(
+    rendered: dict[str, Path],
+) -> None:
+    if not shutil.which("pdfimages"):
+        pytest.skip("poppler's pdfimages not installed")
+    plain, with_qr = _info(rendered["published"]), _info(rendered["published-qr"])
+    assert with_qr == plain and not with_qr[1]  # same pages, portrait
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(rendered["published-qr"])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[2:]
+    images = [line.split() for line in listing if line.strip()]
+    qr = [i for i in images if i[2] == "image"]  # page, num, type, width, height, …, x-ppi
+    assert [int(i[0]) for i in qr] == [1], listing
+    width_px, x_ppi = int(qr[0][3]), float(qr[0][12])
+    assert width_px / x_ppi * 25.4 >= 20  # mm on paper: a phone reads it
+    assert _pages(rendered["published-qr"])[0].count("核验码") == _pages(rendered["published"])[
+        0
+    ].count("核验码")

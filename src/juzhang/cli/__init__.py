@@ -43,6 +43,7 @@ when that command runs.  One module per command group:
   disclosure and reconciliation writers;
 * :mod:`~juzhang.cli.report`: ``report KIND``; :mod:`~juzhang.cli.export`:
   ``export beancount``;
+* :mod:`~juzhang.cli.publish`: ``publish`` (the published boards as a web site);
 * :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``;
   :mod:`~juzhang.cli.demo`: ``demo``.
 """
@@ -86,6 +87,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("report", "report", "report_app", "报表 / reports"),
     ("export", "export", "export_app", "导出 / exports"),
     ("budget", "budget", "budget_app", "年度预算 / annual budget"),
+    ("publish", "publish", "publish", "Write the published boards as a web site (网上财务公开)."),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""

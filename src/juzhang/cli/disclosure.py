@@ -6,13 +6,16 @@
     juzhang disclosure config default ENTITY    # the default configuration (TOML, to edit)
     juzhang disclosure config set ENTITY FILE   # store FILE as ENTITY's configuration (reviewer)
     juzhang disclosure sign ENTITY --period YYYY-MM[..YYYY-MM] --opinion TEXT
-                            [--name NAME] [--date DATE] [--out FILE]   supervisor (民主理财小组)
-    juzhang disclosure export ENTITY --period YYYY-MM[..YYYY-MM] [--out FILE]
+                            [--name NAME] [--date DATE] [--out FILE] [--base-url URL]
+                                                                        supervisor (民主理财小组)
+    juzhang disclosure export ENTITY --period YYYY-MM[..YYYY-MM] [--out FILE] [--base-url URL]
 
 ``sign`` records the sign-off and writes the published workbook (the
 signature block filled) where ``close`` wrote the month's board, replacing
 it, or to ``--out``; ``export`` writes the published workbook again, from
-the snapshot stored at sign-off, at any time.
+the snapshot stored at sign-off, at any time.  With a site address
+(``--base-url``, else the community's stored ``base_url``) the published
+workbook prints the QR code of its web page (``juzhang publish``).
 
 and the writers that ``juzhang report KIND`` calls for ``KIND`` ``disclosure``
 and ``bank-reconciliation``::
@@ -62,6 +65,7 @@ from juzhang.cli._common import Entity, actor, as_date, as_range, command_group,
 from juzhang.closing import sign_disclosure, write_published
 from juzhang.core.period import format_period
 from juzhang.disclosure_config import (
+    check_base_url,
     config_toml,
     default_config,
     load_config,
@@ -77,6 +81,8 @@ from juzhang.reports.reconciliation import BankReconciliation, bank_reconciliati
 
 __all__ = [
     "FORMATS",
+    "BaseUrl",
+    "checked_base_url",
     "config_app",
     "disclosure_app",
     "disclosure_config_default",
@@ -293,6 +299,29 @@ def write_reconciliation(
 
 disclosure_app = command_group("财务公开 / public disclosure")
 
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="网上公开的网址：表上印二维码（默认：社区配置的 base_url）/ the site's address:"
+        " the board prints a QR code (default: the stored base_url)",
+    ),
+]
+
+
+def checked_base_url(ctx: typer.Context, value: str | None) -> str | None:
+    """Return ``--base-url`` as stored (no trailing ``/``).
+
+    Exits 2 with the reason when it is not an address.
+    """
+    if value is None:
+        return None
+    try:
+        return check_base_url(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), ctx, param_hint="--base-url") from exc
+
 
 @disclosure_app.command("sign")
 def disclosure_sign(
@@ -315,6 +344,7 @@ def disclosure_sign(
             " published workbook (default: where close wrote the board)",
         ),
     ] = None,
+    base_url: BaseUrl = None,
 ) -> None:
     """Sign the month's disclosure (民主理财小组签字), as the supervisor: it is then published.
 
@@ -323,9 +353,10 @@ def disclosure_sign(
     """
     months = as_range(period)
     who = actor(ctx)
+    address = checked_base_url(ctx, base_url)
     with session(ctx) as s:
         signed = sign_disclosure(s, entity, months, who, name, opinion, date or clock.today())
-        path = write_published(s, entity, (signed.first, signed.last), out)
+        path = write_published(s, entity, (signed.first, signed.last), out, address)
     typer.echo(signed.fingerprint)
     note(f"发布的公开表 / published board: {path}")
     label = format_period(signed.first)
@@ -350,12 +381,18 @@ def disclosure_export(
             help="默认 disclosure-ENTITY-PERIOD.xlsx / default disclosure-ENTITY-PERIOD.xlsx",
         ),
     ] = None,
+    base_url: BaseUrl = None,
 ) -> None:
-    """Write the published disclosure workbook again, from what was published (导出发布的公开表)."""
+    """Write the published disclosure workbook again, from what was published (导出发布的公开表).
+
+    With a site address (``--base-url``, else the stored ``base_url`` setting)
+    the board prints the QR code of its web page (``juzhang publish``).
+    """
     months = as_range(period)
+    address = checked_base_url(ctx, base_url)
     with session(ctx, write=False) as s:
         target = out or Path(f"disclosure-{entity}-{period}.xlsx")
-        path = write_published(s, entity, months, target)
+        path = write_published(s, entity, months, target, address)
     typer.echo(str(path))
 
 

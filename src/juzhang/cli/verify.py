@@ -4,7 +4,7 @@
 
     juzhang verify [ENTITY] [--anchors DIR_OR_FILE ...]
     juzhang anchors export [--entities all|C001,C002] --out FILE
-    juzhang verify-report FILE [--json]
+    juzhang verify-report FILE [--json]          (FILE: a board .xlsx or a page's .json)
 
 ``verify`` recomputes the books and lists every problem; it exits 1 when there
 are any.  ``verify-report`` regenerates the board the file must be (from the
@@ -72,7 +72,13 @@ def verify(
 def verify_report_command(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="财务公开表 xlsx")
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="财务公开表 xlsx，或网上公开页的 JSON / a board (.xlsx) or a page's JSON",
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
 ) -> None:

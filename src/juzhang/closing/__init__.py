@@ -87,9 +87,11 @@ from juzhang.closing.signoff import (
     SignedDisclosure,
     board_path,
     disclosure_fingerprint,
+    published_boards,
     published_disclosure,
     record_disclosure,
     sign_disclosure,
+    site_address,
     write_published,
 )
 
@@ -106,10 +108,12 @@ __all__ = [
     "disclosure_fingerprint",
     "ensure_system_user",
     "make_context",
+    "published_boards",
     "published_disclosure",
     "record_disclosure",
     "reopen_month",
     "run_checks",
     "sign_disclosure",
+    "site_address",
     "write_published",
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from juzhang.core.period import (
     parse_period_range,
     period_range,
 )
-from juzhang.disclosure_config import config_from_json, config_to_json
+from juzhang.disclosure_config import config_from_json, config_to_json, stored_config
 from juzhang.errors import StateError, ValidationError
 from juzhang.reports.disclosure import Disclosure as DisclosureReport
 from juzhang.reports.disclosure import disclosure as compute_disclosure
@@ -57,6 +58,7 @@ from juzhang.storage.access import (
 )
 from juzhang.storage.schema import (
     Disclosure,
+    Entity,
     User,
     Voucher,
 )
@@ -347,17 +349,64 @@ def published_disclosure(
     ).first()
     if row is None or row[0] != "published":
         return None
-    if row[1] is None:
-        return compute_disclosure(session, ent.code, first, last)
+    return _from_snapshot(session, ent.code, first, last, row[1])
+
+
+def _from_snapshot(
+    session: Session, code: str, first: int, last: int, snapshot: str | None
+) -> DisclosureReport:
+    if snapshot is None:
+        return compute_disclosure(session, code, first, last)
     try:
-        data = json.loads(row[1])
+        data = json.loads(snapshot)
         return disclosure_from_json(data, config_from_json(data["config"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise StateError(
-            f"{ent.code} {_label(first, last)} 财务公开 disclosure",
+            f"{code} {_label(first, last)} 财务公开 disclosure",
             f"发布快照无法读取 / the published snapshot is unreadable ({exc})",
             "导出 export",
         ) from exc
+
+
+def published_boards(
+    session: Session, codes: Sequence[str] | None = None
+) -> Iterator[DisclosureReport]:
+    """Yield every published disclosure (from its snapshot) of ``codes`` (None: all entities).
+
+    In entity code and period order; drafts and unsigned boards are never
+    yielded.  One query reads the snapshots of all of them.
+
+    Raises:
+        NotFoundError: a code names no entity.
+        StateError: a stored snapshot cannot be read.
+    """
+    query = (
+        select(Entity.code, Disclosure.first_period, Disclosure.last_period, Disclosure.snapshot)
+        .join(Entity, Entity.id == Disclosure.entity_id)
+        .where(Disclosure.status == "published")
+        .order_by(Entity.code, Disclosure.first_period, Disclosure.last_period)
+    )
+    if codes is not None:
+        for code in codes:
+            get_entity(session, code)  # an unknown code is an error, not an empty site
+        query = query.where(Entity.code.in_(list(codes)))
+    # streamed: a site of thousands of boards holds one batch of snapshots at a time
+    for code, first, last, snapshot in session.execute(query.execution_options(yield_per=64)):
+        yield _from_snapshot(session, str(code), int(first), int(last), snapshot)
+
+
+def site_address(session: Session, entity: str, base_url: str | None = None) -> str:
+    """Return where the entity's published pages are put: ``base_url``, else its stored setting.
+
+    "" when neither is set (the stored disclosure configuration's ``base_url``).
+
+    Raises:
+        NotFoundError: unknown entity.
+    """
+    if base_url:
+        return base_url.rstrip("/")
+    config = stored_config(session, entity)
+    return "" if config is None else config.base_url
 
 
 def board_path(
@@ -381,8 +430,13 @@ def write_published(
     entity: str,
     period_or_range: int | str | tuple[int, int],
     out: Path | None = None,
+    base_url: str | None = None,
 ) -> Path:
     """Write the published workbook (from the snapshot) to ``out``; return the path.
+
+    With a site address (``base_url``, else the entity's stored ``base_url``:
+    :func:`site_address`) the board prints the QR code of its web page and
+    fingerprint (:func:`juzhang.exporters.site.page_url`).
 
     ``out`` defaults to where the closing run wrote the month's board (the
     published workbook replaces the draft there), else
@@ -397,6 +451,7 @@ def write_published(
     from juzhang.exporters.disclosure_excel import (  # noqa: PLC0415 — the exporter imports us
         write_disclosure_workbook,
     )
+    from juzhang.exporters.site import page_url  # noqa: PLC0415 — the exporters import us
 
     d = published_disclosure(session, entity, period_or_range)
     if d is None:
@@ -411,8 +466,9 @@ def write_published(
         path = Path(f"disclosure-{d.entity}-{d.period_label}.xlsx")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
+    address = site_address(session, d.entity, base_url)
     try:
-        write_disclosure_workbook(d, tmp)
+        write_disclosure_workbook(d, tmp, page_url(address, d) if address else None)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -11,6 +11,14 @@ and numbers, formatting ignored; each differing cell is named.  For a
 published board it says separately whether the books still give the
 published figures (a later change such as a budget adjustment is reported as
 such, not as tampering).  A board of an open month is a draft.
+
+**A page's JSON** (``SITE/H001/2026-09.json``, :mod:`juzhang.exporters.site`)
+is checked the same way (:func:`verify_report` on a ``.json`` file): its
+fingerprint is recomputed from its own figures (the canonical
+serialisation, :func:`juzhang.reports.disclosure.digest_body`), then every
+value of it — each row, text and figure — is compared with the JSON of the
+board it must be; each difference is named by its path (``items[2].summary``)
+under the "sheet" ``json``.  The exit codes mean the same.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
+import json
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +46,8 @@ from juzhang.importers.table import MIB
 from juzhang.importers.xlsx import list_sheets
 from juzhang.reports.disclosure import (
     Disclosure,
+    Figure,
+    digest_body,
     disclosure,
 )
 from juzhang.storage.access import closed_periods, get_entity
@@ -52,6 +64,7 @@ __all__ = [
     "FigureDifference",
     "PrintedFingerprint",
     "VerifyResult",
+    "json_fingerprint",
     "read_fingerprint",
     "verify_report",
 ]
@@ -385,8 +398,127 @@ def _figure_changes(published: Disclosure, now: Disclosure) -> list[FigureDiffer
     return out
 
 
+JSON_MAX_BYTES = 32 * MIB
+"""The largest page JSON verify-report reads (a real one is a few MB at most)."""
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every value of a JSON document with its path (``items[2].summary``), as JSON text."""
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _leaves(value[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        if not value:
+            yield path, "[]"
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    else:
+        yield path, json.dumps(value, ensure_ascii=False)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > JSON_MAX_BYTES:
+            raise _not_ours(path, f"文件过大 / larger than {JSON_MAX_BYTES // MIB} MiB")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _not_ours(path, f"不是 JSON / not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise _not_ours(path, "不是公开表的 JSON / not a disclosure's JSON")
+    return data
+
+
+def json_fingerprint(data: dict[str, Any]) -> str:
+    """The fingerprint a disclosure's JSON gives: recomputed from its own figures.
+
+    Raises:
+        KeyError, TypeError, ValueError, AttributeError: the JSON is not a disclosure's.
+    """
+    entity, period = str(data["entity"]), str(data["period"])
+    figures = [Figure(str(f["key"]), "", str(f["value"])) for f in data["figures"]]
+    digest = hashlib.sha256(digest_body(entity, period, figures)).hexdigest()
+    chain = data["chain"]
+    return f"{entity}:{period}:{int(chain['seq'])}:{str(chain['hash'])[:16]}:{digest[:16]}"
+
+
+def _verify_json(session: Session, path: Path) -> VerifyResult:
+    data = _read_json(path)
+    try:
+        fingerprint = json_fingerprint(data)
+        a, _sep, b = str(data["period"]).partition("..")
+        first, last = parse_period(a), parse_period(b or a)
+    except (KeyError, TypeError, ValueError, AttributeError, JuzhangError) as exc:
+        raise _not_ours(path, f"不是公开表的 JSON / not a disclosure's JSON ({exc!r})") from exc
+    ent = get_entity(session, str(data["entity"]))
+    base = functools.partial(
+        VerifyResult,
+        path=str(path),
+        fingerprint=fingerprint,
+        entity=ent.code,
+        period=str(data["period"]),
+        title=str(data.get("title", "")),
+    )
+    closed = closed_periods(session, ent.id)
+    if data.get("state") == "draft" or any(p not in closed for p in period_range(first, last)):
+        return base(state="draft", matches=False)
+    expected, state, changes, snapshot = _expected(session, ent.code, first, last, data)
+    want = dict(_leaves(expected.to_json()))
+    have = dict(_leaves({k: v for k, v in data.items() if k != "format"}))
+    differences = [
+        CellDifference("json", key, have.get(key), want.get(key))
+        for key in sorted(set(want) | set(have))
+        if want.get(key) != have.get(key)
+    ]
+    if fingerprint != expected.fingerprint:
+        differences.insert(
+            0, CellDifference("json", "fingerprint*", fingerprint, expected.fingerprint)
+        )
+    return base(
+        state=state,
+        matches=not differences,
+        differences=tuple(differences),
+        books_agree=not changes,
+        book_changes=tuple(changes),
+        cells_checked=len(want),
+        snapshot=snapshot,
+    )
+
+
+def _expected(
+    session: Session, code: str, first: int, last: int, data: dict[str, Any]
+) -> tuple[Disclosure, str, list[FigureDifference], bool]:
+    """The board a file of ``first..last`` must be, its state, the books' changes since."""
+    from juzhang.closing.signoff import published_disclosure  # noqa: PLC0415 — closing imports us
+
+    published = published_disclosure(session, code, (first, last))
+    if published is not None:
+        now = disclosure(
+            session,
+            code,
+            first,
+            last,
+            config=published.config,
+            posted_on=published.posted_on,
+            posted_until=published.posted_until,
+        )
+        return published, "published", _figure_changes(published, now), True
+    now = disclosure(session, code, first, last)
+    chain: Any = data.get("chain")
+    try:
+        full = _chain_hash(session, code, int(chain["seq"]), str(chain["hash"])[:16])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        full = None
+    if full is not None:  # the head the file was made at, when the chain holds it
+        now = dataclasses.replace(now, chain_seq=int(chain["seq"]), chain_hash=full)
+    return now, now.state, [], False
+
+
 def verify_report(session: Session, path: Path) -> VerifyResult:
     """Check a disclosure workbook: every visible cell against the board it must be.
+
+    A ``.json`` file is a published page's JSON (:mod:`juzhang.exporters.site`):
+    its fingerprint is recomputed from its figures and every value is
+    compared with the JSON of the board it must be (see the module docstring).
 
     The entity and the months come from the fingerprint printed on the board.
     A board of a month still open (or one marked 草稿) is a draft.  A published
@@ -401,6 +533,8 @@ def verify_report(session: Session, path: Path) -> VerifyResult:
         ProblemsError: the file cannot be read safely (too large, a zip or rows bomb).
         NotFoundError: the fingerprint names an entity these books do not have.
     """
+    if path.suffix.lower() == ".json":
+        return _verify_json(session, path)
     board = _read_board(path)
     fp = _printed_fingerprint(board, path)
     ent = get_entity(session, fp.entity)

@@ -25,6 +25,11 @@ under it and the page header: a draft (a month still open) says
 (待民主理财小组审核签字), a published one carries the 民主理财小组's opinion, the
 signer and the date in its signature block.
 
+A **published** board written with its web page's address (``page_url``,
+:func:`juzhang.exporters.qr.page_address`: the address and the fingerprint)
+prints a QR code of it under the fingerprint note of 收支明细 (a picture, no
+cell: verify-report's comparison of the visible cells is unchanged).
+
 The check of a board against the books, :func:`verify_report`, is in
 :mod:`juzhang.exporters.board_verify`.
 """
@@ -60,6 +65,7 @@ from juzhang.exporters.excel import (
     put_text,
     save,
 )
+from juzhang.exporters.qr import PngImage, qr_picture
 from juzhang.reports.disclosure import (
     Disclosure,
     Figure,
@@ -140,7 +146,13 @@ def _figures_by_key(d: Disclosure) -> dict[str, Figure]:
     return {f.key: f for f in d.figures()}
 
 
-def _items_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _Writer) -> Sheet:
+def _items_sheet(
+    wb: Workbook,
+    d: Disclosure,
+    figs: Mapping[str, Figure],
+    w: _Writer,
+    page_url: str | None = None,
+) -> Sheet:
     sheet = Sheet.add(
         wb,
         "收支明细",
@@ -215,7 +227,30 @@ def _items_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _Wr
     sheet.blank()
     _signature_lines(sheet, d)
     _fingerprint_note(sheet, d)
+    if page_url is not None and d.state == "published":
+        _qr_code(sheet, page_url)
     return sheet
+
+
+QR_PIXELS = 170
+"""The QR code's size on the sheet in pixels at 96 dpi: about 4.5 cm before the sheet is
+fitted to A4, some 3 cm printed (modules of about 0.6 mm, which phones read; seen rendered
+by LibreOffice under the fingerprint note, the page layout unchanged)."""
+
+
+def _qr_code(sheet: Sheet, page_url: str) -> None:
+    """The QR code of the web page (address and fingerprint) under the fingerprint note.
+
+    A picture only, no cell: the visible cells verify-report compares stay
+    those of the board without it (a board printed with or without a site
+    address is the same board).
+    """
+    picture = qr_picture(page_url)
+    image = PngImage(picture.png, QR_PIXELS, QR_PIXELS)
+    sheet.blank()
+    image.anchor = f"A{sheet.row + 1}"
+    sheet.ws.add_image(image)
+    sheet.blank(-(-QR_PIXELS // 20) + 1)  # rows of 15 pt (20 px) the picture covers, and one
 
 
 def _signature_lines(sheet: Sheet, d: Disclosure) -> None:
@@ -649,12 +684,17 @@ def _footer(sheet: Sheet, d: Disclosure) -> None:
     footer.right.font = f"{FONT_NAME},常规"
 
 
-def disclosure_workbook(d: Disclosure) -> Workbook:
-    """Return the disclosure as a workbook (see the module docstring for its layout)."""
+def disclosure_workbook(d: Disclosure, page_url: str | None = None) -> Workbook:
+    """Return the disclosure as a workbook (see the module docstring for its layout).
+
+    ``page_url``: the address of the board's web page with its fingerprint
+    (:func:`juzhang.exporters.qr.page_address`); a published board prints its
+    QR code under the fingerprint note.
+    """
     wb = new_workbook(d.title, entity=d.entity, subject="财务公开表")
     figs = _figures_by_key(d)
     w = _Writer()
-    items = _items_sheet(wb, d, figs, w)
+    items = _items_sheet(wb, d, figs, w, page_url)
     items.finish(landscape=False)
     summary = _summary_sheet(wb, d, figs, w)
     summary.finish(landscape=False)
@@ -669,11 +709,13 @@ def disclosure_workbook(d: Disclosure) -> Workbook:
 
 
 @gc_paused
-def write_disclosure_workbook(d: Disclosure, path: Path) -> Path:
+def write_disclosure_workbook(d: Disclosure, path: Path, page_url: str | None = None) -> Path:
     """Write the disclosure workbook to ``path``; return the path.
+
+    ``page_url``: see :func:`disclosure_workbook` (the QR code of a published board).
 
     Raises:
         OSError: the file cannot be written.
     """
-    save(disclosure_workbook(d), path)
+    save(disclosure_workbook(d, page_url), path)
     return path

@@ -51,6 +51,7 @@ from __future__ import annotations
 from juzhang.reports.disclosure.compute import disclosure
 from juzhang.reports.disclosure.report import Disclosure, disclosure_from_json, period_title
 from juzhang.reports.disclosure.report import debt_total as debt_total
+from juzhang.reports.disclosure.report import digest_body as digest_body
 from juzhang.reports.disclosure.report import figures_digest as figures_digest
 from juzhang.reports.disclosure.rows import (
     BudgetRow,

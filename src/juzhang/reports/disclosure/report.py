@@ -222,8 +222,25 @@ class Disclosure:
         return _json(self)
 
 
-def figures_digest(entity: str, period_label: str, figures: Iterable[Figure]) -> str:
-    """Return the SHA-256 (hex) of an entity, a period and figures (order does not matter)."""
+def digest_body(entity: str, period_label: str, figures: Iterable[Figure]) -> bytes:
+    """Return the canonical bytes the figure digest is the SHA-256 of.
+
+    The canonical serialisation (规范序列化), the one a browser reproduces to
+    check a published page (:mod:`juzhang.exporters.site`): the UTF-8 bytes of ::
+
+        {"entity":E,"figures":[[K1,V1],[K2,V2],...],"period":P}
+
+    with no whitespace; ``E`` the entity code, ``P`` the period label
+    (``2026-09`` or ``2026-07..2026-09``); one ``[key, value]`` pair per
+    figure, the value as its decimal string (``"1234.50"``, ``"-300.00"``) or
+    text (the capitals), pairs sorted by key and then value in Unicode code
+    point order (which is UTF-8 byte order); each string a JSON string with
+    only ``"``, ``\\`` and the control characters below U+0020 escaped
+    (``\\b \\f \\n \\r \\t``, others ``\\u00xx`` in lower-case hex), every
+    other character as itself.  This is what ``json.dumps(…, ensure_ascii=False,
+    separators=(",", ":"))`` and JavaScript's ``JSON.stringify`` both write
+    for a string.
+    """
     body = json.dumps(
         {
             "entity": entity,
@@ -234,7 +251,15 @@ def figures_digest(entity: str, period_label: str, figures: Iterable[Figure]) ->
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return body.encode("utf-8")
+
+
+def figures_digest(entity: str, period_label: str, figures: Iterable[Figure]) -> str:
+    """Return the SHA-256 (hex) of an entity, a period and figures (order does not matter).
+
+    It is the SHA-256 of :func:`digest_body`, the canonical serialisation.
+    """
+    return hashlib.sha256(digest_body(entity, period_label, figures)).hexdigest()
 
 
 def period_title(first: int, last: int) -> str:
