@@ -73,6 +73,7 @@ DOCUMENTED = [
     "juzhang.cash_count",
     "juzhang.budget",
     "juzhang.disclosure_config",
+    "juzhang.question",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]

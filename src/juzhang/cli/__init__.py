@@ -86,6 +86,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("report", "report", "report_app", "报表 / reports"),
     ("export", "export", "export_app", "导出 / exports"),
     ("budget", "budget", "budget_app", "年度预算 / annual budget"),
+    ("question", "question", "question_app", "居民提问与答复 / residents' questions, answers"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""
