@@ -74,6 +74,8 @@ DOCUMENTED = [
     "juzhang.budget",
     "juzhang.disclosure_config",
     "juzhang.question",
+    "juzhang.risk",
+    "juzhang.risk_config",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]
