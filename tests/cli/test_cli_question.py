@@ -18,7 +18,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def guide_commands(guide: str) -> list[str]:
     """The ``juzhang`` lines of the guide's section 21, without the leading ``juzhang``."""
     text = (DOCS / guide).read_text(encoding="utf-8")
-    section = text.split("\n## 21.", 1)[1]
+    section = text.split("\n## 21.", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
     return [line.removeprefix("juzhang ") for line in block.splitlines() if line.strip()]
 

@@ -139,8 +139,11 @@ def check_no_invoice(ctx: RiskContext) -> list[RiskSignal]:
     """Expenses without an invoice (白条) above ``no_invoice_threshold``.
 
     A claim of the month without an invoice number; and a posted voucher of
-    the month not made from a claim, with no attached originals (附件 0) and
-    an expense debit above the threshold.
+    the month that pays money out (a cash or bank line) for an expense, not
+    made from a claim, with no attached originals (附件 0) and an expense
+    debit above the threshold.  Vouchers that move no money (accruals,
+    transfers between accounts) are left out: their originals are
+    calculations, not invoices.
     """
     limit = ctx.settings.no_invoice_threshold
     out = [
@@ -180,7 +183,7 @@ def check_no_invoice(ctx: RiskContext) -> list[RiskSignal]:
     )
     for vid, date, fen in rows:
         amount = from_fen(int(fen))
-        if vid in from_claims or amount <= limit:
+        if vid in from_claims or amount <= limit or not ctx.voucher_custody.get(vid):
             continue
         label = ctx.voucher_labels.get(vid, str(vid))
         out.append(
@@ -425,7 +428,7 @@ def check_cadre_pay(ctx: RiskContext) -> list[RiskSignal]:
                     spent,
                     f"预算项目“{plan.name}”本年已支出 {_yuan(spent)}，超过预算"
                     f" {_yuan(plan.adjusted)} / cadre pay above its budget line",
-                    tuple(ctx.voucher_labels[v] for v in sorted(vouchers)),
+                    tuple(sorted(ctx.voucher_labels[v] for v in vouchers)),
                 )
             )
     return out

@@ -283,8 +283,8 @@ class RiskContext:
 
     def labels_of(self, entry_ids: tuple[int, ...]) -> tuple[str, ...]:
         """The posted vouchers backing these journal entries, as labels."""
-        found = sorted({v for e in entry_ids for v in self.entry_vouchers.get(e, ())})
-        return tuple(self.voucher_labels[v] for v in found if v in self.voucher_labels)
+        found = {v for e in entry_ids for v in self.entry_vouchers.get(e, ())}
+        return tuple(sorted(self.voucher_labels[v] for v in found if v in self.voucher_labels))
 
     @cached_property
     def claims(self) -> tuple[ClaimRow, ...]:
@@ -333,5 +333,5 @@ class RiskContext:
 
     def claim_vouchers(self, claims: tuple[ClaimRow, ...]) -> tuple[str, ...]:
         """The posted vouchers drafted from these claims, as labels."""
-        found = sorted({c.voucher for c in claims if c.voucher is not None})
-        return tuple(self.voucher_labels[v] for v in found if v in self.voucher_labels)
+        found = {c.voucher for c in claims if c.voucher is not None}
+        return tuple(sorted(self.voucher_labels[v] for v in found if v in self.voucher_labels))
