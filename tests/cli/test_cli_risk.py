@@ -108,3 +108,14 @@ def test_summary_json_agrees_with_the_boards(two: World) -> None:
     assert (c001["open_questions"], c001["risk_signals"]) == (1, 3)
     assert c002["risk_signals"] == 1 and c002["open_questions"] == 0
     assert data["totals"]["income"] == "3600.00" and data["totals"]["risk_signals"] == 4
+
+
+def test_close_prints_the_signals_as_warnings_and_closes(world: World, tmp_path: Path) -> None:
+    clean_month(world)
+    from tests.closing.test_closing import count
+
+    count(world, SEP)
+    done = jz(world, f"close --period 2026-09 --entities C001 --out {tmp_path / 'out'}", actor="rv")
+    assert done.exit_code == 0, done.output
+    assert "! C001: 廉政风险提示 1 条（现金收入未及时存行（坐收坐支） 1）" in done.stderr
+    assert "已结账 / closed 1" in done.stderr
