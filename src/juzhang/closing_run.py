@@ -10,7 +10,11 @@
    public disclosure workbook, the trial balance, the income statement and
    the bank reconciliation, as xlsx), each file first into a temporary
    folder next to it and then renamed into place, so a file that exists is
-   always complete.
+   always complete;
+3. runs the risk checks (廉政风险提示, :mod:`juzhang.risk`) on the month and
+   puts their count per check in the outcome's ``warnings``
+   (:func:`risk_warnings`): information for the finance group, never a
+   reason not to close.
 
 One community's failure (problems found by the checks, a refused command, even
 a bug) never stops the others: each gets an :class:`EntityOutcome` with its
@@ -85,6 +89,7 @@ __all__ = [
     "close_all",
     "close_entity",
     "output_names",
+    "risk_warnings",
     "write_outputs",
 ]
 
