@@ -119,3 +119,19 @@ def test_close_prints_the_signals_as_warnings_and_closes(world: World, tmp_path:
     assert done.exit_code == 0, done.output
     assert "! C001: 廉政风险提示 1 条（现金收入未及时存行（坐收坐支） 1）" in done.stderr
     assert "已结账 / closed 1" in done.stderr
+
+
+def test_a_community_whose_books_start_later_is_left_out_with_the_reason(two: World) -> None:
+    from juzhang import agency
+
+    two.run(agency.add_entity, "C003", "新建社区", chart="rural-2023", start_period=202610)
+    done = jz(two, "report summary --entities all --period 2026-09 --format json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert [c["entity"] for c in data["communities"]] == ["C001", "C002"]
+    assert [x["entity"] for x in data["left_out"]] == ["C003"]
+    assert "未列入 / left out: C003" in done.stderr
+    done = jz(two, "risk report --entities all --period 2026-09 --format json")
+    assert done.exit_code == 0 and "left out: C003" in done.stderr
+    assert len(json.loads(done.stdout)["communities"]) == 2
+    assert jz(two, "risk report C003 --period 2026-09").exit_code == 1  # asked for: refused

@@ -485,6 +485,8 @@ def report_summary(
     codes = chosen_entities(ctx, entity, entities, Action.READ)
     with session(ctx, write=False) as s:
         summary = summary_report(s, codes if codes is not None else [entity or ""], period)
+    for problem in summary.problems:
+        note(f"未列入 / left out: {problem}")
     if chosen == "json":
         text = json.dumps(summary.to_json(), ensure_ascii=False, indent=2) + "\n"
         if out_file is None:

@@ -70,8 +70,15 @@ def risk_report_command(
     chosen = output_format(fmt, out)
     codes = chosen_entities(ctx, entity, entities, Action.READ)
     names = codes if codes is not None else [entity or ""]
+    reports = []
     with session(ctx, write=False) as s:
-        reports = [risk_report(s, code, period) for code in names]
+        for code in names:
+            try:
+                reports.append(risk_report(s, code, period))
+            except ValidationError as exc:
+                if codes is None:  # one community asked for: its refusal is the answer
+                    raise
+                note(f"未列入 / left out: {code}: {exc}")
     if chosen == "json":
         data = {
             "period": format_period(period),

@@ -185,6 +185,8 @@ def summary_workbook(summary: SummaryReport) -> Workbook:
     sheet.note(
         "收入、支出为本月发生额（不含结转凭证），与各社区财务公开表一致；待答复提问截至制表日，风险提示为本月。"
     )
+    for problem in summary.problems:
+        sheet.note(f"未列入 / left out：{problem.where}：{problem.message}")
     _chart(sheet, summary)
     sheet.finish(landscape=True)
     wb.active = 0

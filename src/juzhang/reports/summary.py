@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from juzhang import clock
 from juzhang.core.period import format_period
+from juzhang.errors import Problem, ValidationError
 from juzhang.question import list_questions
 from juzhang.reports.disclosure import disclosure
 from juzhang.risk import risk_report
@@ -66,6 +67,8 @@ class SummaryReport:
 
     period: int
     rows: tuple[CommunitySummary, ...]
+    problems: tuple[Problem, ...] = ()
+    """Communities left out, and why (their books start after the month …)."""
 
     def total(self, name: str) -> Decimal | int:
         """The sum of one column (``income``, ``risk_signals`` …) over the communities."""
@@ -81,6 +84,7 @@ class SummaryReport:
         return {
             "period": format_period(self.period),
             "communities": [r.to_json() for r in self.rows],
+            "left_out": [{"entity": p.where, "reason": p.message} for p in self.problems],
             "totals": {
                 **{c: str(self.total(c)) for c in columns},
                 **{c: self.total(c) for c in counts},
@@ -116,8 +120,18 @@ def community_summary(session: Session, entity: str, period: int) -> CommunitySu
 def summary_report(session: Session, entities: Sequence[str], period: int) -> SummaryReport:
     """Return the summary rows of ``entities`` for ``period``, in the order given.
 
+    A community whose books do not cover the month (they start later) is left
+    out with the reason in ``problems``, so one late starter does not stop
+    the sub-district's table.
+
     Raises:
         NotFoundError: an unknown entity.
-        ValidationError: a month before a community's books start or after the current month.
     """
-    return SummaryReport(period, tuple(community_summary(session, e, period) for e in entities))
+    rows: list[CommunitySummary] = []
+    problems: list[Problem] = []
+    for entity in entities:
+        try:
+            rows.append(community_summary(session, entity, period))
+        except ValidationError as exc:
+            problems.append(Problem(entity, str(exc), "summary"))
+    return SummaryReport(period, tuple(rows), tuple(problems))
