@@ -91,6 +91,8 @@ def test_the_guides_risk_commands_run(
     cells = [str(c.value) for row in risk.iter_rows() for c in row if c.value]
     assert any("现金支付 1,500.00 元" in t for t in cells)
     assert sum("3 天内未存入银行" in t for t in cells) == 3  # two of C001's, one of C002's
+    assert "现金支付 1,500.00 元（购买空调）超过现金结算起点 1,000.00 元，应通过银行转账" in cells
+    assert not any("not deposited" in t or "cash payment" in t for t in cells)  # Chinese form
     assert risk.page_setup.orientation == "landscape" and risk.page_setup.paperSize == 9
     summary = openpyxl.load_workbook(tmp_path / "summary-2026-09.xlsx")["汇总"]
     rows = [[c.value for c in row] for row in summary.iter_rows(min_row=4, max_col=8)]

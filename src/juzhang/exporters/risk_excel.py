@@ -14,6 +14,7 @@ header repeated on every page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,6 +50,21 @@ SETTING_NAMES = {
     "round_unit": "整数单位（元）",
     "round_months": "连续月数",
 }
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _chinese(message: str) -> str:
+    """The Chinese part of a bilingual message: before the ``/`` that only English follows.
+
+    A ``/`` inside the Chinese part (an invoice number ``A/B``, a 摘要) has
+    Chinese after it and stays.
+    """
+    for i, ch in enumerate(message):
+        if ch == "/" and not _CJK.search(message, i + 1):
+            return message[:i].rstrip()
+    return message
 
 
 def _setting(value: object) -> str:
@@ -93,7 +109,7 @@ def risk_workbook(reports: Sequence[RiskReport], period: int) -> Workbook:
                     s.date,
                     s.amount,
                     s.concerns,
-                    s.message.split(" / ")[0],
+                    _chinese(s.message),
                 ]
             )
     sheet.blank()
