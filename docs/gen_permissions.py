@@ -92,6 +92,13 @@ RULES: list[tuple[str, str, str]] = [
         "trigger `jz_voucher_post` (PostgreSQL: `jz_voucher_updated`)",
     ),
     (
+        "居民提问和答复只增不改；只能就已签字发布的月份提问；每问一答 / residents'"
+        " questions and answers are append-only; only a published month is asked about;"
+        " one answer per question",
+        "`question.add_question`, `question.answer_question`",
+        "triggers `jz_question_*`, `jz_question_answer_*`; primary key of `question_answer`",
+    ),
+    (
         "设置类命令由持有数据库者执行 / set-up commands are operator commands",
         "`agency.*`, `books.add_account`",
         "recorded in the audit log",
@@ -189,7 +196,9 @@ every action of that person on that entity is refused and `verify` reports
 it.  Each refusal raises `SegregationOfDutiesError`, whose message names the
 person, the role, the action and the rule, in Chinese and English.
 
-A supervisor (民主理财小组) reads everything and changes nothing; the agency admin
+A supervisor (民主理财小组) reads everything and changes nothing in the books: it
+signs the disclosure, writes down residents' questions (as the community's
+cashier may) and answers them (as the agency admin may); the agency admin
 manages people and reopens closed months but neither prepares, reviews nor
 posts vouchers unless also granted those roles.
 """

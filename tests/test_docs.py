@@ -77,6 +77,9 @@ DOCUMENTED = [
     "juzhang.cash_count",
     "juzhang.budget",
     "juzhang.disclosure_config",
+    "juzhang.question",
+    "juzhang.risk",
+    "juzhang.risk_config",
 ]
 
 GUIDES = [DOCS / "guide.zh.md", DOCS / "guide.en.md", DOCS / "database.md", API]

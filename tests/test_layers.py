@@ -44,6 +44,8 @@ LAYERS: dict[str, int] = {
     "juzhang.beancount_import": SERVICES,
     "juzhang.import_batch": SERVICES,
     "juzhang.disclosure_config": SERVICES,
+    "juzhang.question": SERVICES,  # 提问栏/回音栏: residents' questions and answers
+    "juzhang.risk_config": SERVICES,  # 廉政风险提示 thresholds, stored per community
     "juzhang.verify": SERVICES,
     "juzhang.anchors": SERVICES,
     # reports calculate, exporters render; the month-end close checks with the reports
@@ -53,6 +55,7 @@ LAYERS: dict[str, int] = {
     "juzhang.exporters.qr": REPORTS,  # the QR code of a board's page (segno's one door)
     "juzhang.closing": REPORTS,
     "juzhang.closing_run": REPORTS,
+    "juzhang.risk": REPORTS,  # 廉政风险提示: checks that read the books, claims and journals
     # the command line and the scripted demo
     "juzhang.cli": CLI,
     "juzhang.demo": CLI,

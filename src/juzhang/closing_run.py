@@ -10,7 +10,11 @@
    public disclosure workbook, the trial balance, the income statement and
    the bank reconciliation, as xlsx), each file first into a temporary
    folder next to it and then renamed into place, so a file that exists is
-   always complete.
+   always complete;
+3. runs the risk checks (廉政风险提示, :mod:`juzhang.risk`) on the month and
+   puts their count per check in the outcome's ``warnings``
+   (:func:`risk_warnings`): information for the finance group, never a
+   reason not to close.
 
 One community's failure (problems found by the checks, a refused command, even
 a bug) never stops the others: each gets an :class:`EntityOutcome` with its
@@ -72,6 +76,7 @@ from juzhang.reports.disclosure import disclosure
 from juzhang.reports.reconciliation import bank_reconciliation
 from juzhang.reports.statements import income_statement
 from juzhang.reports.trial_balance import trial_balance
+from juzhang.risk import risk_report, title_zh
 from juzhang.storage.access import get_entity
 from juzhang.storage.engine import database_files, make_engine, transaction
 from juzhang.storage.schema import Disclosure as DisclosureRow
@@ -84,6 +89,7 @@ __all__ = [
     "close_all",
     "close_entity",
     "output_names",
+    "risk_warnings",
     "write_outputs",
 ]
 
@@ -379,7 +385,9 @@ class EntityOutcome:
     ``status`` is ``closed`` (closed by this run), ``already closed``,
     ``problems`` (the checks blocked the close; nothing changed) or ``error``
     (a refused command or a failure).  ``problems`` lists every problem,
-    including files that could not be written; ``notes`` are information.
+    including files that could not be written; ``notes`` are information;
+    ``warnings`` are the month's risk signals (廉政风险提示, :mod:`juzhang.risk`),
+    counted per check — they never block the close.
     """
 
     entity: str
@@ -389,6 +397,7 @@ class EntityOutcome:
     files: tuple[str, ...] = ()
     vouchers: tuple[str, ...] = ()
     seconds: float = 0.0
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -450,6 +459,33 @@ def close_entity(
         tuple(files),
         tuple(vouchers),
         time.perf_counter() - started,
+        risk_warnings(engine, entity, period),
+    )
+
+
+def risk_warnings(engine: Engine, entity: str, period: int) -> tuple[Problem, ...]:
+    """The month's risk signals as one warning (count per check), or none when there are none.
+
+    Never raises: a failure to run the checks is itself the warning, so the
+    close is never blocked by them.
+    """
+    try:
+        with transaction(engine, write=False) as session:
+            report = risk_report(session, entity, period)
+    except Exception as exc:  # the checks are information: they never stop a close
+        return (Problem(entity, f"风险提示未能运行 / risk checks failed: {exc}", "risk"),)
+    counts = report.counts()
+    if not counts:
+        return ()
+    parts = "；".join(f"{title_zh(k)} {n}" for k, n in sorted(counts.items()))
+    total = sum(counts.values())
+    return (
+        Problem(
+            entity,
+            f"廉政风险提示 {total} 条（{parts}）/ {total} risk signals:"
+            f" juzhang risk report {entity} --period {format_period(period)}",
+            "risk",
+        ),
     )
 
 

@@ -18,6 +18,7 @@ The file (every key optional except where noted)::
     post_by_day = 10              # posted on the board by this day of the next month
     base_url = ""                 # where `juzhang publish` puts the site (https://…): a
                                   # published board prints a QR code of its page
+    question_days = 15            # 提问栏: days the community has to answer a resident's question
 
     [signatures]                  # names printed in the signature block
     secretary = "陈明"             # 书记
@@ -96,6 +97,7 @@ from juzhang.storage.schema import DisclosureSetting
 __all__ = [
     "DEFAULT_LARGE_EXPENSE",
     "DEFAULT_POST_BY_DAY",
+    "DEFAULT_QUESTION_DAYS",
     "REQUIRED_SECTIONS",
     "Category",
     "DisclosureConfig",
@@ -119,6 +121,8 @@ __all__ = [
 
 DEFAULT_LARGE_EXPENSE = Decimal("1000.00")
 DEFAULT_POST_BY_DAY = 10
+DEFAULT_QUESTION_DAYS = 15
+"""Days a community has to answer a resident's question (提问栏) unless configured."""
 
 #: The sections community practice requires: key → (title, debit label, credit label, balance).
 REQUIRED_SECTIONS: Mapping[str, tuple[str, str, str, bool]] = {
@@ -180,6 +184,7 @@ class DisclosureConfig:
     community: str = ""
     large_expense: Decimal = DEFAULT_LARGE_EXPENSE
     post_by_day: int = DEFAULT_POST_BY_DAY
+    question_days: int = DEFAULT_QUESTION_DAYS
     income: tuple[Category, ...] | None = None
     expense: tuple[Category, ...] | None = None
     sections: tuple[SectionConfig, ...] | None = None
@@ -256,6 +261,12 @@ def _threshold(value: object) -> object:
 def _day(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 28:
         raise ValueError("应为 1–28 的日 / must be a day from 1 to 28")
+    return value
+
+
+def _days(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+        raise ValueError("应为 1–365 天 / must be a number of days from 1 to 365")
     return value
 
 
@@ -369,6 +380,7 @@ class DisclosureConfigFile(_Table):
     community: _Text = ""
     large_expense: Annotated[Decimal, BeforeValidator(_threshold)] = DEFAULT_LARGE_EXPENSE
     post_by_day: Annotated[int, BeforeValidator(_day)] = DEFAULT_POST_BY_DAY
+    question_days: Annotated[int, BeforeValidator(_days)] = DEFAULT_QUESTION_DAYS
     signatures: Annotated[_SignaturesTable, BeforeValidator(_table)] = _SignaturesTable()
     income: _Categories | None = None
     expense: _Categories | None = None
@@ -391,6 +403,7 @@ class DisclosureConfigFile(_Table):
             community=self.community,
             large_expense=self.large_expense,
             post_by_day=self.post_by_day,
+            question_days=self.question_days,
             income=_categories(self.income),
             expense=_categories(self.expense),
             sections=None if self.section is None else tuple(s.to_section() for s in self.section),
@@ -561,6 +574,7 @@ def config_to_json(config: DisclosureConfig) -> dict[str, Any]:
         "community": config.community,
         "large_expense": str(config.large_expense),
         "post_by_day": config.post_by_day,
+        "question_days": config.question_days,
         "signatures": {
             "secretary": sig.secretary,
             "director": sig.director,
@@ -620,7 +634,7 @@ def config_toml(config: DisclosureConfig) -> str:
     """Return the configuration as a TOML file text (a starting point to edit)."""
     data = config_to_json(config)
     lines = ["# 财务公开表配置 / disclosure configuration (see juzhang.disclosure_config)"]
-    for key in ("chart", "community", "large_expense", "post_by_day", "base_url"):
+    for key in ("chart", "community", "large_expense", "post_by_day", "question_days", "base_url"):
         if key in data:
             lines.append(f"{key} = {_toml_value(data[key])}")
     lines += ["", "[signatures]"]

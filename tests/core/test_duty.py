@@ -51,6 +51,8 @@ reverse voucher                          . X . . .
 close period                             . . X . .
 reopen period                            . . . . X
 sign disclosure                          . . . X .
+record resident question                 X . . X .
+answer resident question                 . . . X X
 read books and reports                   X X X X X
 """
 

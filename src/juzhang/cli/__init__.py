@@ -88,6 +88,8 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("export", "export", "export_app", "导出 / exports"),
     ("budget", "budget", "budget_app", "年度预算 / annual budget"),
     ("publish", "publish", "publish", "Write the published boards as a web site (网上财务公开)."),
+    ("question", "question", "question_app", "居民提问与答复 / residents' questions, answers"),
+    ("risk", "risk", "risk_app", "廉政风险提示 / risk signals for the finance group"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""

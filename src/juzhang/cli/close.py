@@ -169,6 +169,9 @@ def close(
         if outcome.status == ALREADY:
             for said in outcome.notes:
                 note(f"  · {said}")
+    for outcome in summary.outcomes:  # risk signals: warnings, never blocking
+        for warning in outcome.warnings:
+            typer.echo(f"  ! {warning}", err=True)
     for outcome in summary.failed:
         for problem in outcome.problems:
             text = str(problem)

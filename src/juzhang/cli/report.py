@@ -5,6 +5,7 @@
         KIND: trial-balance, general-ledger, ledger (with --account CODE), cash-journal,
               bank-journal, income-expenditure, balance-sheet, bank-reconciliation,
               disclosure
+    juzhang report summary ENTITY|--entities all --period YYYY-MM [--format xlsx|json] [--out FILE]
 
 (``juzhang voucher print`` is in :mod:`juzhang.cli.voucher`, ``juzhang export
 beancount`` in :mod:`juzhang.cli.export`.)
@@ -38,6 +39,7 @@ a usage error exits with 2.  Every command here only reads the books.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -49,7 +51,16 @@ from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
-from juzhang.cli._common import as_range, check_out_path, command_group, note, out, session
+from juzhang.cli._common import (
+    as_period,
+    as_range,
+    check_out_path,
+    command_group,
+    note,
+    out,
+    out_file_callback,
+    session,
+)
 from juzhang.cli.disclosure import (
     render_disclosure,
     render_reconciliation,
@@ -450,3 +461,42 @@ def report_disclosure(
             return
         path = write_disclosure(s, entity, first, last, chosen, out_file, config=config)
     note(f"已写入 / written: {path}")
+
+
+@report_app.command("summary")
+def report_summary(
+    ctx: typer.Context,
+    period: Annotated[
+        int, typer.Option("--period", parser=as_period, metavar="YYYY-MM", help="月份 / month")
+    ],
+    entity: Entity = None,
+    entities: Entities = None,
+    fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|json")] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", dir_okay=False, callback=out_file_callback, help="文件 / file"),
+    ] = None,
+) -> None:
+    """社区财务汇总表 / one row per community: income, expense, cash, bank, questions, risks."""
+    from juzhang.cli.risk import output_format  # noqa: PLC0415 — one rule for xlsx|json
+    from juzhang.reports.summary import summary_report  # noqa: PLC0415
+
+    chosen = output_format(fmt, out_file)
+    codes = chosen_entities(ctx, entity, entities, Action.READ)
+    with session(ctx, write=False) as s:
+        summary = summary_report(s, codes if codes is not None else [entity or ""], period)
+    for problem in summary.problems:
+        note(f"未列入 / left out: {problem}")
+    if chosen == "json":
+        text = json.dumps(summary.to_json(), ensure_ascii=False, indent=2) + "\n"
+        if out_file is None:
+            sys.stdout.write(text)
+            return
+        out_file.write_text(text, encoding="utf-8")
+    else:
+        from juzhang.exporters.risk_excel import write_summary_workbook  # noqa: PLC0415
+
+        label = entity if codes is None else "all"
+        out_file = out_file or Path(f"summary-{label}-{format_period(period)}.xlsx")
+        write_summary_workbook(summary, out_file)
+    note(f"已写入 / written: {out_file}")

@@ -60,6 +60,8 @@ class Action(StrEnum):
     CLOSE_PERIOD = "close period"  # 结账
     REOPEN_PERIOD = "reopen period"  # 反结账
     SIGN_DISCLOSURE = "sign disclosure"  # 民主理财小组签字
+    ASK_QUESTION = "record resident question"  # 登记居民提问（提问栏）
+    ANSWER_QUESTION = "answer resident question"  # 答复居民提问（回音栏）
     READ = "read books and reports"  # 查阅
 
 
@@ -78,6 +80,8 @@ ACTION_NAMES_ZH: dict[Action, str] = {
     Action.CLOSE_PERIOD: "结账",
     Action.REOPEN_PERIOD: "反结账",
     Action.SIGN_DISCLOSURE: "财务公开签字",
+    Action.ASK_QUESTION: "登记居民提问",
+    Action.ANSWER_QUESTION: "答复居民提问",
     Action.READ: "查阅账簿和报表",
 }
 
@@ -97,6 +101,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CLOSE_PERIOD: frozenset({Role.REVIEWER}),
     Action.REOPEN_PERIOD: frozenset({Role.ADMIN}),
     Action.SIGN_DISCLOSURE: frozenset({Role.SUPERVISOR}),
+    # A resident's question is written down by the community's own people: its
+    # cashier (community staff at the counter) or the finance group.  The
+    # community answers: the finance group or the agency's admin — never the
+    # agency's bookkeeper or reviewer, whose work the question may be about.
+    Action.ASK_QUESTION: frozenset({Role.CASHIER, Role.SUPERVISOR}),
+    Action.ANSWER_QUESTION: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Action.READ: frozenset(Role),
 }
 

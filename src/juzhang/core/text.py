@@ -49,13 +49,15 @@ TEXT_LIMITS: Mapping[str, int] = {
     "account_name": 100,  # 科目名称
     "reason": 500,  # 反结账原因、作废原因
     "note": 1000,
+    "question": 500,  # 居民提问
+    "answer": 1000,  # 答复
 }
 
 #: A field not in :data:`TEXT_LIMITS`.
 DEFAULT_TEXT_LIMIT = 500
 
 #: Fields where a line break is legitimate (a reason or a note written on several lines).
-MULTILINE = frozenset({"reason", "note", "remark"})
+MULTILINE = frozenset({"reason", "note", "remark", "question", "answer"})
 
 #: Lines per voucher.  A 记账凭证 of the Ministry of Finance's standard form has
 #: five or six lines and a long allocation (a month's wages) a few hundred;

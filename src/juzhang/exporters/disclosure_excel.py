@@ -14,7 +14,9 @@ header).  Two sheets, both A4 portrait:
   and expenditure by category side by side (本期, 本年累计) and a bar chart of
   expenditure by category; each special section (居民干部补贴、奖金, 救灾救济款物,
   各种费用的收缴, 一事一议…); 大额支出; 债权债务; 预算执行 (when a budget is
-  recorded); the signature block with the 民主理财小组's opinion.
+  recorded); the residents' questions about earlier months and their answers
+  (提问栏·回音栏, when there are any; open ones past due in red); the signature
+  block with the 民主理财小组's opinion.
 
 The **fingerprint** (:attr:`Disclosure.fingerprint`) is printed in every
 page's footer (left; the page number is in the centre) and in a note under
@@ -52,12 +54,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from juzhang.core.period import format_period
+from juzhang.core.period import format_period, last_day
 from juzhang.exporters.excel import (
     FONT_CHARSET,
     FONT_NAME,
     PAGE_FOOTER,
     Column,
+    Head,
     Sheet,
     gc_paused,
     new_workbook,
@@ -332,6 +335,9 @@ def _summary_sheet(wb: Workbook, d: Disclosure, figs: Mapping[str, Figure], w: _
     if d.budget:
         with pager.block():
             _budget_block(sheet, d, figs, w, next(numbers))
+    if d.questions:  # a board without questions is the board it always was
+        with pager.long_block():
+            _questions_block(sheet, d, figs, w, next(numbers), pager)
     with pager.block():
         sheet.blank()
         _signature_lines(sheet, d)
@@ -643,6 +649,47 @@ def _budget_block(
         for col, (column, fig) in enumerate(zip(columns, found, strict=True), 1):
             if fig is not None:
                 w.record(sheet, row, col, fig, "rate" if column == "rate" else "amount")
+
+
+def _questions_block(
+    sheet: Sheet,
+    d: Disclosure,
+    figs: Mapping[str, Figure],
+    w: _Writer,
+    number: str,
+    pager: _Pager,
+) -> None:
+    """提问栏 and 回音栏: each question, then its answer; open ones past due in red."""
+
+    def heading(more: str = "") -> None:
+        _bold_note(sheet, f"{number}、居民提问与答复（提问栏·回音栏）{more}")
+        sheet.header([Head("提问 / 答复", cols=4), "答复期限", "状态"])
+
+    heading()
+    red = Font(name=FONT_NAME, charset=FONT_CHARSET, size=11, color="FFC00000")
+    for q in d.questions:
+        pager.room(lambda: heading("（续）"))
+        keys = {c: figure_key(q.key, c) for c in ("question", "due", "answer", "status")}
+        row = sheet.line(
+            [figs[keys["question"]].value, None, None, None, q.due_text, q.status_text],
+            spans={0: 4},
+            wrap_spans=True,
+        )
+        w.record(sheet, row, 0, figs[keys["question"]], "text")
+        w.record(sheet, row, 4, figs[keys["due"]], "text")
+        w.record(sheet, row, 5, figs[keys["status"]], "text")
+        if q.status == "overdue":
+            for col in (1, 5, 6):
+                sheet.ws.cell(row=row, column=col).font = red
+        pager.room(lambda: heading("（续）"))
+        row = sheet.line(
+            [figs[keys["answer"]].value, None, None, None, "", ""], spans={0: 4}, wrap_spans=True
+        )
+        w.record(sheet, row, 0, figs[keys["answer"]], "text")
+    sheet.note(
+        f"每项提问自登记之日起 {d.config.question_days} 天内答复；红字为逾期未答复。"
+        f"统计截至 {_date_text(last_day(d.last))}。"
+    )
 
 
 # --------------------------------------------------------------------------- the workbook

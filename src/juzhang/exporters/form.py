@@ -523,6 +523,7 @@ class Sheet:
         spans: Mapping[int, int] | None = None,
         formats: Mapping[int, str] | None = None,
         height: float = 18,
+        wrap_spans: bool = False,
     ) -> int:
         """Write one boxed table row, one value per column; return its row number.
 
@@ -531,7 +532,9 @@ class Sheet:
         column index to the number of columns its cell covers (the values of
         the covered columns are ignored); ``formats`` maps a column index to a
         number format other than the column's; ``height`` is the least row
-        height in points (wrapped text makes the row taller).
+        height in points (wrapped text makes the row taller); with
+        ``wrap_spans`` a text spanning columns wraps within its merged width and
+        the row takes the lines it needs (a long sentence in a table).
         """
         if len(values) != self.width:
             raise ValueError(f"{len(values)} values for {self.width} columns")
@@ -554,6 +557,11 @@ class Sheet:
             )
         for start, n in spans.items():
             self.merge(self.row, start + 1, self.row, start + n)
+            value = values[start]
+            if wrap_spans and n > 1 and isinstance(value, str):
+                cell = self.ws.cell(row=self.row, column=start + 1)
+                cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+                self._wrapped.append((self.row, start, start + n - 1, value))
         self.height(self.row, height)
         self.table_end = self.row
         return self.row

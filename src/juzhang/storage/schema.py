@@ -607,6 +607,68 @@ class ImportSetting(Base):
     )
 
 
+class Question(Base):
+    """提问栏: a resident's question about a published month (or one line of its board).
+
+    Written down by the community's cashier or the finance group
+    (:func:`juzhang.question.add_question`) with the date it was asked and the
+    date an answer is due.  Append-only: the database refuses UPDATE and
+    DELETE (migration 0017), so what was asked stays as it was asked.
+    """
+
+    __tablename__ = "question"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period: Mapped[int] = mapped_column(Integer)
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    """The 序号 of the board line asked about (``None``: the month as a whole)."""
+    line_ref: Mapped[str] = mapped_column(Text, default="")
+    """That line as the published board shows it (凭证号 摘要 金额), kept with the question."""
+    text: Mapped[str] = mapped_column(Text)
+    asked_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("text <> ''", name="text"),
+        CheckConstraint("due_on >= asked_on", name="due"),
+        CheckConstraint("line_no IS NULL OR line_no >= 1", name="line_no"),
+        CheckConstraint(PERIOD_CHECK, name="period"),
+        Index("ix_question_period", "entity_id", "period"),
+    )
+
+
+class QuestionAnswer(Base):
+    """回音栏: the community's answer to a question (one per question, append-only)."""
+
+    __tablename__ = "question_answer"
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    answered_on: Mapped[dt.date] = mapped_column(Date)
+    answered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        ForeignKeyConstraint(["entity_id", "question_id"], ["question.entity_id", "question.id"]),
+        CheckConstraint("text <> ''", name="text"),
+    )
+
+
+class RiskSetting(Base):
+    """廉政风险提示设置: a community's thresholds for the risk signals (JSON, validated).
+
+    ``config`` is :class:`juzhang.risk_config.RiskSettings` as JSON; without a
+    row the defaults apply.  Each change is in the audit log with the text it set.
+    """
+
+    __tablename__ = "risk_setting"
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
+    config: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("config LIKE '{%}'", name="config"),)
+
+
 class BankAccount(Base):
     """银行账户: the bank's account number behind a bank detail account of the books.
 

@@ -31,6 +31,9 @@ year), everything the board table shows:
 * receivables and payables (债权债务, :class:`DebtRow`) per detail account;
 * budget against actual (:class:`BudgetRow`) where a budget is recorded
   (:mod:`juzhang.budget`);
+* the residents' questions about earlier months and the community's answers
+  (:class:`QuestionRow`, 提问栏/回音栏; :func:`juzhang.question.board_questions`),
+  as of the board's last day;
 * the signature block (书记, 主任, 报账员, 代理会计, 民主理财小组 and its opinion,
   from the disclosure's sign-off when there is one);
 * a **fingerprint** tying the table to the books: the entity's hash-chain
@@ -60,6 +63,7 @@ from juzhang.reports.disclosure.rows import (
     DisclosureItem,
     Figure,
     FundRow,
+    QuestionRow,
     SectionReport,
     SectionRow,
     SignatureBlock,
@@ -74,6 +78,7 @@ __all__ = [
     "DisclosureItem",
     "Figure",
     "FundRow",
+    "QuestionRow",
     "SectionReport",
     "SectionRow",
     "SignatureBlock",

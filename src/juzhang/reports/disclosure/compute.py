@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from juzhang import clock
 from juzhang.books import chain_head
 from juzhang.budget import budget_plan
-from juzhang.core.period import format_period, next_period, period_of, period_range
+from juzhang.core.period import format_period, last_day, next_period, period_of, period_range
 from juzhang.core.types import Side, VoucherStatus
 from juzhang.disclosure_config import (
     Category,
@@ -33,6 +33,7 @@ from juzhang.disclosure_config import (
 )
 from juzhang.errors import ValidationError
 from juzhang.money import from_fen
+from juzhang.question import board_questions
 from juzhang.reports.disclosure.report import (
     Disclosure,
     period_title,
@@ -46,6 +47,7 @@ from juzhang.reports.disclosure.rows import (
     DebtRow,
     DisclosureItem,
     FundRow,
+    QuestionRow,
     SectionReport,
     SectionRow,
     SignatureBlock,
@@ -618,4 +620,25 @@ def disclosure(
         chain_hash=head,
         config=config,
         state=state,
+        questions=_questions(session, ent.code, first, last),
+    )
+
+
+def _questions(session: Session, entity: str, first: int, last: int) -> tuple[QuestionRow, ...]:
+    """The residents' questions the board lists, as of its last day."""
+    end = last_day(last)
+    return tuple(
+        QuestionRow(
+            q.id,
+            q.period,
+            q.line_no,
+            q.line_ref,
+            q.text,
+            q.asked_on,
+            q.due_on,
+            q.answer,
+            q.answered_on,
+            q.status(end),
+        )
+        for q in board_questions(session, entity, first, last)
     )

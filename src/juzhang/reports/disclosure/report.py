@@ -25,6 +25,8 @@ JSON (``to_json()``), stable schema, amounts as decimal strings::
        "increase", "decrease", "closing"}], "total": {...}}},
      "budget": [{"line_no", "name", "kind", "initial", "adjustment", "budget", "current", "ytd",
        "remaining", "rate"}],
+     "questions": [{"id", "period", "line", "line_ref", "text", "asked_on", "due_on",
+       "answer", "answered_on", "status"}],
      "signatures": {"secretary", "director", "cashier", "bookkeeper", "group",
        "opinion", "signer", "signed_on", "status"},
      "chain": {"seq", "hash"}, "digest", "fingerprint",
@@ -35,6 +37,13 @@ the 民主理财小组's signature) or ``published``.  :func:`disclosure_from_js
 reads the form back (with the configuration, which the JSON does not carry):
 the published snapshot of a signed board is this JSON
 (:func:`juzhang.closing.published_disclosure`).
+
+``questions`` are the residents' questions about earlier months the board
+lists (提问栏/回音栏, :func:`juzhang.question.board_questions`) as of its last
+day; their printed texts are figures (``question/3/question``, ``…/answer``,
+``…/status``, ``…/due``), so a board published with its questions keeps them
+in its digest and snapshot.  A board without questions has the figures and
+digest it had before questions existed.
 
 ``income``/``expense``/``debit``/``credit`` are ``null`` on the empty side;
 ``rate`` is the percentage of the budget used so far (one place) or ``null``
@@ -65,6 +74,7 @@ from juzhang.reports.disclosure.rows import (
     DisclosureItem,
     Figure,
     FundRow,
+    QuestionRow,
     SectionReport,
     SectionRow,
     SignatureBlock,
@@ -102,6 +112,8 @@ class Disclosure:
     state: str = "final"
     """``draft`` (a month of the range is open: 草稿 · 未结账), ``final`` (closed, awaiting
     the 民主理财小组) or ``published`` (signed: 已签字发布)."""
+    questions: tuple[QuestionRow, ...] = ()
+    """Residents' questions about earlier months, with answers, as of the last day (提问栏)."""
     _memo: dict[str, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -320,6 +332,12 @@ def _figures(d: Disclosure) -> Iterator[Figure]:
                 ("closing", "期末", r.closing),
             ):
                 yield Figure(figure_key(r.key, column), f"{r.code} {r.name} {zh}", value)
+    for q in d.questions:
+        where = f"居民提问 问{q.id}"
+        yield Figure(figure_key(q.key, "question"), f"{where} 提问", q.question_text)
+        yield Figure(figure_key(q.key, "due"), f"{where} 答复期限", q.due_text)
+        yield Figure(figure_key(q.key, "answer"), f"{where} 答复", q.answer_text)
+        yield Figure(figure_key(q.key, "status"), f"{where} 状态", q.status_text)
     for b in d.budget:
         for column, zh, val in (
             ("initial", "年初预算", b.initial_budget),
@@ -478,6 +496,7 @@ def _json(d: Disclosure) -> dict[str, Any]:
             }
             for b in d.budget
         ],
+        "questions": [q.to_json() for q in d.questions],
         "signatures": {
             "secretary": sig.secretary,
             "director": sig.director,
@@ -547,6 +566,23 @@ def _section(data: dict[str, Any]) -> SectionReport:
         ytd_credit=Decimal(str(data["ytd_credit"])),
         opening=_opt(data["opening"]),
         closing=_opt(data["closing"]),
+    )
+
+
+def _question(data: dict[str, Any]) -> QuestionRow:
+    answered = data.get("answered_on")
+    line = data.get("line")
+    return QuestionRow(
+        id=int(data["id"]),
+        period=parse_period(str(data["period"])),
+        line_no=None if line is None else int(line),
+        line_ref=str(data["line_ref"]),
+        text=str(data["text"]),
+        asked_on=dt.date.fromisoformat(str(data["asked_on"])),
+        due_on=dt.date.fromisoformat(str(data["due_on"])),
+        answer=str(data["answer"]),
+        answered_on=None if answered is None else dt.date.fromisoformat(str(answered)),
+        status=str(data["status"]),
     )
 
 
@@ -644,6 +680,7 @@ def disclosure_from_json(data: dict[str, Any], config: DisclosureConfig) -> Disc
             chain_hash=str(data["chain"]["hash"]),
             config=config,
             state=str(data.get("state") or "final"),
+            questions=tuple(_question(q) for q in data.get("questions", ())),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise ValueError(f"not a disclosure's JSON: {type(exc).__name__}: {exc}") from exc

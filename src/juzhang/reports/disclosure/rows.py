@@ -247,3 +247,76 @@ class SignatureBlock:
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+QUESTION_STATUS_ZH = {"open": "待答复", "answered": "已答复", "overdue": "逾期未答复"}
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """A resident's question shown on the board (提问栏/回音栏), as of the board's last day.
+
+    ``status`` is ``answered``, ``open`` or ``overdue`` (open past ``due_on``);
+    the texts the board prints are :attr:`question_text`, :attr:`answer_text`
+    and :attr:`status_text`, and they are the board's figures (so they are in
+    its digest and its published snapshot).
+    """
+
+    id: int
+    period: int
+    line_no: int | None
+    line_ref: str
+    text: str
+    asked_on: dt.date
+    due_on: dt.date
+    answer: str
+    answered_on: dt.date | None
+    status: str
+
+    @property
+    def key(self) -> str:
+        """``question/3``."""
+        return f"question/{self.id}"
+
+    @property
+    def question_text(self) -> str:
+        """``问3（2026年9月 第2行 记-0002 收门面租金 收入 800.00，10月12日提问）：…``."""
+        about = f"{self.period // 100}年{self.period % 100}月"
+        if self.line_no is not None:
+            about += f" 第{self.line_no}行"
+            if self.line_ref:
+                about += f" {self.line_ref}"
+        asked = f"{self.asked_on.month}月{self.asked_on.day}日提问"
+        return f"问{self.id}（{about}，{asked}）：{self.text}"
+
+    @property
+    def answer_text(self) -> str:
+        """``答（10月20日）：…`` or ``尚未答复``."""
+        if self.answered_on is None:
+            return "尚未答复"
+        return f"答（{self.answered_on.month}月{self.answered_on.day}日）：{self.answer}"
+
+    @property
+    def status_text(self) -> str:
+        """``已答复`` / ``待答复`` / ``逾期未答复``."""
+        return QUESTION_STATUS_ZH.get(self.status, self.status)
+
+    @property
+    def due_text(self) -> str:
+        """The date an answer is due, ``2026-10-27``."""
+        return self.due_on.isoformat()
+
+    def to_json(self) -> dict[str, Any]:
+        """The question's JSON form (part of the disclosure's, so of the published snapshot)."""
+        return {
+            "id": self.id,
+            "period": format_period(self.period),
+            "line": self.line_no,
+            "line_ref": self.line_ref,
+            "text": self.text,
+            "asked_on": self.asked_on.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "answer": self.answer,
+            "answered_on": None if self.answered_on is None else self.answered_on.isoformat(),
+            "status": self.status,
+        }
