@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 
+from juzhang import clock
 from juzhang.closing import published_disclosure
 from juzhang.closing_run import close_all
 from juzhang.disclosure_config import parse_config, set_stored_config, stored_config
 from juzhang.errors import ProblemsError
 from juzhang.exporters.board_verify import json_fingerprint
 from juzhang.exporters.site import PageQuestion, page_json, render_page, write_site
+from juzhang.question import add_question, answer_question
 from juzhang.reports.disclosure import Figure, digest_body, disclosure
 from tests.closing.test_closing import NOV, OCT, SEP, clean_month
 from tests.conftest import World
@@ -208,3 +210,52 @@ def test_the_site_writer_refuses_a_board_not_published(three_months: World, tmp_
         with pytest.raises(ValueError, match="not published"):
             write_site(tmp_path / "site", [d])
         assert not (tmp_path / "site" / "C001").exists()
+
+
+def test_the_page_lists_the_questions_asked_about_its_board(
+    three_months: World, tmp_path: Path
+) -> None:
+    """A resident's question about September and its answer go up on September's page."""
+    world, site = three_months, tmp_path / "site"
+    with clock.fixed(dt.date(2026, 10, 12)):
+        asked = world.run(add_question, "C001", "sup", SEP, "门面租金为何只收一个月？")
+        open_one = world.run(add_question, "C001", "sup", SEP, "慰问名单是否公开？")
+    with clock.fixed(dt.date(2026, 10, 20)):
+        world.run(answer_question, "C001", "sup", asked.id, "十月起按季度收取。")
+    with clock.fixed(dt.date(2026, 11, 30)):  # the second one is past its 15 days
+        publish(world, site)
+    page = (site / "C001" / "2026-09.html").read_text(encoding="utf-8")
+    assert "门面租金为何只收一个月？" in page and "十月起按季度收取。" in page
+    items = page.split("<li")
+    (late,) = [i for i in items if "慰问名单是否公开？" in i]
+    (done,) = [i for i in items if "门面租金为何只收一个月？" in i]
+    assert late.startswith(' class="overdue"') and "尚未答复" in late
+    assert not done.startswith(' class="overdue"')
+    assert open_one.id != asked.id
+
+
+def test_a_board_published_with_questions_shows_them_and_verifies(
+    world: World, tmp_path: Path
+) -> None:
+    """October's board lists September's questions as published; the page shows them all."""
+    clean_month(world)
+    closed_board(world, tmp_path / "closing")
+    sign(world)
+    with clock.fixed(dt.date(2026, 10, 12)):
+        world.run(add_question, "C001", "sup", SEP, "慰问名单是否公开？")
+    clean_month(world, OCT, OCTOBER)
+    run = close_all(world.engine, OCT, ["C001"], tmp_path / "closing", actor="rv")
+    assert run.ok, run.problems
+    signed = jz(
+        world,
+        "disclosure sign C001 --period 2026-10 --opinion 同意公开 --date 2026-11-02",
+        actor="sup",
+    )
+    assert signed.exit_code == 0, signed.output
+    site = tmp_path / "site"
+    publish(world, site)
+    page = (site / "C001" / "2026-10.html").read_text(encoding="utf-8")
+    section = page[page.index('id="board-questions"') :]
+    assert "慰问名单是否公开？" in section and "逾期未答复" in section
+    assert '<tr class="overdue">' in section
+    assert jz(world, f"verify-report {site / 'C001' / '2026-10.json'}").exit_code == 0

@@ -19,14 +19,42 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
+from juzhang import clock
 from juzhang.agency import list_entities
 from juzhang.cli._common import note, out_folder_callback, session
 from juzhang.cli.disclosure import BaseUrl, checked_base_url
 from juzhang.closing import published_boards, site_address
-from juzhang.exporters.site import write_site
+from juzhang.core.period import period_range
+from juzhang.exporters.site import PageQuestion, write_site
+from juzhang.question import OVERDUE, questions_of_period
+from juzhang.reports.disclosure import Disclosure
 
-__all__ = ["publish"]
+__all__ = ["page_questions", "publish"]
+
+
+def page_questions(s: Session, d: Disclosure) -> list[PageQuestion]:
+    """The residents' questions about the months of board ``d``, answered or not, as of today.
+
+    The page lists what was asked about this board since it went up (提问栏)
+    and the community's answers (回音栏), open ones past their deadline in
+    red; the next month's board freezes them as it publishes them.
+    """
+    today = clock.today()
+    return [
+        PageQuestion(
+            asked_on=q.asked_on,
+            text=q.text,
+            deadline=q.due_on,
+            line=q.line_no,
+            answer=q.answer,
+            answered_on=q.answered_on,
+            overdue=q.status(today) == OVERDUE,
+        )
+        for period in period_range(d.first, d.last)
+        for q in questions_of_period(s, d.entity, period)
+    ]
 
 
 def publish(
@@ -55,7 +83,12 @@ def publish(
         chosen = codes if codes is not None else [code for code, _n, _c in list_entities(s)]
         addresses = {code: site_address(s, code, base_url) for code in chosen}
         boards = published_boards(s, codes)  # streamed: one board in memory at a time
-        result = write_site(out, boards, addresses={c: a for c, a in addresses.items() if a})
+        result = write_site(
+            out,
+            boards,
+            questions=lambda d: page_questions(s, d),
+            addresses={c: a for c, a in addresses.items() if a},
+        )
     for entity, pages in sorted(result.pages.items()):
         note(f"{entity}: {len(pages)} 期 / board(s)")
     typer.echo(str(out / "index.html"))

@@ -385,11 +385,30 @@ def _budget(p: _Page, d: Disclosure, number: str) -> None:
     p.add("</section>")
 
 
+def _board_questions(p: _Page, d: Disclosure, number: str) -> None:
+    """The questions about earlier months the board published with it (figures, frozen)."""
+    p.add(f'<section id="board-questions"><h2>{number}、居民提问与答复（提问栏·回音栏）</h2>')
+    rows = []
+    for q in d.questions:
+        css = "overdue" if q.status == "overdue" else ""
+        asked = (p.amount(figure_key(q.key, c), "text") for c in ("question", "due", "status"))
+        rows.append(_row(*asked, css=css))
+        rows.append(_row(p.amount(figure_key(q.key, "answer"), "text", span=3), css="answer"))
+    p.table(["提问", "答复期限", "状态"], rows, "questions")
+    p.add(
+        f'<p class="small">每项提问自登记之日起 {d.config.question_days} 天内答复；'
+        "红字为逾期未答复。</p></section>"
+    )
+
+
 def _questions(p: _Page, questions: Sequence[PageQuestion]) -> None:
-    """The 提问栏/回音栏 slot: the residents' questions of this board and their answers."""
+    """The 提问栏/回音栏 slot: questions asked about this board since it went up, with answers."""
     if not questions:
         return
-    p.add('<section id="questions"><h2>提问栏 · 回音栏</h2><ol class="questions">')
+    p.add(
+        '<section id="questions"><h2>关于本期公开表的提问与答复（提问栏 · 回音栏）</h2>'
+        '<ol class="questions">'
+    )
     for q in questions:
         line = f"（第 {q.line} 行）" if q.line is not None else ""
         css = ' class="overdue"' if q.overdue and not q.answer else ""
@@ -497,6 +516,8 @@ def render_page(
     _debts(p, d, next(numbers))
     if d.budget:
         _budget(p, d, next(numbers))
+    if d.questions:
+        _board_questions(p, d, next(numbers))
     _questions(p, questions)
     _signatures(p, d)
     p.add(
