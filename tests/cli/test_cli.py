@@ -330,9 +330,9 @@ def test_verify_exits_1_and_lists_each_problem(world: World) -> None:
     assert lines[1].startswith("  - ") and "C001" in lines[1] and "0.01" in lines[1]
 
 
-def test_close_and_reopen_a_period(world: World) -> None:
+def test_close_and_reopen_a_period(world: World, tmp_path: Path) -> None:
     url = _url(world)
-    ok(url, "period close C001 --period 2026-09", actor="rv")
+    ok(url, f"period close C001 --period 2026-09 --out {tmp_path / 'closing'}", actor="rv")
     err = refused(url, "custody add C001 2026-09-05 101 1 x", actor="cash")
     assert "period closed" in err
     assert "admin" in refused(url, "reopen C001 --period 2026-09 --reason x", actor="rv")
