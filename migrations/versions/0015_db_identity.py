@@ -60,8 +60,8 @@ MACHINE_LINE = (
     " AND v.id = voucher_line.voucher_id AND v.kind IN ('closing', 'reversal'))"
 )
 
-_CHAIN = ("chain_seq", "prev_hash", "hash")  # posting a machine voucher chains it
-_POSTING = ("posted_on", "posted_until", "snapshot", "board_path")  # publishing a disclosure
+_CHAIN = ("cashier_id", "chain_seq", "prev_hash", "hash")  # posting a machine voucher
+_POSTING = ("fingerprint", "posted_on", "posted_until", "snapshot", "board_path")  # publishing
 
 #: (table, duty, commands, columns of UPDATE or None for all, extra row condition).
 #: What each duty's services write; everything else a person may only read.
@@ -80,7 +80,7 @@ WRITES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, str | Non
         "voucher",
         "reviewer",
         ("UPDATE",),
-        ("status", "reviewed_by", "reviewed_at", "posted_by", "posted_at", *_CHAIN),
+        ("status", "reviewed_by", "reviewed_at", "posted_by", "posted_at", "number", *_CHAIN),
         None,
     ),
     ("voucher", "reviewer", ("INSERT",), None, MACHINE),

@@ -28,10 +28,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from juzhang import agency, books, custody, verify
+from juzhang.cash_count import record_cash_count
 from juzhang.claims import draft_claims, import_claims
+from juzhang.closing import close_month, record_disclosure, reopen_month, sign_disclosure
 from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import AccessDeniedError, IdentityError, SegregationOfDutiesError
+from juzhang.reports.disclosure import disclosure
+from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.identity import db_actor, namespace
 from juzhang.storage.schema import TABLES, AuditLog, Entity, User
@@ -43,6 +47,7 @@ pytestmark = pytest.mark.pg
 
 T = TypeVar("T")
 SEP05 = dt.date(2026, 9, 5)
+SEP = 202609
 DENIED = r"permission denied|row-level security|juzhang: connected as"
 NOTHING = r"permission denied|does not exist"  # a login without USAGE on the schema
 
@@ -386,3 +391,107 @@ def test_the_guides_commands_on_a_persons_login(ag: Agency) -> None:
     # reports show only her community
     assert "C002" not in ok(zhang, "entity list")
     assert "C002" in ok(owner_url, "entity list")
+
+
+def test_the_month_end_on_persons_logins(ag: Agency) -> None:
+    """Close (carry-forward by the system user), disclosure, sign-off: each by its person.
+
+    A reopen that reverses the carry-forward names a reviewer; on the admin's
+    own login that can only be the admin (not covered yet: docs/database.md).
+    """
+    moves = [(5, "-120.00", "51301", "购办公用品"), (10, "800.00", "501", "收门面租金")]
+    items = [custody.CustodyInput(dt.date(2026, 9, d), "101", D(a), s) for d, a, _c, s in moves]
+    entries = ag.run("cash", custody.record_entries, "C001", "cash", items)
+    drafts = []
+    for entry, (d, amount, acc, summary) in zip(entries, moves, strict=True):
+        value = D(amount)
+        side = "debit" if value > 0 else "credit"
+        other = "credit" if value > 0 else "debit"
+        cash = Line("101", summary, custody_entry=entry, **{side: abs(value)})
+        drafts.append(
+            VoucherDraft(dt.date(2026, 9, d), (cash, Line(acc, summary, **{other: abs(value)})), 1)
+        )
+    vids = ag.run("bk", books.draft_vouchers, "C001", "bk", drafts)
+    ag.run("rv", books.review_vouchers, "C001", "rv", vids)
+    ag.run("bk", books.post_vouchers, "C001", "bk", vids)
+    cash_now = ag.run("cash", trial_balance, "C001", SEP).row("101").closing_balance
+    ag.run("cash", record_cash_count, "C001", "cash", dt.date(2026, 9, 30), cash_now)
+    with pytest.raises(IdentityError):
+        ag.run("rv", close_month, "C001", SEP, "bk")
+    result = ag.run("rv", close_month, "C001", SEP, "rv")
+    assert result.closed and result.vouchers  # the carry-forward, posted by the system user
+    with pytest.raises(IdentityError):
+        ag.run("adm", reopen_month, "C001", SEP, "adm", "补记", reviewer="rv")
+
+    def record(session: Any) -> None:
+        record_disclosure(session, disclosure(session, "C001", SEP, None))
+
+    ag.run("rv", record)
+    signed = ag.run("sup", sign_disclosure, "C001", SEP, "sup", None, "同意", dt.date(2026, 10, 5))
+    assert signed.name == "周理财"
+    ag.refused("sup", "UPDATE disclosure SET opinion = 'x'", match="juzhang: .*published")
+    ag.refused("sup", "UPDATE period SET status = 'open'")
+    actors = dict((action, actor) for actor, action in _actors(ag))
+    assert actors["disclosure.sign"] == "sup"
+    assert ag.world.run(verify.verify, "C001") == []
+
+
+# Each duty's writes, as raw SQL on the person's own connection (the person
+# named as the actor), and who docs/permissions.md lets do it.
+WRITE_SQL: dict[str, tuple[str, set[str]]] = {
+    "record custody entry": (INSERT_ENTRY.replace(":by", ":me"), {"cash"}),
+    "record cash count": (
+        "INSERT INTO cash_count (entity_id, id, count_date, period, account_code, amount_fen,"
+        " note, counted_by, counted_at) VALUES (:e, 90, :d, :p, '101', 100, '', :me, :at)",
+        {"cash"},
+    ),
+    "draft voucher": (INSERT_VOUCHER.replace(":by", ":me"), {"bk"}),
+    "set opening balances": (
+        "INSERT INTO opening_balance (entity_id, account_code, amount_fen) VALUES (:e, '112', 1)",
+        {"bk"},
+    ),
+    "set budget": (
+        "INSERT INTO budget_version (entity_id, year, version, kind, decision, reason, actor,"
+        " created_at) VALUES (:e, 2027, 1, 'set', '', '', :login, :at)",
+        {"bk"},
+    ),
+    "grant (set-up)": (
+        "INSERT INTO role_grant (entity_id, user_id, role, granted_at)"
+        " VALUES (:e, :me, 'supervisor', :at)",
+        set(),
+    ),
+    "add account (set-up)": (
+        "INSERT INTO account (entity_id, code, name, parent_code, level, category, side, active)"
+        " VALUES (:e, '51309', 'x', '513', 2, 'expense', 'D', true)",
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("community", ["own", "other"])
+@pytest.mark.parametrize("what", list(WRITE_SQL))
+def test_each_write_only_by_its_duty_and_only_in_its_community(
+    ag: Agency, what: str, community: str
+) -> None:
+    """Role × write × own/other community, by the database alone (raw SQL, rolled back)."""
+    sql, allowed = WRITE_SQL[what]
+    code = "C001" if community == "own" else "C002"
+    for login in ("cash", "bk", "rv", "sup", "adm"):
+        params = {
+            "e": ag.ids[code],
+            "id": 90,
+            "d": SEP05,
+            "p": 202609,
+            "me": ag.ids[login],
+            "login": login,
+            "at": dt.datetime.now(dt.UTC),
+        }
+        with ag.engine(login).connect() as conn:
+            try:
+                conn.execute(text(sql), params)
+                done = True
+            except sa_exc.ProgrammingError as exc:
+                assert re.search(DENIED, str(exc.orig)), str(exc.orig)
+                done = False
+            conn.rollback()
+        assert done == (login in allowed and community == "own"), (login, what, code)
