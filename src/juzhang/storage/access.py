@@ -28,7 +28,7 @@ from juzhang.core.audit import audit_hash
 from juzhang.core.duty import Action, Role, check_action
 from juzhang.errors import AccessDeniedError, IntegrityError, NotFoundError
 from juzhang.storage.engine import lock_entity
-from juzhang.storage.identity import acting
+from juzhang.storage.identity import acting, row_security
 from juzhang.storage.schema import Account, AuditLog, Base, Entity, Period, RoleGrant, User
 
 P = ParamSpec("P")
@@ -151,7 +151,7 @@ def insert_many(
         return
     if conn.dialect.name != "sqlite":
         t = table(model)
-        if conn.exec_driver_sql("SELECT row_security_active(%s)", (t.name,)).scalar_one():
+        if row_security(session):
             # a person's own connection (migration 0015): COPY refuses row-level
             # security, so one INSERT … SELECT FROM unnest(…), still one statement
             arrays = ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}[]" for c in columns)

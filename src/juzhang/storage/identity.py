@@ -16,9 +16,11 @@ given, as they do on SQLite, where whoever can write the file is the operator.
 from __future__ import annotations
 
 import re
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from juzhang.errors import IdentityError, ValidationError
 from juzhang.storage.engine import is_sqlite
@@ -37,15 +39,39 @@ exactly, so only plain lower-case names are allowed (the database checks too).""
 STAND_INS = frozenset({"operator", "system"})
 
 
+# What the connection is, asked once per transaction (every command asks).
+_PER_TRANSACTION: WeakKeyDictionary[SessionTransaction, dict[str, Any]] = WeakKeyDictionary()
+
+
+def _asked(session: Session, key: str, sql: str) -> Any:
+    tx = session.get_transaction()
+    memo = _PER_TRANSACTION.setdefault(tx, {}) if tx is not None else {}
+    if key not in memo:
+        memo[key] = session.execute(text(sql)).scalar_one_or_none()
+    return memo[key]
+
+
 def db_actor(session: Session) -> str | None:
     """Return the juzhang login of the person connected, or ``None``.
 
     ``None`` on SQLite, and on PostgreSQL for the owner or a role that is no
-    person's (a service login that has not run ``SET ROLE``).
+    person's (a service login that has not run ``SET ROLE``).  Asked once per
+    transaction: a service login runs ``SET LOCAL ROLE`` first thing in the
+    transaction (a later change of role is still judged by the database).
     """
     if is_sqlite(session):
         return None
-    return session.execute(text("SELECT jz_actor()")).scalar_one_or_none()
+    who = _asked(session, "actor", "SELECT jz_actor()")
+    return None if who is None else str(who)
+
+
+def row_security(session: Session) -> bool:
+    """Return whether row-level security applies to this connection (asked once per transaction).
+
+    True on a person's own login (and on any role but the owner); the bulk
+    paths then cannot ``COPY`` (PostgreSQL refuses it under row-level security).
+    """
+    return bool(_asked(session, "rls", "SELECT row_security_active('voucher')"))
 
 
 def acting(session: Session, claimed: str) -> str:
