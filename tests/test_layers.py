@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "juzhang.import_batch": SERVICES,
     "juzhang.disclosure_config": SERVICES,
     "juzhang.verify": SERVICES,
+    "juzhang.role_audit": SERVICES,
     "juzhang.anchors": SERVICES,
     # reports calculate, exporters render; the month-end close checks with the reports
     "juzhang.reports": REPORTS,

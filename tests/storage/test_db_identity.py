@@ -36,11 +36,12 @@ from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import AccessDeniedError, IdentityError, SegregationOfDutiesError
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
+from juzhang.role_audit import audit_roles
 from juzhang.storage.engine import make_engine, transaction
 from juzhang.storage.identity import db_actor, namespace
 from juzhang.storage.schema import TABLES, AuditLog, Entity, User
 from tests.claims.test_claims import SEPTEMBER, fill, prepare
-from tests.cli.test_cli import ok, refused
+from tests.cli.test_cli import jz, ok, refused
 from tests.conftest import PEOPLE, World, _truncate_pg, lock_period
 
 pytestmark = pytest.mark.pg
@@ -495,3 +496,33 @@ def test_each_write_only_by_its_duty_and_only_in_its_community(
                 done = False
             conn.rollback()
         assert done == (login in allowed and community == "own"), (login, what, code)
+
+
+# --------------------------------------------------------------------------- audit roles
+
+
+def test_audit_roles_finds_the_database_out_of_step(ag: Agency) -> None:
+    """``juzhang audit roles``: clean after the service's grants; a hand-made change is named."""
+    found = ag.world.run(audit_roles)
+    assert found.problems == ()
+    bk = next(h for h in found.held if h.login == "bk" and h.entity == "C001")
+    assert (bk.role, bk.db_role, bk.db_member) == ("bookkeeper", ag.role("bk"), True)
+    assert "juzhang and the database agree" in jz(ag.url, "audit roles").stderr
+    with ag.owner.begin() as conn:  # around juzhang: out of step, and 钱账分离 broken
+        conn.execute(text(f'REVOKE "{ag.ns}.bookkeeper" FROM "{ag.role("bk")}"'))
+        conn.execute(text(f'GRANT "{ag.ns}.cashier" TO "{ag.role("sup")}"'))
+        conn.execute(text("ALTER TABLE role_grant DISABLE TRIGGER jz_grant_separation"))
+        conn.execute(
+            text(
+                "INSERT INTO role_grant (entity_id, user_id, role, granted_at)"
+                " VALUES (:e, :u, 'cashier', now())"
+            ),
+            {"e": ag.ids["C001"], "u": ag.ids["rv"]},
+        )
+        conn.execute(text("ALTER TABLE role_grant ENABLE TRIGGER jz_grant_separation"))
+    problems = [str(p) for p in ag.world.run(audit_roles).problems]
+    assert any("C001 bk" in p and "bookkeeper" in p for p in problems), problems
+    assert any(p.startswith("sup") and "cashier" in p for p in problems), problems
+    assert any("C001 rv" in p and "钱账分离" in p for p in problems), problems
+    result = jz(ag.url, "audit roles")
+    assert result.exit_code == 1 and "problem" in result.stderr

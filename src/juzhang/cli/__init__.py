@@ -43,7 +43,7 @@ when that command runs.  One module per command group:
   disclosure and reconciliation writers;
 * :mod:`~juzhang.cli.report`: ``report KIND``; :mod:`~juzhang.cli.export`:
   ``export beancount``;
-* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``;
+* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``, ``audit``;
   :mod:`~juzhang.cli.demo`: ``demo``.
 """
 
@@ -87,6 +87,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("export", "export", "export_app", "导出 / exports"),
     ("budget", "budget", "budget_app", "年度预算 / annual budget"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
+    ("audit", "verify", "audit_app", "职责核对 / who holds which duty (juzhang and database)"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""
 
