@@ -72,7 +72,14 @@ WRITES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, str | Non
     ("cash_count", "cashier", ("INSERT",), None, None),
     ("import_batch", "cashier", ("INSERT", "UPDATE"), None, None),
     ("import_batch", "bookkeeper", ("INSERT", "UPDATE"), None, None),
-    ("statement_line", "bookkeeper", ("INSERT", "UPDATE"), ("voucher_id",), None),
+    # the agency imports the bank's lines and links them to the cashier's entries it matches
+    (
+        "statement_line",
+        "bookkeeper",
+        ("INSERT", "UPDATE"),
+        ("custody_entry_id", "voucher_id"),
+        None,
+    ),
     ("statement_line", "cashier", ("UPDATE",), ("custody_entry_id",), None),
     ("voucher", "bookkeeper", ("INSERT", "UPDATE", "DELETE"), None, None),
     ("voucher_line", "bookkeeper", ("INSERT", "UPDATE", "DELETE"), None, None),

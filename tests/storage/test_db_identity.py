@@ -28,6 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from juzhang import agency, books, custody, verify
+from juzhang import statements as statement
 from juzhang.cash_count import record_cash_count
 from juzhang.claims import draft_claims, import_claims
 from juzhang.closing import close_month, record_disclosure, reopen_month, sign_disclosure
@@ -43,6 +44,8 @@ from juzhang.storage.schema import TABLES, AuditLog, Entity, User
 from tests.claims.test_claims import SEPTEMBER, fill, prepare
 from tests.cli.test_cli import jz, ok, refused
 from tests.conftest import PEOPLE, World, _truncate_pg, lock_period
+from tests.import_worker import BANK, OWN_ACCOUNT, csv_rows, transactions, write_csv
+from tests.import_worker import record_entries as record_bank_entries
 
 pytestmark = pytest.mark.pg
 
@@ -526,3 +529,28 @@ def test_audit_roles_finds_the_database_out_of_step(ag: Agency) -> None:
     assert any("C001 rv" in p and "钱账分离" in p for p in problems), problems
     result = jz(ag.url, "audit roles")
     assert result.exit_code == 1 and "problem" in result.stderr
+
+
+def test_a_bank_statement_on_persons_logins(ag: Agency, tmp_path: Path) -> None:
+    """Import (bookkeeper), accept into the bank journal (cashier), draft (bookkeeper)."""
+    with transaction(ag.owner) as s:  # a community of its own: C001's 102 has a balance
+        agency.add_entity(s, "C003", "安康社区居委会", start_period=202609)
+        agency.grant(s, "cash", "cashier", "C003")
+        agency.grant(s, "bk", "bookkeeper", "C003")
+        books.add_account(s, "C003", BANK, "农商行")
+        statement.set_bank_account(s, "C003", BANK, OWN_ACCOUNT)
+    txns = transactions(6)
+    record_bank_entries(ag.engine("cash"), "C003", txns[:2])
+    path = write_csv(tmp_path / "stmt.csv", csv_rows(txns))
+    result = ag.run("bk", statement.import_statement, "C003", "bk", path, account=BANK)
+    assert (result.vouchers_drafted, result.awaiting_cashier) == (2, 4)
+    with pytest.raises(IdentityError):
+        ag.run("bk", statement.accept_statement_lines, "C003", "cash", "all")
+    ag.refused("bk", "UPDATE statement_line SET in_fen = 1")  # the bank's figures are fixed
+    ag.refused("cash", "UPDATE statement_line SET voucher_id = NULL")
+    ag.refused("cash", "UPDATE statement_line SET out_fen = 1")
+    accepted = ag.run("cash", statement.accept_statement_lines, "C003", "cash", "all")
+    assert len(accepted) == 4
+    done = ag.run("bk", statement.draft_pending, "C003", "bk")
+    assert done.drafted == 4
+    assert ag.world.run(verify.verify, "C003") == []
