@@ -302,6 +302,20 @@ def test_nobody_but_an_operator_grants(ag: Agency) -> None:
         ag.refused(login, "CREATE ROLE zz_someone", match="permission denied")
     ag.run("op", agency.grant, "bk2", "supervisor", "C001")
     assert ("op", "role.grant") in _actors(ag)  # the operator's own name, not "operator"
+    # an operator's login sets up a community and a person with their own login
+    ag.run("op", agency.add_entity, "C009", "新社区", start_period=202609)
+    ag.run("op", agency.add_user, "wu", "吴会计")
+    assert ag.run("op", agency.add_db_login, "wu") == ag.role("wu")
+    ag.run("op", agency.grant, "wu", "bookkeeper", "C009")
+    assert ag.sql("wu", "SELECT code FROM entity") == [("C009",)]
+    with ag.owner.connect() as conn:
+        agency_rows = conn.execute(
+            select(AuditLog.actor, AuditLog.action).where(AuditLog.entity_id == 0)
+        ).all()
+    assert {("op", "user.add"), ("op", "user.db_login")} <= {tuple(r) for r in agency_rows}
+    ag.run("op", agency.add_user, "qian", "钱某")
+    with pytest.raises(AccessDeniedError):  # a person who is no operator creates no login
+        ag.run("bk", agency.add_db_login, "qian")
 
 
 def test_a_grant_and_a_revocation_move_the_membership_at_once(ag: Agency) -> None:
