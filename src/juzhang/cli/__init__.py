@@ -265,7 +265,12 @@ def _root(
     ] = DEFAULT_URL,
     actor: Annotated[
         str | None,
-        typer.Option("--as", envvar="JUZHANG_USER", help="操作人 / acting user (login)"),
+        typer.Option(
+            "--as",
+            envvar="JUZHANG_USER",
+            help="操作人 / acting user (login). SQLite: who is recorded; PostgreSQL with a"
+            " person's own login: that person, another name is refused",
+        ),
     ] = None,
     _show_version: Annotated[
         bool,
