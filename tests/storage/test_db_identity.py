@@ -34,7 +34,12 @@ from juzhang.claims import draft_claims, import_claims
 from juzhang.closing import close_month, record_disclosure, reopen_month, sign_disclosure
 from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
-from juzhang.errors import AccessDeniedError, IdentityError, SegregationOfDutiesError
+from juzhang.errors import (
+    AccessDeniedError,
+    IdentityError,
+    NotFoundError,
+    SegregationOfDutiesError,
+)
 from juzhang.reports.disclosure import disclosure
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.role_audit import audit_roles
@@ -285,6 +290,9 @@ def test_a_supervisor_sees_only_their_community(ag: Agency) -> None:
     assert ag.sql("sup", "SELECT code FROM entity") == [("C001",)]
     assert ag.sql("cashb", "SELECT code FROM entity") == [("C002",)]
     assert ag.sql("op", "SELECT count(*) FROM entity") == [(2,)]  # an operator reads all
+    assert ag.run("sup", verify.verify, "C001") == []  # the supervisor checks their books
+    with pytest.raises(NotFoundError):  # another community does not exist for them
+        ag.run("sup", verify.verify, "C002")
 
 
 def test_nobody_but_an_operator_grants(ag: Agency) -> None:
