@@ -576,3 +576,27 @@ def test_a_bank_statement_on_persons_logins(ag: Agency, tmp_path: Path) -> None:
     done = ag.run("bk", statement.draft_pending, "C003", "bk")
     assert done.drafted == 4
     assert ag.world.run(verify.verify, "C003") == []
+
+
+def test_every_table_has_row_level_security_and_a_read_policy(engine: Engine) -> None:
+    """A table a later migration adds must say who reads and writes it (else this fails)."""
+    with engine.connect() as conn:
+        rls = dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity FROM pg_class c"
+                    " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+                )
+            ).all()
+        )
+        read = {
+            t
+            for (t,) in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_policies WHERE schemaname = current_schema()"
+                    " AND policyname = 'jz_read'"
+                )
+            )
+        }
+    assert {t for t in TABLES if not rls.get(t)} == set()
+    assert set(TABLES) - read == set()
