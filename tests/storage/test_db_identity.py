@@ -408,6 +408,9 @@ def test_the_guides_commands_on_a_persons_login(ag: Agency) -> None:
     out = ok(owner_url, "user add zhang 张秀英 --db-login")
     assert f"{ag.ns}.zhang" in out
     ok(owner_url, "grant zhang cashier C001")
+    ok(owner_url, "user add li 李建国")
+    assert f"{ag.ns}.li" in ok(owner_url, "user db-login li")  # a person added before
+    refused(owner_url, "user db-login li")  # once
     zhang = make_url(ag.url).set(username=ag.role("zhang")).render_as_string(hide_password=False)
     out = ok(zhang, "custody add C001 2026-09-03 101 -286.00 购买打印纸")
     assert _actors(ag)[-1][0] == "zhang"

@@ -223,6 +223,23 @@ def user_add(
         )
 
 
+@user_app.command("db-login")
+def user_db_login(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN")],
+    operator: Annotated[
+        bool, typer.Option("--operator", help="此人可执行设置类命令 / may run set-up commands")
+    ] = False,
+) -> None:
+    """PostgreSQL: give an existing person their own database login (数据库登录)."""
+    with session(ctx) as s:
+        role = agency.add_db_login(s, login, operator=operator)
+    typer.echo(
+        f"数据库登录 / database login: {role}"
+        " (密码由 PostgreSQL 设置 / the password is set in PostgreSQL)"
+    )
+
+
 @grant_app.command("add")
 def grant(
     ctx: typer.Context,
