@@ -63,7 +63,8 @@ MACHINE_LINE = (
 _CHAIN = ("cashier_id", "chain_seq", "prev_hash", "hash")  # posting a machine voucher
 _POSTING = ("fingerprint", "posted_on", "posted_until", "snapshot", "board_path")  # publishing
 
-#: (table, duty, commands, columns of UPDATE or None for all, extra row condition).
+#: (table, duty, commands, columns of UPDATE or None for all, extra condition on the
+#: rows written: INSERT's and UPDATE's new rows).
 #: What each duty's services write; everything else a person may only read.
 WRITES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, str | None], ...] = (
     ("custody_entry", "cashier", ("INSERT", "UPDATE", "DELETE"), None, None),
@@ -95,8 +96,9 @@ WRITES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, str | Non
     ("opening_balance", "bookkeeper", ("INSERT", "UPDATE", "DELETE"), None, None),
     ("budget_version", "bookkeeper", ("INSERT",), None, None),
     ("budget_line", "bookkeeper", ("INSERT",), None, None),
-    ("period", "reviewer", ("INSERT", "UPDATE"), None, None),
-    ("period", "admin", ("UPDATE",), ("status", "closed_by", "closed_at"), None),
+    # a reviewer closes a month, only an admin opens one again (反结账)
+    ("period", "reviewer", ("INSERT", "UPDATE"), None, "status = 'closed'"),
+    ("period", "admin", ("UPDATE",), ("status", "closed_by", "closed_at"), "status = 'open'"),
     ("disclosure", "reviewer", ("INSERT", "UPDATE"), None, None),
     (
         "disclosure",
@@ -200,11 +202,10 @@ def _policy_statements(ns: str) -> list[str]:
             cols = f" ({', '.join(columns)})" if command == "UPDATE" and columns else ""
             out.append(f"GRANT {command}{cols} ON {t} TO {role}")
             cond = f"entity_id IN (SELECT jz_entities(ARRAY['{duty}']))"
-            if extra:
-                cond = f"{cond} AND {extra}"
+            check = f"{cond} AND {extra}" if extra else cond
             clause = {
-                "INSERT": f"WITH CHECK ({cond})",
-                "UPDATE": f"USING ({cond}) WITH CHECK ({cond})",
+                "INSERT": f"WITH CHECK ({check})",
+                "UPDATE": f"USING ({cond}) WITH CHECK ({check})",
                 "DELETE": f"USING ({cond})",
             }[command]
             name = f"jz_{duty}_{command.lower()}_{n}"

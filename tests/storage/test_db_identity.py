@@ -449,6 +449,9 @@ def test_the_month_end_on_persons_logins(ag: Agency) -> None:
         ag.run("rv", close_month, "C001", SEP, "bk")
     result = ag.run("rv", close_month, "C001", SEP, "rv")
     assert result.closed and result.vouchers  # the carry-forward, posted by the system user
+    reopen = "UPDATE period SET status = 'open', closed_by = NULL, closed_at = NULL"
+    ag.refused("rv", reopen)  # a reviewer closes; only an admin reopens (反结账)
+    ag.refused("adm", "UPDATE period SET status = 'closed'")  # and an admin never closes
     with pytest.raises(IdentityError):
         ag.run("adm", reopen_month, "C001", SEP, "adm", "补记", reviewer="rv")
 
