@@ -33,8 +33,9 @@ COMING = "后续功能 *coming*"
 #: Why an action that no service checks yet is in the table.
 UNUSED = {
     Action.READ: (
-        "读取函数暂不核对操作人，由上层应用控制 / reading functions take no acting user yet;"
-        " the host application controls access"
+        "读取函数不核对操作人：SQLite 由上层应用控制；PostgreSQL 个人登录只读到本人有授权的社区"
+        " / reading functions take no acting user: on SQLite the host application controls"
+        " access; on a person's PostgreSQL login row-level security shows only their communities"
     ),
 }
 
@@ -101,7 +102,14 @@ RULES: list[tuple[str, str, str]] = [
     (
         "设置类命令由持有数据库者执行 / set-up commands are operator commands",
         "`agency.*`, `books.add_account`",
-        "recorded in the audit log",
+        "recorded in the audit log; PostgreSQL: only the owner or `<ns>.operator` may write"
+        " `entity`, `app_user`, `role_grant`, `account`, `bank_account`",
+    ),
+    (
+        "PostgreSQL 个人登录只能以本人名义操作 / on a person's PostgreSQL login, one acts"
+        " only as that person",
+        "`storage.identity.acting` (every `require` and audit record)",
+        "trigger `jz_identity`; privileges per duty and row-level security (migration 0018)",
     ),
 ]
 
@@ -110,10 +118,16 @@ Set-up commands (`agency.add_entity`, `agency.add_user`, `agency.grant`,
 `agency.revoke`, `books.add_account`, `books.deactivate_account`,
 `books.delete_account`) take no acting user: whoever holds the database (or
 the host application) decides who runs them.  They are recorded in the audit
-log as `operator` unless an actor is named.
+log as `operator` unless an actor is named.  On PostgreSQL with per-person
+logins the database decides: only the owner or a member of `<ns>.operator`
+writes the set-up tables, and the audit log names that person (see
+[database.md](database.md#people-and-privileges-人员与数据库权限)).  On SQLite,
+whoever can write the file is the operator.
 
 设置类命令（建立社区、添加用户、授权、增设明细科目）不需要操作人（`--as`），
-由持有数据库的人或上层应用决定谁能执行，审计日志记为 `operator`。
+由持有数据库的人或上层应用决定谁能执行，审计日志记为 `operator`。PostgreSQL
+个人登录时由数据库决定：只有所有者或 `<ns>.operator` 的成员能写设置类数据表，
+审计日志记下此人的登录名。SQLite 账套中能写文件的人就是操作人。
 """
 
 

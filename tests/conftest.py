@@ -29,6 +29,7 @@ from juzhang import agency, clock
 from juzhang.books.period import _lock_period
 from juzhang.core.period import parse_period
 from juzhang.storage.engine import make_engine, transaction, upgrade
+from juzhang.storage.identity import GROUP_ROLES
 from juzhang.storage.schema import Base, User
 
 T = TypeVar("T")
@@ -122,7 +123,30 @@ def pg_schema(prefix: str) -> Iterator[str]:
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            drop_roles(conn, schema)
         admin.dispose()
+
+
+def drop_roles(conn: Any, namespace: str, *, keep: tuple[str, ...] = ()) -> None:
+    """Drop the PostgreSQL roles of a store (``<namespace>.…``, migration 0018) but ``keep``.
+
+    Roles belong to the server, not to the schema: the schema's group roles
+    and the persons' login roles are dropped here so that no test leaves one
+    behind.  Roles connected still are terminated first.
+    """
+    rows = conn.execute(
+        text("SELECT rolname FROM pg_roles WHERE starts_with(rolname, :p)"),
+        {"p": namespace + "."},
+    )
+    names = [n for (n,) in rows if n.removeprefix(namespace + ".") not in keep]
+    for name in names:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :n"),
+            {"n": name},
+        )
+        quoted = '"' + name.replace('"', '""') + '"'
+        conn.execute(text(f"DROP OWNED BY {quoted}"))
+        conn.execute(text(f"DROP ROLE {quoted}"))
 
 
 @pytest.fixture(scope="session")
@@ -139,6 +163,14 @@ def _truncate_pg(engine: Engine) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # the persons' login roles of an earlier test (their users are gone)
+        namespace = conn.execute(
+            text(
+                "SELECT CASE WHEN current_schema() = 'public' THEN current_database()"
+                " ELSE current_schema() END"
+            )
+        ).scalar_one()
+        drop_roles(conn, namespace, keep=GROUP_ROLES)
 
 
 @pytest.fixture(params=DIALECTS)

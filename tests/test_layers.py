@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "juzhang.question": SERVICES,  # 提问栏/回音栏: residents' questions and answers
     "juzhang.risk_config": SERVICES,  # 廉政风险提示 thresholds, stored per community
     "juzhang.verify": SERVICES,
+    "juzhang.role_audit": SERVICES,
     "juzhang.anchors": SERVICES,
     # reports calculate, exporters render; the month-end close checks with the reports
     "juzhang.reports": REPORTS,

@@ -15,7 +15,7 @@ a history).
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
@@ -34,7 +34,8 @@ from juzhang.storage.access import (
     roles_ever,
     roles_of,
 )
-from juzhang.storage.engine import lock_entity
+from juzhang.storage.engine import is_sqlite, lock_entity
+from juzhang.storage.identity import acting, check_db_login
 from juzhang.storage.schema import Account, Entity, RoleGrant, User
 
 
@@ -216,6 +217,7 @@ def revoke(
         NotFoundError: unknown user, entity or role, or the role was not held.
     """
     r = _role(role)
+    actor = acting(session, actor)
     ent = get_entity(session, entity, lock=True)
     uid = get_user_id(session, login)
     result = session.execute(
@@ -231,6 +233,55 @@ def revoke(
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError("角色 role", f"{login} {r.value} {entity}")
     audit(session, ent.id, actor, "role.revoke", login, {"role": r.value})
+
+
+SYSTEM_USER = ("system", "系统")
+"""The month-end machine's user (``juzhang.books.SYSTEM_LOGIN``), made with the first login."""
+
+
+@command
+def add_db_login(
+    session: Session, login: str, *, operator: bool = False, actor: str = OPERATOR
+) -> str:
+    """Give an existing user their own PostgreSQL login role; return the role's name.
+
+    The role is ``<namespace>.<login>`` (``jz_create_login``, migration 0018):
+    a LOGIN role without a password (authentication is PostgreSQL's:
+    ``pg_hba.conf``, SCRAM, certificates), a member of the store's
+    ``person`` role, of each duty role the user's open grants give (kept in
+    step by every later grant and revocation), and given to the store's
+    ``service`` role so that a pooled service login may ``SET ROLE`` to it.
+    ``operator=True`` makes the person an operator (set-up commands).  The
+    month-end machine's ``system`` user is added first if missing, so that a
+    reviewer closing a month never needs to add a user.
+
+    Raises:
+        ValidationError: SQLite (one file, one operator: no database logins),
+            or a login PostgreSQL cannot take as a role name.
+        NotFoundError: no such user.
+        ConflictError: the user has a database login already.
+        AccessDeniedError: the person connected is not an operator.
+    """
+    if is_sqlite(session):
+        raise ValidationError(
+            f"数据库登录 database login {login}",
+            "SQLite 是单人账套，能写文件的人就是操作人；多人代理中心请用 PostgreSQL"
+            " / SQLite is a single-operator store (whoever can write the file is the"
+            " operator); an agency of several people uses PostgreSQL logins",
+        )
+    check_db_login(login)
+    held = session.execute(select(User.db_role).where(User.login == login)).first()
+    if held is None:
+        raise NotFoundError("用户 user", login)
+    if held[0] is not None:
+        raise ConflictError("数据库登录 database login", held[0])
+    if session.execute(select(User.id).where(User.login == SYSTEM_USER[0])).first() is None:
+        add_user(session, *SYSTEM_USER, actor=actor)
+    role = session.execute(
+        text("SELECT jz_create_login(:login, :operator)"), {"login": login, "operator": operator}
+    ).scalar_one()
+    audit(session, AGENCY, actor, "user.db_login", login, {"role": role, "operator": operator})
+    return str(role)
 
 
 def _role(role: Role | str) -> Role:

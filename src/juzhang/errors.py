@@ -213,3 +213,32 @@ class IntegrityError(JuzhangError):
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(f"数据库拒绝 / the database refused the change: {detail}")
+
+
+class IdentityError(JuzhangError, PermissionError):
+    """The acting user named is not the person connected (操作人与数据库登录不符).
+
+    On PostgreSQL a person who connects with their own login (or whose
+    service connection ran ``SET ROLE`` to it) acts as that person only:
+    ``--as`` or an ``actor`` naming anyone else is refused.
+    """
+
+    def __init__(self, connected: str, claimed: str) -> None:
+        self.connected = connected
+        self.claimed = claimed
+        super().__init__(
+            f"数据库登录是 {connected}，不能以 {claimed} 的名义操作"
+            f" / connected to the database as {connected}: cannot act as {claimed}"
+        )
+
+
+class AccessDeniedError(JuzhangError, PermissionError):
+    """The database refused the connected person a table or a row (数据库权限不足).
+
+    PostgreSQL's privileges and row-level security (migration 0018) said no:
+    the person's duties do not write that table, or not for that community.
+    """
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"数据库拒绝，权限不足 / the database denied access: {detail}")

@@ -204,6 +204,27 @@ def test_the_acting_user_may_come_from_the_environment(world: World) -> None:
     assert result.exit_code == 0, result.output
 
 
+def test_sqlite_has_no_database_logins(tmp_path: Path) -> None:
+    """SQLite is a single-operator store: ``--db-login`` is refused and nothing is added.
+
+    (PostgreSQL's logins: tests/storage/test_db_identity.py.)
+    """
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    ok(url, "db upgrade")
+    err = refused(url, "user add zhang 张秀英 --db-login")
+    assert "SQLite" in err and "single-operator" in err
+    assert "zhang" not in ok(url, "user list")
+    assert refused(url, "user add zhang 张秀英 --operator", code=2)
+
+
+def test_audit_roles_lists_the_duties_and_agrees(world: World) -> None:
+    """Both dialects: every open grant listed; no database logins yet, nothing out of step."""
+    out = ok(_url(world), "audit roles")
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert ["C001", "cash", "cashier", "—", "—"] in rows
+    assert len(rows) == 6
+
+
 @pytest.mark.parametrize("amount", ["1.234", "abc", "1e3", "NaN", ""])
 def test_a_bad_amount_is_a_usage_error(world: World, amount: str) -> None:
     cmd = f"custody add C001 2026-09-05 101 {shlex.quote(amount)} x"

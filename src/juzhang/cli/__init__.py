@@ -44,7 +44,7 @@ when that command runs.  One module per command group:
 * :mod:`~juzhang.cli.report`: ``report KIND``; :mod:`~juzhang.cli.export`:
   ``export beancount``;
 * :mod:`~juzhang.cli.publish`: ``publish`` (the published boards as a web site);
-* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``;
+* :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``, ``audit``;
   :mod:`~juzhang.cli.demo`: ``demo``.
 """
 
@@ -91,6 +91,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("question", "question", "question_app", "居民提问与答复 / residents' questions, answers"),
     ("risk", "risk", "risk_app", "廉政风险提示 / risk signals for the finance group"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
+    ("audit", "verify", "audit_app", "职责核对 / who holds which duty (juzhang and database)"),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""
 
@@ -268,7 +269,12 @@ def _root(
     ] = DEFAULT_URL,
     actor: Annotated[
         str | None,
-        typer.Option("--as", envvar="JUZHANG_USER", help="操作人 / acting user (login)"),
+        typer.Option(
+            "--as",
+            envvar="JUZHANG_USER",
+            help="操作人 / acting user (login). SQLite: who is recorded; PostgreSQL with a"
+            " person's own login: that person, another name is refused",
+        ),
     ] = None,
     _show_version: Annotated[
         bool,

@@ -30,6 +30,7 @@ from juzhang.core.period import parse_period, parse_period_range
 from juzhang.errors import JuzhangError, Problem
 from juzhang.money import parse_money
 from juzhang.storage.engine import database_files, make_engine, transaction
+from juzhang.storage.identity import db_actor
 from juzhang.voucher_file import parse_date
 
 ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
@@ -62,8 +63,14 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def actor(ctx: typer.Context) -> str:
-    """Return the acting user, or stop with a usage error (exit 2)."""
-    who = settings(ctx).actor
+    """Return the acting user, or stop with a usage error (exit 2).
+
+    ``--as`` (or ``JUZHANG_USER``) names them.  Without it, on PostgreSQL, a
+    person connected with their own login is the acting user; with it, the
+    services refuse a name that is not the person connected
+    (:class:`~juzhang.errors.IdentityError`).
+    """
+    who = settings(ctx).actor or _connected_person(settings(ctx).url)
     if not who:
         raise typer.BadParameter(
             "需要操作人：请用 --as LOGIN 或设置 JUZHANG_USER"
@@ -72,6 +79,18 @@ def actor(ctx: typer.Context) -> str:
             param_hint="--as",
         )
     return who
+
+
+def _connected_person(url: str) -> str | None:
+    """The person connected to a PostgreSQL database with their own login, else ``None``."""
+    if url.startswith("sqlite"):
+        return None
+    engine = make_engine(url)
+    try:
+        with transaction(engine, write=False) as s:
+            return db_actor(s)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -194,11 +194,50 @@ def user_add(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(metavar="LOGIN")],
     name: Annotated[str, typer.Argument(metavar="NAME")],
+    db_login: Annotated[
+        bool,
+        typer.Option(
+            "--db-login",
+            help="PostgreSQL: 同时建立此人的数据库登录 / also create the person's database login",
+        ),
+    ] = False,
+    operator: Annotated[
+        bool,
+        typer.Option(
+            "--operator",
+            help="与 --db-login 一起：此人可执行设置类命令 / with --db-login: may run set-up",
+        ),
+    ] = False,
 ) -> None:
-    """Add a person (用户)."""
+    """Add a person (用户); with --db-login also their PostgreSQL login role."""
+    if operator and not db_login:
+        raise typer.BadParameter("--operator 需与 --db-login 一起使用 / needs --db-login")
     with session(ctx) as s:
         agency.add_user(s, login, name)
+        role = agency.add_db_login(s, login, operator=operator) if db_login else None
     typer.echo(f"已添加用户 / user added: {login} {name}")
+    if role is not None:
+        typer.echo(
+            f"数据库登录 / database login: {role}"
+            " (密码由 PostgreSQL 设置 / the password is set in PostgreSQL)"
+        )
+
+
+@user_app.command("db-login")
+def user_db_login(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN")],
+    operator: Annotated[
+        bool, typer.Option("--operator", help="此人可执行设置类命令 / may run set-up commands")
+    ] = False,
+) -> None:
+    """PostgreSQL: give an existing person their own database login (数据库登录)."""
+    with session(ctx) as s:
+        role = agency.add_db_login(s, login, operator=operator)
+    typer.echo(
+        f"数据库登录 / database login: {role}"
+        " (密码由 PostgreSQL 设置 / the password is set in PostgreSQL)"
+    )
 
 
 @grant_app.command("add")

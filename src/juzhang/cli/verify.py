@@ -5,6 +5,7 @@
     juzhang verify [ENTITY] [--anchors DIR_OR_FILE ...]
     juzhang anchors export [--entities all|C001,C002] --out FILE
     juzhang verify-report FILE [--json]          (FILE: a board .xlsx or a page's .json)
+    juzhang audit roles
 
 ``verify`` recomputes the books and lists every problem; it exits 1 when there
 are any.  ``verify-report`` regenerates the board the file must be (from the
@@ -19,7 +20,11 @@ one) and compares every visible cell; it exits
 * 3 — a draft (草稿 · 未结账): the month is open, not the published board;
 * 4 — the file matches the books but has not been signed (not published yet).
 
-Both only read the books.
+``audit roles`` lists who holds which duty per community, in juzhang and (on
+PostgreSQL) in the database's roles, and exits 1 when they differ or one
+login holds both a custody and a books-side duty for one community.
+
+All three only read the books.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from juzhang.anchors import check_anchors, export_anchors, read_anchors
 from juzhang.cli._common import command_group, note, print_problems, session
 from juzhang.errors import ValidationError
 from juzhang.exporters.board_verify import verify_report
+from juzhang.role_audit import audit_roles
 from juzhang.verify import verify as verify_books
 
 
@@ -129,3 +135,25 @@ def anchors_export(
             f"文件 file {out_file}", f"无法写入 / cannot write: {exc.strerror or exc}"
         ) from exc
     note(f"已导出 {len(data['anchors'])} 个锚点 / {len(data['anchors'])} anchor(s) → {out_file}")
+
+
+audit_app = command_group("职责核对 / who holds which duty, in juzhang and in the database")
+
+
+@audit_app.command("roles")
+def audit_roles_command(ctx: typer.Context) -> None:
+    """List each community's duties in juzhang and in the database; exit 1 on any difference.
+
+    Also exit 1 when one login holds the cashier's duty and a books-side duty
+    for one community (钱账分离).  On SQLite only juzhang's grants are listed.
+    """
+    with session(ctx, write=False) as s:
+        result = audit_roles(s)
+    for h in result.held:  # tab-separated: community, login, duty, database login, member
+        db = "—" if h.db_member is None else ("✓" if h.db_member else "✗")
+        typer.echo(f"{h.entity}\t{h.login}\t{h.role}\t{h.db_role or '—'}\t{db}")
+    if result.problems:
+        note(f"{len(result.problems)} 个问题 / problem(s):")
+        print_problems(result.problems)
+        raise typer.Exit(1)
+    note("职责一致 / juzhang and the database agree")

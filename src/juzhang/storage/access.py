@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
 from juzhang.core.audit import audit_hash
 from juzhang.core.duty import Action, Role, check_action
-from juzhang.errors import IntegrityError, NotFoundError
+from juzhang.errors import AccessDeniedError, IntegrityError, NotFoundError
 from juzhang.storage.engine import lock_entity
+from juzhang.storage.identity import acting, row_security
 from juzhang.storage.schema import Account, AuditLog, Base, Entity, Period, RoleGrant, User
 
 P = ParamSpec("P")
@@ -133,7 +134,9 @@ def insert_many(
     in the given order).
 
     On PostgreSQL one ``COPY``: its backstops check a whole statement at once
-    (migration 0007), and ``COPY`` is one statement for all the rows.  On
+    (migration 0007), and ``COPY`` is one statement for all the rows.  Where
+    row-level security applies (a person's own login, migration 0018), which
+    ``COPY`` refuses, one ``INSERT … SELECT FROM unnest(…)`` instead.  On
     SQLite multi-row ``INSERT …
     VALUES (…), (…)`` statements of up to 999 parameters: SQLite takes a
     statement journal for each statement on a table with triggers and copies
@@ -147,6 +150,16 @@ def insert_many(
     if not values:
         return
     if conn.dialect.name != "sqlite":
+        t = table(model)
+        if row_security(session):
+            # a person's own connection (migration 0018): COPY refuses row-level
+            # security, so one INSERT … SELECT FROM unnest(…), still one statement
+            arrays = ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}[]" for c in columns)
+            conn.exec_driver_sql(
+                f"INSERT INTO {name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})",
+                tuple(list(c) for c in zip(*values, strict=True)),
+            )
+            return
         _copy(conn, f"COPY {name} ({', '.join(cols)}) FROM STDIN", values)
         return
     head = f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
@@ -254,8 +267,15 @@ def command(
                 return fn(session, *args, **kwargs)
         except sa_exc.IntegrityError as exc:
             raise IntegrityError(_db_message(exc)) from exc
+        except sa_exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
+                raise AccessDeniedError(_db_message(exc)) from exc
+            raise
 
     return wrapper
+
+
+_INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a privilege or row-level security said no
 
 
 def _db_message(exc: sa_exc.DBAPIError) -> str:
@@ -328,10 +348,15 @@ def roles_ever(session: Session, entity_id: int, user_id: int) -> set[Role]:
 def require(session: Session, entity: EntityInfo, login: str, action: Action) -> int:
     """Check that ``login`` may perform ``action`` on ``entity``; return the user's id.
 
+    On PostgreSQL, when a person is connected with their own login,
+    ``login`` must be that person (:func:`juzhang.storage.identity.acting`).
+
     Raises:
         NotFoundError: unknown user.
+        IdentityError: a person is connected and ``login`` names someone else.
         SegregationOfDutiesError: conflicting grants or no role that allows it.
     """
+    login = acting(session, login)
     uid = get_user_id(session, login)
     check_action(f"{login} ({entity.code})", action, roles_of(session, entity.id, uid))
     return uid
@@ -387,9 +412,14 @@ def audit_many(
     action: str,
     items: list[tuple[str, dict[str, Any] | None]],
 ) -> None:
-    """Append several audit records of one action in one statement."""
+    """Append several audit records of one action in one statement.
+
+    The actor recorded is the person connected when there is one
+    (:func:`juzhang.storage.identity.acting`; the database refuses any other).
+    """
     if not items:
         return
+    actor = acting(session, actor)
     if entity_id == AGENCY:
         lock_entity(session, AGENCY)
     last = session.execute(

@@ -97,6 +97,10 @@ class User(Base):
     login: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: PostgreSQL: the person's own login role (``<namespace>.<login>``, migration
+    #: 0018), ``None`` for a person without one and always on SQLite.
+    db_role: Mapped[str | None] = mapped_column(String(63))
+    __table_args__ = (Index("uq_app_user_db_role", "db_role", unique=True),)
 
 
 class RoleGrant(Base):
