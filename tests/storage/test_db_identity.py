@@ -487,6 +487,20 @@ WRITE_SQL: dict[str, tuple[str, set[str]]] = {
         " created_at) VALUES (:e, 2027, 1, 'set', '', '', :login, :at)",
         {"bk"},
     ),
+    "ask a question": (
+        "INSERT INTO question (entity_id, id, period, line_no, line_ref, text, asked_on, due_on,"
+        " asked_by, recorded_at) VALUES (:e, 90, :p, NULL, '', '为何？', :d, :d, :me, :at)",
+        {"cash", "sup"},
+    ),
+    "store import settings": (
+        "INSERT INTO import_setting (entity_id, account_code, profile, set_by, set_at)"
+        " VALUES (:e, '', 'icbc', :me, :at)",
+        {"bk"},
+    ),
+    "store risk settings": (
+        "INSERT INTO risk_setting (entity_id, config, set_by, set_at) VALUES (:e, '{}', :me, :at)",
+        {"rv"},
+    ),
     "grant (set-up)": (
         "INSERT INTO role_grant (entity_id, user_id, role, granted_at)"
         " VALUES (:e, :me, 'supervisor', :at)",
