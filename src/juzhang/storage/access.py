@@ -24,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
-from juzhang.core.audit import audit_hash
+from juzhang.core.audit import audit_hashes
 from juzhang.core.duty import Action, Role, check_action
 from juzhang.errors import IntegrityError, NotFoundError
 from juzhang.storage.engine import lock_entity
@@ -401,20 +401,14 @@ def audit_many(
     seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_AUDIT_HASH)
     at = now()
     texts: dict[int, str] = {}  # one text per detail object: bulk calls share one
-    rows = []
-    for i, (subject, detail) in enumerate(items):
-        text = _detail_json(detail, texts)
-        prev = audit_hash(
-            prev,
-            entity_id=entity_id,
-            seq=seq + i,
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            detail=text,
-        )
-        rows.append((entity_id, seq + i, at, actor, action, subject, text, prev))
+    shown = [(subject, _detail_json(detail, texts)) for subject, detail in items]
+    hashes = audit_hashes(
+        prev, entity_id=entity_id, first_seq=seq, at=at, actor=actor, action=action, items=shown
+    )
+    rows = [
+        (entity_id, seq + i, at, actor, action, subject, text, digest)
+        for i, ((subject, text), digest) in enumerate(zip(shown, hashes, strict=True))
+    ]
     insert_many(
         session,
         AuditLog,
