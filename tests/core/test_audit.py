@@ -63,3 +63,41 @@ def test_audit_hashes_depend_on_every_part() -> None:
         ("items", [("s", "{ }")]),
     ):
         assert list(audit_hashes(GENESIS_HASH, **(base | {key: other}))) != first, key  # type: ignore[arg-type]
+
+
+def test_voucher_hash_hashes_the_canonical_json() -> None:
+    """The voucher chain's text is pinned: json.dumps with these options, sorted lines."""
+    import hashlib
+    import json
+
+    from juzhang.core.voucher import voucher_hash
+
+    lines = [(2, "501", "C", 1234, "应收 “甲”\n", None), (1, "10201", "D", 1234, "应收", 7)]
+    canonical = json.dumps(
+        {
+            "entity": "C001",
+            "seq": 3,
+            "period": 202609,
+            "number": 2,
+            "date": "2026-09-05",
+            "kind": "normal",
+            "reverses": None,
+            "lines": [list(x) for x in sorted(lines)],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    expected = hashlib.sha256((GENESIS_HASH + canonical).encode("utf-8")).hexdigest()
+    got = voucher_hash(
+        GENESIS_HASH,
+        entity="C001",
+        seq=3,
+        period=202609,
+        number=2,
+        date=dt.date(2026, 9, 5),
+        kind="normal",
+        reverses=None,
+        lines=lines,
+    )
+    assert got == expected

@@ -483,10 +483,15 @@ def audit_many(
     )
 
 
+# json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str) with one
+# encoder: json.dumps builds a new encoder on every call with options.
+_DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def _detail_json(detail: dict[str, Any] | None, texts: dict[int, str]) -> str:
     text = texts.get(id(detail))
     if text is None:
-        text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+        text = _DETAIL.encode(detail or {})
         texts[id(detail)] = text
     return text
 
