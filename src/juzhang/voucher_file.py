@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -42,32 +41,11 @@ from pydantic import (
     model_validator,
 )
 
+from juzhang.core.period import parse_date
 from juzhang.core.text import MAX_VOUCHER_LINES, text_problem
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import NotFoundError, Problem, ProblemsError, ValidationError
 from juzhang.money import parse_money
-
-_DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
-
-
-def parse_date(text: str) -> dt.date:
-    """Read a date: ``2026-09-05``, ``20260905``, ``2026/9/5``, ``2026.9.5`` or ``2026年9月5日``.
-
-    Raises:
-        ValidationError: not a date.
-    """
-    value = text.strip()
-    try:
-        if value.isdigit() and len(value) == 8:
-            return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        m = _DATE_RE.match(value)
-        if m:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"日期 date {text!r}", "不是有效日期 / not a valid date (YYYY-MM-DD)"
-        ) from None
 
 
 def _money_field(value: object) -> object:

@@ -191,7 +191,6 @@ def _draft(amount: str = "10.00") -> VoucherDraft:
     )
 
 
-
 def _prepare(world: World, *, post: bool = True) -> dict[str, int]:
     """Vouchers in every state, a custody entry, and a closed 2026-09.
 

@@ -26,12 +26,11 @@ from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS
 from juzhang.cli._settings import Settings
-from juzhang.core.period import parse_period, parse_period_range
+from juzhang.core.period import parse_date, parse_period, parse_period_range
 from juzhang.errors import JuzhangError, Problem
 from juzhang.money import parse_money
 from juzhang.storage.engine import database_files, make_engine, transaction
 from juzhang.storage.identity import db_actor
-from juzhang.voucher_file import parse_date
 
 ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
 

@@ -61,16 +61,9 @@ from juzhang.cli._common import (
     out_file_callback,
     session,
 )
-from juzhang.cli.disclosure import (
-    render_disclosure,
-    render_reconciliation,
-    write_disclosure,
-    write_reconciliation,
-)
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.exporters import Report
-from juzhang.exporters.excel import write_report
 from juzhang.exporters.tabular import render_csv, render_json, write_csv, write_json
 from juzhang.money import format_amount
 from juzhang.reports.ledger import bank_journal, cash_journal, general_ledger, subsidiary_ledger
@@ -188,6 +181,8 @@ def _write(report: Report, fmt: str, path: Path, entity_name: str, all_accounts:
     elif fmt == "csv":
         write_csv(report, path)
     else:
+        from juzhang.exporters.excel import write_report  # noqa: PLC0415 — start-up time (openpyxl)
+
         write_report(report, path, entity_name=entity_name, all_accounts=all_accounts)
 
 
@@ -402,6 +397,9 @@ def report_bank_reconciliation(
     entities: Entities = None,
 ) -> None:
     """银行存款余额调节表 / bank reconciliation at the end of the (last) month."""
+    # start-up time: the closing and Excel code only for this report
+    from juzhang.cli.disclosure import render_reconciliation, write_reconciliation  # noqa: PLC0415
+
     _first, last = as_range(period)
     many = _many(ctx, "bank-reconciliation", entity, entities, fmt, out_file)
     if many is not None:
@@ -439,6 +437,9 @@ def report_disclosure(
     entities: Entities = None,
 ) -> None:
     """财务公开表 / public disclosure of a month or a quarter (--period 2026-07..2026-09)."""
+    # start-up time: the closing and Excel code only for this report
+    from juzhang.cli.disclosure import render_disclosure, write_disclosure  # noqa: PLC0415
+
     first, last = as_range(period)
     many = _many(ctx, "disclosure", entity, entities, fmt, out_file)
     if many is not None:

@@ -44,10 +44,7 @@ from juzhang.cli._listing import Col, ListFormat, chosen_format, emit, render
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.voucher import STATUS_ZH
-from juzhang.exporters import voucher_print
-from juzhang.exporters.excel import write_voucher
 from juzhang.money import format_amount
-from juzhang.voucher_file import load_vouchers
 
 voucher_app = command_group("凭证 / vouchers")
 
@@ -79,6 +76,8 @@ Verbose = Annotated[
 @voucher_app.command("add")
 def voucher_add(ctx: typer.Context, entity: Entity, file: VoucherFile) -> None:
     """Prepare vouchers from a JSON file (制单); prints the draft ids."""
+    from juzhang.voucher_file import load_vouchers  # noqa: PLC0415 — start-up time (pydantic)
+
     drafts = load_vouchers(file)
     who = actor(ctx)
     with session(ctx) as s:
@@ -192,6 +191,8 @@ def voucher_correct(
     ctx: typer.Context, entity: Entity, number: Number, period: Period, file: VoucherFile
 ) -> None:
     """Draft the blue correcting voucher (订正) of a reversed voucher; prints its id."""
+    from juzhang.voucher_file import load_vouchers  # noqa: PLC0415 — start-up time (pydantic)
+
     drafts = load_vouchers(file)
     if len(drafts) != 1:
         raise typer.BadParameter("应为一张凭证 / expected exactly one voucher", param_hint="--file")
@@ -309,6 +310,9 @@ def voucher_print_command(
     ],
 ) -> None:
     """Print a posted voucher (记账凭证) to an Excel form, with 大写金额 and the signatures."""
+    from juzhang.exporters import voucher_print  # noqa: PLC0415 — start-up time (report code)
+    from juzhang.exporters.excel import write_voucher  # noqa: PLC0415 — start-up time (openpyxl)
+
     with session(ctx, write=False) as s:
         vp = voucher_print(s, entity, period, number)
     write_voucher(vp, out_file)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 
 GENESIS_HASH = "0" * 64
 
@@ -47,3 +49,34 @@ def audit_hash(
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def audit_hashes(
+    prev_hash: str,
+    *,
+    entity_id: int,
+    first_seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    items: Iterable[tuple[str, str]],
+) -> Iterator[str]:
+    """Yield the chain hashes of consecutive audit rows of one action, as :func:`audit_hash`.
+
+    ``items`` are ``(subject, detail)`` of the rows numbered from
+    ``first_seq``, each chained to the one before (the first to
+    ``prev_hash``).  The same text :func:`audit_hash` hashes: ``json.dumps``
+    of a list with ``","`` between items is the items' own JSON joined by
+    ``","`` in brackets (an int is its ``repr``, a text
+    :func:`json.encoder.encode_basestring`, which ``ensure_ascii=False``
+    uses), so the parts every row shares are encoded once.
+    """
+    shared = ",".join(encode_basestring(t) for t in (canonical_time(at), actor, action))
+    prev = prev_hash
+    for seq, (subject, detail) in enumerate(items, start=first_seq):
+        canonical = (
+            f"[{encode_basestring(prev)},{int(entity_id)!r},{int(seq)!r},{shared},"
+            f"{encode_basestring(subject)},{encode_basestring(detail)}]"
+        )
+        prev = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        yield prev

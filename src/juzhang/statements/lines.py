@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from juzhang import custody
@@ -22,7 +22,7 @@ from juzhang.core.duty import Action
 from juzhang.core.period import first_day, period_of
 from juzhang.errors import Problem, ProblemsError
 from juzhang.money import from_fen
-from juzhang.statements.drafting import line_item
+from juzhang.statements.drafting import LINE_COLUMNS, StoredLine, line_item
 from juzhang.statements.matching import match_entries
 from juzhang.statements.model import (
     CHUNK_ROWS,
@@ -40,12 +40,13 @@ from juzhang.storage.access import (
     command,
     get_entity,
     require,
+    update_many,
 )
 from juzhang.storage.schema import StatementLine
 from juzhang.storage.statistics import Statistics
 
 
-def line_status(line: StatementLine, start: dt.date, closed: set[int]) -> LineStatus:
+def line_status(line: StoredLine | StatementLine, start: dt.date, closed: set[int]) -> LineStatus:
     if line.voucher_id is not None:
         return LineStatus.DRAFTED
     if line.txn_date < start:
@@ -57,7 +58,7 @@ def line_status(line: StatementLine, start: dt.date, closed: set[int]) -> LineSt
     return LineStatus.AWAITING_DRAFT
 
 
-def _custody_input(line: StatementLine) -> custody.CustodyInput:
+def _custody_input(line: StoredLine) -> custody.CustodyInput:
     text = " ".join(t for t in (line.summary, line.purpose) if t)
     return custody.CustodyInput(
         date=line.txn_date,
@@ -71,12 +72,12 @@ def _custody_input(line: StatementLine) -> custody.CustodyInput:
 
 def _awaiting_chunks(
     session: Session, ent: EntityInfo, account: str | None
-) -> Iterator[list[StatementLine]]:
+) -> Iterator[list[StoredLine]]:
     start = first_day(ent.start_period)
     closed = closed_periods(session, ent.id)
     after = 0
     while True:
-        q = select(StatementLine).where(
+        q = select(LINE_COLUMNS).where(
             StatementLine.entity_id == ent.id,
             StatementLine.custody_entry_id.is_(None),
             StatementLine.voucher_id.is_(None),
@@ -85,12 +86,10 @@ def _awaiting_chunks(
         )
         if account is not None:
             q = q.where(StatementLine.account_code == account)
-        lines = list(session.scalars(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
+        lines = session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)).all()
         if not lines:
             return
         after = lines[-1].id
-        for line in lines:
-            session.expunge(line)
         yield [line for line in lines if period_of(line.txn_date) not in closed]
 
 
@@ -180,7 +179,7 @@ def _accept(
     """Accept the lines a chunk at a time; yield each chunk's results (the caller checked)."""
     stats = Statistics(session, "custody_entry")
     if lines == "all":
-        batches: Iterable[list[StatementLine]] = _awaiting_chunks(session, ent, account)
+        batches: Iterable[list[StoredLine]] = _awaiting_chunks(session, ent, account)
     else:
         batches = [_chosen_lines(session, ent, list(dict.fromkeys(lines)), account)]
     for batch in batches:
@@ -208,8 +207,9 @@ def _accept(
             else Accepted(item.line_id, item.entry, False)
             for item in items
         ]
-        session.execute(
-            update(StatementLine),
+        update_many(
+            session,
+            StatementLine,
             [{"entity_id": ent.id, "id": a.line, "custody_entry_id": a.entry} for a in done],
         )
         audit_many(
@@ -225,11 +225,11 @@ def _accept(
 
 def _chosen_lines(
     session: Session, ent: EntityInfo, ids: list[int], account: str | None
-) -> list[StatementLine]:
-    found: dict[int, StatementLine] = {}
+) -> list[StoredLine]:
+    found: dict[int, StoredLine] = {}
     for part in chunks(ids, 900):
-        for stored in session.scalars(
-            select(StatementLine).where(
+        for stored in session.execute(
+            select(LINE_COLUMNS).where(
                 StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
             )
         ):
@@ -259,8 +259,6 @@ def _chosen_lines(
             )
     if problems:
         raise ProblemsError("确认对账单行 / accept statement lines", problems)
-    for line in found.values():
-        session.expunge(line)
     return [found[i] for i in ids]
 
 

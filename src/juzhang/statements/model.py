@@ -18,8 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from sqlalchemy import BigInteger, String, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam
 from sqlalchemy.orm import Mapped, Session
 
 from juzhang.errors import Problem

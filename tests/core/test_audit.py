@@ -1,0 +1,103 @@
+"""The audit chain's hashes: the bulk form gives exactly the one-row form's hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from juzhang.core.audit import GENESIS_HASH, audit_hash, audit_hashes
+
+AT = dt.datetime(2027, 6, 30, 8, 15, 1, 250, tzinfo=dt.UTC)
+
+ITEMS = [
+    ("line #1", '{"entry": 7, "recorded": true}'),
+    ('#2 引号"和\\反斜杠', '{"summary": "收到\\n报销款"}'),
+    ("控制\x01字符\u202e", "{}"),
+    ("tab\tand\nnewline", '{"x": "\u2028\u00e9\U0001f600"}'),
+    ("", ""),
+]
+
+
+def test_audit_hashes_chain_as_audit_hash_does() -> None:
+    expected = []
+    prev = GENESIS_HASH
+    for i, (subject, detail) in enumerate(ITEMS):
+        prev = audit_hash(
+            prev,
+            entity_id=12,
+            seq=41 + i,
+            at=AT,
+            actor="李会计",
+            action="statement.accept",
+            subject=subject,
+            detail=detail,
+        )
+        expected.append(prev)
+    got = audit_hashes(
+        GENESIS_HASH,
+        entity_id=12,
+        first_seq=41,
+        at=AT,
+        actor="李会计",
+        action="statement.accept",
+        items=ITEMS,
+    )
+    assert list(got) == expected
+
+
+def test_audit_hashes_depend_on_every_part() -> None:
+    base = {
+        "entity_id": 1,
+        "first_seq": 1,
+        "at": AT,
+        "actor": "a",
+        "action": "x",
+        "items": [("s", "{}")],
+    }
+    first = list(audit_hashes(GENESIS_HASH, **base))  # type: ignore[arg-type]
+    for key, other in (
+        ("entity_id", 2),
+        ("first_seq", 2),
+        ("at", AT + dt.timedelta(microseconds=1)),
+        ("actor", "b"),
+        ("action", "y"),
+        ("items", [("s", "{ }")]),
+    ):
+        assert list(audit_hashes(GENESIS_HASH, **(base | {key: other}))) != first, key  # type: ignore[arg-type]
+
+
+def test_voucher_hash_hashes_the_canonical_json() -> None:
+    """The voucher chain's text is pinned: json.dumps with these options, sorted lines."""
+    import hashlib
+    import json
+
+    from juzhang.core.voucher import voucher_hash
+
+    lines = [(2, "501", "C", 1234, "应收 “甲”\n", None), (1, "10201", "D", 1234, "应收", 7)]
+    canonical = json.dumps(
+        {
+            "entity": "C001",
+            "seq": 3,
+            "period": 202609,
+            "number": 2,
+            "date": "2026-09-05",
+            "kind": "normal",
+            "reverses": None,
+            "lines": [list(x) for x in sorted(lines)],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    expected = hashlib.sha256((GENESIS_HASH + canonical).encode("utf-8")).hexdigest()
+    got = voucher_hash(
+        GENESIS_HASH,
+        entity="C001",
+        seq=3,
+        period=202609,
+        number=2,
+        date=dt.date(2026, 9, 5),
+        kind="normal",
+        reverses=None,
+        lines=lines,
+    )
+    assert got == expected
