@@ -32,7 +32,7 @@ posting and closing within ±20 % from 1 to 24 months.
 
 **(c) PostgreSQL posting against COPY** (with ``--pg``): the posting
 benchmark's juzhang phase (``record_entries`` + ``post_bulk``, one per
-community-month; default 5 communities × 12 months × 300 vouchers, set with
+community-month; default 5 communities × 11 months × 300 vouchers, set with
 ``--communities``/``--months``/``--vouchers`` only when running this part
 alone) against the same rows ``COPY``-ed into juzhang's tables with
 triggers dropped, foreign keys kept and statistics taken after the first
@@ -53,9 +53,11 @@ import math
 import os
 import secrets
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +72,12 @@ HISTORY_FULL = (1, 24)
 HISTORY_QUICK = (1, 2)
 MONTH_FULL = (4, 300)  # communities, vouchers per month
 MONTH_QUICK = (1, 20)
-COPY_FULL = (5, 12, 300)
+COPY_FULL = (5, 11, 300)  # not December: the clock refuses entries dated after today
 TIMED_PERIOD = 202611
 DOUBLING_TARGET = 2.2
 HISTORY_TARGET = 0.20
 COPY_TARGET = 3.0
+REPEATS = 3
 PARTS = ("doubling", "history", "copy")
 BANKS = ("10201", "10202")
 
@@ -547,17 +550,51 @@ def history_close(url: str, out_dir: str, communities: int) -> dict[str, Any]:
     }
 
 
-def _history_run(
+@contextmanager
+def _books_copy(url: str, kind: str, n: int) -> Iterator[str]:
+    """Yield the URL of a copy of the books at ``url`` (dropped afterwards).
+
+    SQLite: a copy of the file; PostgreSQL: ``CREATE DATABASE … TEMPLATE``
+    (a database of its own, see :func:`benchmarks.bench_posting._pg_space`).
+    """
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        source = Path(url.removeprefix("sqlite:///"))
+        target = source.with_name(f"{source.stem}-copy{n}.db")
+        conn = sqlite3.connect(source)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        shutil.copyfile(source, target)
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            target.unlink(missing_ok=True)
+        return
+    if kind != "database":
+        raise RuntimeError("repeats on PostgreSQL need a database of their own (CREATEDB)")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from benchmarks.bench_posting import _pg_conninfo
+
+    u = make_url(url)
+    name = f"{u.database}_r{n}"
+    conninfo, _schema = _pg_conninfo(url)
+    admin = make_url(conninfo).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{u.database}"')
+    try:
+        yield u.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _timed_month(
     url: str, history: int, communities: int, per_month: int, seed: int, folder: Path
 ) -> dict[str, Any]:
-    setup = in_child(
-        f"{__name__}.history_setup",
-        url=url,
-        history=history,
-        communities=communities,
-        per_month=per_month,
-        seed=seed,
-    )
+    """Post, state and close the timed month on ``url``, each in a fresh process."""
     load0 = _load()
     post = in_child(
         f"{__name__}.history_post", url=url, communities=communities, per_month=per_month, seed=seed
@@ -569,38 +606,71 @@ def _history_run(
         out_dir=str(folder / f"out-{history}-{secrets.token_hex(3)}"),
         communities=communities,
     )
-    return {"setup": setup, "post": post, "close": close, "load": f"{load0} → {_load()}"}
+    return {"post": post, "close": close, "load": f"{load0} → {_load()}"}
+
+
+def _median_run(tries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run of medians (each figure's own), with every try's figures kept in ``all``."""
+    out: dict[str, Any] = {"load": "; ".join(t["load"] for t in tries)}
+    for part in ("post", "close"):
+        keys = [k for k, v in tries[0][part].items() if isinstance(v, int | float)]
+        out[part] = {k: statistics.median(t[part][k] for t in tries) for k in keys}
+        out[part]["all"] = {k: [t[part][k] for t in tries] for k in keys}
+    return out
 
 
 def history(cfg: Config, folder: Path, months: Sequence[int]) -> Iterator[Result]:
-    """Part (b): post and close one month after each amount of history."""
+    """Part (b): post and close one month after each amount of history.
+
+    Every history is set up first; then the timed month runs ``repeats``
+    times on fresh copies of each, the histories in turn (1, 24, 1, 24, …)
+    so that they share the machine's load; the medians are compared.
+    """
     from benchmarks.bench_posting import _pg_space
 
     base = MONTH_QUICK if cfg.quick else MONTH_FULL
     communities, per_month = cfg.communities or base[0], cfg.vouchers or base[1]
+    repeats = 1 if cfg.quick else REPEATS
     dbs = [d for d, on in (("sqlite", cfg.sqlite), ("postgresql", bool(cfg.pg_url))) if on]
     for db in dbs:
         runs: dict[int, dict[str, Any]] = {}
-        for h in months:
-            _say(f"(b) {db}: {h} months of history, {communities}×{per_month} (load {_load()})")
-            if db == "sqlite":
-                path = folder / f"history-{h}.db"
-                runs[h] = _history_run(
-                    f"sqlite:///{path}", h, communities, per_month, cfg.seed, folder
+        with ExitStack() as stack:
+            books: dict[int, tuple[str, str, dict[str, Any]]] = {}
+            for h in months:
+                _say(f"(b) {db}: set-up of {h} months, {communities}×{per_month} (load {_load()})")
+                if db == "sqlite":
+                    url, kind = f"sqlite:///{folder / f'history-{h}.db'}", "file"
+                else:
+                    assert cfg.pg_url is not None
+                    tag = f"jz_bench_hist_{os.getpid()}_{secrets.token_hex(3)}"
+                    url, kind = stack.enter_context(_pg_space(cfg.pg_url, tag, cfg.keep))
+                setup = in_child(
+                    f"{__name__}.history_setup",
+                    url=url,
+                    history=h,
+                    communities=communities,
+                    per_month=per_month,
+                    seed=cfg.seed,
                 )
-                if not cfg.keep:
-                    path.unlink(missing_ok=True)
-            else:
-                assert cfg.pg_url is not None
-                tag = f"jz_bench_hist_{os.getpid()}_{secrets.token_hex(3)}"
-                with _pg_space(cfg.pg_url, tag, cfg.keep) as (url, _kind):
-                    runs[h] = _history_run(url, h, communities, per_month, cfg.seed, folder)
-            r = runs[h]
-            _say(
-                f"    set-up {r['setup']['seconds']:.0f} s; post {r['post']['seconds']:.2f} s,"
-                f" close {r['close']['seconds']:.2f} s,"
-                f" reconciliation {r['close']['reconciliation_seconds']:.3f} s"
-            )
+                books[h] = (url, kind, setup)
+                _say(f"    set-up {setup['seconds']:.0f} s")
+            tries: dict[int, list[dict[str, Any]]] = {h: [] for h in months}
+            for n in range(repeats):
+                for h in months:
+                    url, kind, _setup = books[h]
+                    with _books_copy(url, kind, n) as copy:
+                        t = _timed_month(copy, h, communities, per_month, cfg.seed, folder)
+                    tries[h].append(t)
+                    _say(
+                        f"(b) {db}, {h} months, try {n + 1}: post {t['post']['seconds']:.2f} s,"
+                        f" close {t['close']['seconds']:.2f} s, reconciliation"
+                        f" {t['close']['reconciliation_seconds']:.3f} s (load {_load()})"
+                    )
+            for h in months:
+                runs[h] = _median_run(tries[h]) | {"setup": books[h][2]}
+            if db == "sqlite" and not cfg.keep:
+                for h in months:
+                    Path(books[h][0].removeprefix("sqlite:///")).unlink(missing_ok=True)
         first = months[0]
         table = []
         for what, key in (
@@ -614,7 +684,11 @@ def history(cfg: Config, folder: Path, months: Sequence[int]) -> Iterator[Result
                 s = runs[h][key[0]][key[1]]
                 change = s / base_s - 1 if base_s else 0.0
                 cells.append(f"{s:.3f}" if h == first else f"{s:.3f} ({change:+.0%})")
-                notes = [f"{h} months of history; load {runs[h]['load']}"]
+                notes = [
+                    f"{h} months of history; median of {repeats}:"
+                    f" {', '.join(f'{x:.2f}' for x in runs[h][key[0]]['all'][key[1]])} s;"
+                    f" load {runs[h]['load']}"
+                ]
                 if "cpu_seconds" in runs[h][key[0]] and key[1] == "seconds":
                     notes.append(f"CPU {runs[h][key[0]]['cpu_seconds']:.2f} s in juzhang's process")
                 if h != first:
