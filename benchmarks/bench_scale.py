@@ -27,8 +27,12 @@ three days later, in the next month) and the close
 is the same month (2026-11) with the same synthetic books whatever the
 history; only the history differs.  Timed, each in a fresh process:
 recording and posting the month; closing it with every file; and, after the
-close, each community's bank reconciliation alone.  Target: the month's
-posting and closing within ±20 % from 1 to 24 months.
+close, each community's bank reconciliation alone.  Each history is set up
+once; the timed month then runs three times (``--quick`` once) on fresh
+copies of its books (a file copy; ``CREATE DATABASE … TEMPLATE`` on
+PostgreSQL), the histories taking turns so that they share the machine's
+load, and the medians are compared.  Target: the month's posting and
+closing within ±20 % from 1 to 24 months.
 
 **(c) PostgreSQL posting against COPY** (with ``--pg``): the posting
 benchmark's juzhang phase (``record_entries`` + ``post_bulk``, one per
