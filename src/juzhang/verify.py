@@ -245,7 +245,19 @@ def check_running_balances(session: Session, ent: EntityInfo, since: int = 0) ->
         .group_by(VoucherLine.account_code, Voucher.period, VoucherLine.side)
     )
     if months is not None:
-        q = q.where(Voucher.period.in_(months))
+        # the months' lines through their vouchers' ids (ix_voucher_status → primary
+        # key): SQLite otherwise reads every line of the history and filters
+        inside = aliased(Voucher)
+        q = q.where(
+            Voucher.period.in_(months),
+            VoucherLine.voucher_id.in_(
+                select(inside.id).where(
+                    inside.entity_id == ent.id,
+                    inside.status == VoucherStatus.POSTED,
+                    inside.period.in_(months),
+                )
+            ),
+        )
     for acc, period, side, total in session.execute(q):
         d, c = expected.get((acc, period), (0, 0))
         expected[(acc, period)] = (d + int(total), c) if side == Side.DEBIT else (d, c + int(total))

@@ -896,8 +896,9 @@ def test_close_verifies_only_what_was_posted_since_the_last_close(
 def test_the_close_still_finds_custody_links_broken_since_the_last_close(world: World) -> None:
     """Issue 18: the check from the last close on reads the new vouchers' lines only.
 
-    It must still see a new cash line that names no entry, and an entry
-    backed by a new line and by one of a closed month.
+    It must still see a new cash line that names no entry, an entry backed
+    by a new line and by one of a closed month, and a running balance of the
+    new month that differs from its lines.
     """
     w = world
     clean_month(w, SEP)
@@ -923,9 +924,17 @@ def test_the_close_still_finds_custody_links_broken_since_the_last_close(world: 
         )
         conn.execute(text(update.format("NULL", v1, n1)))
         conn.execute(text(update.format(sep_entry, v2, n2)))
+        conn.execute(  # and October's running balance of cash, one fen off
+            text(
+                "UPDATE account_balance SET debit_fen = debit_fen + 1"
+                " WHERE period = :p AND account_code = '101'"
+            ),
+            {"p": OCT},
+        )
         with Session(bind=conn) as session:
             found = list(check_verify(make_context(session, "C001", OCT)))
         trans.rollback()
     custody_problems = [p for p in found if p.subject == "custody"]
     assert any(f"#{v1} 第{n1}行" in p.where and "without" in p.message for p in custody_problems)
     assert any(f"日记账 #{sep_entry}" in p.where for p in custody_problems)
+    assert [p.where for p in found if p.subject == "balance"] == ["C001 101 2026-10"]

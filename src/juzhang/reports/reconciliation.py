@@ -84,7 +84,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from juzhang import clock
 from juzhang.core.period import first_day, format_period, last_day, next_period
@@ -456,14 +456,22 @@ def _statement_lines(session: Session, w: _Window) -> list[_Line]:
     )
     if w.start <= w.books_start:
         return month
-    earlier = _line_rows(
+    before = (StatementLine.txn_date >= w.books_start, StatementLine.txn_date < w.start)
+    unlinked = _line_rows(session, w, *before, StatementLine.custody_entry_id.is_(None))
+    later = aliased(CustodyEntry)  # entries after the month end: few, found by date
+    linked_later = _line_rows(
         session,
         w,
-        StatementLine.txn_date >= w.books_start,
-        StatementLine.txn_date < w.start,
-        or_(StatementLine.custody_entry_id.is_(None), CustodyEntry.entry_date > w.end),
+        *before,
+        StatementLine.custody_entry_id.in_(
+            select(later.id).where(
+                later.entity_id == w.entity_id,
+                later.account_code == w.code,
+                later.entry_date > w.end,
+            )
+        ),
     )
-    return sorted([*earlier, *month], key=_line_order)
+    return sorted([*unlinked, *linked_later, *month], key=_line_order)
 
 
 def _entries(session: Session, w: _Window) -> list[_Entry]:
