@@ -41,6 +41,9 @@ class Config:
     trigger_stats: bool = False
     verify: bool | None = None
     beancount_communities: int | None = None
+    sizes: tuple[int, ...] | None = None
+    history: tuple[int, ...] | None = None
+    parts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

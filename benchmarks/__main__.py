@@ -5,7 +5,9 @@ Options: ``--quick`` (a small size, a smoke test in seconds), ``--only NAME``
 skip PostgreSQL), size overrides, ``--json FILE`` for the figures, and
 ``--profile DIR`` (cProfile of the timed juzhang calls, written to DIR),
 ``--trigger-stats`` (PostgreSQL: time spent in each trigger function, from
-``pg_stat_user_functions``; implied by ``--profile``).  Exits 0
+``pg_stat_user_functions``; implied by ``--profile``), and for the scale
+benchmark ``--sizes 20k,40k,100k``, ``--history 1,24`` and ``--scale-part
+PART``.  Exits 0
 when every benchmark ran, whatever the figures; 1 when one failed.
 """
 
@@ -71,6 +73,24 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
         metavar="N",
         help="reports: load only the first N communities' year with beancount (default: all)",
     )
+    p.add_argument(
+        "--sizes",
+        type=_ints,
+        metavar="N,N,…",
+        help="scale (a): statement rows of each run, growing (default 20000,40000,100000)",
+    )
+    p.add_argument(
+        "--history",
+        type=_ints,
+        metavar="N,N,…",
+        help="scale (b): months of history before the timed month (default 1,24)",
+    )
+    p.add_argument(
+        "--scale-part",
+        action="append",
+        choices=("doubling", "history", "copy"),
+        help="scale: run only this part (repeatable; default all three)",
+    )
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic books")
     p.add_argument("--no-verify", action="store_true", help="skip verify() after the run")
     p.add_argument("--workdir", type=Path, help="folder for the SQLite files (default: temp)")
@@ -83,6 +103,19 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
     )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     return p
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    """``"20000,40000"`` → ``(20000, 40000)``; ``20k`` is 20,000."""
+    try:
+        return tuple(
+            int(t.strip().lower().removesuffix("k"))
+            * (1000 if t.strip().lower().endswith("k") else 1)
+            for t in text.split(",")
+            if t.strip()
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
 
 
 def machine() -> dict[str, str]:
@@ -178,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         trigger_stats=args.trigger_stats or args.profile is not None,
         verify=False if args.no_verify else None,
         beancount_communities=args.beancount_communities,
+        sizes=args.sizes,
+        history=args.history,
+        parts=tuple(args.scale_part) if args.scale_part else None,
     )
     info = machine()
     print(

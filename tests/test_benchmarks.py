@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from benchmarks import bench_posting, bench_publish, bench_reports
+from benchmarks.bench_scale import per_doubling
 from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,3 +216,30 @@ def test_quick_publish_benchmark_runs(tmp_path: Path) -> None:
     assert row["lines"] == communities * months  # pages
     assert row["vouchers"] == communities * months * items
     assert row["seconds"] > 0 and row["peak_rss_mb"] > 0
+
+
+def test_per_doubling_normalises_the_growth() -> None:
+    """Linear work is 2.0 per doubling whatever the step between the sizes."""
+    assert per_doubling(20_000, 10.0, 40_000, 20.0) == pytest.approx(2.0)
+    assert per_doubling(40_000, 10.0, 100_000, 25.0) == pytest.approx(2.0)  # 2.5× rows, linear
+    assert per_doubling(40_000, 10.0, 100_000, 62.5) == pytest.approx(4.0)  # quadratic
+    assert per_doubling(1_000, 3.0, 2_000, 3.0) == pytest.approx(1.0)  # flat
+    with pytest.raises(ValueError):
+        per_doubling(2_000, 1.0, 1_000, 1.0)
+
+
+def test_quick_scale_benchmark_runs(tmp_path: Path) -> None:
+    """Doubling and history on SQLite: every step at both sizes, the month after 1 and 2."""
+    stdout, data = _quick(tmp_path, "scale", "scale", "--sizes", "200,400", "--history", "1,2")
+    results = {(r["method"], r["vouchers"]): r for r in data["results"]}
+    assert all(r["bench"] == "scale" and r["db"] == "sqlite" for r in data["results"])
+    for rows in (200, 400):
+        whole = results[("(a) whole path", rows)]
+        assert whole["seconds"] > 0 and whole["peak_rss_mb"] > 0
+    assert any("× per doubling" in n for n in results[("(a) whole path", 400)]["notes"])
+    assert "×/doubling 200→400" in stdout
+    methods = {m for m, _n in results}
+    for what in ("post the month", "close the month", "bank reconciliations alone"):
+        for h in (1, 2):
+            assert any(m.startswith(f"(b) {what}") and m.endswith(f"history {h}") for m in methods)
+    assert "history 2 s" in stdout

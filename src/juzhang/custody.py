@@ -259,8 +259,23 @@ def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> No
     audit(session, ent.id, actor, "custody.delete", f"#{entry_id}")
 
 
-def posted_backing(session: Session, entity_id: int) -> dict[int, int]:
-    """Return ``{custody entry id: net signed fen of posted lines naming it}``."""
+def posted_backing(
+    session: Session, entity_id: int, *, period: int | None = None
+) -> dict[int, int]:
+    """Return ``{custody entry id: net signed fen of posted lines naming it}``.
+
+    With ``period``, only the entries of that month (found by their ids, so
+    the month-end check reads the month's lines, not the history's).
+    """
+    month = (
+        VoucherLine.custody_entry_id.in_(
+            select(CustodyEntry.id).where(
+                CustodyEntry.entity_id == entity_id, CustodyEntry.period == period
+            )
+        )
+        if period is not None
+        else VoucherLine.custody_entry_id.is_not(None)
+    )
     rows = session.execute(
         select(VoucherLine.custody_entry_id, VoucherLine.side, func.sum(VoucherLine.amount_fen))
         .join(
@@ -269,7 +284,7 @@ def posted_backing(session: Session, entity_id: int) -> dict[int, int]:
         )
         .where(
             VoucherLine.entity_id == entity_id,
-            VoucherLine.custody_entry_id.is_not(None),
+            month,
             Voucher.status == VoucherStatus.POSTED,
         )
         .group_by(VoucherLine.custody_entry_id, VoucherLine.side)

@@ -28,7 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from juzhang.agency import list_entities
 from juzhang.books import opening_difference
@@ -245,7 +245,19 @@ def check_running_balances(session: Session, ent: EntityInfo, since: int = 0) ->
         .group_by(VoucherLine.account_code, Voucher.period, VoucherLine.side)
     )
     if months is not None:
-        q = q.where(Voucher.period.in_(months))
+        # the months' lines through their vouchers' ids (ix_voucher_status → primary
+        # key): SQLite otherwise reads every line of the history and filters
+        inside = aliased(Voucher)
+        q = q.where(
+            Voucher.period.in_(months),
+            VoucherLine.voucher_id.in_(
+                select(inside.id).where(
+                    inside.entity_id == ent.id,
+                    inside.status == VoucherStatus.POSTED,
+                    inside.period.in_(months),
+                )
+            ),
+        )
     for acc, period, side, total in session.execute(q):
         d, c = expected.get((acc, period), (0, 0))
         expected[(acc, period)] = (d + int(total), c) if side == Side.DEBIT else (d, c + int(total))
@@ -276,6 +288,23 @@ def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> li
         Voucher.status == "posted",
     )
     new = Voucher.chain_seq > since if since else Voucher.chain_seq.is_not(None)
+    named = (
+        select(VoucherLine.custody_entry_id)
+        .join(Voucher, posted)
+        .where(VoucherLine.entity_id == ent.id, new, VoucherLine.custody_entry_id.is_not(None))
+    )
+    if since:
+        # the lines found through their vouchers (chain position → id → primary key), never
+        # by an index on the lines: SQLite otherwise walks every line of the history, once
+        # per new voucher for ``named``
+        later = aliased(Voucher)
+        ids = select(later.id).where(
+            later.entity_id == ent.id, later.status == "posted", later.chain_seq > since
+        )
+        new = and_(new, VoucherLine.voucher_id.in_(ids))
+        named = select(VoucherLine.custody_entry_id).where(
+            VoucherLine.entity_id == ent.id, VoucherLine.voucher_id.in_(ids)
+        )
     problems = []
     unbacked = session.execute(
         select(VoucherLine.voucher_id, VoucherLine.line_no)
@@ -291,7 +320,10 @@ def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> li
             VoucherLine.entity_id == ent.id,
             new,
             Account.custody.is_not(None),
-            VoucherLine.custody_entry_id.is_(None),
+            # not ``IS NULL``: an index on it would lead SQLite to every unlinked line
+            func.coalesce(VoucherLine.custody_entry_id, 0) == 0
+            if since
+            else VoucherLine.custody_entry_id.is_(None),
         )
     )
     for vid, no in unbacked:
@@ -302,11 +334,6 @@ def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> li
                 "custody",
             )
         )
-    named = (
-        select(VoucherLine.custody_entry_id)
-        .join(Voucher, posted)
-        .where(VoucherLine.entity_id == ent.id, new, VoucherLine.custody_entry_id.is_not(None))
-    )
     entry = and_(
         CustodyEntry.entity_id == VoucherLine.entity_id,
         CustodyEntry.id == VoucherLine.custody_entry_id,

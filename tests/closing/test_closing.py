@@ -82,7 +82,6 @@ SEPTEMBER: list[Move] = [
 ]
 
 
-
 def setup_books(w: World) -> None:
     """51301 办公费, the opening balances, and the system user (as the closing run adds it)."""
     w.run(ensure_system_user)
@@ -892,3 +891,50 @@ def test_close_verifies_only_what_was_posted_since_the_last_close(
     hashed.clear()
     assert w.run(verify.verify, w.entity) == []
     assert hashed == list(range(1, 8))
+
+
+def test_the_close_still_finds_custody_links_broken_since_the_last_close(world: World) -> None:
+    """Issue 18: the check from the last close on reads the new vouchers' lines only.
+
+    It must still see a new cash line that names no entry, an entry backed
+    by a new line and by one of a closed month, and a running balance of the
+    new month that differs from its lines.
+    """
+    w = world
+    clean_month(w, SEP)
+    assert close(w).closed
+    clean_month(w, OCT, [(3, "-50.00", "51301", "买笔"), (8, "200.00", "501", "收租金")])
+    with w.engine.connect() as conn:
+        trans = conn.begin()
+        for drop in _drop_triggers(conn, "voucher_line"):
+            conn.execute(text(drop))
+        rows = conn.execute(
+            text(
+                "SELECT v.period, l.voucher_id, l.line_no, l.custody_entry_id"
+                " FROM voucher_line l JOIN voucher v"
+                " ON v.entity_id = l.entity_id AND v.id = l.voucher_id"
+                " WHERE l.account_code = '101' AND l.custody_entry_id IS NOT NULL"
+                " ORDER BY v.period, l.voucher_id"
+            )
+        ).all()
+        sep_entry = next(r[3] for r in rows if r[0] == SEP)
+        (_p, v1, n1, _e1), (_q, v2, n2, _e2) = [r for r in rows if r[0] == OCT]
+        update = (
+            "UPDATE voucher_line SET custody_entry_id = {} WHERE voucher_id = {} AND line_no = {}"
+        )
+        conn.execute(text(update.format("NULL", v1, n1)))
+        conn.execute(text(update.format(sep_entry, v2, n2)))
+        conn.execute(  # and October's running balance of cash, one fen off
+            text(
+                "UPDATE account_balance SET debit_fen = debit_fen + 1"
+                " WHERE period = :p AND account_code = '101'"
+            ),
+            {"p": OCT},
+        )
+        with Session(bind=conn) as session:
+            found = list(check_verify(make_context(session, "C001", OCT)))
+        trans.rollback()
+    custody_problems = [p for p in found if p.subject == "custody"]
+    assert any(f"#{v1} 第{n1}行" in p.where and "without" in p.message for p in custody_problems)
+    assert any(f"日记账 #{sep_entry}" in p.where for p in custody_problems)
+    assert [p.where for p in found if p.subject == "balance"] == ["C001 101 2026-10"]

@@ -522,6 +522,10 @@ def post_bulk(
             "审核自己制单的凭证 / review own vouchers",
             "审核人不得是制单人 / the reviewer may not be the preparer",
         )
+    # PostgreSQL: statistics first, when earlier calls (other transactions) grew the
+    # tables; without them the foreign-key checks went through uq_voucher_entity_id_
+    # reverses_id, about 1,000 index tuples a row (issue 18, bench_scale part c)
+    Statistics(session)
     checked = _check_all(session, ent, drafts)
     # Number and chain first and write the drafts with their numbers, so that
     # posting each one only flips its status: an update that grew every row by

@@ -281,7 +281,7 @@ def check_unposted(ctx: CloseContext) -> list[Problem]:
 
 def check_custody_backed(ctx: CloseContext) -> list[Problem]:
     """Every cashier's journal entry of the month backs a posted voucher (钱账对应)."""
-    backing = posted_backing(ctx.session, ctx.entity.id)
+    backing = posted_backing(ctx.session, ctx.entity.id, period=ctx.period)
     rows = ctx.session.execute(
         select(
             CustodyEntry.id,

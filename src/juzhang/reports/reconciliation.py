@@ -83,8 +83,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from juzhang import clock
 from juzhang.core.period import first_day, format_period, last_day, next_period
@@ -309,11 +309,22 @@ class BankReconciliation:
 
 
 # --------------------------------------------------------------------------- reading
+#
+# The month's rows are read whole; of the months before it only what can
+# still be outstanding (a line or an entry not linked to the other side by
+# the month end) is read, and the rest enters as aggregates (SUM, COUNT, MAX
+# over ``ix_statement_line_date`` and ``ix_custody_entry_account``), so the
+# work in Python follows the month and the number of items left open, not
+# the history (issue 18).
 
 
 @dataclass(frozen=True, slots=True)
 class _Line:
-    """A statement line as the reconciliation needs it (amount signed: in +, out −)."""
+    """A statement line as the reconciliation needs it (amount signed: in +, out −).
+
+    ``linked`` is true when the line is linked to a custody entry dated on or
+    before the month end (a matched pair).
+    """
 
     id: int
     date: dt.date
@@ -326,11 +337,16 @@ class _Line:
     counterparty: str
     reference: str
     entry: int | None
+    linked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """A custody entry (amount signed: in +, out −)."""
+    """A custody entry (amount signed: in +, out −).
+
+    ``line_date`` is the date of the statement line linked to it (``None``
+    when no line is).
+    """
 
     id: int
     date: dt.date
@@ -338,9 +354,26 @@ class _Entry:
     summary: str
     counterparty: str
     reference: str
+    line_date: dt.date | None = None
 
 
-def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Line]:
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """What one account's reconciliation reads: the month, its end, the books' start."""
+
+    entity_id: int
+    code: str
+    start: dt.date
+    end: dt.date
+    books_start: dt.date
+
+
+def _fen_sum(session: Session, query: Any) -> int:
+    return int(session.execute(query).scalar_one() or 0)
+
+
+def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
+    """Statement lines of ``w``'s account matching ``where``, with their link's date."""
     rows = session.execute(
         select(
             StatementLine.id,
@@ -357,11 +390,16 @@ def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) 
             StatementLine.counterparty,
             StatementLine.serial,
             StatementLine.custody_entry_id,
-        ).where(
-            StatementLine.entity_id == entity_id,
-            StatementLine.account_code == code,
-            StatementLine.txn_date <= end,
+            CustodyEntry.entry_date,
         )
+        .outerjoin(
+            CustodyEntry,
+            and_(
+                CustodyEntry.entity_id == StatementLine.entity_id,
+                CustodyEntry.id == StatementLine.custody_entry_id,
+            ),
+        )
+        .where(StatementLine.entity_id == w.entity_id, StatementLine.account_code == w.code, *where)
     )
     out = []
     for (
@@ -379,6 +417,7 @@ def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) 
         counterparty,
         serial,
         entry,
+        entry_date,
     ) in rows:
         parts = [t.strip() for t in (summary, purpose, remark) if t and t.strip()]
         text = " ".join(dict.fromkeys(parts))  # 摘要 用途 附言, each once
@@ -395,14 +434,53 @@ def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) 
                 counterparty=counterparty or "",
                 reference=serial or "",
                 entry=None if entry is None else int(entry),
+                linked=entry_date is not None and entry_date <= w.end,
             )
         )
-    out.sort(key=lambda ln: (ln.date, ln.time, ln.batch, ln.row_no, ln.id))
+    out.sort(key=_line_order)
     return out
 
 
-def _entries(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Entry]:
-    rows = session.execute(
+def _line_order(ln: _Line) -> tuple[dt.date, str, int, int, int]:
+    return (ln.date, ln.time, ln.batch, ln.row_no, ln.id)
+
+
+def _statement_lines(session: Session, w: _Window) -> list[_Line]:
+    """The month's lines, and the earlier ones (from the books' start) still open at its end.
+
+    An earlier line is open when it is linked to nothing (the fallback may
+    pair it) or to an entry dated after the month end.
+    """
+    month = _line_rows(
+        session, w, StatementLine.txn_date >= w.start, StatementLine.txn_date <= w.end
+    )
+    if w.start <= w.books_start:
+        return month
+    before = (StatementLine.txn_date >= w.books_start, StatementLine.txn_date < w.start)
+    unlinked = _line_rows(session, w, *before, StatementLine.custody_entry_id.is_(None))
+    later = aliased(CustodyEntry)  # entries after the month end: few, found by date
+    linked_later = _line_rows(
+        session,
+        w,
+        *before,
+        StatementLine.custody_entry_id.in_(
+            select(later.id).where(
+                later.entity_id == w.entity_id,
+                later.account_code == w.code,
+                later.entry_date > w.end,
+            )
+        ),
+    )
+    return sorted([*unlinked, *linked_later, *month], key=_line_order)
+
+
+def _entries(session: Session, w: _Window) -> list[_Entry]:
+    """The month's entries, and the earlier ones not matched by a line at the month end.
+
+    An earlier entry is matched when a line dated from the books' start to
+    the month end is linked to it.
+    """
+    query = (
         select(
             CustodyEntry.id,
             CustodyEntry.entry_date,
@@ -410,15 +488,79 @@ def _entries(session: Session, entity_id: int, code: str, end: dt.date) -> list[
             CustodyEntry.summary,
             CustodyEntry.counterparty,
             CustodyEntry.reference,
+            StatementLine.txn_date,
+        )
+        .outerjoin(
+            StatementLine,
+            and_(
+                StatementLine.entity_id == CustodyEntry.entity_id,
+                StatementLine.custody_entry_id == CustodyEntry.id,
+            ),
         )
         .where(
-            CustodyEntry.entity_id == entity_id,
-            CustodyEntry.account_code == code,
-            CustodyEntry.entry_date <= end,
+            CustodyEntry.entity_id == w.entity_id,
+            CustodyEntry.account_code == w.code,
+            CustodyEntry.entry_date <= w.end,
         )
         .order_by(CustodyEntry.entry_date, CustodyEntry.id)
     )
-    return [_Entry(int(i), d, int(f), s, c or "", r or "") for i, d, f, s, c, r in rows]
+    month = query.where(CustodyEntry.entry_date >= w.start)
+    earlier = query.where(
+        CustodyEntry.entry_date < w.start,
+        or_(
+            StatementLine.txn_date.is_(None),
+            StatementLine.txn_date < w.books_start,
+            StatementLine.txn_date > w.end,
+        ),
+    )
+    return [
+        _Entry(int(i), d, int(f), s, c or "", r or "", ld)
+        for q in (earlier, month)
+        for i, d, f, s, c, r, ld in session.execute(q)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """What the months before the month add, as aggregates."""
+
+    entries_fen: int
+    """Sum of the entries dated before the month start."""
+    linked_lines: int
+    """Lines from the books' start to before the month start linked to an entry ≤ month end."""
+
+
+def _before(session: Session, w: _Window) -> _Before:
+    entries = _fen_sum(
+        session,
+        select(func.sum(CustodyEntry.amount_fen)).where(
+            CustodyEntry.entity_id == w.entity_id,
+            CustodyEntry.account_code == w.code,
+            CustodyEntry.entry_date < w.start,
+        ),
+    )
+    if w.start <= w.books_start:
+        return _Before(entries, 0)
+    linked = _fen_sum(
+        session,
+        select(func.count())
+        .select_from(StatementLine)
+        .join(
+            CustodyEntry,
+            and_(
+                CustodyEntry.entity_id == StatementLine.entity_id,
+                CustodyEntry.id == StatementLine.custody_entry_id,
+            ),
+        )
+        .where(
+            StatementLine.entity_id == w.entity_id,
+            StatementLine.account_code == w.code,
+            StatementLine.txn_date >= w.books_start,
+            StatementLine.txn_date < w.start,
+            CustodyEntry.entry_date <= w.end,
+        ),
+    )
+    return _Before(entries, linked)
 
 
 # --------------------------------------------------------------------------- statement balance
@@ -441,36 +583,91 @@ def end_of_day_balance(lines: Sequence[tuple[int, int]], start: int | None = Non
     """
     if not lines:
         raise ValueError("no lines")
-    ends = Counter(balance for _fen, balance in lines)
-    starts = Counter(balance - fen for fen, balance in lines)
-    left = list((ends - starts).elements())
+    left = _open_ends(lines)
     if len(left) == 1:
         return left[0]
-    if not left and start is not None and start in ends:
+    if not left and start is not None and start in {balance for _fen, balance in lines}:
         return start
     return lines[-1][1]
 
 
+def _open_ends(lines: Sequence[tuple[int, int]]) -> list[int]:
+    ends = Counter(balance for _fen, balance in lines)
+    starts = Counter(balance - fen for fen, balance in lines)
+    return list((ends - starts).elements())
+
+
+def _needs_start(lines: Sequence[tuple[int, int]]) -> bool:
+    """Whether :func:`end_of_day_balance` of ``lines`` may depend on its ``start``."""
+    return not _open_ends(lines)
+
+
+def _balance_day(
+    session: Session, w: _Window, before: dt.date
+) -> tuple[dt.date, list[tuple[int, int]]] | None:
+    """The last day before ``before`` with balances, and its ``(amount, balance)`` lines."""
+    base = (
+        StatementLine.entity_id == w.entity_id,
+        StatementLine.account_code == w.code,
+        StatementLine.balance_fen.is_not(None),
+    )
+    day = session.execute(
+        select(func.max(StatementLine.txn_date)).where(*base, StatementLine.txn_date < before)
+    ).scalar_one()
+    if day is None:
+        return None
+    rows = session.execute(
+        select(StatementLine.in_fen, StatementLine.out_fen, StatementLine.balance_fen)
+        .where(*base, StatementLine.txn_date == day)
+        .order_by(
+            func.coalesce(StatementLine.txn_time, ""),
+            StatementLine.batch_id,
+            StatementLine.row_no,
+            StatementLine.id,
+        )
+    )
+    return day, [(int(i) - int(o), int(b)) for i, o, b in rows if b is not None]
+
+
 def _statement_balance(
-    lines: Sequence[_Line], opening: int, books_start: dt.date
+    session: Session, w: _Window, opening: int
 ) -> tuple[int, str, dt.date | None]:
-    """Return (balance, basis, date of the last line) at the end of the lines."""
-    if not lines:
+    """Return (balance, basis, date of the last line) at the month end.
+
+    The balance is the stored balance that ends the last day with balances
+    (:func:`end_of_day_balance`; an earlier day is read only while a day's
+    lines net to zero and its end depends on the day before), plus the
+    movements of the later lines without one.
+    """
+    where = (
+        StatementLine.entity_id == w.entity_id,
+        StatementLine.account_code == w.code,
+        StatementLine.txn_date <= w.end,
+    )
+    last_date = session.execute(select(func.max(StatementLine.txn_date)).where(*where)).scalar_one()
+    if last_date is None:
         return opening, "opening", None
-    last_date = lines[-1].date
-    by_day: dict[dt.date, list[tuple[int, int]]] = {}
-    for ln in lines:
-        if ln.balance is not None:
-            by_day.setdefault(ln.date, []).append((ln.fen, ln.balance))
-    if not by_day:
-        moved = sum(ln.fen for ln in lines if ln.date >= books_start)
-        return opening + moved, "movements", last_date
+    moved = func.sum(StatementLine.in_fen - StatementLine.out_fen)
+    anchor = _balance_day(session, w, w.end + dt.timedelta(days=1))
+    if anchor is None:
+        since = _fen_sum(
+            session, select(moved).where(*where, StatementLine.txn_date >= w.books_start)
+        )
+        return opening + since, "movements", last_date
+    chain = [anchor[1]]
+    day = anchor[0]
+    while _needs_start(chain[-1]):
+        earlier = _balance_day(session, w, day)
+        if earlier is None:
+            break
+        day, lines = earlier
+        chain.append(lines)
     end: int | None = None
-    for date in sorted(by_day):
-        end = end_of_day_balance(by_day[date], end)
+    for lines in reversed(chain):
+        end = end_of_day_balance(lines, end)
     assert end is not None
-    anchor = max(by_day)
-    return end + sum(ln.fen for ln in lines if ln.date > anchor), "balance", last_date
+    after = _fen_sum(session, select(moved).where(*where, StatementLine.txn_date > anchor[0]))
+    return end + after, "balance", last_date
 
 
 # --------------------------------------------------------------------------- matching
@@ -529,36 +726,46 @@ def _reconcile(
     name: str,
     opening: int,
     ledger: int,
+    statement: tuple[int, str, dt.date | None],
     lines: list[_Line],
     entries: list[_Entry],
-    linked_later: set[int],
+    before: _Before,
     window: int,
-    books_start: dt.date,
+    w: _Window,
 ) -> AccountReconciliation:
-    """Reconcile one account: ``linked_later`` holds entries linked to lines after the end.
+    """Reconcile one account at ``w.end``.
 
-    Lines dated before ``books_start`` are already in the opening balance:
-    they count for the statement's balance only.
+    ``lines`` and ``entries`` are the month's and the earlier ones still open
+    (:func:`_statement_lines`, :func:`_entries`), ``before`` what the rest
+    adds; ``statement`` is :func:`_statement_balance`'s answer.  Lines dated
+    before the books' start are already in the opening balance: they count
+    for the statement's balance only.
     """
-    statement, basis, last_date = _statement_balance(lines, opening, books_start)
-    lines = [ln for ln in lines if ln.date >= books_start]
-    entry_ids = {e.id for e in entries}
-    matched_lines = {ln.id for ln in lines if ln.entry is not None and ln.entry in entry_ids}
-    matched_entries = {ln.entry for ln in lines if ln.id in matched_lines}
+    balance, basis, last_date = statement
+    lines = [ln for ln in lines if ln.date >= w.books_start]
+    matched_lines = {ln.id for ln in lines if ln.linked}
+    matched_entries = {
+        e.id for e in entries if e.line_date is not None and w.books_start <= e.line_date <= w.end
+    }
     # a linked pair is never re-matched, even when one side is dated after the month end
     free_lines = [ln for ln in lines if ln.entry is None]
-    free_entries = [e for e in entries if e.id not in matched_entries and e.id not in linked_later]
+    free_entries = [
+        e
+        for e in entries
+        if e.id not in matched_entries and (e.line_date is None or e.line_date < w.books_start)
+    ]
     pairs = _fallback(free_lines, free_entries, window)
     matched_lines.update(ln.id for ln, _e in pairs)
     matched_entries.update(e.id for _ln, e in pairs)
     open_lines = [ln for ln in lines if ln.id not in matched_lines]
     open_entries = [e for e in entries if e.id not in matched_entries]
+    month = [e for e in entries if e.date >= w.start]
     return AccountReconciliation(
         code=code,
         name=name,
-        journal_balance=from_fen(opening + sum(e.fen for e in entries)),
+        journal_balance=from_fen(opening + before.entries_fen + sum(e.fen for e in month)),
         ledger_balance=from_fen(ledger),
-        statement_balance=from_fen(statement),
+        statement_balance=from_fen(balance),
         statement_basis=basis,
         statement_date=last_date,
         has_statement=last_date is not None,
@@ -574,7 +781,7 @@ def _reconcile(
         booked_out_not_bank=_group(
             "booked_out_not_bank", (_entry_item(e) for e in open_entries if e.fen < 0)
         ),
-        linked_matches=len(matched_lines) - len(pairs),
+        linked_matches=before.linked_lines + len(matched_lines) - len(pairs),
         fallback_matches=tuple(
             FallbackMatch(ln.id, e.id, ln.date, e.date, from_fen(abs(ln.fen))) for ln, e in pairs
         ),
@@ -630,36 +837,23 @@ def bank_reconciliation(
     }
     results = []
     for acc in banks:
-        lines = _statement_lines(session, ent.id, acc.code, end)
-        entries = _entries(session, ent.id, acc.code, end)
-        later = _entries_linked_later(session, ent.id, acc.code, end)
+        w = _Window(ent.id, acc.code, first_day(period), end, first_day(ent.start_period))
+        opening = balances.opening.get(acc.code, 0)
         results.append(
             _reconcile(
                 acc.code,
                 acc.name,
-                balances.opening.get(acc.code, 0),
+                opening,
                 balances.balance_before([acc.code], after),
-                lines,
-                entries,
-                later,
+                _statement_balance(session, w, opening),
+                _statement_lines(session, w),
+                _entries(session, w),
+                _before(session, w),
                 window,
-                first_day(ent.start_period),
+                w,
             )
         )
         if acc.code in numbers:
             number, bank = numbers[acc.code]
             results[-1] = replace(results[-1], bank_number=number, bank_name=bank)
     return BankReconciliation(ent.code, ent.name, period, end, window, tuple(results))
-
-
-def _entries_linked_later(session: Session, entity_id: int, code: str, end: dt.date) -> set[int]:
-    """Ids of custody entries linked to a statement line dated after ``end``."""
-    rows = session.execute(
-        select(StatementLine.custody_entry_id).where(
-            StatementLine.entity_id == entity_id,
-            StatementLine.account_code == code,
-            StatementLine.txn_date > end,
-            StatementLine.custody_entry_id.is_not(None),
-        )
-    )
-    return {int(r) for (r,) in rows if r is not None}

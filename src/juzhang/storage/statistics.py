@@ -29,7 +29,7 @@ from juzhang.storage.engine import is_sqlite
 GROWTH = 1.0
 """Analyse again once rows written since the last ``ANALYZE`` exceed this share of the table."""
 
-FLOOR = 2000
+FLOOR = 500
 """Tables smaller than this are planned well enough whatever the statistics say."""
 
 BOOK_TABLES = (
