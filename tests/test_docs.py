@@ -404,7 +404,7 @@ def test_the_guides_month_runs_from_first_command_to_the_published_board(
     assert {"书记：刘玉兰", "主任：陈国栋", "报账员：张秀英"} <= words, words
 
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
-    budgets = text[text.index("## 20. 预算与居民的声音") :]
+    budgets = text[text.index("## 20. 预算与居民的声音") : text.index("## 21. ")]
     (budget,) = _toml_blocks_of(budgets)
     (tmp_path / "budget.toml").write_text(budget, encoding="utf-8")
     adjusted = budget.replace('amount = "600.00"', 'amount = "0.00"') + (
