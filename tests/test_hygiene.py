@@ -103,12 +103,12 @@ def test_the_last_resort_mapping_is_one_line(
     shown: str,
 ) -> None:
     """What a reader did not foresee from outside input is still one line and exit 1."""
-    from juzhang.cli import voucher as cli_voucher
+    from juzhang import voucher_file  # the command imports its reader when it runs
 
     def failing(_path: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli_voucher, "load_vouchers", failing)
+    monkeypatch.setattr(voucher_file, "load_vouchers", failing)
     path = tmp_path / "v.json"
     path.write_text("{}", "utf-8")
     err = refused(db_url, "voucher add C001 --file", str(path), actor="bk")
