@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import and_, insert, or_, select
@@ -407,16 +407,6 @@ def board_questions(
     return tuple(
         q
         if q.answered_on is None or q.answered_on <= end
-        else QuestionView(
-            q.entity,
-            q.id,
-            q.period,
-            q.line_no,
-            q.line_ref,
-            q.text,
-            q.asked_on,
-            q.due_on,
-            q.asked_by,
-        )
+        else replace(q, answer="", answered_on=None, answered_by="")  # answered after: open
         for q in found
     )
