@@ -164,8 +164,11 @@ class Size:
 # --------------------------------------------------------------------------- set-up
 
 
-def prepare(url: str, communities: int) -> None:
-    """Migrate the database and make the communities, people, accounts and openings."""
+def prepare(url: str, communities: int, start: int = START_PERIOD) -> None:
+    """Migrate the database and make the communities, people, accounts and openings.
+
+    ``start``: the month the books start (default the synthetic year's).
+    """
     from juzhang import agency, books
     from juzhang.money import from_fen
     from juzhang.storage.engine import make_engine, transaction, upgrade
@@ -178,7 +181,7 @@ def prepare(url: str, communities: int) -> None:
     for n in range(communities):
         code = entity_code(n)
         with transaction(engine) as s:
-            agency.add_entity(s, code, entity_name(n), chart=CHART, start_period=START_PERIOD)
+            agency.add_entity(s, code, entity_name(n), chart=CHART, start_period=start)
             for login, _name, role in PEOPLE:
                 agency.grant(s, login, role, code)
             for acc, name in DETAIL_ACCOUNTS:

@@ -251,31 +251,6 @@ def _month_inputs(
     return custody, vouchers, [c.date for c in custody]
 
 
-def _prepare(url: str, communities: int, start: int) -> None:
-    """bench_posting.prepare with the books starting at ``start``."""
-    from benchmarks.bench_posting import PEOPLE
-    from benchmarks.synthetic import CHART, DETAIL_ACCOUNTS, OPENING_FEN, entity_code, entity_name
-    from juzhang import agency, books
-    from juzhang.money import from_fen
-    from juzhang.storage.engine import make_engine, transaction, upgrade
-
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(engine) as s:
-        for login, name, _role in PEOPLE:
-            agency.add_user(s, login, name)
-    for n in range(communities):
-        code = entity_code(n)
-        with transaction(engine) as s:
-            agency.add_entity(s, code, entity_name(n), chart=CHART, start_period=start)
-            for login, _name, role in PEOPLE:
-                agency.grant(s, login, role, code)
-            for acc, name in DETAIL_ACCOUNTS:
-                books.add_account(s, code, acc, name)
-            books.set_opening(s, code, "bk", {k: from_fen(v) for k, v in OPENING_FEN.items()})
-    engine.dispose()
-
-
 def _post_month(engine: Any, code: str, custody: list[Any], vouchers: list[Any]) -> int:
     """Record the entries and post the vouchers of one month; return the vouchers posted."""
     from juzhang import books
@@ -476,12 +451,13 @@ def history_setup(
     url: str, history: int, communities: int, per_month: int, seed: int
 ) -> dict[str, Any]:
     """Set up ``history`` months before the timed one, each posted, counted, stated and closed."""
+    from benchmarks.bench_posting import prepare
     from benchmarks.synthetic import entity_code
     from juzhang.storage.engine import make_engine
 
     t0 = time.perf_counter()
     start = _shift(TIMED_PERIOD, -history)
-    _prepare(url, communities, start)
+    prepare(url, communities, start)
     engine = make_engine(url)
     vouchers = 0
     try:
