@@ -44,7 +44,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
@@ -63,13 +63,13 @@ from juzhang.cli._common import (
 )
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
-from juzhang.exporters import Report
-from juzhang.exporters.tabular import render_csv, render_json, write_csv, write_json
+from juzhang.exporters.json_text import render_json, write_json
 from juzhang.money import format_amount
-from juzhang.reports.ledger import bank_journal, cash_journal, general_ledger, subsidiary_ledger
-from juzhang.reports.statements import balance_sheet, income_statement
 from juzhang.reports.trial_balance import TrialBalance, trial_balance
 from juzhang.storage.access import get_entity
+
+if TYPE_CHECKING:
+    from juzhang.exporters.shared import Report
 
 __all__ = [
     "FORMATS",
@@ -167,7 +167,12 @@ def _emit(
         out.print(trial_balance_table(report, all_accounts=all_accounts))
         return
     if out_file is None and fmt in ("json", "csv"):
-        text = render_json(report) if fmt == "json" else render_csv(report)
+        if fmt == "json":
+            text = render_json(report)
+        else:
+            from juzhang.exporters.tabular import render_csv  # noqa: PLC0415 — start-up time
+
+            text = render_csv(report)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     path = out_file or Path(f"{default_name}.{fmt}")
@@ -179,6 +184,8 @@ def _write(report: Report, fmt: str, path: Path, entity_name: str, all_accounts:
     if fmt == "json":
         write_json(report, path)
     elif fmt == "csv":
+        from juzhang.exporters.tabular import write_csv  # noqa: PLC0415 — start-up time
+
         write_csv(report, path)
     else:
         from juzhang.exporters.excel import write_report  # noqa: PLC0415 — start-up time (openpyxl)
@@ -186,7 +193,7 @@ def _write(report: Report, fmt: str, path: Path, entity_name: str, all_accounts:
         write_report(report, path, entity_name=entity_name, all_accounts=all_accounts)
 
 
-Compute = Callable[[Session, str, int, int], Report]
+Compute = Callable[[Session, str, int, int], "Report"]
 
 
 def _many(
@@ -301,6 +308,8 @@ def report_general_ledger(
     entities: Entities = None,
 ) -> None:
     """总账 / general ledger: per first-level account and month, 本月合计 and 本年累计."""
+    from juzhang.reports.ledger import general_ledger  # noqa: PLC0415 — start-up time (other reports)
+
     _run(ctx, "general-ledger", entity, period, fmt, out_file, general_ledger, entities=entities)
 
 
@@ -315,6 +324,7 @@ def report_ledger(
     entities: Entities = None,
 ) -> None:
     """明细账 / subsidiary ledger of one account (a parent includes its detail accounts)."""
+    from juzhang.reports.ledger import subsidiary_ledger  # noqa: PLC0415 — start-up time (other reports)
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return subsidiary_ledger(s, e, account, first, last)
@@ -334,6 +344,8 @@ def report_cash_journal(
     entities: Entities = None,
 ) -> None:
     """现金日记账 / cash journal beside the ledger (账账核对)."""
+    from juzhang.reports.ledger import cash_journal  # noqa: PLC0415 — start-up time (other reports)
+
     _run(ctx, "cash-journal", entity, period, fmt, out_file, cash_journal, entities=entities)
 
 
@@ -347,6 +359,8 @@ def report_bank_journal(
     entities: Entities = None,
 ) -> None:
     """银行日记账 / bank journal beside the ledger (账账核对)."""
+    from juzhang.reports.ledger import bank_journal  # noqa: PLC0415 — start-up time (other reports)
+
     _run(ctx, "bank-journal", entity, period, fmt, out_file, bank_journal, entities=entities)
 
 
@@ -360,6 +374,7 @@ def report_income(
     entities: Entities = None,
 ) -> None:
     """收益及收益分配表 / 业务活动表: 本月 (or the range) and 本年累计."""
+    from juzhang.reports.statements import income_statement  # noqa: PLC0415 — start-up time (other reports)
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return income_statement(s, e, last, since=_since(first, last))
@@ -377,6 +392,7 @@ def report_balance_sheet(
     entities: Entities = None,
 ) -> None:
     """资产负债表 / balance sheet at the end of the (last) month; opening column 年初."""
+    from juzhang.reports.statements import balance_sheet  # noqa: PLC0415 — start-up time (other reports)
 
     def compute(s: Session, e: str, first: int, last: int) -> Report:
         return balance_sheet(s, e, last, since=_since(first, last))

@@ -58,15 +58,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from juzhang.core.period import format_period
-from juzhang.exporters import Report
+from juzhang.exporters.json_text import render_json, write_json
 from juzhang.reports.ledger import (
     CustodyJournal,
     CustodyJournalAccount,
@@ -77,6 +76,9 @@ from juzhang.reports.ledger import (
 )
 from juzhang.reports.statements import Statement
 from juzhang.reports.trial_balance import TrialBalance
+
+if TYPE_CHECKING:
+    from juzhang.exporters.shared import Report
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -128,21 +130,6 @@ class CsvTable:
 
 
 # --------------------------------------------------------------------------- JSON
-
-
-def render_json(report: Report) -> str:
-    """Return the report's documented JSON (``to_json()``) as text, without a final newline."""
-    data: dict[str, Any] = report.to_json()
-    return json.dumps(data, ensure_ascii=False, indent=2)
-
-
-def write_json(report: Report, path: Path) -> None:
-    """Write the report's JSON to ``path`` (UTF-8, final newline).
-
-    Raises:
-        OSError: the file cannot be written.
-    """
-    path.write_text(render_json(report) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- CSV

@@ -30,23 +30,71 @@ vouchers is done by the services that call this API
 
 from __future__ import annotations
 
-from juzhang.importers.bank import (
-    BalanceCheck,
-    BankProfile,
-    Statement,
-    StatementRow,
-    StatementStream,
-    builtin_profiles,
-    check_balances,
-    dedup_keys,
-    fingerprint,
-    get_profile,
-    load_profile,
-    open_statement,
-    read_statement,
-)
-from juzhang.importers.reader import DEFAULT_LIMITS, ReadLimits, Row, Table, open_table
-from juzhang.importers.values import Cell, CellError, Uncalculated
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from juzhang.importers.bank import (
+        BalanceCheck,
+        BankProfile,
+        Statement,
+        StatementRow,
+        StatementStream,
+        builtin_profiles,
+        check_balances,
+        dedup_keys,
+        fingerprint,
+        get_profile,
+        load_profile,
+        open_statement,
+        read_statement,
+    )
+    from juzhang.importers.reader import DEFAULT_LIMITS, ReadLimits, Row, Table, open_table
+    from juzhang.importers.values import Cell, CellError, Uncalculated
+
+# The public names are exported lazily: ``from juzhang.importers import X``
+# imports only the module defining X, so a service that needs one submodule
+# (say :mod:`.rules`) does not pay for the statement readers and their
+# dependencies at start-up.  Every name in ``__all__`` is in this table
+# (tests/importers/test_package.py).
+_EXPORTS: dict[str, str] = {
+    "BalanceCheck": "juzhang.importers.bank",
+    "BankProfile": "juzhang.importers.bank",
+    "Statement": "juzhang.importers.bank",
+    "StatementRow": "juzhang.importers.bank",
+    "StatementStream": "juzhang.importers.bank",
+    "builtin_profiles": "juzhang.importers.bank",
+    "check_balances": "juzhang.importers.bank",
+    "dedup_keys": "juzhang.importers.bank",
+    "fingerprint": "juzhang.importers.bank",
+    "get_profile": "juzhang.importers.bank",
+    "load_profile": "juzhang.importers.bank",
+    "open_statement": "juzhang.importers.bank",
+    "read_statement": "juzhang.importers.bank",
+    "DEFAULT_LIMITS": "juzhang.importers.reader",
+    "ReadLimits": "juzhang.importers.reader",
+    "Row": "juzhang.importers.reader",
+    "Table": "juzhang.importers.reader",
+    "open_table": "juzhang.importers.reader",
+    "Cell": "juzhang.importers.values",
+    "CellError": "juzhang.importers.values",
+    "Uncalculated": "juzhang.importers.values",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines ``name`` on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "DEFAULT_LIMITS",

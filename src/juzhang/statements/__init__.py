@@ -64,40 +64,93 @@ rules and layout remembered per community and bank account).
 
 from __future__ import annotations
 
-from juzhang.statements.accounts import (
-    bank_accounts,
-    route_statement,
-    set_bank_account,
-    statement_number,
-)
-from juzhang.statements.drafting import draft_pending
-from juzhang.statements.importing import import_statement
-from juzhang.statements.lines import (
-    AcceptSummary,
-    accept_statement_bulk,
-    accept_statement_lines,
-    list_statement_lines,
-)
-from juzhang.statements.model import (
-    CHUNK_ROWS,
-    STATUS_ZH,
-    Accepted,
-    BankAccountView,
-    DraftResult,
-    ImportResult,
-    LineStatus,
-    Proposal,
-    Span,
-    StatementLineView,
-    format_spans,
-)
-from juzhang.statements.settings import (
-    ImportSettings,
-    clear_import_settings,
-    import_settings,
-    set_import_settings,
-    stored_layouts,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from juzhang.statements.accounts import (
+        bank_accounts,
+        route_statement,
+        set_bank_account,
+        statement_number,
+    )
+    from juzhang.statements.drafting import draft_pending
+    from juzhang.statements.importing import import_statement
+    from juzhang.statements.lines import (
+        AcceptSummary,
+        accept_statement_bulk,
+        accept_statement_lines,
+        list_statement_lines,
+    )
+    from juzhang.statements.model import (
+        CHUNK_ROWS,
+        STATUS_ZH,
+        Accepted,
+        BankAccountView,
+        DraftResult,
+        ImportResult,
+        LineStatus,
+        Proposal,
+        Span,
+        StatementLineView,
+        format_spans,
+    )
+    from juzhang.statements.settings import (
+        ImportSettings,
+        clear_import_settings,
+        import_settings,
+        set_import_settings,
+        stored_layouts,
+    )
+
+# The public names are exported lazily: ``statements.accept_statement_bulk``
+# imports :mod:`.lines` only, so the cashier's commands do not import the
+# file side (the readers, pydantic models, openpyxl) that :mod:`.importing`
+# and :mod:`.accounts` need.  Every name in ``__all__`` is in this table
+# (tests/statements/test_package.py).
+_EXPORTS: dict[str, str] = {
+    "bank_accounts": "juzhang.statements.accounts",
+    "route_statement": "juzhang.statements.accounts",
+    "set_bank_account": "juzhang.statements.accounts",
+    "statement_number": "juzhang.statements.accounts",
+    "draft_pending": "juzhang.statements.drafting",
+    "import_statement": "juzhang.statements.importing",
+    "AcceptSummary": "juzhang.statements.lines",
+    "accept_statement_bulk": "juzhang.statements.lines",
+    "accept_statement_lines": "juzhang.statements.lines",
+    "list_statement_lines": "juzhang.statements.lines",
+    "CHUNK_ROWS": "juzhang.statements.model",
+    "STATUS_ZH": "juzhang.statements.model",
+    "Accepted": "juzhang.statements.model",
+    "BankAccountView": "juzhang.statements.model",
+    "DraftResult": "juzhang.statements.model",
+    "ImportResult": "juzhang.statements.model",
+    "LineStatus": "juzhang.statements.model",
+    "Proposal": "juzhang.statements.model",
+    "Span": "juzhang.statements.model",
+    "StatementLineView": "juzhang.statements.model",
+    "format_spans": "juzhang.statements.model",
+    "ImportSettings": "juzhang.statements.settings",
+    "clear_import_settings": "juzhang.statements.settings",
+    "import_settings": "juzhang.statements.settings",
+    "set_import_settings": "juzhang.statements.settings",
+    "stored_layouts": "juzhang.statements.settings",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines ``name`` on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CHUNK_ROWS",

@@ -17,9 +17,8 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Row, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from juzhang import books as ledger
@@ -34,8 +33,7 @@ from juzhang.errors import (
     ValidationError,
     VoucherRef,
 )
-from juzhang.importers.rules import Categorised, Facts, Rules, rules_for
-from juzhang.money import from_fen
+from juzhang.importers.rules import Categorised, Rules, rules_for
 from juzhang.statements.matching import match_entries
 from juzhang.statements.model import (
     CHUNK_ROWS,
@@ -48,6 +46,7 @@ from juzhang.statements.model import (
     one_of,
 )
 from juzhang.statements.settings import stored_for
+from juzhang.statements.stored import LINE_COLUMNS, line_item
 from juzhang.storage.access import (
     AccountInfo,
     EntityInfo,
@@ -56,7 +55,6 @@ from juzhang.storage.access import (
     command,
     get_entity,
     require,
-    table,
     update_many,
 )
 from juzhang.storage.schema import Claim, StatementLine, Voucher, VoucherLine
@@ -321,45 +319,6 @@ def _relocate(books: Books, problem: Problem, targets: Sequence[Item]) -> Proble
         problem.message,
         problem.subject or "voucher",
         StatementLineRef(item.line_id, item.row or None, books.name),
-    )
-
-
-StoredLine: TypeAlias = Row[Any]
-"""A stored statement line as Core reads it (the columns of ``statement_line``).
-
-The bulk paths read lines as rows, not ORM objects: building, tracking and
-expunging 20,000 mapped objects cost more than the rest of the work."""
-
-LINE_COLUMNS = table(StatementLine)
-"""The table the bulk paths read lines from (:data:`StoredLine`)."""
-
-
-def line_item(line: StoredLine) -> Item:
-    fen = line.in_fen - line.out_fen
-    facts = Facts(
-        line.txn_date,
-        "in" if fen > 0 else "out",
-        from_fen(abs(fen)),
-        line.counterparty,
-        line.counterparty_account,
-        line.counterparty_bank,
-        line.summary,
-        line.purpose,
-        line.remark,
-        line.serial,
-        line.row_no,
-    )
-    return Item(
-        row=0,
-        date=line.txn_date,
-        time=line.txn_time,
-        fen=fen,
-        balance=line.balance_fen,
-        facts=facts,
-        key=line.dedup_key,
-        line_id=line.id,
-        entry=line.custody_entry_id,
-        voucher=line.voucher_id,
     )
 
 

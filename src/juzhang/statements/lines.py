@@ -22,7 +22,6 @@ from juzhang.core.duty import Action
 from juzhang.core.period import first_day, period_of
 from juzhang.errors import Problem, ProblemsError
 from juzhang.money import from_fen
-from juzhang.statements.drafting import LINE_COLUMNS, StoredLine, line_item
 from juzhang.statements.matching import match_entries
 from juzhang.statements.model import (
     CHUNK_ROWS,
@@ -33,6 +32,7 @@ from juzhang.statements.model import (
     chunks,
     one_of,
 )
+from juzhang.statements.stored import LINE_COLUMNS, StoredLine, line_item
 from juzhang.storage.access import (
     EntityInfo,
     audit_many,

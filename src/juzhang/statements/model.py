@@ -16,14 +16,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam
 from sqlalchemy.orm import Mapped, Session
 
 from juzhang.errors import Problem
-from juzhang.importers.rules import Categorised, Facts
 from juzhang.storage.engine import is_sqlite
+
+if TYPE_CHECKING:
+    from juzhang.importers.rules import Categorised, Facts
 
 CHUNK_ROWS = 2000
 """Rows handled per round trip (look-ups, drafting, inserts)."""
