@@ -63,6 +63,7 @@ RSS and the ratios against its baselines.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -580,16 +581,9 @@ def write_agency_file(folder: Path, n: int, rows: int, seed: int) -> Path:
     def own(cell: object) -> object:
         return cell.replace(ss.OWN_ACCOUNT, number) if isinstance(cell, str) else cell
 
-    table: list[list[object]] = [[own(c) for c in row] for row in layout.before]
-    if layout.group is not None:
-        table.append(list(layout.group))
-    table.append([c.header for c in layout.columns])
-    if layout.opening_row is not None:
-        table.append(list(layout.opening_row))
-    balance = ss.OPENING
-    for t in txns:
-        balance += t.credit - t.debit
-        table.append([own(c.render(t, balance)) for c in layout.columns])
+    # the samples' own writer: placeholders (the rcb opening balance) filled in
+    rows_of = dataclasses.replace(layout, transactions=tuple(txns)).rows()
+    table: list[list[object]] = [[own(c) for c in row] for row in rows_of]
     if layout_name == "abc":
         table = ss.abc_rows(table)
     path = folder / f"{n + 1:03d}-{layout.profile}.csv"

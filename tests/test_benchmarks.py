@@ -243,3 +243,20 @@ def test_quick_scale_benchmark_runs(tmp_path: Path) -> None:
         for h in (1, 2):
             assert any(m.startswith(f"(b) {what}") and m.endswith(f"history {h}") for m in methods)
     assert "history 2 s" in stdout
+
+
+def test_every_agency_file_layout_reads_without_problems(tmp_path: Path) -> None:
+    """(b) writes one file per community in turn through the layouts: each must read cleanly.
+
+    The quick run's four communities never reach the sixth layout; the full
+    run's 200 did, and a sample change had made every rcb file unreadable.
+    """
+    from benchmarks.bench_cli import LAYOUTS, agency_number, write_agency_file
+
+    from juzhang.importers.bank import read_statement
+
+    for n in range(len(LAYOUTS)):
+        path = write_agency_file(tmp_path, n, 20, 1)
+        statement, problems = read_statement(path)
+        assert problems == [] and len(statement.rows) == 20, (path.name, problems[:3])
+        assert statement.own_account == agency_number(n)
