@@ -645,6 +645,7 @@ def _pg_space(url: str, name: str, keep: bool) -> Iterator[tuple[str, str]]:
         if not keep:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                drop_store_roles(conn, name)
 
 
 @contextmanager
@@ -665,7 +666,26 @@ def _pg_schema(url: str, name: str, keep: bool) -> Iterator[str]:
         if not keep:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+            with admin.connect() as conn:
+                drop_store_roles(conn.connection.driver_connection, name)
+                conn.commit()
         admin.dispose()
+
+
+def drop_store_roles(conn: Any, namespace: str) -> None:
+    """Drop the PostgreSQL roles of a store whose database or schema is gone (``<ns>.…``).
+
+    Migration 0018 makes the store's group roles, named after its database
+    (or schema); roles belong to the server, so a run that drops its
+    database drops them too.  ``conn``: a psycopg connection.
+    """
+    rows = conn.execute(
+        "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (namespace + ".",)
+    ).fetchall()
+    for (role,) in rows:
+        quoted = '"' + role.replace('"', '""') + '"'
+        conn.execute(f"DROP OWNED BY {quoted}")
+        conn.execute(f"DROP ROLE {quoted}")
 
 
 def raw_pg_phase(url: str, size: Size, seed: int) -> dict[str, Any]:
