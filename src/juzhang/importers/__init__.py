@@ -30,8 +30,9 @@ vouchers is done by the services that call this API
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from juzhang.core.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from juzhang.importers.bank import (
@@ -84,12 +85,7 @@ _EXPORTS: dict[str, str] = {
 
 def __getattr__(name: str) -> object:
     """Import the module that defines ``name`` on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:

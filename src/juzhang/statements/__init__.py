@@ -64,8 +64,9 @@ rules and layout remembered per community and bank account).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from juzhang.core.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from juzhang.statements.accounts import (
@@ -140,12 +141,7 @@ _EXPORTS: dict[str, str] = {
 
 def __getattr__(name: str) -> object:
     """Import the module that defines ``name`` on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:
