@@ -123,6 +123,9 @@
       var request = new XMLHttpRequest();
       request.open("GET", url, true);
       request.overrideMimeType("application/json; charset=utf-8");
+      // the file as it is now, never a copy the browser kept: a verification
+      // from a stale copy could say 一致 of a file since changed on the site
+      request.setRequestHeader("Cache-Control", "no-cache");
       request.onload = function () {
         if (request.status === 200 || (request.status === 0 && request.responseText)) {
           resolve(request.responseText);
