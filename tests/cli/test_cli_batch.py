@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -254,6 +255,47 @@ def test_version_and_help_import_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stdout, done.stdout
+
+
+def run_fresh(url: str, *args: str) -> tuple[str, str, set[str]]:
+    """Run ``juzhang --db URL ARGS`` in a fresh interpreter: its stdout, stderr and modules."""
+    code = (
+        "import sys\nfrom juzhang.cli import main\n"
+        f"sys.argv = ['juzhang', '--db', {url!r}, *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
+        "print('MODULES', ' '.join(sys.modules))\nprint('EXIT', code)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("JUZHANG_DB", "JUZHANG_USER")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert "EXIT 0" in done.stdout, done.stdout + done.stderr
+    modules = done.stdout.split("MODULES ", 1)[1].split("\n", 1)[0]
+    return done.stdout.split("MODULES ", 1)[0], done.stderr, set(modules.split())
+
+
+def test_the_small_commands_do_not_import_pydantic(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """A cashier's acceptance and a JSON trial balance import neither pydantic nor the readers.
+
+    typer 0.29 built a pydantic adapter for every parameter (pyproject.toml pins
+    typer below it); the acceptance matched lines with ``importers.rules``' Facts.
+    """
+    three(engine)
+    jz(db_url, "import", "bank", "--dir", str(folder(tmp_path)), actor="bk")
+    _out, err, loaded = run_fresh(
+        db_url, "--as", "cash", "custody", "accept-statement", "C001", "--all"
+    )
+    assert "accepted into the bank journal: 6" in err
+    assert "juzhang.statements.lines" in loaded
+    assert not {"pydantic", "juzhang.importers.rules", "juzhang.importers.bank"} & loaded
+    out, _err, loaded = run_fresh(
+        db_url, "report", "trial-balance", "C001", "--period", "2026-09", "--format", "json"
+    )
+    assert json.loads(out)["entity"] == "C001"
+    assert "juzhang.reports.trial_balance" in loaded
+    assert "pydantic" not in loaded
 
 
 def test_global_options_after_the_command(engine: Engine, db_url: str) -> None:

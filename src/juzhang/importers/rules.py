@@ -62,7 +62,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -85,6 +85,7 @@ from juzhang.config_file import (
 )
 from juzhang.core.text import MAX_FORMAT_WIDTH
 from juzhang.errors import MoneyError
+from juzhang.importers.facts import Categorised, Facts
 from juzhang.importers.safe_regex import SearchPattern, compile_safe
 from juzhang.money import format_amount, parse_money
 
@@ -145,30 +146,6 @@ _DIRECTIONS: dict[str, Literal["in", "out"]] = {
 }
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
-
-
-class Facts(NamedTuple):
-    """What the rules look at in one statement line (money in or out, never both)."""
-
-    date: dt.date
-    direction: Literal["in", "out"]
-    amount: Decimal
-    counterparty: str = ""
-    counterparty_account: str = ""
-    counterparty_bank: str = ""
-    summary: str = ""
-    purpose: str = ""
-    remark: str = ""
-    serial: str = ""
-    row: int = 0
-
-
-class Categorised(NamedTuple):
-    """Where a line goes: counter account, the voucher's 摘要, and the rule (``""``: none)."""
-
-    account: str
-    summary: str
-    rule: str
 
 
 def _fold(text: str) -> str:

@@ -25,7 +25,7 @@ from juzhang.errors import Problem
 from juzhang.storage.engine import is_sqlite
 
 if TYPE_CHECKING:
-    from juzhang.importers.rules import Categorised, Facts
+    from juzhang.importers.facts import Categorised, Facts
 
 CHUNK_ROWS = 2000
 """Rows handled per round trip (look-ups, drafting, inserts)."""

@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Row
 
-from juzhang.importers.rules import Facts
+from juzhang.importers.facts import Facts
 from juzhang.money import from_fen
 from juzhang.statements.model import Item
 from juzhang.storage.access import table
