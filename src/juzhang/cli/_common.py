@@ -7,8 +7,8 @@ click context as :class:`Settings`; the command modules read them through
 or voucher number into a usage error (exit status 2), and the ``Annotated``
 types (:data:`Entity`, :data:`Period`, …) keep one spelling of each argument.
 
-Only typer, rich and the light parts of juzhang are imported here, so that
-``juzhang --help`` stays quick.
+Only typer and the light parts of juzhang are imported here, so that
+``juzhang --help`` stays quick; rich only when a table is drawn (:func:`console`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy.orm import Session
 
 from juzhang.charts import CHART_KEYS
@@ -32,10 +31,10 @@ from juzhang.money import parse_money
 from juzhang.storage.engine import database_files, make_engine, transaction
 from juzhang.storage.identity import db_actor
 
-ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(highlight=False)
-"""The console that tables are printed on (stdout)."""
+ARGS = {"ignore_unknown_options": True}  # lets "-120.00" through as an argument
 
 WIDE = 160
 """Width of the statement tables, which have many columns."""
@@ -43,6 +42,8 @@ WIDE = 160
 
 def console(*, stderr: bool = False, width: int | None = None) -> Console:
     """Return a new console for tables (stdout, or stderr), without rich's highlighting."""
+    from rich.console import Console  # noqa: PLC0415 — start-up time: JSON, CSV draw no table
+
     return Console(stderr=stderr, highlight=False, width=width)
 
 

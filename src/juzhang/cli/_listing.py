@@ -24,13 +24,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Column, Table
 
-from juzhang.cli._common import out
+from juzhang.cli._common import console
 from juzhang.money import format_amount
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["FORMATS", "Col", "ListFormat", "emit", "render"]
 
@@ -87,6 +89,8 @@ def _json_value(value: Any) -> Any:
 
 def table_of(cols: Sequence[Col], rows: Sequence[Mapping[str, Any]], title: str | None) -> Table:
     """The rich table of a list: amounts, dates and numbers are never cut."""
+    from rich.table import Column, Table  # noqa: PLC0415 — start-up time: JSON, CSV draw no table
+
     columns = []
     for c in cols:
         if c.kind == "text":
@@ -148,6 +152,6 @@ def emit(
     """Write a list to stdout in ``fmt`` (see the module's description)."""
     chosen = chosen_format(fmt)
     if chosen == "table":
-        out.print(table_of(cols, rows, title))
+        console().print(table_of(cols, rows, title))
         return
     sys.stdout.write(render(cols, rows, chosen))

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from juzhang.cli._common import out, print_problems
+from juzhang.cli._common import console, print_problems
 from juzhang.core.period import format_period
 from juzhang.money import format_amount
 
@@ -52,7 +52,7 @@ def demo(
             str(c.statement_lines),
             str(len(c.files)),
         )
-    out.print(table)
+    console().print(table)
     verdict = f"{len(result.problems)} problem(s)" if result.problems else "无误 / no problems"
     typer.echo(
         f"红字冲销 reversal of {result.reversal}; 现金短款 cash short"

@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
@@ -56,8 +55,8 @@ from juzhang.cli._common import (
     as_range,
     check_out_path,
     command_group,
+    console,
     note,
-    out,
     out_file_callback,
     session,
 )
@@ -69,6 +68,8 @@ from juzhang.reports.trial_balance import TrialBalance, trial_balance
 from juzhang.storage.access import get_entity
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from juzhang.exporters.shared import Report
 
 __all__ = [
@@ -117,6 +118,8 @@ Format = Annotated[
 
 def trial_balance_table(tb: TrialBalance, *, all_accounts: bool = False) -> Table:
     """Render a trial balance as a rich table (rows with no amounts left out unless asked)."""
+    from rich.table import Column, Table  # noqa: PLC0415 — start-up time: JSON, CSV draw no table
+
     money = ("期初余额 opening", "本期借方 debit", "本期贷方 credit", "期末余额 closing")
     table = Table(
         "科目 code",
@@ -164,7 +167,7 @@ def _emit(
     """Write or print ``report`` in ``fmt``."""
     if fmt == "table":
         assert isinstance(report, TrialBalance)
-        out.print(trial_balance_table(report, all_accounts=all_accounts))
+        console().print(trial_balance_table(report, all_accounts=all_accounts))
         return
     if out_file is None and fmt in ("json", "csv"):
         if fmt == "json":
