@@ -54,6 +54,13 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
     assert _differences(engine) == []
 
 
+def test_the_tables_are_declared_with_evaluated_annotations() -> None:
+    """juzhang.storage.schema has no ``from __future__ import annotations`` (start-up time)."""
+    for mapper in Base.registry.mappers:
+        for name, hint in vars(mapper.class_).get("__annotations__", {}).items():
+            assert not isinstance(hint, str), f"{mapper.class_.__name__}.{name}: {hint!r}"
+
+
 def test_the_comparison_sees_a_difference(engine: Engine) -> None:
     """Control: a model with one more column and one index fewer does not agree."""
     changed = MetaData(naming_convention=Base.metadata.naming_convention)
