@@ -45,6 +45,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(u, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if u.drivername == "postgresql+psycopg":
+        # psycopg prepares a statement on its fifth run, and PostgreSQL then
+        # may settle on a generic plan, made without the parameters' values
+        # and on statistics that a bulk step has since outgrown: a close's
+        # custody-link check was once caught 8 minutes into what was most
+        # likely such a plan, where the values' own plan takes milliseconds.  The bulk paths
+        # write with COPY or one statement per chunk, so planning each
+        # statement afresh costs little; a caller may still set its own.
+        args = dict(kwargs.pop("connect_args", None) or {})
+        args.setdefault("prepare_threshold", None)
+        kwargs["connect_args"] = args
     return create_engine(u, **kwargs)
 
 
