@@ -32,7 +32,7 @@ from juzhang.statements.model import (
     chunks,
     one_of,
 )
-from juzhang.statements.stored import LINE_COLUMNS, StoredLine, line_item
+from juzhang.statements.stored import LINE_COLUMNS, StoredLine, line_item, stored_lines
 from juzhang.storage.access import (
     EntityInfo,
     audit_many,
@@ -86,7 +86,7 @@ def _awaiting_chunks(
         )
         if account is not None:
             q = q.where(StatementLine.account_code == account)
-        lines = session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)).all()
+        lines = stored_lines(session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
         if not lines:
             return
         after = lines[-1].id
@@ -191,11 +191,12 @@ def _accept(
             match_entries(session, ent.id, code, ent.link_window_days, mine)
         fresh = [line for line, item in zip(batch, items, strict=True) if item.entry is None]
         recorded = iter(
-            custody.record_entries(
+            custody.record_entries_fen(
                 session,
                 ent.code,
                 actor,
                 [_custody_input(line) for line in fresh],
+                [line.in_fen - line.out_fen for line in fresh],
                 source="statement",
             )
             if fresh
@@ -228,9 +229,11 @@ def _chosen_lines(
 ) -> list[StoredLine]:
     found: dict[int, StoredLine] = {}
     for part in chunks(ids, 900):
-        for stored in session.execute(
-            select(LINE_COLUMNS).where(
-                StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
+        for stored in stored_lines(
+            session.execute(
+                select(LINE_COLUMNS).where(
+                    StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
+                )
             )
         ):
             found[stored.id] = stored
