@@ -17,6 +17,7 @@ from juzhang.statements.model import Item
 from juzhang.storage.access import table
 from juzhang.storage.schema import StatementLine
 
+
 class StoredLine(NamedTuple):
     """A stored statement line as the bulk paths read it (the columns of ``statement_line``).
 
