@@ -147,7 +147,9 @@ def record_entries(
         SegregationOfDutiesError: the actor is not the entity's cashier.
         ProblemsError: any item is bad (all listed).
     """
-    return _record(session, entity, actor, items, None, source)
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.RECORD_CUSTODY)
+    return _record(session, ent, uid, actor, items, None, source)
 
 
 def record_entries_fen(
@@ -169,19 +171,20 @@ def record_entries_fen(
     """
     if len(fens) != len(items):
         raise ValueError("one fen amount per item")
-    return _record(session, entity, actor, items, fens, source)
+    ent = get_entity(session, entity, lock=True)
+    uid = require(session, ent, actor, Action.RECORD_CUSTODY)
+    return _record(session, ent, uid, actor, items, fens, source)
 
 
 def _record(
     session: Session,
-    entity: str,
+    ent: EntityInfo,
+    uid: int,
     actor: str,
     items: Sequence[CustodyInput],
     given: Sequence[int] | None,
     source: str,
 ) -> list[int]:
-    ent = get_entity(session, entity, lock=True)
-    uid = require(session, ent, actor, Action.RECORD_CUSTODY)
     accounts = accounts_of(session, ent.id)
     problems = _check_inputs(ent, items, accounts, closed_periods(session, ent.id))
     if problems:

@@ -118,9 +118,9 @@ def test_audit_detail_text_is_json_dumps() -> None:
         {},
         {"entry": 7, "recorded": True},
         {"recorded": False, "entry": -12345678901234567890},
-        {"b": None, "a": "", "c": "张三 “甲”\n\t\\\"\x00\x1f\u2028 é 😀"},
+        {"b": None, "a": "", "c": '张三 “甲”\n\t\\"\x00\x1f\u2028 é 😀'},
         {"vouchers": 0, "lines": True, "z": "x"},
-        {"key \"q\"": 1, "键": "值"},
+        {'key "q"': 1, "键": "值"},
         {"amount": Decimal("12.30")},  # default=str
         {"nested": {"b": 1, "a": [1, "x", None]}},
         {"ratio": 1.5},
@@ -130,4 +130,3 @@ def test_audit_detail_text_is_json_dumps() -> None:
     for detail in cases:
         expected = dumps(detail or {})
         assert detail_text(detail) == expected, detail  # type: ignore[arg-type]
-

@@ -33,7 +33,7 @@ def test_the_threshold_is_raised_inside_and_restored_after() -> None:
         with Session(engine) as session:
             outer(session, False)
             assert gc.get_threshold() == (700, 10, 10)
-            assert seen == [(access._GC_FIRST_THRESHOLD, 10, 10)] * 3
+            assert seen == [(access.GC_FIRST_THRESHOLD, 10, 10)] * 3
             with pytest.raises(ValueError, match="refused"):
                 outer(session, True)
             assert gc.get_threshold() == (700, 10, 10)

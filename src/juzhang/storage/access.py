@@ -352,7 +352,7 @@ def command(
 # alive (SQLAlchemy's and juzhang's own objects included): 10-13 % of the CPU of
 # accepting, drafting and posting 20,000 lines (gc.callbacks timed).  Memory is
 # still reclaimed by reference counting; cycles wait a little longer.
-_GC_FIRST_THRESHOLD = 10_000
+GC_FIRST_THRESHOLD = 10_000
 _gc_lock = threading.Lock()
 _gc_depth = 0
 _gc_saved: tuple[int, int, int] | None = None
@@ -368,14 +368,14 @@ def _fewer_collections() -> Iterator[None]:
             _gc_saved = gc.get_threshold()
             first, *rest = _gc_saved
             if first:  # 0: collection is off; leave it so
-                gc.set_threshold(max(first, _GC_FIRST_THRESHOLD), *rest)
+                gc.set_threshold(max(first, GC_FIRST_THRESHOLD), *rest)
     try:
         yield
     finally:
         with _gc_lock:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_saved is not None:
-                if gc.get_threshold()[0] == max(_gc_saved[0], _GC_FIRST_THRESHOLD):
+                if gc.get_threshold()[0] == max(_gc_saved[0], GC_FIRST_THRESHOLD):
                     gc.set_threshold(*_gc_saved)  # unless someone has changed it since
                 _gc_saved = None
 
