@@ -101,3 +101,32 @@ def test_voucher_hash_hashes_the_canonical_json() -> None:
         lines=lines,
     )
     assert got == expected
+
+
+def test_audit_detail_text_is_json_dumps() -> None:
+    """Flat details are written directly; the text must be json.dumps' text, every kind."""
+    import json
+    from decimal import Decimal
+
+    from juzhang.storage.access import detail_text
+
+    def dumps(detail: object) -> str:
+        return json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+
+    cases: list[dict[str, object] | None] = [
+        None,
+        {},
+        {"entry": 7, "recorded": True},
+        {"recorded": False, "entry": -12345678901234567890},
+        {"b": None, "a": "", "c": '张三 “甲”\n\t\\"\x00\x1f\u2028 é 😀'},
+        {"vouchers": 0, "lines": True, "z": "x"},
+        {'key "q"': 1, "键": "值"},
+        {"amount": Decimal("12.30")},  # default=str
+        {"nested": {"b": 1, "a": [1, "x", None]}},
+        {"ratio": 1.5},
+        {"flag": 1, "other": True},
+        {3: "int key"},  # type: ignore[dict-item]
+    ]
+    for detail in cases:
+        expected = dumps(detail or {})
+        assert detail_text(detail) == expected, detail  # type: ignore[arg-type]

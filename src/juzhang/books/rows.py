@@ -50,10 +50,12 @@ def chunked(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 def id_in(session: Session, column: Any, ids: Sequence[int]) -> Any:
     """``column IN (ids)``; on PostgreSQL ``column = ANY(array)``, one parameter.
 
-    Callers pass at most :data:`CHUNK` ids (see :func:`chunked`).
+    Callers pass at most :data:`CHUNK` ids (see :func:`chunked`).  On SQLite
+    one expanding parameter, not an expression per id (see
+    :func:`juzhang.statements.model.one_of`).
     """
     if is_sqlite(session):
-        return column.in_(ids)
+        return column.in_(bindparam(None, list(ids), expanding=True))
     return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))
 
 

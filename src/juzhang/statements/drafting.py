@@ -46,7 +46,7 @@ from juzhang.statements.model import (
     one_of,
 )
 from juzhang.statements.settings import stored_for
-from juzhang.statements.stored import LINE_COLUMNS, line_item
+from juzhang.statements.stored import LINE_COLUMNS, line_item, stored_lines
 from juzhang.storage.access import (
     AccountInfo,
     EntityInfo,
@@ -350,7 +350,7 @@ def pending_lines(
             q = q.where(StatementLine.account_code == account)
         if skip_batch is not None:
             q = q.where(StatementLine.batch_id != skip_batch)
-        lines = session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)).all()
+        lines = stored_lines(session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
         if not lines:
             return
         after = lines[-1].id

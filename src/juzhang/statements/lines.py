@@ -22,7 +22,7 @@ from juzhang.core.duty import Action
 from juzhang.core.period import first_day, period_of
 from juzhang.errors import Problem, ProblemsError
 from juzhang.money import from_fen
-from juzhang.statements.matching import match_entries
+from juzhang.statements.matching import match_movements
 from juzhang.statements.model import (
     CHUNK_ROWS,
     STATUS_ZH,
@@ -32,7 +32,7 @@ from juzhang.statements.model import (
     chunks,
     one_of,
 )
-from juzhang.statements.stored import LINE_COLUMNS, StoredLine, line_item
+from juzhang.statements.stored import LINE_COLUMNS, StoredLine, stored_lines
 from juzhang.storage.access import (
     EntityInfo,
     audit_many,
@@ -86,7 +86,7 @@ def _awaiting_chunks(
         )
         if account is not None:
             q = q.where(StatementLine.account_code == account)
-        lines = session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)).all()
+        lines = stored_lines(session.execute(q.order_by(StatementLine.id).limit(CHUNK_ROWS)))
         if not lines:
             return
         after = lines[-1].id
@@ -185,27 +185,35 @@ def _accept(
     for batch in batches:
         if not batch:
             continue
-        items = [line_item(line) for line in batch]
+        # the entry the cashier recorded by hand for each line, where there is one
+        found: list[int | None] = [None] * len(batch)
         for code in sorted({line.account_code for line in batch}):
-            mine = [i for i, line in zip(items, batch, strict=True) if line.account_code == code]
-            match_entries(session, ent.id, code, ent.link_window_days, mine)
-        fresh = [line for line, item in zip(batch, items, strict=True) if item.entry is None]
+            at = [n for n, line in enumerate(batch) if line.account_code == code]
+            movements = [
+                (batch[n].in_fen - batch[n].out_fen, batch[n].txn_date, batch[n].counterparty)
+                for n in at
+            ]
+            matched = match_movements(session, ent.id, code, ent.link_window_days, movements)
+            for n, entry in zip(at, matched, strict=True):
+                found[n] = entry
+        fresh = [line for line, entry in zip(batch, found, strict=True) if entry is None]
         recorded = iter(
-            custody.record_entries(
+            custody.record_entries_fen(
                 session,
                 ent.code,
                 actor,
                 [_custody_input(line) for line in fresh],
+                [line.in_fen - line.out_fen for line in fresh],
                 source="statement",
             )
             if fresh
             else []
         )
         done = [
-            Accepted(item.line_id, next(recorded), True)
-            if item.entry is None
-            else Accepted(item.line_id, item.entry, False)
-            for item in items
+            Accepted(line.id, next(recorded), True)
+            if entry is None
+            else Accepted(line.id, entry, False)
+            for line, entry in zip(batch, found, strict=True)
         ]
         update_many(
             session,
@@ -228,9 +236,11 @@ def _chosen_lines(
 ) -> list[StoredLine]:
     found: dict[int, StoredLine] = {}
     for part in chunks(ids, 900):
-        for stored in session.execute(
-            select(LINE_COLUMNS).where(
-                StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
+        for stored in stored_lines(
+            session.execute(
+                select(LINE_COLUMNS).where(
+                    StatementLine.entity_id == ent.id, one_of(session, StatementLine.id, part)
+                )
             )
         ):
             found[stored.id] = stored

@@ -39,17 +39,44 @@ def match_entries(
 ) -> None:
     """Give each item the cashier's entry of ``account`` that records it, where there is one."""
     wanted = [i for i in items if i.status is not LineStatus.BEFORE_START and i.entry is None]
+    found = match_movements(
+        session,
+        entity_id,
+        account,
+        window_days,
+        [(i.fen, i.date, i.facts.counterparty) for i in wanted],
+    )
+    for item, entry in zip(wanted, found, strict=True):
+        if entry is not None:
+            item.entry = entry
+
+
+def match_movements(
+    session: Session,
+    entity_id: int,
+    account: str,
+    window_days: int,
+    wanted: Sequence[tuple[int, dt.date, str]],
+) -> list[int | None]:
+    """Return for each movement ``(signed fen, date, counterparty)`` the entry that records it.
+
+    :func:`match_entries` for movements given as plain tuples, in order
+    (an entry goes to the first movement it fits best); ``None`` where the
+    journal has no such entry.  Accepting statement lines calls it with the
+    stored lines' values, without building an item per line.
+    """
+    out: list[int | None] = [None] * len(wanted)
     if not wanted:
-        return
+        return out
     window = dt.timedelta(days=window_days)
     linked = exists().where(
         StatementLine.entity_id == CustodyEntry.entity_id,
         StatementLine.custody_entry_id == CustodyEntry.id,
     )
     pool: dict[int, list[tuple[dt.date, int, str]]] = {}
-    amounts = sorted({i.fen for i in wanted})
-    low = min(i.date for i in wanted) - window
-    high = max(i.date for i in wanted) + window
+    amounts = sorted({fen for fen, _date, _who in wanted})
+    low = min(date for _fen, date, _who in wanted) - window
+    high = max(date for _fen, date, _who in wanted) + window
     for part in chunks(amounts, 900):
         rows = session.execute(
             select(
@@ -72,14 +99,16 @@ def match_entries(
         )
         for entry_id, day, fen, counterparty in rows:
             pool.setdefault(int(fen), []).append((day, int(entry_id), _fold(counterparty)))
-    for item in wanted:
-        candidates = pool.get(item.fen)
+    if not pool:
+        return out
+    for n, (fen, date, counterparty) in enumerate(wanted):
+        candidates = pool.get(fen)
         if not candidates:
             continue
-        mine = _fold(item.facts.counterparty)
+        mine = _fold(counterparty)
         best: tuple[int, int, int] | None = None
         for day, entry_id, theirs in candidates:
-            days = abs((day - item.date).days)
+            days = abs((day - date).days)
             fit = _counterparty_fit(mine, theirs)
             if days > window_days or fit is None:
                 continue
@@ -87,5 +116,6 @@ def match_entries(
             if best is None or rank < best:
                 best = rank
         if best is not None:
-            item.entry = best[2]
+            out[n] = best[2]
             candidates[:] = [c for c in candidates if c[1] != best[2]]
+    return out

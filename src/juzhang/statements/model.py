@@ -251,9 +251,11 @@ def one_of(session: Session, column: Mapped[T] | Mapped[T | None], values: Seque
     PostgreSQL plans a long ``IN`` list of parameters (psycopg prepares
     statements it runs often) as a linear search per row, which made a
     million-row import quadratic; an array parameter is hashed or probed.
+    On SQLite one expanding parameter: ``in_`` of a plain list coerces each
+    value into an expression first (about 0.5 µs a value on the bulk paths).
     """
     if is_sqlite(session):
-        return column.in_(values)
+        return column.in_(bindparam(None, list(values), expanding=True))
     element = String() if values and isinstance(values[0], str) else BigInteger()
     return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
 
