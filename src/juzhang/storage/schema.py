@@ -451,6 +451,9 @@ class Claim(Base):
         ),
         CheckConstraint("status <> 'drafted' OR voucher_id IS NOT NULL", name="drafted"),
         Index("ix_claim_status", "entity_id", "status"),
+        Index("ix_claim_date", "entity_id", "claim_date"),
+        Index("ix_claim_voucher", "entity_id", "voucher_id"),
+        Index("ix_claim_entry", "entity_id", "custody_entry_id"),
     )
 
 
