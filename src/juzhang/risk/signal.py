@@ -10,6 +10,7 @@ at (the close shows their number as a note).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,6 +37,7 @@ __all__ = [
     "RiskContext",
     "RiskSignal",
     "VoucherLabels",
+    "chunks",
     "invoice_numbers",
     "title_zh",
     "transfer_sql",
@@ -169,7 +171,8 @@ def invoice_numbers(text: str) -> list[str]:
 _CHUNK = 500
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """``ids`` sorted, without repeats, in lists short enough for ``IN (…)``."""
     items = sorted(set(ids))
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -190,7 +193,7 @@ class VoucherLabels(Mapping[int, str]):
     def load(self, ids: Iterable[int]) -> None:
         """Read the labels of ``ids`` not read yet, in a few queries."""
         todo = [i for i in ids if i not in self._known]
-        for chunk in _chunks(todo):
+        for chunk in chunks(todo):
             self._known.update(dict.fromkeys(chunk))
             rows = self._session.execute(
                 select(Voucher.id, Voucher.period, Voucher.word, Voucher.number).where(
@@ -315,7 +318,7 @@ class RiskContext:
     def entry_vouchers(self) -> dict[int, tuple[int, ...]]:
         """Journal entry id → the posted vouchers whose lines name it (the entries read)."""
         out: dict[int, set[int]] = defaultdict(set)
-        for chunk in _chunks(e.id for e in self.entries):
+        for chunk in chunks(e.id for e in self.entries):
             rows = self.session.execute(
                 select(VoucherLine.custody_entry_id, VoucherLine.voucher_id)
                 .join(
@@ -347,7 +350,7 @@ class RiskContext:
         known = self._custody_read
         custody = {c: a.custody for c, a in self.accounts.items() if a.custody}
         todo = [v for v in wanted if v not in known]
-        for chunk in _chunks(todo):
+        for chunk in chunks(todo):
             found: dict[int, set[str]] = {v: set() for v in chunk}
             rows = self.session.execute(
                 select(VoucherLine.voucher_id, VoucherLine.account_code)
@@ -388,8 +391,13 @@ class RiskContext:
     def labels_of(self, entry_ids: tuple[int, ...]) -> tuple[str, ...]:
         """The posted vouchers backing these journal entries, as labels."""
         found = {v for e in entry_ids for v in self.entry_vouchers.get(e, ())}
-        self.voucher_labels.load(found)
+        _ = self._entry_labels_read  # every entry's vouchers at once, not signal by signal
         return tuple(sorted(self.voucher_labels[v] for v in found if v in self.voucher_labels))
+
+    @cached_property
+    def _entry_labels_read(self) -> bool:
+        self.voucher_labels.load(v for vs in self.entry_vouchers.values() for v in vs)
+        return True
 
     def cash_opening_fen(self) -> int:
         """The cash accounts' (末级) journal balance at the month start, in fen.
@@ -477,7 +485,7 @@ class RiskContext:
 
     def _counterparties(self, entry_ids: Iterable[int]) -> dict[int, str]:
         out: dict[int, str] = {}
-        for chunk in _chunks(entry_ids):
+        for chunk in chunks(entry_ids):
             out.update(
                 self.session.execute(
                     select(CustodyEntry.id, CustodyEntry.counterparty).where(
@@ -553,7 +561,7 @@ class RiskContext:
     def claims_by_id(self, ids: Iterable[int]) -> tuple[ClaimRow, ...]:
         """The claims ``ids`` not returned, dated up to the month end, by date and id."""
         found: list[ClaimRow] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             found.extend(self._claim_rows(Claim.id.in_(chunk)))
         return tuple(sorted(found, key=lambda c: (c.date, c.id)))
 
@@ -590,7 +598,7 @@ class RiskContext:
     def claimed_vouchers(self, vouchers: Iterable[int]) -> set[int]:
         """Those of ``vouchers`` drafted from a claim not returned dated up to the month end."""
         out: set[int] = set()
-        for chunk in _chunks(vouchers):
+        for chunk in chunks(vouchers):
             out.update(
                 int(v)
                 for (v,) in self.session.execute(
@@ -609,7 +617,7 @@ class RiskContext:
         """Those of journal ``entries`` whose claim (not returned, dated to the month end) cites
         a decision."""
         out: set[int] = set()
-        for chunk in _chunks(entries):
+        for chunk in chunks(entries):
             rows = self.session.execute(
                 select(Claim.custody_entry_id, Claim.decision_ref).where(
                     Claim.entity_id == self.entity.id,
@@ -629,6 +637,12 @@ class RiskContext:
 
 
 def transfer_sql(bank: list[str]) -> ColumnElement[int]:
+    """SQL, 1 or 0: :meth:`RiskContext.is_transfer` of a ``custody_entry`` row (built once)."""
+    return _transfer_sql(tuple(bank))
+
+
+@functools.lru_cache(maxsize=64)
+def _transfer_sql(bank: tuple[str, ...]) -> ColumnElement[int]:
     """SQL, 1 or 0: :meth:`RiskContext.is_transfer` of a ``custody_entry`` row.
 
     1 when a posted voucher names the entry and one of them has a line on a
@@ -637,22 +651,26 @@ def transfer_sql(bank: list[str]) -> ColumnElement[int]:
     """
     named = aliased(VoucherLine)
     other = aliased(VoucherLine)
-    posted = (Voucher.entity_id == named.entity_id) & (Voucher.id == named.voucher_id)
-    naming = (
-        (named.entity_id == CustodyEntry.entity_id)
-        & (named.custody_entry_id == CustodyEntry.id)
-        & (Voucher.status == VoucherStatus.POSTED)
-    )
-    booked = select(named.voucher_id).join(Voucher, posted).where(naming).exists()
-    with_bank = (
-        select(named.voucher_id)
-        .join(Voucher, posted)
-        .join(
-            other,
-            (other.entity_id == named.entity_id) & (other.voucher_id == named.voucher_id),
+    # NULL when no posted voucher names the entry, else 1 when one has a bank line
+    has_bank = (
+        select(other.voucher_id)
+        .where(
+            other.entity_id == named.entity_id,
+            other.voucher_id == named.voucher_id,
+            other.account_code.in_(bank),
         )
-        .where(naming, other.account_code.in_(bank))
         .exists()
     )
+    bank_line = (
+        select(func.max(case((has_bank, 1), else_=0)))
+        .select_from(named)
+        .join(Voucher, (Voucher.entity_id == named.entity_id) & (Voucher.id == named.voucher_id))
+        .where(
+            named.entity_id == CustodyEntry.entity_id,
+            named.custody_entry_id == CustodyEntry.id,
+            Voucher.status == VoucherStatus.POSTED,
+        )
+        .scalar_subquery()
+    )
     words = or_(*(CustodyEntry.summary.contains(w, autoescape=True) for w in _TRANSFER_WORDS))
-    return case((booked, case((with_bank, 1), else_=0)), (words, 1), else_=0)
+    return func.coalesce(bank_line, case((words, 1), else_=0))

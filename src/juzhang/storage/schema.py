@@ -210,6 +210,7 @@ class CustodyEntry(Base):
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         CheckConstraint(PERIOD_CHECK, name="period"),
         Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date"),
+        Index("ix_custody_entry_period", "entity_id", "account_code", "period", "amount_fen"),
     )
 
 
