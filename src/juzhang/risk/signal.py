@@ -288,7 +288,8 @@ class RiskContext:
 
         Every entry of the month's and earlier periods dated from that day:
         the account filter names every account (journal entries have one), so
-        that the index on ``(entity, account, date)`` finds them.
+        that the index on ``(entity, account, date)`` finds them (the one on
+        the month would read the whole history before it).
         """
         custody = {c: a.custody for c, a in self.accounts.items() if a.custody}
         rows = self.session.execute(
@@ -305,7 +306,8 @@ class RiskContext:
                 CustodyEntry.entity_id == self.entity.id,
                 CustodyEntry.account_code.in_(sorted(self.accounts)),
                 CustodyEntry.entry_date >= self.entries_from,
-                CustodyEntry.period <= self.period,
+                # ``+ 0``: found by the date (the window), not by the month (all before it)
+                CustodyEntry.period + 0 <= self.period,
             )
             .order_by(CustodyEntry.entry_date, CustodyEntry.id)
         )
