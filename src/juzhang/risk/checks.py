@@ -21,9 +21,15 @@ from juzhang.core.period import format_period, period_of, previous_period
 from juzhang.core.types import VoucherStatus
 from juzhang.disclosure_config import DisclosureConfig, resolve_config, stored_config
 from juzhang.money import format_amount, from_fen
-from juzhang.reports.custody_journal import cash_journal
-from juzhang.risk.signal import ClaimRow, EntryRow, RiskContext, RiskSignal, invoice_numbers
-from juzhang.storage.schema import Voucher, VoucherLine
+from juzhang.risk.signal import (
+    ClaimRow,
+    EntryRow,
+    RiskContext,
+    RiskSignal,
+    chunks,
+    invoice_numbers,
+)
+from juzhang.storage.schema import CustodyEntry, Voucher, VoucherLine
 
 __all__ = [
     "RISK_CHECKS",
@@ -55,11 +61,20 @@ def check_duplicate_invoices(ctx: RiskContext) -> list[RiskSignal]:
     Claims store their invoice number (发票号码, one or several in the cell);
     numbers are compared without spaces and case.  A number is reported in
     the month its second (or later) claim is dated, so each repeat once.
+
+    Read: the month's claims, and of the earlier ones only the invoice
+    numbers, then the claims whose numbers the month's carry
+    (:meth:`~juzhang.risk.signal.RiskContext.earlier_claims_with`).
     """
+    month = ctx.month_claims
+    wanted = {n for c in month for n in invoice_numbers(c.invoice_no)}
+    if not wanted:
+        return []
     by_number: dict[str, list[ClaimRow]] = defaultdict(list)
-    for claim in ctx.claims:
+    for claim in sorted((*ctx.earlier_claims_with(wanted), *month), key=lambda c: (c.date, c.id)):
         for number in dict.fromkeys(invoice_numbers(claim.invoice_no)):
-            by_number[number].append(claim)
+            if number in wanted:
+                by_number[number].append(claim)
     out = []
     for number, claims in sorted(by_number.items()):
         if len(claims) < 2 or not ctx.in_month(claims[-1].date):
@@ -91,6 +106,49 @@ def _clusters(claims: list[ClaimRow], days: int) -> Iterable[list[ClaimRow]]:
         i = j + 1
 
 
+def _split_groups(ctx: RiskContext, first: dt.date) -> dict[tuple[str, str], list[ClaimRow]]:
+    s = ctx.settings
+    small = [
+        c for c in ctx.claims_from(first) if c.amount <= s.approval_threshold and not c.decision_ref
+    ]
+    groups: dict[tuple[str, str], list[ClaimRow]] = defaultdict(list)
+    for claim in small:
+        if claim.payee.strip():
+            groups[("payee", claim.payee.strip())].append(claim)
+        groups[("purpose", "".join(claim.purpose.split()))].append(claim)
+    return groups
+
+
+def _starts_a_run_by(claims: list[ClaimRow], reach: dt.date, days: int) -> bool:
+    """Whether the runs of ``claims`` from ``reach`` on are cut as from the group's first claim.
+
+    True when no claim is dated from ``reach`` on, or when a claim at or
+    before the first of them is more than ``days`` after the one before it
+    (it starts a run however the earlier claims were cut).
+    """
+    k = next((i for i, c in enumerate(claims) if c.date >= reach), None)
+    if k is None:
+        return True
+    return any((claims[i].date - claims[i - 1].date).days > days for i in range(1, k + 1))
+
+
+def _split_window(ctx: RiskContext) -> dict[tuple[str, str], list[ClaimRow]]:
+    """The groups of small claims from a window whose runs ending in the month are exact."""
+    days = ctx.settings.split_days
+    reach = ctx.start - dt.timedelta(days=days)  # a run ending in the month starts no earlier
+    earliest = ctx.first_claim_date
+    if earliest is None:
+        return {}
+    span = days + 1
+    first = reach - dt.timedelta(days=span)
+    while True:
+        groups = _split_groups(ctx, first)
+        if first <= earliest or all(_starts_a_run_by(g, reach, days) for g in groups.values()):
+            return groups
+        span *= 2
+        first -= dt.timedelta(days=span)
+
+
 def check_split_claims(ctx: RiskContext) -> list[RiskSignal]:
     """Claims split to stay under the approval threshold (化整为零).
 
@@ -99,14 +157,17 @@ def check_split_claims(ctx: RiskContext) -> list[RiskSignal]:
     ``approval_threshold`` and without a collective decision, dated within
     ``split_days`` of the first, whose sum crosses the threshold.  Reported
     in the month of the run's last claim.
+
+    The runs are cut greedily from each group's first claim on, so where
+    they start depends on the claims before; a claim more than
+    ``split_days`` after the one before it in its group always starts a run.
+    Read: the claims from ``split_days`` before the month, widened back
+    (doubling) until every group with a claim that can be in a run ending
+    in the month has such a start before that claim, or the window holds
+    every claim (:func:`_split_window`).
     """
     s = ctx.settings
-    small = [c for c in ctx.claims if c.amount <= s.approval_threshold and not c.decision_ref]
-    groups: dict[tuple[str, str], list[ClaimRow]] = defaultdict(list)
-    for claim in small:
-        if claim.payee.strip():
-            groups[("payee", claim.payee.strip())].append(claim)
-        groups[("purpose", "".join(claim.purpose.split()))].append(claim)
+    groups = _split_window(ctx)
     seen: set[tuple[int, ...]] = set()
     out = []
     for (kind, key), claims in sorted(groups.items()):
@@ -158,32 +219,48 @@ def check_no_invoice(ctx: RiskContext) -> list[RiskSignal]:
             (c.id,),
             () if c.entry is None else (c.entry,),
         )
-        for c in ctx.claims
+        for c in ctx.month_claims
         if ctx.in_month(c.date) and c.amount > limit and not invoice_numbers(c.invoice_no)
     ]
-    from_claims = {c.voucher for c in ctx.claims if c.voucher is not None}
     expense = [code for code, a in ctx.accounts.items() if a.category == "expense"]
-    rows = ctx.session.execute(
-        select(Voucher.id, Voucher.voucher_date, func.sum(VoucherLine.amount_fen))
-        .join(
-            VoucherLine,
-            (VoucherLine.entity_id == Voucher.entity_id) & (VoucherLine.voucher_id == Voucher.id),
+    # The month's vouchers first (by status and month), then their lines by id:
+    # joined in one query, SQLite read every expense line of the history.
+    dates = dict(
+        ctx.session.execute(
+            select(Voucher.id, Voucher.voucher_date).where(
+                Voucher.entity_id == ctx.entity.id,
+                Voucher.status == VoucherStatus.POSTED,
+                Voucher.period == ctx.period,
+                Voucher.kind == "normal",
+                Voucher.attachments == 0,
+            )
         )
-        .where(
-            Voucher.entity_id == ctx.entity.id,
-            Voucher.period == ctx.period,
-            Voucher.status == VoucherStatus.POSTED,
-            Voucher.kind == "normal",
-            Voucher.attachments == 0,
-            VoucherLine.side == "D",
-            VoucherLine.account_code.in_(expense),
-        )
-        .group_by(Voucher.id, Voucher.voucher_date)
-        .order_by(Voucher.id)
+        .tuples()
+        .all()
     )
-    for vid, date, fen in rows:
-        amount = from_fen(int(fen))
-        if vid in from_claims or amount <= limit or not ctx.voucher_custody.get(vid):
+    rows: list[tuple[int, dt.date, int]] = []
+    for chunk in chunks(dates):
+        rows.extend(
+            (int(vid), dates[vid], int(fen))
+            for vid, fen in ctx.session.execute(
+                select(VoucherLine.voucher_id, func.sum(VoucherLine.amount_fen))
+                .where(
+                    VoucherLine.entity_id == ctx.entity.id,
+                    VoucherLine.voucher_id.in_(chunk),
+                    VoucherLine.side == "D",
+                    VoucherLine.account_code.in_(expense),
+                )
+                .group_by(VoucherLine.voucher_id)
+            )
+        )
+    rows.sort()
+    found = [(vid, date, from_fen(int(fen))) for vid, date, fen in rows]
+    found = [r for r in found if r[2] > limit]
+    custody = ctx.custody_of(vid for vid, _d, _a in found)
+    from_claims = ctx.claimed_vouchers(vid for vid, _d, _a in found)
+    ctx.voucher_labels.load(vid for vid, _d, _a in found)
+    for vid, date, amount in found:
+        if vid in from_claims or amount <= limit or not custody.get(vid):
             continue
         label = ctx.voucher_labels.get(vid, str(vid))
         out.append(
@@ -236,19 +313,26 @@ def check_cash_payments(ctx: RiskContext) -> list[RiskSignal]:
 def check_cash_on_hand(ctx: RiskContext) -> list[RiskSignal]:
     """Cash on hand above the 库存现金限额 at day end for over ``cash_limit_days`` days running.
 
-    The day-end balance of all cash accounts together, from the cash journal
-    (the month's opening balance and its entries); a run of days within the
-    month longer than the allowed number is one signal.
+    The day-end balance of all cash accounts together, as the cash journal
+    has it (the month's opening balance — the accounts' opening balances and
+    the sum of their earlier entries, one aggregate — and the month's
+    entries); a run of days within the month longer than the allowed number
+    is one signal.
     """
     s = ctx.settings
-    journal = cash_journal(ctx.session, ctx.entity.code, ctx.period)
-    balance = sum((a.opening_balance for a in journal.accounts), ZERO)
+    codes = [c for c, a in ctx.accounts.items() if a.custody == "cash" and a.leaf]
+    balance = from_fen(ctx.cash_opening_fen())
     moves: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
     ids: dict[dt.date, list[int]] = defaultdict(list)
-    for account in journal.accounts:
-        for entry in account.entries:
-            moves[entry.date] += (entry.receipt or ZERO) - (entry.payment or ZERO)
-            ids[entry.date].append(entry.id)
+    for entry_id, date, fen in ctx.session.execute(
+        select(CustodyEntry.id, CustodyEntry.entry_date, CustodyEntry.amount_fen).where(
+            CustodyEntry.entity_id == ctx.entity.id,
+            CustodyEntry.account_code.in_(codes),
+            CustodyEntry.period == ctx.period,
+        )
+    ):
+        moves[date] += from_fen(int(fen))
+        ids[date].append(int(entry_id))
     runs: list[list[tuple[dt.date, Decimal]]] = []
     day = ctx.start
     current: list[tuple[dt.date, Decimal]] = []
@@ -291,11 +375,21 @@ def check_undeposited(ctx: RiskContext) -> list[RiskSignal]:
     out) are matched first in, first out with the deposits into the bank
     that follow them; a receipt not covered by deposits made within the
     allowed days is a signal, in the month its deadline falls.
+
+    Read: the entries from ``deposit_days`` before the month (the receipts
+    falling due in it and every deposit that may cover them); the receipts
+    before those still unmatched enter the matching as one receipt of their
+    total (:meth:`~juzhang.risk.signal.RiskContext.undeposited_before_fen`),
+    dated before every deposit read and matched first, as they were.
     """
     days = ctx.settings.deposit_days
     cash = [e for e in ctx.entries if e.custody == "cash"]
     receipts = [e for e in cash if e.amount > 0 and not ctx.is_transfer(e)]
     deposits = [e for e in cash if e.amount < 0 and ctx.is_transfer(e)]
+    carried = ctx.undeposited_before_fen(ctx.entries_from)
+    if carried:
+        before = ctx.entries_from - dt.timedelta(days=1)
+        receipts.insert(0, EntryRow(0, before, "", "cash", from_fen(carried), "", "", ""))
     left = {r.id: r.amount for r in receipts}  # not deposited yet
     in_time = {r.id: ZERO for r in receipts}  # deposited within the allowed days
     pending = 0
@@ -311,7 +405,7 @@ def check_undeposited(ctx: RiskContext) -> list[RiskSignal]:
             if left[receipt.id] == 0:
                 pending += 1
     out = []
-    for receipt in receipts:
+    for receipt in receipts[1:] if carried else receipts:
         deadline = receipt.date + dt.timedelta(days=days)
         missing = receipt.amount - in_time[receipt.id]
         if missing <= 0 or not ctx.in_month(deadline):
@@ -374,6 +468,11 @@ def _posted_lines(ctx: RiskContext, prefixes: tuple[str, ...], first: int) -> li
     )
 
 
+def _labels(ctx: RiskContext, vouchers: set[int]) -> tuple[str, ...]:
+    ctx.voucher_labels.load(vouchers)
+    return tuple(sorted(ctx.voucher_labels[v] for v in vouchers))
+
+
 def check_cadre_pay(ctx: RiskContext) -> list[RiskSignal]:
     """Payments to cadres (居民干部补贴、奖金) above the approved standard or the budget line.
 
@@ -428,7 +527,7 @@ def check_cadre_pay(ctx: RiskContext) -> list[RiskSignal]:
                     spent,
                     f"预算项目“{plan.name}”本年已支出 {_yuan(spent)}，超过预算"
                     f" {_yuan(plan.adjusted)} / cadre pay above its budget line",
-                    tuple(sorted(ctx.voucher_labels[v] for v in vouchers)),
+                    _labels(ctx, vouchers),
                 )
             )
     return out
@@ -445,21 +544,22 @@ def check_round_sums(ctx: RiskContext) -> list[RiskSignal]:
     s = ctx.settings
     if not s.round_sum:
         return []
-    with_decision = {c.entry for c in ctx.claims if c.decision_ref and c.entry is not None}
     months = [ctx.period]
     while len(months) < s.round_months:
         months.append(previous_period(months[-1]))
+    candidates = [
+        e
+        for e in ctx.entries
+        if e.amount < 0
+        and e.counterparty.strip()
+        and (-e.amount) % s.round_unit == 0
+        and not e.reference.strip()
+        and period_of(e.date) in months
+    ]
+    with_decision = ctx.decided_entries(e.id for e in candidates)
     groups: dict[tuple[str, Decimal], list[EntryRow]] = defaultdict(list)
-    for e in ctx.entries:
-        if (
-            e.amount < 0
-            and e.counterparty.strip()
-            and (-e.amount) % s.round_unit == 0
-            and not e.reference.strip()
-            and e.id not in with_decision
-            and not (e.custody == "cash" and ctx.is_transfer(e))
-            and period_of(e.date) in months
-        ):
+    for e in candidates:
+        if e.id not in with_decision and not (e.custody == "cash" and ctx.is_transfer(e)):
             groups[(e.counterparty.strip(), -e.amount)].append(e)
     out = []
     for (payee, amount), entries in sorted(groups.items()):

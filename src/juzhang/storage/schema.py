@@ -214,6 +214,7 @@ class CustodyEntry(Base):
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         CheckConstraint(PERIOD_CHECK, name="period"),
         Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date"),
+        Index("ix_custody_entry_period", "entity_id", "account_code", "period", "amount_fen"),
     )
 
 
@@ -455,6 +456,9 @@ class Claim(Base):
         ),
         CheckConstraint("status <> 'drafted' OR voucher_id IS NOT NULL", name="drafted"),
         Index("ix_claim_status", "entity_id", "status"),
+        Index("ix_claim_date", "entity_id", "claim_date"),
+        Index("ix_claim_voucher", "entity_id", "voucher_id"),
+        Index("ix_claim_entry", "entity_id", "custody_entry_id"),
     )
 
 
