@@ -95,23 +95,64 @@ def _safe_text(cell: Cell) -> str:
         return ""
 
 
-def _match(profile: BankProfile, texts: list[tuple[str, ...]]) -> tuple[dict[str, int], int, int]:
-    """Map fields to columns; also count recognised and unrecognised header cells."""
-    keys = [{key for text in options for key in _keys(text)} for options in texts]
-    known = {
-        key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
-    }
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What header search asks of one profile, folded once per search instead of per row."""
+
+    profile: BankProfile
+    known: frozenset[str]  # every alias's keys
+    targets: tuple[tuple[str, tuple[str, ...]], ...]  # field → its aliases' first keys, in order
+    required: tuple[str, ...]
+    detect: tuple[tuple[str, ...], ...]  # each detect entry's keys (() matches anything)
+
+
+def _plan(profile: BankProfile) -> _Plan:
+    return _Plan(
+        profile,
+        frozenset(
+            key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
+        ),
+        tuple(
+            (name, tuple(_keys(alias)[0] if _keys(alias) else "" for alias in aliases))
+            for name, aliases in profile.columns.items()
+        ),
+        profile.required,
+        tuple(_keys(marker) for marker in profile.detect),
+    )
+
+
+def _column_keys(texts: list[tuple[str, ...]]) -> list[set[str]]:
+    """Each column's match keys (every candidate text's keys)."""
+    return [{key for text in options for key in _keys(text)} for options in texts]
+
+
+def _match(
+    plan: _Plan, keys: list[set[str]], first: dict[str, int]
+) -> tuple[dict[str, int], int, int]:
+    """Map fields to columns; also count recognised and unrecognised header cells.
+
+    ``keys``: each column's keys (:func:`_column_keys`); ``first``: each key's
+    leftmost column.  A field takes the leftmost column of its first alias
+    that any column has.
+    """
     columns: dict[str, int] = {}
-    for name, aliases in profile.columns.items():
-        for alias in aliases:
-            target = _keys(alias)[0] if _keys(alias) else ""
-            found = next((c for c, column_keys in enumerate(keys) if target in column_keys), None)
+    for name, targets in plan.targets:
+        for target in targets:
+            found = first.get(target)
             if found is not None:
                 columns[name] = found
                 break
-    recognised = sum(1 for column_keys in keys if column_keys & known)
-    unrecognised = sum(1 for column_keys in keys if column_keys and not column_keys & known)
+    known = plan.known
+    recognised = sum(1 for column_keys in keys if not known.isdisjoint(column_keys))
+    unrecognised = sum(1 for column_keys in keys if column_keys and known.isdisjoint(column_keys))
     return columns, recognised, unrecognised
+
+
+def _fits(plan: _Plan, columns: dict[str, int], keys: set[str]) -> bool:
+    """Whether a row lacks nothing (:func:`_lacking` would return ``()``)."""
+    return all(f in columns for f in plan.required) and all(
+        not marker or any(key in keys for key in marker) for marker in plan.detect
+    )
 
 
 def _detected(marker: str, keys: set[str]) -> bool:
@@ -148,20 +189,27 @@ def _lacking(profile: BankProfile, columns: dict[str, int], keys: set[str]) -> t
 def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
     best: _Header | None = None
     near: dict[str, _Near] = {}
+    plans = [_plan(profile) for profile in profiles]
     for index in range(min(len(rows), SCAN_ROWS)):
         for span in (1, 2):
             if index + span > len(rows):
                 continue
             texts = _header_texts(rows, index, span)
-            all_keys = {key for options in texts for text in options for key in _keys(text)}
+            keys = _column_keys(texts)
+            all_keys = set().union(*keys)
+            first: dict[str, int] = {}
+            for column, column_keys in enumerate(keys):
+                for key in column_keys:
+                    first.setdefault(key, column)
             above = rows[:index]
-            for profile in profiles:
-                columns, recognised, unrecognised = _match(profile, texts)
-                lacking = _lacking(profile, columns, all_keys)
-                if lacking:
+            for plan in plans:
+                profile = plan.profile
+                columns, recognised, unrecognised = _match(plan, keys, first)
+                if not _fits(plan, columns, all_keys):
                     seen = near.get(profile.name)
                     if span == 1 and (seen is None or recognised > seen.recognised):
                         cells = tuple(t for options in texts for t in options[:1])
+                        lacking = _lacking(profile, columns, all_keys)
                         near[profile.name] = _Near(
                             recognised, rows[index].number, cells, profile, lacking
                         )
