@@ -126,14 +126,10 @@ def _column_keys(texts: list[tuple[str, ...]]) -> list[set[str]]:
     return [{key for text in options for key in _keys(text)} for options in texts]
 
 
-def _match(
-    plan: _Plan, keys: list[set[str]], first: dict[str, int]
-) -> tuple[dict[str, int], int, int]:
-    """Map fields to columns; also count recognised and unrecognised header cells.
+def _columns(plan: _Plan, first: dict[str, int]) -> dict[str, int]:
+    """Map fields to columns: each field the leftmost column of its first alias found.
 
-    ``keys``: each column's keys (:func:`_column_keys`); ``first``: each key's
-    leftmost column.  A field takes the leftmost column of its first alias
-    that any column has.
+    ``first``: each header key's leftmost column (:func:`_row_keys`).
     """
     columns: dict[str, int] = {}
     for name, targets in plan.targets:
@@ -142,10 +138,15 @@ def _match(
             if found is not None:
                 columns[name] = found
                 break
+    return columns
+
+
+def _recognised(plan: _Plan, keys: list[set[str]]) -> tuple[int, int]:
+    """Count the header cells the profile recognises and those it does not (empty ones aside)."""
     known = plan.known
     recognised = sum(1 for column_keys in keys if not known.isdisjoint(column_keys))
     unrecognised = sum(1 for column_keys in keys if column_keys and known.isdisjoint(column_keys))
-    return columns, recognised, unrecognised
+    return recognised, unrecognised
 
 
 def _fits(plan: _Plan, columns: dict[str, int], keys: set[str]) -> bool:
@@ -187,33 +188,26 @@ def _lacking(profile: BankProfile, columns: dict[str, int], keys: set[str]) -> t
 
 
 def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
+    """The best-scoring header row (and profile) among the first rows; refuse when none fits.
+
+    Only rows a profile fits are scored; when none fits, :func:`_near_misses`
+    goes over the rows again for the refusal's message.
+    """
     best: _Header | None = None
-    near: dict[str, _Near] = {}
     plans = [_plan(profile) for profile in profiles]
     for index in range(min(len(rows), SCAN_ROWS)):
         for span in (1, 2):
             if index + span > len(rows):
                 continue
             texts = _header_texts(rows, index, span)
-            keys = _column_keys(texts)
-            all_keys = set().union(*keys)
-            first: dict[str, int] = {}
-            for column, column_keys in enumerate(keys):
-                for key in column_keys:
-                    first.setdefault(key, column)
+            keys, all_keys, first = _row_keys(texts)
             above = rows[:index]
             for plan in plans:
                 profile = plan.profile
-                columns, recognised, unrecognised = _match(plan, keys, first)
+                columns = _columns(plan, first)
                 if not _fits(plan, columns, all_keys):
-                    seen = near.get(profile.name)
-                    if span == 1 and (seen is None or recognised > seen.recognised):
-                        cells = tuple(t for options in texts for t in options[:1])
-                        lacking = _lacking(profile, columns, all_keys)
-                        near[profile.name] = _Near(
-                            recognised, rows[index].number, cells, profile, lacking
-                        )
                     continue
+                recognised, unrecognised = _recognised(plan, keys)
                 marked = bool(profile.marker) and any(
                     profile.marker in _safe_text(cell) for row in above for cell in row.cells
                 )
@@ -230,8 +224,37 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
                         score,
                     )
     if best is None:
-        _refuse_header(name, profiles, sorted(near.values(), key=lambda n: -n.recognised), rows)
+        near = _near_misses(rows, plans)
+        _refuse_header(name, profiles, sorted(near, key=lambda n: -n.recognised), rows)
     return best
+
+
+def _row_keys(texts: list[tuple[str, ...]]) -> tuple[list[set[str]], set[str], dict[str, int]]:
+    """A candidate header row's keys: per column, all together, and each key's leftmost column."""
+    keys = _column_keys(texts)
+    first: dict[str, int] = {}
+    for column, column_keys in enumerate(keys):
+        for key in column_keys:
+            first.setdefault(key, column)
+    return keys, set().union(*keys), first
+
+
+def _near_misses(rows: Sequence[Row], plans: Sequence[_Plan]) -> list[_Near]:
+    """For each profile, the one-row header that came closest (most cells recognised)."""
+    near: dict[str, _Near] = {}
+    for index in range(min(len(rows), SCAN_ROWS)):
+        texts = _header_texts(rows, index, 1)
+        keys, all_keys, first = _row_keys(texts)
+        for plan in plans:
+            profile = plan.profile
+            columns = _columns(plan, first)
+            recognised, _unrecognised = _recognised(plan, keys)
+            seen = near.get(profile.name)
+            if seen is None or recognised > seen.recognised:
+                lacking = _lacking(profile, columns, all_keys)
+                cells = tuple(t for options in texts for t in options[:1])
+                near[profile.name] = _Near(recognised, rows[index].number, cells, profile, lacking)
+    return list(near.values())
 
 
 _NEAREST = 2
