@@ -102,21 +102,23 @@ class _Plan:
     profile: BankProfile
     known: frozenset[str]  # every alias's keys
     targets: tuple[tuple[str, tuple[str, ...]], ...]  # field → its aliases' first keys, in order
-    required: tuple[str, ...]
+    required: tuple[tuple[str, ...], ...]  # each required field's aliases' first keys
     detect: tuple[tuple[str, ...], ...]  # each detect entry's keys (() matches anything)
 
 
 def _plan(profile: BankProfile) -> _Plan:
+    targets = tuple(
+        (name, tuple(_keys(alias)[0] if _keys(alias) else "" for alias in aliases))
+        for name, aliases in profile.columns.items()
+    )
+    by_name = dict(targets)
     return _Plan(
         profile,
         frozenset(
             key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
         ),
-        tuple(
-            (name, tuple(_keys(alias)[0] if _keys(alias) else "" for alias in aliases))
-            for name, aliases in profile.columns.items()
-        ),
-        profile.required,
+        targets,
+        tuple(by_name.get(field, ()) for field in profile.required),
         tuple(_keys(marker) for marker in profile.detect),
     )
 
@@ -149,9 +151,13 @@ def _recognised(plan: _Plan, keys: list[set[str]]) -> tuple[int, int]:
     return recognised, unrecognised
 
 
-def _fits(plan: _Plan, columns: dict[str, int], keys: set[str]) -> bool:
-    """Whether a row lacks nothing (:func:`_lacking` would return ``()``)."""
-    return all(f in columns for f in plan.required) and all(
+def _fits(plan: _Plan, keys: set[str]) -> bool:
+    """Whether a row lacks nothing (:func:`_lacking` would return ``()``).
+
+    Every required field has a column (one of its aliases is among the
+    row's keys) and every detect header is there.
+    """
+    return all(any(t in keys for t in targets) for targets in plan.required) and all(
         not marker or any(key in keys for key in marker) for marker in plan.detect
     )
 
@@ -204,9 +210,9 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
             above = rows[:index]
             for plan in plans:
                 profile = plan.profile
-                columns = _columns(plan, first)
-                if not _fits(plan, columns, all_keys):
+                if not _fits(plan, all_keys):
                     continue
+                columns = _columns(plan, first)
                 recognised, unrecognised = _recognised(plan, keys)
                 marked = bool(profile.marker) and any(
                     profile.marker in _safe_text(cell) for row in above for cell in row.cells
