@@ -66,8 +66,8 @@ from juzhang.storage.access import (
     require,
 )
 from juzhang.storage.engine import is_sqlite
-from juzhang.storage.statistics import Statistics
 from juzhang.storage.schema import TABLES, BankAccount, StatementLine
+from juzhang.storage.statistics import Statistics
 
 __all__ = ["import_statement"]
 

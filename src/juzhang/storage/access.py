@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, event, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
 from juzhang.core.audit import audit_hashes
@@ -349,26 +350,52 @@ def _db_message(exc: sa_exc.DBAPIError) -> str:
     return text.strip().splitlines()[0]
 
 
+# The entities found in each transaction, by code.  Entities are only ever added
+# (``agency.add_entity``), never changed or removed, so a transaction that has
+# found one need not ask again: the close asked 22 times per community, each a
+# round trip on PostgreSQL.  A rollback (a refused command's savepoint, which may
+# have added the entity) forgets the transaction's memo.
+_ENTITIES: WeakKeyDictionary[SessionTransaction, dict[str, EntityInfo]] = WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_entities(session: Session, _previous: SessionTransaction) -> None:
+    tx = session.get_transaction()
+    if tx is not None:
+        _ENTITIES.pop(tx, None)
+    _ENTITIES.pop(_previous, None)
+
+
 def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo:
     """Return the entity with this code; with ``lock`` take its write lock first.
+
+    Asked once per transaction for each code (see ``_ENTITIES``); the lock
+    is taken every time it is asked for.
 
     Raises:
         NotFoundError: no such entity.
     """
-    row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
-    if row is None:
-        raise NotFoundError("社区 entity", code)
+    tx = session.get_transaction()
+    memo = _ENTITIES.get(tx) if tx is not None else None
+    info = memo.get(code) if memo is not None else None
+    if info is None:
+        row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError("社区 entity", code)
+        info = EntityInfo(
+            row.id,
+            row.code,
+            row.name,
+            row.chart,
+            row.start_period,
+            row.voucher_word,
+            row.link_window_days,
+        )
+        if tx is not None:
+            _ENTITIES.setdefault(tx, {})[code] = info
     if lock:
-        lock_entity(session, row.id)
-    return EntityInfo(
-        row.id,
-        row.code,
-        row.name,
-        row.chart,
-        row.start_period,
-        row.voucher_word,
-        row.link_window_days,
-    )
+        lock_entity(session, info.id)
+    return info
 
 
 def get_user_id(session: Session, login: str) -> int:
