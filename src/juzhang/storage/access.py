@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Table, event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
 
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
 from juzhang.core.audit import audit_hashes
@@ -455,8 +456,55 @@ def require(session: Session, entity: EntityInfo, login: str, action: Action) ->
     return uid
 
 
+# Each transaction's charts, by entity id, until it writes anything: the close's
+# reports read the same chart nine times per community (a round trip each on
+# PostgreSQL).  Any write in the transaction forgets them (an ORM insert, update
+# or delete, a flush with changes, a text statement that is not a SELECT, a
+# rollback), whatever table it touched: a chart is kept only across reads.
+_CHARTS: WeakKeyDictionary[SessionTransaction, dict[int, dict[str, AccountInfo]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _forget_charts(session: Session) -> None:
+    tx = session.get_transaction()
+    if tx is not None:
+        _CHARTS.pop(tx, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: Any) -> None:
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes or (not state.is_select and not _reads(state.statement)):
+        _forget_charts(state.session)
+
+
+def _reads(statement: Any) -> bool:
+    """Whether a statement that is no ORM select is a plain SELECT text."""
+    return isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        _forget_charts(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _on_rollback(session: Session, previous: SessionTransaction) -> None:
+    _forget_charts(session)
+    _CHARTS.pop(previous, None)
+
+
 def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
-    """Return every account of an entity by code, with leaf flags."""
+    """Return every account of an entity by code, with leaf flags (a new dict each call).
+
+    Read once per transaction until it writes (see ``_CHARTS``).
+    """
+    tx = session.get_transaction()
+    memo = _CHARTS.get(tx) if tx is not None else None
+    if memo is not None and entity_id in memo:
+        return dict(memo[entity_id])
     # Columns, not ORM objects: every report and posting call reads the whole
     # chart, and building 56 Account objects was most of a trial balance's CPU.
     rows = session.execute(
@@ -472,7 +520,10 @@ def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
         ).where(Account.entity_id == entity_id)
     ).all()
     parents = {r.parent_code for r in rows if r.parent_code is not None}
-    return {r.code: AccountInfo(*r, r.code not in parents) for r in rows}
+    chart = {r.code: AccountInfo(*r, r.code not in parents) for r in rows}
+    if tx is not None:
+        _CHARTS.setdefault(tx, {})[entity_id] = chart
+    return dict(chart)
 
 
 def next_id(session: Session, table: Table, entity_id: int, column: str = "id") -> int:
