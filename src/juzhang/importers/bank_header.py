@@ -95,23 +95,71 @@ def _safe_text(cell: Cell) -> str:
         return ""
 
 
-def _match(profile: BankProfile, texts: list[tuple[str, ...]]) -> tuple[dict[str, int], int, int]:
-    """Map fields to columns; also count recognised and unrecognised header cells."""
-    keys = [{key for text in options for key in _keys(text)} for options in texts]
-    known = {
-        key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
-    }
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What header search asks of one profile, folded once per search instead of per row."""
+
+    profile: BankProfile
+    known: frozenset[str]  # every alias's keys
+    targets: tuple[tuple[str, tuple[str, ...]], ...]  # field → its aliases' first keys, in order
+    required: tuple[tuple[str, ...], ...]  # each required field's aliases' first keys
+    detect: tuple[tuple[str, ...], ...]  # each detect entry's keys (() matches anything)
+
+
+def _plan(profile: BankProfile) -> _Plan:
+    targets = tuple(
+        (name, tuple(_keys(alias)[0] if _keys(alias) else "" for alias in aliases))
+        for name, aliases in profile.columns.items()
+    )
+    by_name = dict(targets)
+    return _Plan(
+        profile,
+        frozenset(
+            key for aliases in profile.columns.values() for alias in aliases for key in _keys(alias)
+        ),
+        targets,
+        tuple(by_name.get(field, ()) for field in profile.required),
+        tuple(_keys(marker) for marker in profile.detect),
+    )
+
+
+def _column_keys(texts: list[tuple[str, ...]]) -> list[set[str]]:
+    """Each column's match keys (every candidate text's keys)."""
+    return [{key for text in options for key in _keys(text)} for options in texts]
+
+
+def _columns(plan: _Plan, first: dict[str, int]) -> dict[str, int]:
+    """Map fields to columns: each field the leftmost column of its first alias found.
+
+    ``first``: each header key's leftmost column (:func:`_row_keys`).
+    """
     columns: dict[str, int] = {}
-    for name, aliases in profile.columns.items():
-        for alias in aliases:
-            target = _keys(alias)[0] if _keys(alias) else ""
-            found = next((c for c, column_keys in enumerate(keys) if target in column_keys), None)
+    for name, targets in plan.targets:
+        for target in targets:
+            found = first.get(target)
             if found is not None:
                 columns[name] = found
                 break
-    recognised = sum(1 for column_keys in keys if column_keys & known)
-    unrecognised = sum(1 for column_keys in keys if column_keys and not column_keys & known)
-    return columns, recognised, unrecognised
+    return columns
+
+
+def _recognised(plan: _Plan, keys: list[set[str]]) -> tuple[int, int]:
+    """Count the header cells the profile recognises and those it does not (empty ones aside)."""
+    known = plan.known
+    recognised = sum(1 for column_keys in keys if not known.isdisjoint(column_keys))
+    unrecognised = sum(1 for column_keys in keys if column_keys and known.isdisjoint(column_keys))
+    return recognised, unrecognised
+
+
+def _fits(plan: _Plan, keys: set[str]) -> bool:
+    """Whether a row lacks nothing (:func:`_lacking` would return ``()``).
+
+    Every required field has a column (one of its aliases is among the
+    row's keys) and every detect header is there.
+    """
+    return all(any(t in keys for t in targets) for targets in plan.required) and all(
+        not marker or any(key in keys for key in marker) for marker in plan.detect
+    )
 
 
 def _detected(marker: str, keys: set[str]) -> bool:
@@ -146,26 +194,26 @@ def _lacking(profile: BankProfile, columns: dict[str, int], keys: set[str]) -> t
 
 
 def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str) -> _Header:
+    """The best-scoring header row (and profile) among the first rows; refuse when none fits.
+
+    Only rows a profile fits are scored; when none fits, :func:`_near_misses`
+    goes over the rows again for the refusal's message.
+    """
     best: _Header | None = None
-    near: dict[str, _Near] = {}
+    plans = [_plan(profile) for profile in profiles]
     for index in range(min(len(rows), SCAN_ROWS)):
         for span in (1, 2):
             if index + span > len(rows):
                 continue
             texts = _header_texts(rows, index, span)
-            all_keys = {key for options in texts for text in options for key in _keys(text)}
+            keys, all_keys, first = _row_keys(texts)
             above = rows[:index]
-            for profile in profiles:
-                columns, recognised, unrecognised = _match(profile, texts)
-                lacking = _lacking(profile, columns, all_keys)
-                if lacking:
-                    seen = near.get(profile.name)
-                    if span == 1 and (seen is None or recognised > seen.recognised):
-                        cells = tuple(t for options in texts for t in options[:1])
-                        near[profile.name] = _Near(
-                            recognised, rows[index].number, cells, profile, lacking
-                        )
+            for plan in plans:
+                profile = plan.profile
+                if not _fits(plan, all_keys):
                     continue
+                columns = _columns(plan, first)
+                recognised, unrecognised = _recognised(plan, keys)
                 marked = bool(profile.marker) and any(
                     profile.marker in _safe_text(cell) for row in above for cell in row.cells
                 )
@@ -182,8 +230,37 @@ def _find_header(rows: Sequence[Row], profiles: Sequence[BankProfile], name: str
                         score,
                     )
     if best is None:
-        _refuse_header(name, profiles, sorted(near.values(), key=lambda n: -n.recognised), rows)
+        near = _near_misses(rows, plans)
+        _refuse_header(name, profiles, sorted(near, key=lambda n: -n.recognised), rows)
     return best
+
+
+def _row_keys(texts: list[tuple[str, ...]]) -> tuple[list[set[str]], set[str], dict[str, int]]:
+    """A candidate header row's keys: per column, all together, and each key's leftmost column."""
+    keys = _column_keys(texts)
+    first: dict[str, int] = {}
+    for column, column_keys in enumerate(keys):
+        for key in column_keys:
+            first.setdefault(key, column)
+    return keys, set().union(*keys), first
+
+
+def _near_misses(rows: Sequence[Row], plans: Sequence[_Plan]) -> list[_Near]:
+    """For each profile, the one-row header that came closest (most cells recognised)."""
+    near: dict[str, _Near] = {}
+    for index in range(min(len(rows), SCAN_ROWS)):
+        texts = _header_texts(rows, index, 1)
+        keys, all_keys, first = _row_keys(texts)
+        for plan in plans:
+            profile = plan.profile
+            columns = _columns(plan, first)
+            recognised, _unrecognised = _recognised(plan, keys)
+            seen = near.get(profile.name)
+            if seen is None or recognised > seen.recognised:
+                lacking = _lacking(profile, columns, all_keys)
+                cells = tuple(t for options in texts for t in options[:1])
+                near[profile.name] = _Near(recognised, rows[index].number, cells, profile, lacking)
+    return list(near.values())
 
 
 _NEAREST = 2

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from itertools import chain
 from json.encoder import encode_basestring as _encode_text
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, event, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
 
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
 from juzhang.core.audit import audit_hashes
@@ -388,26 +390,52 @@ def _db_message(exc: sa_exc.DBAPIError) -> str:
     return text.strip().splitlines()[0]
 
 
+# The entities found in each transaction, by code.  Entities are only ever added
+# (``agency.add_entity``), never changed or removed, so a transaction that has
+# found one need not ask again: the close asked 22 times per community, each a
+# round trip on PostgreSQL.  A rollback (a refused command's savepoint, which may
+# have added the entity) forgets the transaction's memo.
+_ENTITIES: WeakKeyDictionary[SessionTransaction, dict[str, EntityInfo]] = WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_entities(session: Session, _previous: SessionTransaction) -> None:
+    tx = session.get_transaction()
+    if tx is not None:
+        _ENTITIES.pop(tx, None)
+    _ENTITIES.pop(_previous, None)
+
+
 def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo:
     """Return the entity with this code; with ``lock`` take its write lock first.
+
+    Asked once per transaction for each code (see ``_ENTITIES``); the lock
+    is taken every time it is asked for.
 
     Raises:
         NotFoundError: no such entity.
     """
-    row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
-    if row is None:
-        raise NotFoundError("社区 entity", code)
+    tx = session.get_transaction()
+    memo = _ENTITIES.get(tx) if tx is not None else None
+    info = memo.get(code) if memo is not None else None
+    if info is None:
+        row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError("社区 entity", code)
+        info = EntityInfo(
+            row.id,
+            row.code,
+            row.name,
+            row.chart,
+            row.start_period,
+            row.voucher_word,
+            row.link_window_days,
+        )
+        if tx is not None:
+            _ENTITIES.setdefault(tx, {})[code] = info
     if lock:
-        lock_entity(session, row.id)
-    return EntityInfo(
-        row.id,
-        row.code,
-        row.name,
-        row.chart,
-        row.start_period,
-        row.voucher_word,
-        row.link_window_days,
-    )
+        lock_entity(session, info.id)
+    return info
 
 
 def get_user_id(session: Session, login: str) -> int:
@@ -467,8 +495,55 @@ def require(session: Session, entity: EntityInfo, login: str, action: Action) ->
     return uid
 
 
+# Each transaction's charts, by entity id, until it writes anything: the close's
+# reports read the same chart nine times per community (a round trip each on
+# PostgreSQL).  Any write in the transaction forgets them (an ORM insert, update
+# or delete, a flush with changes, a text statement that is not a SELECT, a
+# rollback), whatever table it touched: a chart is kept only across reads.
+_CHARTS: WeakKeyDictionary[SessionTransaction, dict[int, dict[str, AccountInfo]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _forget_charts(session: Session) -> None:
+    tx = session.get_transaction()
+    if tx is not None:
+        _CHARTS.pop(tx, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: Any) -> None:
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes or (not state.is_select and not _reads(state.statement)):
+        _forget_charts(state.session)
+
+
+def _reads(statement: Any) -> bool:
+    """Whether a statement that is no ORM select is a plain SELECT text."""
+    return isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        _forget_charts(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _on_rollback(session: Session, previous: SessionTransaction) -> None:
+    _forget_charts(session)
+    _CHARTS.pop(previous, None)
+
+
 def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
-    """Return every account of an entity by code, with leaf flags."""
+    """Return every account of an entity by code, with leaf flags (a new dict each call).
+
+    Read once per transaction until it writes (see ``_CHARTS``).
+    """
+    tx = session.get_transaction()
+    memo = _CHARTS.get(tx) if tx is not None else None
+    if memo is not None and entity_id in memo:
+        return dict(memo[entity_id])
     # Columns, not ORM objects: every report and posting call reads the whole
     # chart, and building 56 Account objects was most of a trial balance's CPU.
     rows = session.execute(
@@ -484,7 +559,10 @@ def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
         ).where(Account.entity_id == entity_id)
     ).all()
     parents = {r.parent_code for r in rows if r.parent_code is not None}
-    return {r.code: AccountInfo(*r, r.code not in parents) for r in rows}
+    chart = {r.code: AccountInfo(*r, r.code not in parents) for r in rows}
+    if tx is not None:
+        _CHARTS.setdefault(tx, {})[entity_id] = chart
+    return dict(chart)
 
 
 def next_id(session: Session, table: Table, entity_id: int, column: str = "id") -> int:
