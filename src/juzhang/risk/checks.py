@@ -234,9 +234,7 @@ def check_no_invoice(ctx: RiskContext) -> list[RiskSignal]:
                 Voucher.kind == "normal",
                 Voucher.attachments == 0,
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows: list[tuple[int, dt.date, int]] = []
     for chunk in chunks(dates):

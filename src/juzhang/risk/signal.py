@@ -495,9 +495,7 @@ class RiskContext:
                         CustodyEntry.id.in_(chunk),
                         CustodyEntry.period <= self.period,
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         return out
 
