@@ -401,6 +401,10 @@ class StatementLine(Base):
         ),
         CheckConstraint("row_no >= 1", name="row_no"),
         Index("ix_statement_line_date", "entity_id", "account_code", "txn_date"),
+        # The reconciliation probes the date of the line linked to an entry
+        # (covering), and reads the lines linked to nothing (custody_entry_id
+        # NULL: only the open ones) by date (issue 18).
+        Index("ix_statement_line_entry", "entity_id", "custody_entry_id", "txn_date"),
     )
 
 
