@@ -84,7 +84,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from juzhang import clock
 from juzhang.core.period import first_day, format_period, last_day, next_period, period_of
@@ -375,8 +375,14 @@ def _fen_sum(session: Session, query: Any) -> int:
     return int(session.execute(query).scalar_one() or 0)
 
 
-def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
-    """Statement lines of ``w``'s account matching ``where``, with their link's date."""
+def _line_rows(session: Session, w: _Window, *where: Any, by_account: bool = True) -> list[_Line]:
+    """Statement lines of ``w``'s account matching ``where``, with their link's date.
+
+    Without ``by_account`` the account is not asked for (``where`` must
+    imply it, e.g. links to the account's entries: the foreign key holds the
+    account), so that the plan cannot prefer the account's index.
+    """
+    mine = (StatementLine.account_code == w.code,) if by_account else ()
     rows = session.execute(
         select(
             StatementLine.id,
@@ -402,7 +408,7 @@ def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
                 CustodyEntry.id == StatementLine.custody_entry_id,
             ),
         )
-        .where(StatementLine.entity_id == w.entity_id, StatementLine.account_code == w.code, *where)
+        .where(StatementLine.entity_id == w.entity_id, *mine, *where)
     )
     out = []
     for (
@@ -444,6 +450,10 @@ def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
     return out
 
 
+_CHUNK = 500
+"""Entry ids per ``IN`` list (far below SQLite's limit on parameters)."""
+
+
 def _line_order(ln: _Line) -> tuple[dt.date, str, int, int, int]:
     return (ln.date, ln.time, ln.batch, ln.row_no, ln.id)
 
@@ -463,19 +473,31 @@ def _statement_lines(session: Session, w: _Window) -> tuple[list[_Line], int]:
         return month, 0
     before = (StatementLine.txn_date >= w.books_start, StatementLine.txn_date < w.start)
     unlinked = _line_rows(session, w, *before, StatementLine.custody_entry_id.is_(None))
-    later = aliased(CustodyEntry)  # entries after the month end: few, found by date
-    linked_later = _line_rows(
-        session,
-        w,
-        *before,
-        StatementLine.custody_entry_id.in_(
-            select(later.id).where(
-                later.entity_id == w.entity_id,
-                later.account_code == w.code,
-                later.entry_date > w.end,
+    # entries after the month end: few, found by date; the earlier lines linked
+    # to them are then probed one entry at a time (ix_statement_line_entry)
+    later = [
+        int(i)
+        for (i,) in session.execute(
+            select(CustodyEntry.id).where(
+                CustodyEntry.entity_id == w.entity_id,
+                CustodyEntry.account_code == w.code,
+                CustodyEntry.entry_date > w.end,
             )
-        ),
-    )
+        )
+    ]
+    linked_later = [
+        ln
+        for at in range(0, len(later), _CHUNK)
+        # by entry only (the unique (entity, custody_entry_id)); dates in Python,
+        # so that no plan walks the earlier lines by date instead
+        for ln in _line_rows(
+            session,
+            w,
+            StatementLine.custody_entry_id.in_(later[at : at + _CHUNK]),
+            by_account=False,
+        )
+        if w.books_start <= ln.date < w.start
+    ]
     return sorted([*unlinked, *linked_later, *month], key=_line_order), len(unlinked) + len(
         linked_later
     )

@@ -213,7 +213,9 @@ class CustodyEntry(Base):
         UniqueConstraint("entity_id", "id", "account_code"),
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         CheckConstraint(PERIOD_CHECK, name="period"),
-        Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date"),
+        # ``id`` last: the reconciliation's walk over an account's earlier
+        # entries reads the index alone (issue 18)
+        Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date", "id"),
         Index("ix_custody_entry_period", "entity_id", "account_code", "period", "amount_fen"),
     )
 
