@@ -83,11 +83,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from juzhang import clock
-from juzhang.core.period import first_day, format_period, last_day, next_period
+from juzhang.core.period import first_day, format_period, last_day, next_period, period_of
 from juzhang.errors import NotFoundError, ValidationError
 from juzhang.money import from_fen
 from juzhang.reports.ledger import read_balances
@@ -313,9 +313,12 @@ class BankReconciliation:
 # The month's rows are read whole; of the months before it only what can
 # still be outstanding (a line or an entry not linked to the other side by
 # the month end) is read, and the rest enters as aggregates (SUM, COUNT, MAX
-# over ``ix_statement_line_date`` and ``ix_custody_entry_account``), so the
-# work in Python follows the month and the number of items left open, not
-# the history (issue 18).
+# over ``ix_statement_line_date`` and ``ix_custody_entry_period``, read from
+# the index alone), so the work in Python follows the month and the number of
+# items left open, not the history (issue 18).  The earlier lines linked to
+# nothing are read through ``ix_statement_line_entry``'s NULL range; the
+# earlier entries not matched still walk the account's earlier entries (an
+# anti-join), but probe that index alone, without reading a line's row.
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,8 +375,14 @@ def _fen_sum(session: Session, query: Any) -> int:
     return int(session.execute(query).scalar_one() or 0)
 
 
-def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
-    """Statement lines of ``w``'s account matching ``where``, with their link's date."""
+def _line_rows(session: Session, w: _Window, *where: Any, by_account: bool = True) -> list[_Line]:
+    """Statement lines of ``w``'s account matching ``where``, with their link's date.
+
+    Without ``by_account`` the account is not asked for (``where`` must
+    imply it, e.g. links to the account's entries: the foreign key holds the
+    account), so that the plan cannot prefer the account's index.
+    """
+    mine = (StatementLine.account_code == w.code,) if by_account else ()
     rows = session.execute(
         select(
             StatementLine.id,
@@ -399,7 +408,7 @@ def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
                 CustodyEntry.id == StatementLine.custody_entry_id,
             ),
         )
-        .where(StatementLine.entity_id == w.entity_id, StatementLine.account_code == w.code, *where)
+        .where(StatementLine.entity_id == w.entity_id, *mine, *where)
     )
     out = []
     for (
@@ -441,82 +450,122 @@ def _line_rows(session: Session, w: _Window, *where: Any) -> list[_Line]:
     return out
 
 
+_CHUNK = 500
+"""Entry ids per ``IN`` list (far below SQLite's limit on parameters)."""
+
+
 def _line_order(ln: _Line) -> tuple[dt.date, str, int, int, int]:
     return (ln.date, ln.time, ln.batch, ln.row_no, ln.id)
 
 
-def _statement_lines(session: Session, w: _Window) -> list[_Line]:
+def _statement_lines(session: Session, w: _Window) -> tuple[list[_Line], int]:
     """The month's lines, and the earlier ones (from the books' start) still open at its end.
 
     An earlier line is open when it is linked to nothing (the fallback may
-    pair it) or to an entry dated after the month end.
+    pair it; read through ``ix_statement_line_entry``: only the open ones) or to an
+    entry dated after the month end.  The second value is the number of those
+    earlier open lines (every other earlier line is a linked pair).
     """
     month = _line_rows(
         session, w, StatementLine.txn_date >= w.start, StatementLine.txn_date <= w.end
     )
     if w.start <= w.books_start:
-        return month
+        return month, 0
     before = (StatementLine.txn_date >= w.books_start, StatementLine.txn_date < w.start)
     unlinked = _line_rows(session, w, *before, StatementLine.custody_entry_id.is_(None))
-    later = aliased(CustodyEntry)  # entries after the month end: few, found by date
-    linked_later = _line_rows(
-        session,
-        w,
-        *before,
-        StatementLine.custody_entry_id.in_(
-            select(later.id).where(
-                later.entity_id == w.entity_id,
-                later.account_code == w.code,
-                later.entry_date > w.end,
+    # entries after the month end: few, found by date; the earlier lines linked
+    # to them are then probed one entry at a time (ix_statement_line_entry)
+    later = [
+        int(i)
+        for (i,) in session.execute(
+            select(CustodyEntry.id).where(
+                CustodyEntry.entity_id == w.entity_id,
+                CustodyEntry.account_code == w.code,
+                CustodyEntry.entry_date > w.end,
             )
-        ),
+        )
+    ]
+    linked_later = [
+        ln
+        for at in range(0, len(later), _CHUNK)
+        # by entry only (the unique (entity, custody_entry_id)); dates in Python,
+        # so that no plan walks the earlier lines by date instead
+        for ln in _line_rows(
+            session,
+            w,
+            StatementLine.custody_entry_id.in_(later[at : at + _CHUNK]),
+            by_account=False,
+        )
+        if w.books_start <= ln.date < w.start
+    ]
+    return sorted([*unlinked, *linked_later, *month], key=_line_order), len(unlinked) + len(
+        linked_later
     )
-    return sorted([*unlinked, *linked_later, *month], key=_line_order)
 
 
 def _entries(session: Session, w: _Window) -> list[_Entry]:
     """The month's entries, and the earlier ones not matched by a line at the month end.
 
     An earlier entry is matched when a line dated from the books' start to
-    the month end is linked to it.
+    the month end is linked to it.  The earlier ones are found by an
+    anti-join on the covering ``ix_statement_line_entry`` (entry, date: no
+    line row is read); the date of a line outside that range linked to one
+    of them (dated after the month end, or before the books start: few) is
+    read by date.
     """
-    query = (
-        select(
-            CustodyEntry.id,
-            CustodyEntry.entry_date,
-            CustodyEntry.amount_fen,
-            CustodyEntry.summary,
-            CustodyEntry.counterparty,
-            CustodyEntry.reference,
-            StatementLine.txn_date,
-        )
+    columns = (
+        CustodyEntry.id,
+        CustodyEntry.entry_date,
+        CustodyEntry.amount_fen,
+        CustodyEntry.summary,
+        CustodyEntry.counterparty,
+        CustodyEntry.reference,
+    )
+    account = (CustodyEntry.entity_id == w.entity_id, CustodyEntry.account_code == w.code)
+    link = (
+        StatementLine.entity_id == CustodyEntry.entity_id,
+        StatementLine.custody_entry_id == CustodyEntry.id,
+    )
+    order = (CustodyEntry.entry_date, CustodyEntry.id)
+    month = (
+        select(*columns, StatementLine.txn_date)
+        .outerjoin(StatementLine, and_(*link))
+        .where(*account, CustodyEntry.entry_date >= w.start, CustodyEntry.entry_date <= w.end)
+        .order_by(*order)
+    )
+    earlier = (
+        select(*columns)
         .outerjoin(
             StatementLine,
             and_(
-                StatementLine.entity_id == CustodyEntry.entity_id,
-                StatementLine.custody_entry_id == CustodyEntry.id,
+                *link,
+                StatementLine.txn_date >= w.books_start,
+                StatementLine.txn_date <= w.end,
             ),
         )
-        .where(
-            CustodyEntry.entity_id == w.entity_id,
-            CustodyEntry.account_code == w.code,
-            CustodyEntry.entry_date <= w.end,
+        .where(*account, CustodyEntry.entry_date < w.start, StatementLine.txn_date.is_(None))
+        .order_by(*order)
+    )
+    # by date (``ix_statement_line_date``), one range at a time; the links are
+    # kept in Python, so that no plan walks the entity's links instead
+    outside = {
+        int(entry): date
+        for beyond in (StatementLine.txn_date < w.books_start, StatementLine.txn_date > w.end)
+        for entry, date in session.execute(
+            select(StatementLine.custody_entry_id, StatementLine.txn_date).where(
+                StatementLine.entity_id == w.entity_id,
+                StatementLine.account_code == w.code,
+                beyond,
+            )
         )
-        .order_by(CustodyEntry.entry_date, CustodyEntry.id)
-    )
-    month = query.where(CustodyEntry.entry_date >= w.start)
-    earlier = query.where(
-        CustodyEntry.entry_date < w.start,
-        or_(
-            StatementLine.txn_date.is_(None),
-            StatementLine.txn_date < w.books_start,
-            StatementLine.txn_date > w.end,
-        ),
-    )
+        if entry is not None
+    }
     return [
+        _Entry(int(i), d, int(f), s, c or "", r or "", outside.get(int(i)))
+        for i, d, f, s, c, r in session.execute(earlier)
+    ] + [
         _Entry(int(i), d, int(f), s, c or "", r or "", ld)
-        for q in (earlier, month)
-        for i, d, f, s, c, r, ld in session.execute(q)
+        for i, d, f, s, c, r, ld in session.execute(month)
     ]
 
 
@@ -530,37 +579,37 @@ class _Before:
     """Lines from the books' start to before the month start linked to an entry ≤ month end."""
 
 
-def _before(session: Session, w: _Window) -> _Before:
+def _before(session: Session, w: _Window, open_lines: int) -> _Before:
+    """The aggregates of the months before ``w``'s month.
+
+    ``open_lines`` is the number of earlier lines still open
+    (:func:`_statement_lines`): the linked pairs are the other earlier lines,
+    counted over ``ix_statement_line_date`` alone (no join to the entries).
+    The entries' sum is taken by period (an entry's ``period`` is its date's
+    month) over the covering ``ix_custody_entry_period``.
+    """
     entries = _fen_sum(
         session,
         select(func.sum(CustodyEntry.amount_fen)).where(
             CustodyEntry.entity_id == w.entity_id,
             CustodyEntry.account_code == w.code,
-            CustodyEntry.entry_date < w.start,
+            CustodyEntry.period < period_of(w.start),
         ),
     )
     if w.start <= w.books_start:
         return _Before(entries, 0)
-    linked = _fen_sum(
+    lines = _fen_sum(
         session,
         select(func.count())
         .select_from(StatementLine)
-        .join(
-            CustodyEntry,
-            and_(
-                CustodyEntry.entity_id == StatementLine.entity_id,
-                CustodyEntry.id == StatementLine.custody_entry_id,
-            ),
-        )
         .where(
             StatementLine.entity_id == w.entity_id,
             StatementLine.account_code == w.code,
             StatementLine.txn_date >= w.books_start,
             StatementLine.txn_date < w.start,
-            CustodyEntry.entry_date <= w.end,
         ),
     )
-    return _Before(entries, linked)
+    return _Before(entries, lines - open_lines)
 
 
 # --------------------------------------------------------------------------- statement balance
@@ -839,6 +888,7 @@ def bank_reconciliation(
     for acc in banks:
         w = _Window(ent.id, acc.code, first_day(period), end, first_day(ent.start_period))
         opening = balances.opening.get(acc.code, 0)
+        lines, open_before = _statement_lines(session, w)
         results.append(
             _reconcile(
                 acc.code,
@@ -846,9 +896,9 @@ def bank_reconciliation(
                 opening,
                 balances.balance_before([acc.code], after),
                 _statement_balance(session, w, opening),
-                _statement_lines(session, w),
+                lines,
                 _entries(session, w),
-                _before(session, w),
+                _before(session, w, open_before),
                 window,
                 w,
             )

@@ -213,7 +213,9 @@ class CustodyEntry(Base):
         UniqueConstraint("entity_id", "id", "account_code"),
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         CheckConstraint(PERIOD_CHECK, name="period"),
-        Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date"),
+        # ``id`` last: the reconciliation's walk over an account's earlier
+        # entries reads the index alone (issue 18)
+        Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date", "id"),
         Index("ix_custody_entry_period", "entity_id", "account_code", "period", "amount_fen"),
     )
 
@@ -401,6 +403,10 @@ class StatementLine(Base):
         ),
         CheckConstraint("row_no >= 1", name="row_no"),
         Index("ix_statement_line_date", "entity_id", "account_code", "txn_date"),
+        # The reconciliation probes the date of the line linked to an entry
+        # (covering), and reads the lines linked to nothing (custody_entry_id
+        # NULL: only the open ones) by date (issue 18).
+        Index("ix_statement_line_entry", "entity_id", "custody_entry_id", "txn_date"),
     )
 
 
