@@ -390,33 +390,67 @@ def _db_message(exc: sa_exc.DBAPIError) -> str:
     return text.strip().splitlines()[0]
 
 
-# The entities found in each transaction, by code.  Entities are only ever added
-# (``agency.add_entity``), never changed or removed, so a transaction that has
-# found one need not ask again: the close asked 22 times per community, each a
-# round trip on PostgreSQL.  A rollback (a refused command's savepoint, which may
-# have added the entity) forgets the transaction's memo.
-_ENTITIES: WeakKeyDictionary[SessionTransaction, dict[str, EntityInfo]] = WeakKeyDictionary()
+# What a transaction has read and may read again without asking: the entities
+# by code ("entities") and the charts by entity id ("charts").  Entities are
+# only ever added (``agency.add_entity``), never changed or removed: the close
+# asked 22 times per community for one, and read its chart nine times, each a
+# round trip on PostgreSQL.  A chart is kept only across reads (any write in the
+# transaction forgets the charts, see ``_on_execute``); a rollback (a refused
+# command's savepoint, which may have added the entity) forgets everything.
+_MEMOS: WeakKeyDictionary[SessionTransaction, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
+
+
+def _memo(session: Session, kind: str) -> dict[Any, Any] | None:
+    """The transaction's memo of ``kind`` (created on first use); ``None`` outside one."""
+    tx = session.get_transaction()
+    return None if tx is None else _MEMOS.setdefault(tx, {}).setdefault(kind, {})
+
+
+def _forget(session: Session, kind: str | None = None) -> None:
+    """Forget the transaction's memo of ``kind`` (every memo when ``None``)."""
+    tx = session.get_transaction()
+    memos = _MEMOS.get(tx) if tx is not None else None
+    if memos is not None:
+        if kind is None:
+            memos.clear()
+        else:
+            memos.pop(kind, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_entities(session: Session, _previous: SessionTransaction) -> None:
-    tx = session.get_transaction()
-    if tx is not None:
-        _ENTITIES.pop(tx, None)
-    _ENTITIES.pop(_previous, None)
+def _on_rollback(session: Session, previous: SessionTransaction) -> None:
+    _forget(session)
+    _MEMOS.pop(previous, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: Any) -> None:
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes or (not state.is_select and not _reads(state.statement)):
+        _forget(state.session, "charts")
+
+
+def _reads(statement: Any) -> bool:
+    """Whether a statement that is no ORM select is a plain SELECT text."""
+    return isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        _forget(session, "charts")
 
 
 def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo:
     """Return the entity with this code; with ``lock`` take its write lock first.
 
-    Asked once per transaction for each code (see ``_ENTITIES``); the lock
+    Asked once per transaction for each code (see ``_MEMOS``); the lock
     is taken every time it is asked for.
 
     Raises:
         NotFoundError: no such entity.
     """
-    tx = session.get_transaction()
-    memo = _ENTITIES.get(tx) if tx is not None else None
+    memo = _memo(session, "entities")
     info = memo.get(code) if memo is not None else None
     if info is None:
         row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
@@ -431,8 +465,8 @@ def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo
             row.voucher_word,
             row.link_window_days,
         )
-        if tx is not None:
-            _ENTITIES.setdefault(tx, {})[code] = info
+        if memo is not None:
+            memo[code] = info
     if lock:
         lock_entity(session, info.id)
     return info
@@ -495,53 +529,12 @@ def require(session: Session, entity: EntityInfo, login: str, action: Action) ->
     return uid
 
 
-# Each transaction's charts, by entity id, until it writes anything: the close's
-# reports read the same chart nine times per community (a round trip each on
-# PostgreSQL).  Any write in the transaction forgets them (an ORM insert, update
-# or delete, a flush with changes, a text statement that is not a SELECT, a
-# rollback), whatever table it touched: a chart is kept only across reads.
-_CHARTS: WeakKeyDictionary[SessionTransaction, dict[int, dict[str, AccountInfo]]] = (
-    WeakKeyDictionary()
-)
-
-
-def _forget_charts(session: Session) -> None:
-    tx = session.get_transaction()
-    if tx is not None:
-        _CHARTS.pop(tx, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _on_execute(state: Any) -> None:
-    writes = state.is_insert or state.is_update or state.is_delete
-    if writes or (not state.is_select and not _reads(state.statement)):
-        _forget_charts(state.session)
-
-
-def _reads(statement: Any) -> bool:
-    """Whether a statement that is no ORM select is a plain SELECT text."""
-    return isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
-
-
-@event.listens_for(Session, "before_flush")
-def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if session.new or session.dirty or session.deleted:
-        _forget_charts(session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _on_rollback(session: Session, previous: SessionTransaction) -> None:
-    _forget_charts(session)
-    _CHARTS.pop(previous, None)
-
-
 def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
     """Return every account of an entity by code, with leaf flags (a new dict each call).
 
-    Read once per transaction until it writes (see ``_CHARTS``).
+    Read once per transaction until it writes (see ``_MEMOS``).
     """
-    tx = session.get_transaction()
-    memo = _CHARTS.get(tx) if tx is not None else None
+    memo = _memo(session, "charts")
     if memo is not None and entity_id in memo:
         return dict(memo[entity_id])
     # Columns, not ORM objects: every report and posting call reads the whole
@@ -560,8 +553,8 @@ def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
     ).all()
     parents = {r.parent_code for r in rows if r.parent_code is not None}
     chart = {r.code: AccountInfo(*r, r.code not in parents) for r in rows}
-    if tx is not None:
-        _CHARTS.setdefault(tx, {})[entity_id] = chart
+    if memo is not None:
+        memo[entity_id] = chart
     return dict(chart)
 
 
