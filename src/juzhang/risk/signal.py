@@ -316,23 +316,30 @@ class RiskContext:
             for i, d, a, f, s, c, r in rows
         )
 
+    def _posted_lines(self, columns: tuple[Any, ...], *where: ColumnElement[bool]) -> Any:
+        """``columns`` of the entity's posted voucher lines matching ``where``."""
+        return self.session.execute(
+            select(*columns)
+            .join(
+                Voucher,
+                (Voucher.entity_id == VoucherLine.entity_id)
+                & (Voucher.id == VoucherLine.voucher_id),
+            )
+            .where(
+                VoucherLine.entity_id == self.entity.id,
+                Voucher.status == VoucherStatus.POSTED,
+                *where,
+            )
+        )
+
     @cached_property
     def entry_vouchers(self) -> dict[int, tuple[int, ...]]:
         """Journal entry id → the posted vouchers whose lines name it (the entries read)."""
         out: dict[int, set[int]] = defaultdict(set)
         for chunk in chunks(e.id for e in self.entries):
-            rows = self.session.execute(
-                select(VoucherLine.custody_entry_id, VoucherLine.voucher_id)
-                .join(
-                    Voucher,
-                    (Voucher.entity_id == VoucherLine.entity_id)
-                    & (Voucher.id == VoucherLine.voucher_id),
-                )
-                .where(
-                    VoucherLine.entity_id == self.entity.id,
-                    VoucherLine.custody_entry_id.in_(chunk),
-                    Voucher.status == VoucherStatus.POSTED,
-                )
+            rows = self._posted_lines(
+                (VoucherLine.custody_entry_id, VoucherLine.voucher_id),
+                VoucherLine.custody_entry_id.in_(chunk),
             )
             for entry, voucher in rows:
                 if entry is not None:
@@ -354,19 +361,10 @@ class RiskContext:
         todo = [v for v in wanted if v not in known]
         for chunk in chunks(todo):
             found: dict[int, set[str]] = {v: set() for v in chunk}
-            rows = self.session.execute(
-                select(VoucherLine.voucher_id, VoucherLine.account_code)
-                .join(
-                    Voucher,
-                    (Voucher.entity_id == VoucherLine.entity_id)
-                    & (Voucher.id == VoucherLine.voucher_id),
-                )
-                .where(
-                    VoucherLine.entity_id == self.entity.id,
-                    VoucherLine.voucher_id.in_(chunk),
-                    VoucherLine.account_code.in_(list(custody)),
-                    Voucher.status == VoucherStatus.POSTED,
-                )
+            rows = self._posted_lines(
+                (VoucherLine.voucher_id, VoucherLine.account_code),
+                VoucherLine.voucher_id.in_(chunk),
+                VoucherLine.account_code.in_(list(custody)),
             )
             for voucher, code in rows:
                 found[int(voucher)].add(str(custody[code]))
