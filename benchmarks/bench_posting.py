@@ -40,7 +40,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,15 +198,29 @@ def _months(size: Size, community: int, seed: int) -> Iterator[MonthBook]:
 
 
 def _inputs(book: MonthBook) -> tuple[list[Any], list[Any]]:
-    from juzhang.core.voucher import Line, VoucherDraft
+    return custody_inputs(book.custody), voucher_drafts(book.vouchers)
+
+
+def custody_inputs(custody: Sequence[Any]) -> list[Any]:
+    """The synthetic journal entries as ``record_entries`` takes them."""
     from juzhang.custody import CustodyInput
     from juzhang.money import from_fen
 
-    entries = [
+    return [
         CustodyInput(c.date, c.account, from_fen(c.fen), c.summary, c.counterparty, c.reference)
-        for c in book.custody
+        for c in custody
     ]
-    drafts = [
+
+
+def voucher_drafts(vouchers: Sequence[Any], entry: Mapping[int, int] | None = None) -> list[Any]:
+    """The synthetic vouchers as ``post_bulk`` takes them; ``entry`` maps their entry ids."""
+    from juzhang.core.voucher import Line, VoucherDraft
+    from juzhang.money import from_fen
+
+    def custody(ln: Any) -> int | None:
+        return ln.custody if entry is None or ln.custody is None else entry[ln.custody]
+
+    return [
         VoucherDraft(
             v.date,
             tuple(
@@ -215,15 +229,14 @@ def _inputs(book: MonthBook) -> tuple[list[Any], list[Any]]:
                     ln.summary,
                     debit=from_fen(ln.fen) if ln.side == "D" else None,
                     credit=from_fen(ln.fen) if ln.side == "C" else None,
-                    custody_entry=ln.custody,
+                    custody_entry=custody(ln),
                 )
                 for ln in v.lines
             ),
             v.attachments,
         )
-        for v in book.vouchers
+        for v in vouchers
     ]
-    return entries, drafts
 
 
 def juzhang_phase(

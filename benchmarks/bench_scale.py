@@ -253,37 +253,15 @@ def _month_inputs(
 
 def _post_month(engine: Any, code: str, custody: list[Any], vouchers: list[Any]) -> int:
     """Record the entries and post the vouchers of one month; return the vouchers posted."""
+    from benchmarks.bench_posting import custody_inputs, voucher_drafts
     from juzhang import books
     from juzhang import custody as cust
-    from juzhang.core.voucher import Line, VoucherDraft
-    from juzhang.custody import CustodyInput
-    from juzhang.money import from_fen
     from juzhang.storage.engine import transaction
 
-    items = [
-        CustodyInput(c.date, c.account, from_fen(c.fen), c.summary, c.counterparty, c.reference)
-        for c in custody
-    ]
     with transaction(engine) as s:
-        ids = cust.record_entries(s, code, "cash", items, source="import")
+        ids = cust.record_entries(s, code, "cash", custody_inputs(custody), source="import")
         real = {c.id: i for c, i in zip(custody, ids, strict=True)}
-        drafts = [
-            VoucherDraft(
-                v.date,
-                tuple(
-                    Line(
-                        ln.account,
-                        ln.summary,
-                        debit=from_fen(ln.fen) if ln.side == "D" else None,
-                        credit=from_fen(ln.fen) if ln.side == "C" else None,
-                        custody_entry=None if ln.custody is None else real[ln.custody],
-                    )
-                    for ln in v.lines
-                ),
-                v.attachments,
-            )
-            for v in vouchers
-        ]
+        drafts = voucher_drafts(vouchers, real)
         return len(books.post_bulk(s, code, drafts, preparer="bk", reviewer="rv", poster="bk"))
 
 
