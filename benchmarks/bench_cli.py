@@ -54,7 +54,9 @@ and the ten imports of ``import juzhang.cli`` with the largest cumulative
 time (``python -X importtime``).  Targets: ``--help`` and ``--version``
 < 0.25 s, a small report < 0.5 s.
 
-**(d) PostgreSQL raw baseline** (with ``--pg``): see :mod:`benchmarks.pg_copy`.
+**(d) PostgreSQL raw baseline** (with ``--pg``): see :mod:`benchmarks.pg_copy`; it
+takes the posting benchmark's own size (``--quick`` or not), whatever the size
+options say for (a) and (b).
 
 Each section also prints a table of its own: step, seconds, rows/s, peak
 RSS and the ratios against its baselines.

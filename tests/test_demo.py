@@ -17,8 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, text
 
 from juzhang import agency, books, custody
 from juzhang.cash_count import list_cash_counts
@@ -44,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
 
 
 @pytest.fixture
-def s(demo: DemoResult) -> Iterator[Session]:
+def s(demo: DemoResult) -> Iterator[Connection]:
     engine = make_engine(f"sqlite:///{demo.database}")
     try:
         with transaction(engine, write=False) as session:
@@ -54,7 +53,7 @@ def s(demo: DemoResult) -> Iterator[Session]:
 
 
 def test_three_communities_on_three_charts_with_all_five_roles(
-    demo: DemoResult, s: Session
+    demo: DemoResult, s: Connection
 ) -> None:
     entities = agency.list_entities(s)
     assert [code for code, _n, _c in entities] == ["H001", "H002", "S001"]
@@ -78,7 +77,7 @@ def test_three_communities_on_three_charts_with_all_five_roles(
     assert demo.problems == ()
 
 
-def test_three_closed_months_each_with_clean_books(demo: DemoResult, s: Session) -> None:
+def test_three_closed_months_each_with_clean_books(demo: DemoResult, s: Connection) -> None:
     for c in demo.communities:
         assert c.months_closed == PERIODS
         for period in PERIODS:
@@ -92,7 +91,7 @@ def test_three_closed_months_each_with_clean_books(demo: DemoResult, s: Session)
         assert c.vouchers >= 40 and c.custody_entries >= 40 and c.statement_lines >= 20
 
 
-def test_the_reversal_and_its_correction(demo: DemoResult, s: Session) -> None:
+def test_the_reversal_and_its_correction(demo: DemoResult, s: Connection) -> None:
     code, period = MISTAKE
     vouchers = books.list_vouchers(s, code, period=period, status="posted")
     red = [v for v in vouchers if v.kind == "reversal"]
@@ -111,7 +110,7 @@ def test_the_reversal_and_its_correction(demo: DemoResult, s: Session) -> None:
     assert wrong != right and len(wrong) == len(right) == 1
 
 
-def test_the_cash_difference_is_counted_and_booked(demo: DemoResult, s: Session) -> None:
+def test_the_cash_difference_is_counted_and_booked(demo: DemoResult, s: Connection) -> None:
     code, period, short = CASH_SHORT
     assert demo.cash_difference == short
     (count,) = list_cash_counts(s, code, period=period)
@@ -140,7 +139,7 @@ def test_the_cash_difference_is_counted_and_booked(demo: DemoResult, s: Session)
 
 
 def test_the_outstanding_cheque_is_in_the_month_end_reconciliation(
-    demo: DemoResult, s: Session
+    demo: DemoResult, s: Connection
 ) -> None:
     for c in demo.communities:
         by_month = {}
@@ -160,7 +159,7 @@ def test_the_outstanding_cheque_is_in_the_month_end_reconciliation(
 
 
 def test_statements_in_two_bank_layouts_and_claims_through_the_form(
-    demo: DemoResult, s: Session
+    demo: DemoResult, s: Connection
 ) -> None:
     rows = s.execute(
         select(Entity.code, ImportBatch.kind, ImportBatch.profile, ImportBatch.file_name).join(
@@ -184,7 +183,7 @@ def test_statements_in_two_bank_layouts_and_claims_through_the_form(
         assert len(list_claims(s, c.code, status="drafted")) == 12
 
 
-def test_disclosures_are_signed_and_every_workbook_opens(demo: DemoResult, s: Session) -> None:
+def test_disclosures_are_signed_and_every_workbook_opens(demo: DemoResult, s: Connection) -> None:
     published = s.execute(
         select(Entity.code, Disclosure.first_period, Disclosure.signer_name)
         .join(Entity, Entity.id == Disclosure.entity_id)
@@ -209,7 +208,7 @@ def test_disclosures_are_signed_and_every_workbook_opens(demo: DemoResult, s: Se
 
 
 def test_the_boards_left_are_the_published_ones_with_filled_signature_blocks(
-    demo: DemoResult, s: Session
+    demo: DemoResult, s: Connection
 ) -> None:
     supervisors = {c.code: c.supervisor.name for c in demo_agency().communities}
     for c in demo.communities:
@@ -228,7 +227,7 @@ def test_the_boards_left_are_the_published_ones_with_filled_signature_blocks(
 
 
 def test_the_boards_name_each_communitys_secretary_and_director(
-    demo: DemoResult, s: Session
+    demo: DemoResult, s: Connection
 ) -> None:
     """The demo stores each community's disclosure settings; its boards print the names."""
     for c in demo_agency().communities:

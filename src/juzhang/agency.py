@@ -15,8 +15,7 @@ a history).
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, text, update
 
 from juzhang.charts import CHART_KEYS, DEFAULT_CHART, load_chart
 from juzhang.core.duty import PERMISSIONS, Action, Role, check_grant
@@ -41,7 +40,7 @@ from juzhang.storage.schema import Account, Entity, RoleGrant, User
 
 @command
 def add_entity(
-    session: Session,
+    session: Connection,
     code: str,
     name: str,
     *,
@@ -115,7 +114,7 @@ def add_entity(
 
 @command
 def add_optional_account(
-    session: Session, entity: str, code: str, *, actor: str = OPERATOR
+    session: Connection, entity: str, code: str, *, actor: str = OPERATOR
 ) -> None:
     """Add a first-level account the chart lets a community add (可增设科目).
 
@@ -157,7 +156,7 @@ def add_optional_account(
 
 
 @command
-def add_user(session: Session, login: str, name: str, *, actor: str = OPERATOR) -> int:
+def add_user(session: Connection, login: str, name: str, *, actor: str = OPERATOR) -> int:
     """Create an agency-wide user; return the id.
 
     Raises:
@@ -182,7 +181,7 @@ def add_user(session: Session, login: str, name: str, *, actor: str = OPERATOR) 
 
 @command
 def grant(
-    session: Session, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
+    session: Connection, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
 ) -> None:
     """Grant ``role`` for ``entity`` to a user (idempotent).
 
@@ -205,7 +204,7 @@ def grant(
 
 @command
 def revoke(
-    session: Session, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
+    session: Connection, login: str, role: Role | str, entity: str, *, actor: str = OPERATOR
 ) -> None:
     """Take a role away: the open grant is ended (``revoked_at``), never deleted.
 
@@ -230,7 +229,7 @@ def revoke(
         )
         .values(revoked_at=now(), revoked_by=actor)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:
         raise NotFoundError("角色 role", f"{login} {r.value} {entity}")
     audit(session, ent.id, actor, "role.revoke", login, {"role": r.value})
 
@@ -241,7 +240,7 @@ SYSTEM_USER = ("system", "系统")
 
 @command
 def add_db_login(
-    session: Session, login: str, *, operator: bool = False, actor: str = OPERATOR
+    session: Connection, login: str, *, operator: bool = False, actor: str = OPERATOR
 ) -> str:
     """Give an existing user their own PostgreSQL login role; return the role's name.
 
@@ -291,19 +290,19 @@ def _role(role: Role | str) -> Role:
         raise NotFoundError("角色 role", f"{role} (有效 valid: {', '.join(Role)})") from None
 
 
-def list_entities(session: Session) -> list[tuple[str, str, str]]:
+def list_entities(session: Connection) -> list[tuple[str, str, str]]:
     """Return ``(code, name, chart)`` of every entity, by code."""
     rows = session.execute(select(Entity.code, Entity.name, Entity.chart).order_by(Entity.code))
     return [(c, n, ch) for c, n, ch in rows]
 
 
-def list_users(session: Session) -> list[tuple[str, str]]:
+def list_users(session: Connection) -> list[tuple[str, str]]:
     """Return ``(login, name)`` of every user, by login."""
     rows = session.execute(select(User.login, User.name).order_by(User.login))
     return [(login, name) for login, name in rows]
 
 
-def list_grants(session: Session, *, login: str | None = None) -> list[tuple[str, str, str]]:
+def list_grants(session: Connection, *, login: str | None = None) -> list[tuple[str, str, str]]:
     """Return ``(login, role, entity code)`` of every role grant in force (of one user), sorted.
 
     Revoked grants stay in the table as history (migration 0012) and are not listed.
@@ -320,7 +319,7 @@ def list_grants(session: Session, *, login: str | None = None) -> list[tuple[str
     return [(u, r, c) for u, r, c in session.execute(query)]
 
 
-def entities_for(session: Session, login: str, action: Action) -> list[str]:
+def entities_for(session: Connection, login: str, action: Action) -> list[str]:
     """Return the codes of the entities where ``login`` holds a role that may do ``action``."""
     allowed = {r.value for r in PERMISSIONS[action]}
     return sorted({code for _u, role, code in list_grants(session, login=login) if role in allowed})

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang.core.period import format_period
 from juzhang.core.voucher import GENESIS_HASH, voucher_hash
@@ -68,7 +67,7 @@ class Anchor:
         }
 
 
-def export_anchors(session: Session, entities: Sequence[str] | None = None) -> dict[str, Any]:
+def export_anchors(session: Connection, entities: Sequence[str] | None = None) -> dict[str, Any]:
     """Return the published heads of ``entities`` (default: all) as a JSON-ready dict.
 
     Each published disclosure gives one anchor; its head is the fingerprint's
@@ -216,7 +215,7 @@ def _read_xlsx(file: Path) -> list[Anchor]:
     return []
 
 
-def _recomputed_chain(session: Session, ent: EntityInfo) -> list[str]:
+def _recomputed_chain(session: Connection, ent: EntityInfo) -> list[str]:
     """The chain's hashes recomputed from the posted vouchers' content, by sequence (1-based)."""
     lines: dict[int, list[tuple[int, str, str, int, str, int | None]]] = {}
     for vid, no, acc, side, fen, summary, custody in session.execute(
@@ -263,7 +262,7 @@ def _recomputed_chain(session: Session, ent: EntityInfo) -> list[str]:
     return chain
 
 
-def check_anchors(session: Session, anchors: Sequence[Anchor]) -> list[Problem]:
+def check_anchors(session: Connection, anchors: Sequence[Anchor]) -> list[Problem]:
     """Return a problem for every anchor the books no longer lead to.
 
     The chain is recomputed from the vouchers' content (the stored hashes are

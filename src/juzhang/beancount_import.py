@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import books
 from juzhang.claims import draft_located
@@ -67,7 +67,7 @@ class BeancountResult:
 
 @command
 def import_beancount(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     path: str | Path,

@@ -30,8 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select
 
 from juzhang.core.duty import Action
 from juzhang.errors import MoneyError, Problem, ProblemsError, ValidationError
@@ -169,7 +168,7 @@ class BudgetPlanLine:
 
 
 def _record(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     actor: str,
     year: int,
@@ -260,7 +259,7 @@ def _record(
 
 @command
 def set_budget(
-    session: Session, entity: str, actor: str, year: int, lines: Sequence[BudgetInput]
+    session: Connection, entity: str, actor: str, year: int, lines: Sequence[BudgetInput]
 ) -> int:
     """Record the year's budget (年初预算) as a new version with ``lines``; return how many lines.
 
@@ -283,7 +282,7 @@ def set_budget(
 
 @command
 def adjust_budget(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     year: int,
@@ -316,7 +315,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def budget_history(session: Session, entity: str, year: int) -> list[BudgetVersionView]:
+def budget_history(session: Connection, entity: str, year: int) -> list[BudgetVersionView]:
     """Return every version of the year's budget, oldest first (empty when none).
 
     Raises:
@@ -327,13 +326,13 @@ def budget_history(session: Session, entity: str, year: int) -> list[BudgetVersi
         select(BudgetVersion)
         .where(BudgetVersion.entity_id == ent.id, BudgetVersion.year == year)
         .order_by(BudgetVersion.version)
-    ).scalars()
+    ).all()
     lines: dict[int, list[BudgetLineView]] = {}
     for r in session.execute(
         select(BudgetLine)
         .where(BudgetLine.entity_id == ent.id, BudgetLine.year == year)
         .order_by(BudgetLine.version, BudgetLine.line_no)
-    ).scalars():
+    ):
         lines.setdefault(r.version, []).append(
             BudgetLineView(
                 r.year,
@@ -370,7 +369,7 @@ def _in_force(
 
 
 def budget_lines(
-    session: Session, entity: str, year: int, *, as_of: dt.datetime | None = None
+    session: Connection, entity: str, year: int, *, as_of: dt.datetime | None = None
 ) -> list[BudgetLineView]:
     """Return the budget lines in force for ``year`` in line order (empty when none).
 
@@ -385,7 +384,7 @@ def budget_lines(
 
 
 def budget_plan(
-    session: Session, entity: str, year: int, *, as_of: dt.datetime | None = None
+    session: Connection, entity: str, year: int, *, as_of: dt.datetime | None = None
 ) -> list[BudgetPlanLine]:
     """Return each line in force with 年初预算, 调整 and 调整后预算.
 

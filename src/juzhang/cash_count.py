@@ -22,8 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select
 
 from juzhang import clock
 from juzhang.core.duty import Action
@@ -91,7 +90,7 @@ def _account(ent: EntityInfo, accounts: dict[str, AccountInfo], code: str | None
 
 @command
 def record_cash_count(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     date: dt.date,
@@ -132,7 +131,7 @@ def record_cash_count(
     future = clock.future_problem(date)
     if future:
         raise ValidationError(f"{ent.code} 现金盘点 cash count", future)
-    count_id = next_id(session, CashCount.__table__, ent.id)  # type: ignore[arg-type]
+    count_id = next_id(session, CashCount.__table__, ent.id)
     session.execute(
         insert(CashCount).values(
             entity_id=ent.id,
@@ -158,7 +157,7 @@ def record_cash_count(
 
 
 def list_cash_counts(
-    session: Session, entity: str, *, period: int | None = None, account: str | None = None
+    session: Connection, entity: str, *, period: int | None = None, account: str | None = None
 ) -> list[CashCountView]:
     """Return the entity's cash counts (optionally one month or account), by date and id.
 
@@ -171,7 +170,7 @@ def list_cash_counts(
         q = q.where(CashCount.period == period)
     if account is not None:
         q = q.where(CashCount.account_code == account)
-    rows = list(session.scalars(q.order_by(CashCount.count_date, CashCount.id)))
+    rows = list(session.execute(q.order_by(CashCount.count_date, CashCount.id)))
     names = user_logins(session, {r.counted_by for r in rows})
     return [
         CashCountView(

@@ -41,8 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, insert, select
 
 from juzhang import books, custody
 from juzhang.core.duty import Action
@@ -80,6 +79,7 @@ from juzhang.storage.access import (
     get_entity,
     next_id,
     require,
+    update_many,
 )
 from juzhang.storage.schema import Claim
 
@@ -358,7 +358,7 @@ def _dedup_key(claim: ClaimRow) -> tuple[object, ...]:
     )
 
 
-def _existing_claims(session: Session, entity_id: int) -> dict[tuple[object, ...], list[int]]:
+def _existing_claims(session: Connection, entity_id: int) -> dict[tuple[object, ...], list[int]]:
     rows = session.execute(
         select(
             Claim.id,
@@ -380,7 +380,7 @@ def _existing_claims(session: Session, entity_id: int) -> dict[tuple[object, ...
 
 @command
 def import_claims(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     path: str | Path,
@@ -428,7 +428,7 @@ def import_claims(
 
 
 def _store(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -479,7 +479,7 @@ def _store(
         source="claims",
     )
     entry_of = {c.row: e for (c, _), e in zip(valid, entries, strict=True)}
-    first = next_id(session, Claim.__table__, ent.id)  # type: ignore[arg-type]
+    first = next_id(session, Claim.__table__, ent.id)
     rows = [
         _claim_row(ent.id, first + n, batch_id, uid, c, a, reasons, entry_of.get(c.row))
         for n, (c, a, reasons) in enumerate(checked)
@@ -556,7 +556,7 @@ def _claim_row(
     }
 
 
-def _view(row: Mapping[str, Any] | Claim) -> ClaimView:
+def _view(row: Mapping[str, Any] | Row[Any]) -> ClaimView:
     get: Callable[[str], Any] = (
         row.__getitem__ if isinstance(row, Mapping) else lambda k: getattr(row, k)
     )
@@ -590,7 +590,7 @@ def _view(row: Mapping[str, Any] | Claim) -> ClaimView:
 
 
 def draft_located(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     drafts: Sequence[VoucherDraft],
@@ -644,7 +644,7 @@ def _placed(
 
 @command
 def draft_claims(
-    session: Session, entity: str, actor: str, ids: Sequence[int] | None = None
+    session: Connection, entity: str, actor: str, ids: Sequence[int] | None = None
 ) -> list[int]:
     """Turn pending claims into draft vouchers (制单) as the bookkeeper; return the voucher ids.
 
@@ -664,7 +664,7 @@ def draft_claims(
     require(session, ent, actor, Action.DRAFT_VOUCHER)
     q = select(Claim).where(Claim.entity_id == ent.id)
     q = q.where((Claim.status == "pending") if ids is None else Claim.id.in_(list(ids)))
-    claims = list(session.scalars(q.order_by(Claim.claim_date, Claim.id)))
+    claims = list(session.execute(q.order_by(Claim.claim_date, Claim.id)))
     if ids is not None:
         missing = sorted(set(ids) - {c.id for c in claims})
         if missing:
@@ -680,8 +680,9 @@ def draft_claims(
     refs = [ClaimRowRef(c.batch_id, c.row_no, c.id) for c in claims]
     vids = draft_located(session, entity, actor, drafts, places, refs) if drafts else []
     if vids:
-        session.execute(
-            update(Claim),
+        update_many(
+            session,
+            Claim,
             [
                 {"entity_id": ent.id, "id": c.id, "status": "drafted", "voucher_id": v}
                 for c, v in zip(claims, vids, strict=True)
@@ -697,7 +698,7 @@ def draft_claims(
     return vids
 
 
-def _claim_draft(claim: Claim) -> VoucherDraft:
+def _claim_draft(claim: Row[Any]) -> VoucherDraft:
     if claim.account_code is None or claim.custody_account is None:  # pragma: no cover
         raise StateError(f"报账 claim #{claim.id}", "缺少科目 / no account", "制单 draft")
     amount = from_fen(claim.amount_fen)
@@ -720,7 +721,7 @@ def _claim_draft(claim: Claim) -> VoucherDraft:
 
 
 def list_claims(
-    session: Session, entity: str, *, status: str | None = None, batch: int | None = None
+    session: Connection, entity: str, *, status: str | None = None, batch: int | None = None
 ) -> list[ClaimView]:
     """Return the entity's claims (optionally of one status or batch), by batch and row.
 
@@ -733,14 +734,14 @@ def list_claims(
         q = q.where(Claim.status == status)
     if batch is not None:
         q = q.where(Claim.batch_id == batch)
-    return [_view(c) for c in session.scalars(q.order_by(Claim.batch_id, Claim.row_no, Claim.id))]
+    return [_view(c) for c in session.execute(q.order_by(Claim.batch_id, Claim.row_no, Claim.id))]
 
 
-def pending_claims(session: Session, entity: str) -> list[ClaimView]:
+def pending_claims(session: Connection, entity: str) -> list[ClaimView]:
     """Return the claims waiting to be drafted (待制单), by batch and row."""
     return list_claims(session, entity, status="pending")
 
 
-def returned_claims(session: Session, entity: str) -> list[ClaimView]:
+def returned_claims(session: Connection, entity: str) -> list[ClaimView]:
     """Return the claims returned to the cashier (退回), with their reasons, by batch and row."""
     return list_claims(session, entity, status="returned")

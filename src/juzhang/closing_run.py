@@ -55,8 +55,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, select
 
 from juzhang import agency, books
 from juzhang.closing import (
@@ -113,7 +112,7 @@ class Output:
     """
 
     pattern: str
-    write: Callable[[Session, str, int, Path], DisclosureReport | None]
+    write: Callable[[Connection, str, int, Path], DisclosureReport | None]
 
     def name(self, period: int) -> str:
         """The file name for ``period`` (``"trial-balance-2026-09.xlsx"``)."""
@@ -121,7 +120,7 @@ class Output:
 
 
 def _write_disclosure(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     path: Path,
@@ -140,16 +139,16 @@ def _write_disclosure(
     return report
 
 
-def _write_trial_balance(session: Session, entity: str, period: int, path: Path) -> None:
+def _write_trial_balance(session: Connection, entity: str, period: int, path: Path) -> None:
     name = get_entity(session, entity).name
     write_report(trial_balance(session, entity, period), path, entity_name=name)
 
 
-def _write_income(session: Session, entity: str, period: int, path: Path) -> None:
+def _write_income(session: Connection, entity: str, period: int, path: Path) -> None:
     write_report(income_statement(session, entity, period), path)
 
 
-def _write_reconciliation(session: Session, entity: str, period: int, path: Path) -> None:
+def _write_reconciliation(session: Connection, entity: str, period: int, path: Path) -> None:
     write_reconciliation_workbook(bank_reconciliation(session, entity, period), path)
 
 
@@ -172,7 +171,7 @@ def output_names(period: int) -> list[str]:
 
 def _write_one(
     output: Output,
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     path: Path,

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, delete, func, select
 
 from juzhang import clock
 from juzhang.core.duty import Action
@@ -42,6 +41,7 @@ from juzhang.storage.access import (
     closed_periods,
     command,
     get_entity,
+    get_row,
     insert_many,
     next_id,
     now,
@@ -132,7 +132,7 @@ def _check_inputs(
 
 @command
 def record_entries(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     items: Sequence[CustodyInput],
@@ -153,7 +153,7 @@ def record_entries(
 
 
 def record_entries_fen(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     items: Sequence[CustodyInput],
@@ -177,7 +177,7 @@ def record_entries_fen(
 
 
 def _record(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -189,7 +189,7 @@ def _record(
     problems = _check_inputs(ent, items, accounts, closed_periods(session, ent.id))
     if problems:
         raise ProblemsError("登记日记账 record custody entries", problems)
-    first = next_id(session, CustodyEntry.__table__, ent.id)  # type: ignore[arg-type]
+    first = next_id(session, CustodyEntry.__table__, ent.id)
     at = now()
     fens = [to_fen(item.amount) for item in items] if given is None else given
     insert_many(
@@ -244,7 +244,7 @@ _COLUMNS = (
 
 
 def record_entry(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     date: dt.date,
@@ -266,7 +266,7 @@ def record_entry(
 
 
 @command
-def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> None:
+def delete_entry(session: Connection, entity: str, actor: str, entry_id: int) -> None:
     """Delete a custody entry that no voucher line names yet (cashier only).
 
     Raises:
@@ -277,7 +277,7 @@ def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> No
     """
     ent = get_entity(session, entity, lock=True)
     require(session, ent, actor, Action.RECORD_CUSTODY)
-    row = session.get(CustodyEntry, (ent.id, entry_id))
+    row = get_row(session, CustodyEntry, ent.id, entry_id)
     if row is None:
         raise NotFoundError("日记账 custody entry", f"{entity} #{entry_id}")
     if row.period in closed_periods(session, ent.id):
@@ -296,7 +296,7 @@ def delete_entry(session: Session, entity: str, actor: str, entry_id: int) -> No
 
 
 def posted_backing(
-    session: Session, entity_id: int, *, period: int | None = None
+    session: Connection, entity_id: int, *, period: int | None = None
 ) -> dict[int, int]:
     """Return ``{custody entry id: net signed fen of posted lines naming it}``.
 
@@ -334,7 +334,7 @@ def posted_backing(
 
 
 def list_entries(
-    session: Session, entity: str, *, period: int | None = None, account: str | None = None
+    session: Connection, entity: str, *, period: int | None = None, account: str | None = None
 ) -> list[CustodyView]:
     """Return custody entries of an entity (optionally one month or account), by date."""
     ent = get_entity(session, entity)
@@ -357,7 +357,7 @@ def list_entries(
             r.recorded_by,
             backing.get(r.id, 0) == r.amount_fen,
         )
-        for r in session.scalars(q.order_by(CustodyEntry.entry_date, CustodyEntry.id))
+        for r in session.execute(q.order_by(CustodyEntry.entry_date, CustodyEntry.id))
     ]
 
 

@@ -76,8 +76,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, update
 
 from juzhang.config_file import dotted, read_toml, validate
 from juzhang.core.duty import Action
@@ -89,6 +88,7 @@ from juzhang.storage.access import (
     audit,
     command,
     get_entity,
+    get_row,
     now,
     require,
 )
@@ -500,7 +500,7 @@ def _named(
     return tuple(c for c in found if not any(c != p and c.startswith(p) for p in found))
 
 
-def default_config(session: Session, entity: str) -> DisclosureConfig:
+def default_config(session: Connection, entity: str) -> DisclosureConfig:
     """Build the default configuration of an entity from its chart and accounts.
 
     Raises:
@@ -657,7 +657,7 @@ def config_toml(config: DisclosureConfig) -> str:
 
 @command
 def set_stored_config(
-    session: Session, entity: str, actor: str, config: DisclosureConfig
+    session: Connection, entity: str, actor: str, config: DisclosureConfig
 ) -> DisclosureConfig:
     """Store ``config`` as the entity's disclosure configuration; return it as stored.
 
@@ -678,7 +678,7 @@ def set_stored_config(
         config = replace(config, chart=ent.chart)
     text = json.dumps(config_to_json(config), ensure_ascii=False, sort_keys=True)
     values = {"config": text, "set_by": uid, "set_at": now()}
-    if session.get(DisclosureSetting, ent.id) is None:
+    if get_row(session, DisclosureSetting, ent.id) is None:
         session.execute(insert(DisclosureSetting).values(entity_id=ent.id, **values))
     else:
         session.execute(
@@ -688,7 +688,7 @@ def set_stored_config(
     return config
 
 
-def stored_config(session: Session, entity: str) -> DisclosureConfig | None:
+def stored_config(session: Connection, entity: str) -> DisclosureConfig | None:
     """Return the entity's stored disclosure configuration, or ``None`` when none is stored.
 
     Raises:

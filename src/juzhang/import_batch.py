@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, insert, select, update
 
 from juzhang.errors import Problem, ProblemsError
 from juzhang.storage.access import EntityInfo, next_id, now
@@ -48,19 +48,19 @@ def file_sha256(path: Path, name: str) -> str:
 
 
 def earlier_batch(
-    session: Session, ent: EntityInfo, kind: str, sha: str, profile: str | None = None
-) -> ImportBatch | None:
+    session: Connection, ent: EntityInfo, kind: str, sha: str, profile: str | None = None
+) -> Row[Any] | None:
     """Return the first batch of ``kind`` with this content (and ``profile``, if given), if any."""
     q = select(ImportBatch).where(
         ImportBatch.entity_id == ent.id, ImportBatch.kind == kind, ImportBatch.file_sha256 == sha
     )
     if profile is not None:
         q = q.where(ImportBatch.profile == profile)
-    return session.scalars(q.order_by(ImportBatch.id).limit(1)).first()
+    return session.execute(q.order_by(ImportBatch.id).limit(1)).first()
 
 
 def record_batch(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     *,
@@ -73,7 +73,7 @@ def record_batch(
     rows_new: int = 0,
 ) -> int:
     """Write the ``import_batch`` row of a file imported by user ``uid`` now; return its id."""
-    batch_id = next_id(session, ImportBatch.__table__, ent.id)  # type: ignore[arg-type]
+    batch_id = next_id(session, ImportBatch.__table__, ent.id)
     session.execute(
         insert(ImportBatch).values(
             entity_id=ent.id,
@@ -93,7 +93,7 @@ def record_batch(
 
 
 def set_batch_counts(
-    session: Session, ent: EntityInfo, batch_id: int, rows_read: int, rows_new: int
+    session: Connection, ent: EntityInfo, batch_id: int, rows_read: int, rows_new: int
 ) -> None:
     """Record the rows read and stored of a batch written before its file was read to the end."""
     session.execute(

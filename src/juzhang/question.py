@@ -42,8 +42,7 @@ import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import and_, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from juzhang import clock
 from juzhang.core.duty import Action
@@ -159,7 +158,7 @@ def _text(what: str, value: str, field: str) -> str:
     return value
 
 
-def _published_board(session: Session, ent: EntityInfo, period: int) -> str | None:
+def _published_board(session: Connection, ent: EntityInfo, period: int) -> str | None:
     """The published board covering ``period``: its snapshot text ("" when it has none).
 
     ``None`` when no published board covers the month.
@@ -197,7 +196,7 @@ def _line_ref(what: str, snapshot: str, period: int, line: int) -> str:
 
 @command
 def add_question(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     period: int,
@@ -232,7 +231,7 @@ def add_question(
     config = stored_config(session, ent.code)
     days = DEFAULT_QUESTION_DAYS if config is None else config.question_days
     asked = clock.today()
-    qid = next_id(session, Question.__table__, ent.id)  # type: ignore[arg-type]
+    qid = next_id(session, Question.__table__, ent.id)
     due = asked + dt.timedelta(days=days)
     session.execute(
         insert(Question).values(
@@ -262,7 +261,7 @@ def add_question(
 
 @command
 def answer_question(
-    session: Session, entity: str, actor: str, question_id: int, text: str
+    session: Connection, entity: str, actor: str, question_id: int, text: str
 ) -> QuestionView:
     """Record the community's answer to a question (回音栏), dated today; return the question.
 
@@ -311,7 +310,7 @@ def answer_question(
     )
 
 
-def _views(session: Session, ent: EntityInfo, *where: object) -> tuple[QuestionView, ...]:
+def _views(session: Connection, ent: EntityInfo, *where: object) -> tuple[QuestionView, ...]:
     rows = session.execute(
         select(
             Question.id,
@@ -357,7 +356,7 @@ def _views(session: Session, ent: EntityInfo, *where: object) -> tuple[QuestionV
 
 
 def list_questions(
-    session: Session, entity: str, period: int | None = None
+    session: Connection, entity: str, period: int | None = None
 ) -> tuple[QuestionView, ...]:
     """Return an entity's questions with their answers, in the order asked (one month's if given).
 
@@ -369,7 +368,7 @@ def list_questions(
     return _views(session, ent, *where)
 
 
-def questions_of_period(session: Session, entity: str, period: int) -> tuple[QuestionView, ...]:
+def questions_of_period(session: Connection, entity: str, period: int) -> tuple[QuestionView, ...]:
     """Return the questions asked about one month, with their answers (immutable rows).
 
     For anything that shows a month's board with its questions (the board's
@@ -384,7 +383,7 @@ def questions_of_period(session: Session, entity: str, period: int) -> tuple[Que
 
 
 def board_questions(
-    session: Session, entity: str, first: int, last: int
+    session: Connection, entity: str, first: int, last: int
 ) -> tuple[QuestionView, ...]:
     """Return the questions the board of ``first..last`` lists (see the module docstring).
 

@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, update
 
 from juzhang.config_file import dotted, read_toml, validate
 from juzhang.core.duty import Action
 from juzhang.errors import MoneyError
 from juzhang.money import parse_money
-from juzhang.storage.access import audit, command, get_entity, now, require
+from juzhang.storage.access import audit, command, get_entity, get_row, now, require
 from juzhang.storage.schema import RiskSetting
 
 __all__ = [
@@ -160,7 +159,7 @@ def risk_settings_toml(settings: RiskSettings) -> str:
 
 @command
 def set_risk_settings(
-    session: Session, entity: str, actor: str, settings: RiskSettings
+    session: Connection, entity: str, actor: str, settings: RiskSettings
 ) -> RiskSettings:
     """Store the community's risk thresholds; return them.
 
@@ -175,7 +174,7 @@ def set_risk_settings(
     uid = require(session, ent, actor, Action.CLOSE_PERIOD)
     text = json.dumps(settings.to_json(), ensure_ascii=False, sort_keys=True)
     values = {"config": text, "set_by": uid, "set_at": now()}
-    if session.get(RiskSetting, ent.id) is None:
+    if get_row(session, RiskSetting, ent.id) is None:
         session.execute(insert(RiskSetting).values(entity_id=ent.id, **values))
     else:
         session.execute(update(RiskSetting).where(RiskSetting.entity_id == ent.id).values(**values))
@@ -183,7 +182,7 @@ def set_risk_settings(
     return settings
 
 
-def stored_risk_settings(session: Session, entity: str) -> RiskSettings:
+def stored_risk_settings(session: Connection, entity: str) -> RiskSettings:
     """Return the community's stored risk thresholds, or the defaults when none are stored.
 
     Raises:

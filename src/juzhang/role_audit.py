@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, text
 
 from juzhang.core.duty import BOOKS_SIDE, RULE_SEPARATION, Role
 from juzhang.errors import Problem
@@ -56,7 +55,7 @@ class RolesAudit:
     problems: tuple[Problem, ...]
 
 
-def audit_roles(session: Session) -> RolesAudit:
+def audit_roles(session: Connection) -> RolesAudit:
     """Compare juzhang's grants with the database's role memberships; check 钱账分离.
 
     Returns every open grant (by community, login, role) and the problems
@@ -109,7 +108,9 @@ def audit_roles(session: Session) -> RolesAudit:
     return RolesAudit(held, tuple(problems))
 
 
-def _database_side(session: Session) -> tuple[dict[str, set[str]], dict[str, str], list[Problem]]:
+def _database_side(
+    session: Connection,
+) -> tuple[dict[str, set[str]], dict[str, str], list[Problem]]:
     """Return {login role: duties it is a member of}, {login role: login}, missing roles."""
     members: dict[str, set[str]] = defaultdict(set)
     if is_sqlite(session):

@@ -27,8 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, and_, case, func, select
 
 from juzhang.agency import list_entities
 from juzhang.books import opening_difference
@@ -55,7 +54,7 @@ from juzhang.storage.schema import (
 )
 
 
-def verify(session: Session, entity: str | None = None) -> list[Problem]:
+def verify(session: Connection, entity: str | None = None) -> list[Problem]:
     """Recompute the books of one entity (or every entity) and return every problem found."""
     codes = [entity] if entity else [c for c, _n, _ch in list_entities(session)]
     problems: list[Problem] = []
@@ -69,7 +68,7 @@ def verify(session: Session, entity: str | None = None) -> list[Problem]:
 
 
 def _posted_lines(
-    session: Session, entity_id: int, since: int = 0
+    session: Connection, entity_id: int, since: int = 0
 ) -> dict[int, list[tuple[int, str, str, int, str, int | None]]]:
     """Lines of the posted vouchers after chain position ``since`` (all with 0), by voucher."""
     q = (
@@ -97,7 +96,7 @@ def _posted_lines(
     return out
 
 
-def check_balanced(session: Session, ent: EntityInfo, since: int = 0) -> list[Problem]:
+def check_balanced(session: Connection, ent: EntityInfo, since: int = 0) -> list[Problem]:
     """Every posted voucher balances (借贷平衡) and has at least two lines.
 
     With ``since``, the vouchers posted after that chain position.
@@ -117,7 +116,7 @@ def check_balanced(session: Session, ent: EntityInfo, since: int = 0) -> list[Pr
     return problems
 
 
-def check_numbering(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_numbering(session: Connection, ent: EntityInfo) -> list[Problem]:
     """Voucher numbers run 1..n without gaps or repeats in every month (连续编号)."""
     by_period: dict[int, list[int]] = defaultdict(list)
     for period, number in session.execute(
@@ -140,7 +139,7 @@ def check_numbering(session: Session, ent: EntityInfo) -> list[Problem]:
 
 
 def check_chain(
-    session: Session, ent: EntityInfo, start: tuple[int, str] = (0, GENESIS_HASH)
+    session: Connection, ent: EntityInfo, start: tuple[int, str] = (0, GENESIS_HASH)
 ) -> list[Problem]:
     """The hash chain over posted vouchers is intact (哈希链).
 
@@ -151,7 +150,7 @@ def check_chain(
 
 
 def _walk_chain(
-    session: Session, ent: EntityInfo, start: tuple[int, str]
+    session: Connection, ent: EntityInfo, start: tuple[int, str]
 ) -> tuple[list[Problem], tuple[int, str]]:
     """Check the chain after ``start``; return the problems and the last position checked."""
     since, prev = start
@@ -200,7 +199,7 @@ def _walk_chain(
     return [], (expected_seq - 1, prev)
 
 
-def check_running_balances(session: Session, ent: EntityInfo, since: int = 0) -> list[Problem]:
+def check_running_balances(session: Connection, ent: EntityInfo, since: int = 0) -> list[Problem]:
     """The running balances equal the sums of the posted lines (余额表与明细一致).
 
     With ``since``, only the months that vouchers posted after that chain
@@ -247,7 +246,7 @@ def check_running_balances(session: Session, ent: EntityInfo, since: int = 0) ->
     if months is not None:
         # the months' lines through their vouchers' ids (ix_voucher_status → primary
         # key): SQLite otherwise reads every line of the history and filters
-        inside = aliased(Voucher)
+        inside = Voucher.__table__.alias().c
         q = q.where(
             Voucher.period.in_(months),
             VoucherLine.voucher_id.in_(
@@ -276,7 +275,7 @@ def check_running_balances(session: Session, ent: EntityInfo, since: int = 0) ->
     return problems
 
 
-def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> list[Problem]:
+def check_custody_links(session: Connection, ent: EntityInfo, since: int = 0) -> list[Problem]:
     """Custody links are one to one (钱账对应): backed lines, no entry backed twice.
 
     With ``since``, the lines of vouchers posted after that chain position,
@@ -297,7 +296,7 @@ def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> li
         # the lines found through their vouchers (chain position → id → primary key), never
         # by an index on the lines: SQLite otherwise walks every line of the history, once
         # per new voucher for ``named``
-        later = aliased(Voucher)
+        later = Voucher.__table__.alias().c
         ids = select(later.id).where(
             later.entity_id == ent.id, later.status == "posted", later.chain_seq > since
         )
@@ -394,7 +393,7 @@ def check_custody_links(session: Session, ent: EntityInfo, since: int = 0) -> li
     return problems
 
 
-def check_opening(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_opening(session: Connection, ent: EntityInfo) -> list[Problem]:
     """The opening balances balance (期初试算平衡)."""
     diff = to_fen(opening_difference(session, ent.code))
     if diff:
@@ -409,7 +408,7 @@ def check_opening(session: Session, ent: EntityInfo) -> list[Problem]:
     return []
 
 
-def check_grants(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_grants(session: Connection, ent: EntityInfo) -> list[Problem]:
     """Nobody ever held the cashier role and a books-side role for the same entity (钱账分离).
 
     The grants are a history (revoked grants stay), so a person who held one
@@ -450,7 +449,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def check_people(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_people(session: Connection, ent: EntityInfo) -> list[Problem]:
     """Each posted voucher's preparer, reviewer and poster held their roles when they acted.
 
     The preparer and the poster held ``bookkeeper`` (the month-end machine
@@ -502,12 +501,12 @@ def check_people(session: Session, ent: EntityInfo) -> list[Problem]:
     return problems
 
 
-def check_audit_chain(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_audit_chain(session: Connection, ent: EntityInfo) -> list[Problem]:
     """The entity's audit log is chained and intact (审计日志哈希链, :mod:`juzhang.core.audit`)."""
     return audit_chain_problems(session, ent.id, ent.code)
 
 
-def audit_chain_problems(session: Session, entity_id: int, label: str) -> list[Problem]:
+def audit_chain_problems(session: Connection, entity_id: int, label: str) -> list[Problem]:
     """Return a problem at the first audit row of ``entity_id`` that breaks the chain."""
     prev = GENESIS_AUDIT_HASH
     expected = 1
@@ -551,7 +550,7 @@ def audit_chain_problems(session: Session, entity_id: int, label: str) -> list[P
 _POSTING_ACTIONS = ("voucher.post", "voucher.bulk", "voucher.closing")
 
 
-def check_complete(session: Session, ent: EntityInfo) -> list[Problem]:
+def check_complete(session: Connection, ent: EntityInfo) -> list[Problem]:
     """The books hold what their own records say exists (账簿完整).
 
     A restore that loaded some tables and not others (a data-only dump whose
@@ -621,7 +620,7 @@ def _range(first: int, last: int) -> str:
 
 
 def verify_since(
-    session: Session, ent: EntityInfo, start: tuple[int, str]
+    session: Connection, ent: EntityInfo, start: tuple[int, str]
 ) -> tuple[list[Problem], tuple[int, str]]:
     """Verify what was posted after a verified chain position; return problems and the new one.
 

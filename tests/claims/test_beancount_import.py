@@ -118,7 +118,7 @@ def test_opening_balances_from_a_ledger(world: World, tmp_path: Path) -> None:
     assert world.run(books.opening_difference, world.entity) == 0
     tb = world.run(trial_balance, world.entity, 202609)
     assert tb.row("101").opening_balance == expected["101"] and tb.balanced
-    batch = world.run(lambda s: s.scalars(select(ImportBatch)).one())
+    batch = world.run(lambda s: s.execute(select(ImportBatch)).one())
     assert (batch.kind, batch.profile, batch.rows_new) == ("beancount", "opening", len(expected))
 
 

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
 
 from juzhang import books, closing, custody, verify
 from juzhang.cash_count import list_cash_counts, record_cash_count
@@ -400,12 +399,11 @@ def test_gaps_an_unbalanced_trial_balance_and_verify_are_found(w: World) -> None
         conn.execute(
             text("UPDATE account_balance SET debit_fen = debit_fen + 1 WHERE account_code = '514'")
         )
-        with Session(bind=conn) as session:
-            ctx = make_context(session, "C001", SEP)
-            (gap,) = check_numbering(ctx)
-            (tb,) = check_trial_balance(ctx)
-            found = {p.subject for p in check_verify(ctx)}
-            result = close_month(session, "C001", SEP, "rv")
+        ctx = make_context(conn, "C001", SEP)
+        (gap,) = check_numbering(ctx)
+        (tb,) = check_trial_balance(ctx)
+        found = {p.subject for p in check_verify(ctx)}
+        result = close_month(conn, "C001", SEP, "rv")
         trans.rollback()
     assert gap.where == "C001 2026-09" and "gaps" in gap.message
     assert "does not balance" in tb.message
@@ -874,7 +872,7 @@ def test_close_verifies_only_what_was_posted_since_the_last_close(
     hashed: list[int] = []
     walk, rehash = verify._walk_chain, verify.voucher_hash  # noqa: SLF001 — observe the walk
 
-    def watched_walk(session: Session, ent: Any, start: tuple[int, str]) -> Any:
+    def watched_walk(session: Connection, ent: Any, start: tuple[int, str]) -> Any:
         starts.append(start)
         return walk(session, ent, start)
 
@@ -931,8 +929,7 @@ def test_the_close_still_finds_custody_links_broken_since_the_last_close(world: 
             ),
             {"p": OCT},
         )
-        with Session(bind=conn) as session:
-            found = list(check_verify(make_context(session, "C001", OCT)))
+        found = list(check_verify(make_context(conn, "C001", OCT)))
         trans.rollback()
     custody_problems = [p for p in found if p.subject == "custody"]
     assert any(f"#{v1} 第{n1}行" in p.where and "without" in p.message for p in custody_problems)

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang import clock
 from juzhang.core.period import first_day, last_day, next_period
@@ -68,7 +67,7 @@ class _Entry:
     reference: str
 
 
-def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Line]:
+def _statement_lines(session: Connection, entity_id: int, code: str, end: dt.date) -> list[_Line]:
     rows = session.execute(
         select(
             StatementLine.id,
@@ -129,7 +128,7 @@ def _statement_lines(session: Session, entity_id: int, code: str, end: dt.date) 
     return out
 
 
-def _entries(session: Session, entity_id: int, code: str, end: dt.date) -> list[_Entry]:
+def _entries(session: Connection, entity_id: int, code: str, end: dt.date) -> list[_Entry]:
     rows = session.execute(
         select(
             CustodyEntry.id,
@@ -286,7 +285,7 @@ def _reconcile(
 
 
 def reference_reconciliation(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     *,
@@ -353,7 +352,7 @@ def reference_reconciliation(
     return BankReconciliation(ent.code, ent.name, period, end, window, tuple(results))
 
 
-def _entries_linked_later(session: Session, entity_id: int, code: str, end: dt.date) -> set[int]:
+def _entries_linked_later(session: Connection, entity_id: int, code: str, end: dt.date) -> set[int]:
     """Ids of custody entries linked to a statement line dated after ``end``."""
     rows = session.execute(
         select(StatementLine.custody_entry_id).where(

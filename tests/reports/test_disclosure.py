@@ -43,8 +43,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select
 
 from juzhang import books, custody
 from juzhang.budget import BudgetInput, budget_lines, set_budget
@@ -131,7 +130,7 @@ def build_story(world: World, *, november: bool = False) -> None:
     """Set up C001 and post September and October (and November when asked)."""
     e = world.entity
 
-    def setup(session: Session) -> None:
+    def setup(session: Connection) -> None:
         for code, name in DETAIL:
             books.add_account(session, e, code, name)
         books.set_opening(
@@ -371,8 +370,8 @@ def test_signature_block_from_grants_config_and_sign_off(story: World) -> None:
     assert (s.opinion, s.signed_on) == ("", None)
     with transaction(story.engine) as session:
         sup = session.execute(select(User.id).where(User.login == "sup")).scalar_one()
-        session.add(
-            DisclosureRow(
+        session.execute(
+            insert(DisclosureRow).values(
                 entity_id=1,
                 id=1,
                 first_period=OCT,

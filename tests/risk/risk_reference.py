@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from juzhang.budget import budget_plan, matches
 from juzhang.core.period import first_day, format_period, last_day, period_of, previous_period
@@ -38,7 +37,7 @@ ZERO = Decimal("0.00")
 class ReferenceContext:
     """One community's month as the risk checks read it, each part read once."""
 
-    session: Session
+    session: Connection
     entity: EntityInfo
     period: int
     settings: RiskSettings
@@ -662,7 +661,7 @@ REFERENCE_CHECKS = (
 
 
 def reference_signals(
-    session: Session, entity: str, period: int, settings: RiskSettings | None = None
+    session: Connection, entity: str, period: int, settings: RiskSettings | None = None
 ) -> tuple[RiskSignal, ...]:
     """Every signal of the month, check by check, as ``risk_report`` gave them before issue 18."""
     ent = get_entity(session, entity)

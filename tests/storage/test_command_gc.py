@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, create_engine
 
 from juzhang.storage import access
 
@@ -15,11 +14,11 @@ def test_the_threshold_is_raised_inside_and_restored_after() -> None:
     seen: list[tuple[int, int, int]] = []
 
     @access.command
-    def inner(session: Session) -> None:
+    def inner(session: Connection) -> None:
         seen.append(gc.get_threshold())
 
     @access.command
-    def outer(session: Session, fail: bool) -> None:
+    def outer(session: Connection, fail: bool) -> None:
         seen.append(gc.get_threshold())
         inner(session)
         seen.append(gc.get_threshold())
@@ -30,7 +29,7 @@ def test_the_threshold_is_raised_inside_and_restored_after() -> None:
     engine = create_engine("sqlite://")
     try:
         gc.set_threshold(700, 10, 10)
-        with Session(engine) as session:
+        with Connection(engine) as session:
             outer(session, False)
             assert gc.get_threshold() == (700, 10, 10)
             assert seen == [(access.GC_FIRST_THRESHOLD, 10, 10)] * 3

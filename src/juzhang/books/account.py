@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
 
 from juzhang.charts import load_chart, parent_code
 from juzhang.core.text import text_problem
@@ -40,7 +39,7 @@ from juzhang.storage.schema import (
 
 @command
 def add_account(
-    session: Session, entity: str, code: str, name: str, *, actor: str = OPERATOR
+    session: Connection, entity: str, code: str, name: str, *, actor: str = OPERATOR
 ) -> None:
     """Add a detail account (明细科目); the parent is taken from the code (51301 → 513).
 
@@ -89,7 +88,7 @@ def add_account(
     audit(session, ent.id, actor, "account.add", code, {"name": name})
 
 
-def _has_amounts(session: Session, entity_id: int, code: str) -> bool:
+def _has_amounts(session: Connection, entity_id: int, code: str) -> bool:
     for model in (VoucherLine, OpeningBalance, CustodyEntry):
         q = select(model.account_code).where(
             model.entity_id == entity_id,
@@ -101,7 +100,9 @@ def _has_amounts(session: Session, entity_id: int, code: str) -> bool:
 
 
 @command
-def deactivate_account(session: Session, entity: str, code: str, *, actor: str = OPERATOR) -> None:
+def deactivate_account(
+    session: Connection, entity: str, code: str, *, actor: str = OPERATOR
+) -> None:
     """Deactivate an account: it stays in the books but takes no new lines.
 
     An account that has carried amounts can only be deactivated; one that
@@ -122,7 +123,7 @@ def deactivate_account(session: Session, entity: str, code: str, *, actor: str =
 
 
 @command
-def delete_account(session: Session, entity: str, code: str, *, actor: str = OPERATOR) -> None:
+def delete_account(session: Connection, entity: str, code: str, *, actor: str = OPERATOR) -> None:
     """Delete a detail account that has never carried an amount.
 
     Raises:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, select
 
 from juzhang import clock
 from juzhang.books.drafting import _check_all, _Checked, _insert_vouchers
@@ -40,7 +40,7 @@ from juzhang.storage.schema import (
 )
 
 
-def correction_label(row: Voucher) -> str:
+def correction_label(row: Row[Any]) -> str:
     """Return ``"9月5日 3号凭证"``: how a correction's 摘要 names the original."""
     d = row.voucher_date
     return f"{d.month}月{d.day}日 {row.number}号凭证"
@@ -48,7 +48,7 @@ def correction_label(row: Voucher) -> str:
 
 @command
 def reverse_voucher(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     period: int,
@@ -111,7 +111,7 @@ def reverse_voucher(
 
 @command
 def draft_correction(
-    session: Session, entity: str, actor: str, period: int, number: int, draft: VoucherDraft
+    session: Connection, entity: str, actor: str, period: int, number: int, draft: VoucherDraft
 ) -> int:
     """Draft the blue correcting voucher (订正) for a reversed voucher; return its id.
 

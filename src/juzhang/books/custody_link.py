@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from juzhang.core.voucher import (
     Line,
@@ -26,7 +25,7 @@ from juzhang.storage.access import (
 class _CustodyLinker:
     """Finds and checks the custody entries that back custody-account lines."""
 
-    def __init__(self, session: Session, ent: EntityInfo, exclude_voucher: int | None) -> None:
+    def __init__(self, session: Connection, ent: EntityInfo, exclude_voucher: int | None) -> None:
         self.session = session
         self.ent = ent
         self.exclude = exclude_voucher if exclude_voucher is not None else -1

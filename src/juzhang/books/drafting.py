@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, delete, update
 
 from juzhang import clock
 from juzhang.books.account import _account_problem
@@ -67,7 +66,7 @@ class _Checked:
 
 
 def _check_against_books(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     draft: VoucherDraft,
     where: str,
@@ -117,7 +116,7 @@ def _check_against_books(
 
 
 def _insert_vouchers(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     preparer: int,
     items: Sequence[tuple[VoucherDraft | PairDraft, _Checked]],
@@ -135,7 +134,7 @@ def _insert_vouchers(
     ``first`` is then the first id, which the caller took for the numbering.
     """
     if first is None:
-        first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
+        first = next_id(session, Voucher.__table__, ent.id)
     at = now()
     ids = list(range(first, first + len(items)))
     rows: Iterable[tuple[Any, ...]] = (
@@ -203,7 +202,7 @@ _LINE_COLUMNS = (
 
 
 def _check_all(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     drafts: Sequence[VoucherDraft],
     *,
@@ -228,7 +227,7 @@ def _check_all(
 
 @command
 def draft_vouchers(
-    session: Session, entity: str, actor: str, drafts: Sequence[VoucherDraft]
+    session: Connection, entity: str, actor: str, drafts: Sequence[VoucherDraft]
 ) -> list[int]:
     """Prepare vouchers (制单) as drafts; return their ids.  All or nothing.
 
@@ -244,7 +243,7 @@ def draft_vouchers(
     return ids
 
 
-def draft_voucher(session: Session, entity: str, actor: str, draft: VoucherDraft) -> int:
+def draft_voucher(session: Connection, entity: str, actor: str, draft: VoucherDraft) -> int:
     """Prepare one voucher (制单) as a draft; return its id (see :func:`draft_vouchers`)."""
     return draft_vouchers(session, entity, actor, [draft])[0]
 
@@ -269,7 +268,7 @@ class PairDraft(NamedTuple):
 
 @command
 def draft_pairs(
-    session: Session, entity: str, actor: str, drafts: Sequence[PairDraft]
+    session: Connection, entity: str, actor: str, drafts: Sequence[PairDraft]
 ) -> list[int]:
     """Prepare two-line vouchers backed by custody entries (制单) in bulk; return their ids.
 
@@ -293,7 +292,7 @@ def draft_pairs(
 
 
 def draft_pairs_for(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -335,7 +334,7 @@ def _pair_rows(d: PairDraft) -> list[LineRow]:
 
 
 def _check_pairs(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     drafts: Sequence[PairDraft],
     accounts: Mapping[str, AccountInfo] | None = None,
@@ -406,7 +405,9 @@ def _pair_account_problem(
     return None
 
 
-def _require_preparer(ent: EntityInfo, row: Voucher, uid: int, actor: str, action: str) -> None:
+def _require_preparer(
+    session: Connection, ent: EntityInfo, row: Row[Any], uid: int, actor: str, action: str
+) -> None:
     if row.status == VoucherStatus.POSTED:
         raise StateError(f"凭证 #{row.id}", "已记账 posted", action)
     if row.prepared_by != uid:
@@ -416,19 +417,13 @@ def _require_preparer(ent: EntityInfo, row: Voucher, uid: int, actor: str, actio
             action,
             "只有制单人可以修改或删除草稿 / only the preparer may change a draft",
         )
-    if row.period in _closed(row):
+    if row.period in closed_periods(session, row.entity_id):
         raise PeriodClosedError(ent.code, format_period(row.period))
-
-
-def _closed(row: Voucher) -> set[int]:
-    session = Session.object_session(row)
-    assert session is not None
-    return closed_periods(session, row.entity_id)
 
 
 @command
 def edit_voucher(
-    session: Session, entity: str, actor: str, voucher_id: int, draft: VoucherDraft
+    session: Connection, entity: str, actor: str, voucher_id: int, draft: VoucherDraft
 ) -> None:
     """Replace a draft's date, attachments and lines (preparer only).
 
@@ -444,7 +439,7 @@ def edit_voucher(
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.EDIT_VOUCHER)
     row = _load_voucher(session, ent, voucher_id)
-    _require_preparer(ent, row, uid, actor, "修改 edit")
+    _require_preparer(session, ent, row, uid, actor, "修改 edit")
     was = row.status  # read now: the UPDATE below refreshes ``row`` in the session
     if row.kind == "reversal":
         raise StateError(
@@ -481,7 +476,7 @@ def edit_voucher(
 
 
 @command
-def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -> None:
+def delete_voucher(session: Connection, entity: str, actor: str, voucher_id: int) -> None:
     """Delete a draft or reviewed voucher (preparer only).
 
     A claim it was drafted from goes back to pending, and a bank statement
@@ -496,7 +491,7 @@ def delete_voucher(session: Session, entity: str, actor: str, voucher_id: int) -
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.EDIT_VOUCHER)
     row = _load_voucher(session, ent, voucher_id)
-    _require_preparer(ent, row, uid, actor, "删除 delete")
+    _require_preparer(session, ent, row, uid, actor, "删除 delete")
     # what was drafted from a claim or a statement line waits to be drafted again
     session.execute(
         update(Claim)

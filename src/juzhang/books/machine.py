@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, update
 
 from juzhang.agency import add_user
 from juzhang.books.correction import correction_label
@@ -44,7 +43,7 @@ SYSTEM_LOGIN = "system"
 
 @command
 def post_closing_voucher(
-    session: Session,
+    session: Connection,
     entity: str,
     reviewer: str,
     draft: VoucherDraft | None = None,

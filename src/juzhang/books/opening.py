@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, func, insert, select
 
 from juzhang.books.account import _account_problem
 from juzhang.core.duty import Action
@@ -36,7 +35,9 @@ from juzhang.storage.schema import (
 
 
 @command
-def set_opening(session: Session, entity: str, actor: str, balances: Mapping[str, Decimal]) -> None:
+def set_opening(
+    session: Connection, entity: str, actor: str, balances: Mapping[str, Decimal]
+) -> None:
     """Set opening balances (期初余额), debit positive and credit negative.
 
     Balances of accounts not named stay as they are; a zero removes one.  They
@@ -83,7 +84,7 @@ def set_opening(session: Session, entity: str, actor: str, balances: Mapping[str
     )
 
 
-def opening_difference(session: Session, entity: str) -> Decimal:
+def opening_difference(session: Connection, entity: str) -> Decimal:
     """Return by how much the entity's opening balances fail to balance (0.00 when they do).
 
     Positive when debits exceed credits.
@@ -94,7 +95,7 @@ def opening_difference(session: Session, entity: str) -> Decimal:
     return from_fen(_opening_difference(session, get_entity(session, entity).id))
 
 
-def _opening_difference(session: Session, entity_id: int) -> int:
+def _opening_difference(session: Connection, entity_id: int) -> int:
     total = session.execute(
         select(func.coalesce(func.sum(OpeningBalance.amount_fen), 0)).where(
             OpeningBalance.entity_id == entity_id
@@ -103,7 +104,7 @@ def _opening_difference(session: Session, entity_id: int) -> int:
     return int(total)
 
 
-def _any_posted(session: Session, entity_id: int) -> bool:
+def _any_posted(session: Connection, entity_id: int) -> bool:
     q = select(Voucher.id).where(
         Voucher.entity_id == entity_id, Voucher.status == VoucherStatus.POSTED
     )

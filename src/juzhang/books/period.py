@@ -8,8 +8,7 @@ no public function locks a month without the checks.
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select, update
 
 from juzhang import clock
 from juzhang.core.duty import Action
@@ -25,6 +24,7 @@ from juzhang.storage.access import (
     closed_periods,
     command,
     get_entity,
+    get_row,
     now,
     require,
 )
@@ -46,7 +46,7 @@ def require_month_over(entity: str, period: int) -> None:
         raise MonthNotOverError(entity, format_period(period), today, end)
 
 
-def _lock_period(session: Session, entity: str, actor: str, period: int) -> None:
+def _lock_period(session: Connection, entity: str, actor: str, period: int) -> None:
     """Lock (结账) a month: nothing can be drafted into or posted to it any more.
 
     Private: the lock without the month-end checks.  Only
@@ -79,7 +79,7 @@ def _lock_period(session: Session, entity: str, actor: str, period: int) -> None
             "结账 close",
         )
     values = {"status": "closed", "closed_by": uid, "closed_at": now()}
-    exists = session.get(Period, (ent.id, period))
+    exists = get_row(session, Period, ent.id, period)
     if exists is None:
         session.execute(insert(Period).values(entity_id=ent.id, period=period, **values))
     else:
@@ -92,7 +92,7 @@ def _lock_period(session: Session, entity: str, actor: str, period: int) -> None
 
 
 @command
-def reopen_period(session: Session, entity: str, actor: str, period: int, reason: str) -> None:
+def reopen_period(session: Connection, entity: str, actor: str, period: int, reason: str) -> None:
     """Reopen (反结账) a closed month: admin only, with a reason, recorded.
 
     Raises:
@@ -114,6 +114,6 @@ def reopen_period(session: Session, entity: str, actor: str, period: int, reason
     audit(session, ent.id, actor, "period.reopen", format_period(period), {"reason": reason})
 
 
-def is_closed(session: Session, entity: str, period: int) -> bool:
+def is_closed(session: Connection, entity: str, period: int) -> bool:
     """Return whether the entity's month is closed."""
     return period in closed_periods(session, get_entity(session, entity).id)

@@ -14,8 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, update
 
 from juzhang.books.drafting import _check_all, _insert_vouchers
 from juzhang.books.opening import _opening_difference
@@ -65,7 +64,7 @@ from juzhang.storage.statistics import Statistics
 
 
 @command
-def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int]) -> None:
+def review_vouchers(session: Connection, entity: str, actor: str, ids: Sequence[int]) -> None:
     """Review drafts (审核); the reviewer may not be the preparer.  All or nothing.
 
     The same as :func:`review_bulk` with a list of ids.
@@ -82,7 +81,7 @@ def review_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int
 
 @command
 def review_bulk(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     ids: Sequence[int] | Literal["all"],
@@ -109,7 +108,7 @@ def review_bulk(
 
 
 def _review(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -157,7 +156,7 @@ def _own_review(actor: str, ent: EntityInfo, voucher_id: int) -> SegregationOfDu
 
 
 def _review_chunk(
-    session: Session, ent: EntityInfo, uid: int, actor: str, ids: Sequence[int]
+    session: Connection, ent: EntityInfo, uid: int, actor: str, ids: Sequence[int]
 ) -> None:
     """Review checked drafts ``ids`` (at most a chunk) in one statement, and audit them."""
     session.execute(
@@ -193,7 +192,7 @@ _KEY_COLUMNS = (
 )
 
 
-def _keys_of(session: Session, ent: EntityInfo, ids: Sequence[int]) -> list[_Key]:
+def _keys_of(session: Connection, ent: EntityInfo, ids: Sequence[int]) -> list[_Key]:
     """Return the keys of vouchers ``ids`` (at most a chunk), in the order given.
 
     Raises:
@@ -213,7 +212,7 @@ def _keys_of(session: Session, ent: EntityInfo, ids: Sequence[int]) -> list[_Key
     return [found[i] for i in ids]
 
 
-def _next_chunk(session: Session, ent: EntityInfo, status: str, chunk: int) -> list[_Key]:
+def _next_chunk(session: Connection, ent: EntityInfo, status: str, chunk: int) -> list[_Key]:
     """The first ``chunk`` vouchers in ``status`` in (month, date, id) order.
 
     Acting on them moves them out of ``status``, so the next call returns the
@@ -233,7 +232,7 @@ def _next_chunk(session: Session, ent: EntityInfo, status: str, chunk: int) -> l
 
 
 @command
-def unreview_voucher(session: Session, entity: str, actor: str, voucher_id: int) -> None:
+def unreview_voucher(session: Connection, entity: str, actor: str, voucher_id: int) -> None:
     """Withdraw a review (取消审核): the voucher goes back to draft.
 
     Raises:
@@ -253,7 +252,7 @@ def unreview_voucher(session: Session, entity: str, actor: str, voucher_id: int)
     audit(session, ent.id, actor, "voucher.unreview", f"#{voucher_id}")
 
 
-def _number(session: Session, ent: EntityInfo, items: list[_ToPost]) -> list[_Numbered]:
+def _number(session: Connection, ent: EntityInfo, items: list[_ToPost]) -> list[_Numbered]:
     """Number and chain vouchers about to be posted, one result per item in its order.
 
     The caller holds the entity's lock and has checked the roles.  Numbers run
@@ -314,7 +313,7 @@ def _number(session: Session, ent: EntityInfo, items: list[_ToPost]) -> list[_Nu
     return [out[i] for i in range(len(items))]
 
 
-def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
+def _post(session: Connection, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
     """Number, chain and post reviewed vouchers (caller holds the lock and checked roles).
 
     Returns the numbers given, in number order.  The rows are updated in
@@ -339,7 +338,7 @@ def _post(session: Session, ent: EntityInfo, poster: int, items: list[_ToPost]) 
     return [n.number for _item, n in in_order]
 
 
-def _cashiers(session: Session, entity_id: int, items: list[_ToPost]) -> dict[int, int]:
+def _cashiers(session: Connection, entity_id: int, items: list[_ToPost]) -> dict[int, int]:
     entry_ids = {r[5]: v.id for v in items for r in v.rows if r[5] is not None}
     if not entry_ids:
         return {}
@@ -356,7 +355,7 @@ def _cashiers(session: Session, entity_id: int, items: list[_ToPost]) -> dict[in
 
 
 @command
-def post_vouchers(session: Session, entity: str, actor: str, ids: Sequence[int]) -> list[int]:
+def post_vouchers(session: Connection, entity: str, actor: str, ids: Sequence[int]) -> list[int]:
     """Post reviewed vouchers (记账); return the numbers given.
 
     The vouchers are numbered and posted in (month, date, id) order, whatever
@@ -400,7 +399,7 @@ class Posted:
 
 @command
 def post_reviewed(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     ids: Sequence[int] | Literal["all"],
@@ -430,7 +429,7 @@ def post_reviewed(
 
 
 def _post_reviewed(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -455,7 +454,7 @@ def _post_reviewed(
 
 
 def _to_post(
-    session: Session, ent: EntityInfo, ids: Sequence[int] | Literal["all"], chunk: int
+    session: Connection, ent: EntityInfo, ids: Sequence[int] | Literal["all"], chunk: int
 ) -> Iterator[list[_Key]]:
     """The vouchers to post in chunks, in (month, date, id) order; each is checked reviewed."""
     if ids == "all":
@@ -474,7 +473,7 @@ def _to_post(
 
 
 def _post_chunk(
-    session: Session, ent: EntityInfo, uid: int, actor: str, keys: list[_Key]
+    session: Connection, ent: EntityInfo, uid: int, actor: str, keys: list[_Key]
 ) -> list[int]:
     """Post a chunk of reviewed vouchers given in (month, date, id) order; return their numbers."""
     lines = _lines_of(session, ent.id, [k.id for k in keys])
@@ -492,7 +491,7 @@ def _post_chunk(
 
 @command
 def post_bulk(
-    session: Session,
+    session: Connection,
     entity: str,
     drafts: Sequence[VoucherDraft],
     *,
@@ -530,7 +529,7 @@ def post_bulk(
     # Number and chain first and write the drafts with their numbers, so that
     # posting each one only flips its status: an update that grew every row by
     # its hashes and touched the number and chain keys cost more than the insert.
-    first = next_id(session, Voucher.__table__, ent.id)  # type: ignore[arg-type]
+    first = next_id(session, Voucher.__table__, ent.id)
     items = [
         _ToPost(first + k, c.period, d.date, "normal", None, c.rows)
         for k, (d, c) in enumerate(checked)

@@ -14,8 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, BigInteger, any_, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, BigInteger, Connection, Row, any_, bindparam, select
 
 from juzhang.core.period import format_period
 from juzhang.core.types import VoucherStatus
@@ -24,6 +23,7 @@ from juzhang.errors import (
 )
 from juzhang.storage.access import (
     EntityInfo,
+    get_row,
 )
 from juzhang.storage.engine import is_sqlite
 from juzhang.storage.schema import (
@@ -47,7 +47,7 @@ def chunked(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def id_in(session: Session, column: Any, ids: Sequence[int]) -> Any:
+def id_in(session: Connection, column: Any, ids: Sequence[int]) -> Any:
     """``column IN (ids)``; on PostgreSQL ``column = ANY(array)``, one parameter.
 
     Callers pass at most :data:`CHUNK` ids (see :func:`chunked`).  On SQLite
@@ -84,14 +84,14 @@ class _Numbered(NamedTuple):
     cashier_id: int | None
 
 
-def _load_voucher(session: Session, ent: EntityInfo, voucher_id: int) -> Voucher:
-    row = session.get(Voucher, (ent.id, voucher_id), populate_existing=True)
+def _load_voucher(session: Connection, ent: EntityInfo, voucher_id: int) -> Row[Any]:
+    row = get_row(session, Voucher, ent.id, voucher_id)
     if row is None:
         raise NotFoundError("凭证 voucher", f"{ent.code} #{voucher_id}")
     return row
 
 
-def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) -> Voucher:
+def _find_posted(session: Connection, ent: EntityInfo, period: int, number: int) -> Row[Any]:
     row = session.execute(
         select(Voucher).where(
             Voucher.entity_id == ent.id,
@@ -99,7 +99,7 @@ def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) ->
             Voucher.number == number,
             Voucher.status == VoucherStatus.POSTED,
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     if row is None:
         raise NotFoundError(
             "凭证 voucher", f"{ent.code} {format_period(period)} {ent.voucher_word}-{number:04d}"
@@ -107,7 +107,7 @@ def _find_posted(session: Session, ent: EntityInfo, period: int, number: int) ->
     return row
 
 
-def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int, list[LineRow]]:
+def _lines_of(session: Connection, entity_id: int, ids: Sequence[int]) -> dict[int, list[LineRow]]:
     """Return the lines of the vouchers ``ids``, by voucher, in line order (a chunk at a time)."""
     out: dict[int, list[LineRow]] = {i: [] for i in ids}
     for part in chunked(ids):
@@ -116,7 +116,7 @@ def _lines_of(session: Session, entity_id: int, ids: Sequence[int]) -> dict[int,
 
 
 def _add_lines(
-    session: Session, entity_id: int, ids: Sequence[int], out: dict[int, list[LineRow]]
+    session: Connection, entity_id: int, ids: Sequence[int], out: dict[int, list[LineRow]]
 ) -> None:
     rows = session.execute(
         select(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, select
 
 from juzhang.books.rows import _find_posted, _lines_of, _load_voucher
 from juzhang.core.voucher import (
@@ -24,7 +24,7 @@ from juzhang.storage.schema import (
 )
 
 
-def get_voucher(session: Session, entity: str, voucher_id: int) -> VoucherView:
+def get_voucher(session: Connection, entity: str, voucher_id: int) -> VoucherView:
     """Return one voucher with its lines.
 
     Raises:
@@ -36,7 +36,7 @@ def get_voucher(session: Session, entity: str, voucher_id: int) -> VoucherView:
 
 
 def list_vouchers(
-    session: Session, entity: str, *, period: int | None = None, status: str | None = None
+    session: Connection, entity: str, *, period: int | None = None, status: str | None = None
 ) -> list[VoucherView]:
     """Return vouchers of an entity (optionally one month or status), posted ones by number."""
     ent = get_entity(session, entity)
@@ -46,10 +46,10 @@ def list_vouchers(
     if status is not None:
         q = q.where(Voucher.status == status)
     q = q.order_by(Voucher.period, Voucher.number.is_(None), Voucher.number, Voucher.id)
-    return _views(session, ent, list(session.scalars(q)))
+    return _views(session, ent, list(session.execute(q)))
 
 
-def find_voucher(session: Session, entity: str, period: int, number: int) -> VoucherView:
+def find_voucher(session: Connection, entity: str, period: int, number: int) -> VoucherView:
     """Return the posted voucher with this number in this month.
 
     Raises:
@@ -59,7 +59,7 @@ def find_voucher(session: Session, entity: str, period: int, number: int) -> Vou
     return _views(session, ent, [_find_posted(session, ent, period, number)])[0]
 
 
-def _views(session: Session, ent: EntityInfo, rows: Sequence[Voucher]) -> list[VoucherView]:
+def _views(session: Connection, ent: EntityInfo, rows: Sequence[Row[Any]]) -> list[VoucherView]:
     lines = _lines_of(session, ent.id, [r.id for r in rows])
     people = {
         u
@@ -94,7 +94,7 @@ def _views(session: Session, ent: EntityInfo, rows: Sequence[Voucher]) -> list[V
     ]
 
 
-def chain_head(session: Session, entity: str) -> tuple[int, str]:
+def chain_head(session: Connection, entity: str) -> tuple[int, str]:
     """Return ``(sequence, hash)`` of the entity's last posted voucher (0 and zeros if none)."""
     ent = get_entity(session, entity)
     head = session.execute(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang.agency import entities_for, list_entities
 from juzhang.cli._common import actor, console, note, session, settings
@@ -48,7 +48,7 @@ OptEntity = Annotated[
     typer.Argument(metavar="[ENTITY]", help="社区代码 / entity code", show_default=False),
 ]
 
-Step = Callable[[Session, str], str]
+Step = Callable[[Connection, str], str]
 """One community's work in its transaction: returns a short line for the summary table."""
 
 DONE = "done"

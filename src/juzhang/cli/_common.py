@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang.charts import CHART_KEYS
 from juzhang.cli._settings import Settings
@@ -94,7 +94,7 @@ def _connected_person(url: str) -> str | None:
 
 
 @contextmanager
-def session(ctx: typer.Context, *, write: bool = True) -> Iterator[Session]:
+def session(ctx: typer.Context, *, write: bool = True) -> Iterator[Connection]:
     """Open one transaction on the configured database (see :func:`transaction`)."""
     engine = make_engine(settings(ctx).url)
     try:

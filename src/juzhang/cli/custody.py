@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import custody
 from juzhang import statements as statement
@@ -115,7 +115,7 @@ def custody_list(
     )
 
 
-def accept_all(s: Session, entity: str, who: str, account: str | None) -> str:
+def accept_all(s: Connection, entity: str, who: str, account: str | None) -> str:
     """Accept every waiting statement line of one community (one step of ``--entities``)."""
     done = statement.accept_statement_bulk(s, entity, who, "all", account=account, shown=0)
     return f"已确认 / accepted: {done.count}"

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import clock
 from juzhang.cli._common import Entity, actor, as_date, as_range, command_group, note, session
@@ -176,14 +176,14 @@ def _reconciliation_csv(rec: BankReconciliation) -> str:
 
 
 def _compute_disclosure(
-    session: Session, entity: str, first: int, last: int, config: Path | None
+    session: Connection, entity: str, first: int, last: int, config: Path | None
 ) -> Disclosure:
     cfg = load_config(config) if config is not None else None
     return disclosure(session, entity, first, last, config=cfg)
 
 
 def render_disclosure(
-    session: Session,
+    session: Connection,
     entity: str,
     first: int,
     last: int | None,
@@ -207,7 +207,7 @@ def render_disclosure(
 
 
 def render_reconciliation(
-    session: Session, entity: str, period: int, fmt: str, *, account: str | None = None
+    session: Connection, entity: str, period: int, fmt: str, *, account: str | None = None
 ) -> str:
     """Return the bank reconciliation of ``period``'s end as JSON or CSV text.
 
@@ -228,7 +228,7 @@ def _default_path(stem: str, fmt: str) -> Path:
 
 
 def write_disclosure(
-    session: Session,
+    session: Connection,
     entity: str,
     first: int,
     last: int | None,
@@ -264,7 +264,7 @@ def write_disclosure(
 
 
 def write_reconciliation(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     fmt: str,

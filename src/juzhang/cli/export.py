@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang.cli._batch import Entities, chosen_entities, run_batch
 from juzhang.cli._common import command_group, note, session
@@ -99,7 +99,7 @@ def _export_many(
         )
     folder.mkdir(parents=True, exist_ok=True)
 
-    def one(s: Session, code: str) -> str:
+    def one(s: Connection, code: str) -> str:
         path = folder / f"{code}.beancount"
         summary = export_beancount(s, path, [code])
         errors = check_beancount(path) if check else []

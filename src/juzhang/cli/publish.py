@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import clock
 from juzhang.agency import list_entities
@@ -34,7 +34,7 @@ from juzhang.reports.disclosure import Disclosure
 __all__ = ["page_questions", "publish"]
 
 
-def page_questions(s: Session, d: Disclosure) -> list[PageQuestion]:
+def page_questions(s: Connection, d: Disclosure) -> list[PageQuestion]:
     """The residents' questions about the months of board ``d``, answered or not, as of today.
 
     The page lists what was asked about this board since it went up (提问栏)

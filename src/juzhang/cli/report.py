@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
 from juzhang.cli._common import (
@@ -196,7 +196,7 @@ def _write(report: Report, fmt: str, path: Path, entity_name: str, all_accounts:
         write_report(report, path, entity_name=entity_name, all_accounts=all_accounts)
 
 
-Compute = Callable[[Session, str, int, int], "Report"]
+Compute = Callable[[Connection, str, int, int], "Report"]
 
 
 def _many(
@@ -252,7 +252,7 @@ def _run(
     if many is not None:
         codes, folder, fmt_many = many
 
-        def one(s: Session, code: str) -> str:
+        def one(s: Connection, code: str) -> str:
             report = compute(s, code, first, last)
             name = "-".join(p for p in (kind, code, name_part, _label(first, last)) if p)
             path = folder / f"{name}.{fmt_many}"
@@ -329,7 +329,7 @@ def report_ledger(
     """明细账 / subsidiary ledger of one account (a parent includes its detail accounts)."""
     from juzhang.reports.ledger import subsidiary_ledger  # noqa: PLC0415 — start-up time (other reports)
 
-    def compute(s: Session, e: str, first: int, last: int) -> Report:
+    def compute(s: Connection, e: str, first: int, last: int) -> Report:
         return subsidiary_ledger(s, e, account, first, last)
 
     _run(
@@ -379,7 +379,7 @@ def report_income(
     """收益及收益分配表 / 业务活动表: 本月 (or the range) and 本年累计."""
     from juzhang.reports.statements import income_statement  # noqa: PLC0415 — start-up time (other reports)
 
-    def compute(s: Session, e: str, first: int, last: int) -> Report:
+    def compute(s: Connection, e: str, first: int, last: int) -> Report:
         return income_statement(s, e, last, since=_since(first, last))
 
     _run(ctx, "income-expenditure", entity, period, fmt, out_file, compute, entities=entities)
@@ -397,7 +397,7 @@ def report_balance_sheet(
     """资产负债表 / balance sheet at the end of the (last) month; opening column 年初."""
     from juzhang.reports.statements import balance_sheet  # noqa: PLC0415 — start-up time (other reports)
 
-    def compute(s: Session, e: str, first: int, last: int) -> Report:
+    def compute(s: Connection, e: str, first: int, last: int) -> Report:
         return balance_sheet(s, e, last, since=_since(first, last))
 
     _run(ctx, "balance-sheet", entity, period, fmt, out_file, compute, entities=entities)
@@ -424,7 +424,7 @@ def report_bank_reconciliation(
     if many is not None:
         codes, folder, fmt_many = many
 
-        def one(s: Session, code: str) -> str:
+        def one(s: Connection, code: str) -> str:
             name = f"bank-reconciliation-{code}-{format_period(last)}.{fmt_many}"
             return str(
                 write_reconciliation(s, code, last, fmt_many, folder / name, account=account)
@@ -464,7 +464,7 @@ def report_disclosure(
     if many is not None:
         codes, folder, fmt_many = many
 
-        def one(s: Session, code: str) -> str:
+        def one(s: Connection, code: str) -> str:
             name = f"disclosure-{code}-{_label(first, last)}.{fmt_many}"
             path = folder / name
             return str(write_disclosure(s, code, first, last, fmt_many, path, config=config))

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import statements as statement
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
@@ -40,7 +40,7 @@ from juzhang.statements import STATUS_ZH, format_spans
 statement_app = command_group("银行对账单 / bank statement lines")
 
 
-def draft_all(s: Session, entity: str, who: str, account: str | None, rules: Path | None) -> str:
+def draft_all(s: Connection, entity: str, who: str, account: str | None, rules: Path | None) -> str:
     """Draft the accepted lines of one community (one step of ``--entities``)."""
     done = statement.draft_pending(s, entity, who, account=account, rules=rules)
     waiting = f"; 待处理 / waiting: {len(done.waiting)}" if done.waiting else ""

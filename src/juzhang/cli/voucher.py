@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import books
 from juzhang.cli._batch import Entities, OptEntity, chosen_entities, run_batch
@@ -103,13 +103,13 @@ def _batch(
     return codes
 
 
-def review_all(s: Session, entity: str, who: str) -> str:
+def review_all(s: Connection, entity: str, who: str) -> str:
     """Review every draft of one community (one step of ``--entities``)."""
     done = books.review_bulk(s, entity, who, "all")
     return f"已审核 / reviewed: {done}"
 
 
-def post_all(s: Session, entity: str, who: str) -> str:
+def post_all(s: Connection, entity: str, who: str) -> str:
     """Post every reviewed voucher of one community (one step of ``--entities``)."""
     posted = books.post_reviewed(s, entity, who, "all")
     return f"已记账 / posted: {posted.count}"

@@ -25,8 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, func, select
 
 from juzhang import verify
 from juzhang.cash_count import cash_accounts
@@ -70,7 +69,7 @@ class CloseContext:
     Balances are in fen, signed debit positive, at the end of ``period``.
     """
 
-    session: Session
+    session: Connection
     entity: EntityInfo
     chart: ChartTemplate
     period: int
@@ -208,7 +207,7 @@ class CloseContext:
         return bank_reconciliation(self.session, self.entity.code, self.period)
 
 
-def make_context(session: Session, entity: str, period: int) -> CloseContext:
+def make_context(session: Connection, entity: str, period: int) -> CloseContext:
     """Return the context the checks of ``entity``'s month ``period`` run on.
 
     Raises:
@@ -495,7 +494,7 @@ def check_verify(ctx: CloseContext) -> list[Problem]:
     return list(ctx.verification[0])
 
 
-def verified_point(session: Session, entity_id: int) -> tuple[int, str]:
+def verified_point(session: Connection, entity_id: int) -> tuple[int, str]:
     """The furthest chain position ``(sequence, hash)`` a close of the entity verified.
 
     ``(0, GENESIS_HASH)`` when none has.  The position is kept only while the

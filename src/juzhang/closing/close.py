@@ -13,8 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, update
 
 from juzhang import books
 from juzhang.agency import add_user
@@ -171,7 +170,7 @@ def _month_result(ctx: CloseContext) -> int:
 
 
 @command
-def close_month(session: Session, entity: str, period: int, actor: str) -> CloseResult:
+def close_month(session: Connection, entity: str, period: int, actor: str) -> CloseResult:
     """Close ``entity``'s month: run :data:`CHECKS`, carry forward, lock (结账).
 
     Returns the :class:`CloseResult`: when any check finds a problem, every
@@ -219,7 +218,7 @@ def close_month(session: Session, entity: str, period: int, actor: str) -> Close
     return CloseResult(ent.code, period, True, (), tuple(notes), tuple(labels), from_fen(result))
 
 
-def ensure_system_user(session: Session) -> None:
+def ensure_system_user(session: Connection) -> None:
     """Add the system user (``system`` 系统, an operator action) unless it exists.
 
     It prepares and posts the machine vouchers.  Adding a user takes the
@@ -234,7 +233,7 @@ def ensure_system_user(session: Session) -> None:
             add_user(session, books.SYSTEM_LOGIN, "系统")
 
 
-def _post_machine(session: Session, ent: EntityInfo, reviewer: str, draft: VoucherDraft) -> str:
+def _post_machine(session: Connection, ent: EntityInfo, reviewer: str, draft: VoucherDraft) -> str:
     vid = books.post_closing_voucher(session, ent.code, reviewer, draft)
     return books.get_voucher(session, ent.code, vid).label
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, select
 
 from juzhang import books
 from juzhang.core.duty import Action, Role
@@ -47,7 +46,7 @@ class ReopenResult:
     reviewer: str | None = None
 
 
-def _published_over(session: Session, entity_id: int, period: int) -> str | None:
+def _published_over(session: Connection, entity_id: int, period: int) -> str | None:
     row = session.execute(
         select(Disclosure.first_period, Disclosure.last_period).where(
             Disclosure.entity_id == entity_id,
@@ -62,7 +61,7 @@ def _published_over(session: Session, entity_id: int, period: int) -> str | None
     return format_period(a) if a == b else f"{format_period(a)}..{format_period(b)}"
 
 
-def _closing_vouchers(session: Session, entity_id: int, period: int) -> list[int]:
+def _closing_vouchers(session: Connection, entity_id: int, period: int) -> list[int]:
     """Posted closing vouchers of the month not reversed yet, newest first."""
     reversed_ids = select(Voucher.reverses_id).where(
         Voucher.entity_id == entity_id, Voucher.reverses_id.is_not(None)
@@ -83,7 +82,7 @@ def _closing_vouchers(session: Session, entity_id: int, period: int) -> list[int
 
 @command
 def reopen_month(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     actor: str,

@@ -32,8 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, update
 
 from juzhang.core.duty import Action
 from juzhang.core.period import (
@@ -64,7 +63,9 @@ from juzhang.storage.schema import (
 )
 
 
-def disclosure_fingerprint(session: Session, entity: str, first: int, last: int) -> tuple[int, str]:
+def disclosure_fingerprint(
+    session: Connection, entity: str, first: int, last: int
+) -> tuple[int, str]:
     """Return ``(chain_seq, fingerprint)`` of the public disclosure of ``first..last`` now.
 
     The fingerprint is :attr:`juzhang.reports.disclosure.Disclosure.fingerprint`
@@ -85,7 +86,7 @@ def _figures_part(fingerprint: str) -> str:
 
 
 def record_disclosure(
-    session: Session, report: DisclosureReport, path: Path | str | None = None
+    session: Connection, report: DisclosureReport, path: Path | str | None = None
 ) -> int:
     """Record a generated disclosure as the draft row of its range; return the row's id.
 
@@ -103,7 +104,7 @@ def record_disclosure(
     return _record(session, ent, report, None if path is None else str(Path(path).resolve()))
 
 
-def _require_closed(session: Session, ent: EntityInfo, first: int, last: int) -> None:
+def _require_closed(session: Connection, ent: EntityInfo, first: int, last: int) -> None:
     closed = closed_periods(session, ent.id)
     open_months = [p for p in period_range(first, last) if p not in closed]
     if open_months:
@@ -121,7 +122,7 @@ def _label(first: int, last: int) -> str:
 
 
 def _record(
-    session: Session, ent: EntityInfo, report: DisclosureReport, path: str | None = None
+    session: Connection, ent: EntityInfo, report: DisclosureReport, path: str | None = None
 ) -> int:
     row = session.execute(
         select(Disclosure.id, Disclosure.status).where(
@@ -145,7 +146,7 @@ def _record(
                 .values(**values)
             )
         return int(row[0])
-    new_id = next_id(session, Disclosure.__table__, ent.id)  # type: ignore[arg-type]
+    new_id = next_id(session, Disclosure.__table__, ent.id)
     session.execute(
         insert(Disclosure).values(
             entity_id=ent.id,
@@ -191,7 +192,7 @@ def _range(period_or_range: int | str | tuple[int, int]) -> tuple[int, int]:
 
 @command
 def sign_disclosure(
-    session: Session,
+    session: Connection,
     entity: str,
     period_or_range: int | str | tuple[int, int],
     actor: str,
@@ -275,7 +276,7 @@ def sign_disclosure(
     )
 
 
-def _user_name(session: Session, uid: int) -> str:
+def _user_name(session: Connection, uid: int) -> str:
     return str(session.execute(select(User.name).where(User.id == uid)).scalar_one())
 
 
@@ -283,7 +284,7 @@ def _user_name(session: Session, uid: int) -> str:
 
 
 def _published(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     report: DisclosureReport,
     seq: int,
@@ -326,7 +327,7 @@ def _snapshot_text(d: DisclosureReport) -> str:
 
 
 def published_disclosure(
-    session: Session, entity: str, period_or_range: int | str | tuple[int, int]
+    session: Connection, entity: str, period_or_range: int | str | tuple[int, int]
 ) -> DisclosureReport | None:
     """Return the disclosure as it was published (from its snapshot), None if not published.
 
@@ -353,7 +354,7 @@ def published_disclosure(
 
 
 def _from_snapshot(
-    session: Session, code: str, first: int, last: int, snapshot: str | None
+    session: Connection, code: str, first: int, last: int, snapshot: str | None
 ) -> DisclosureReport:
     if snapshot is None:
         return compute_disclosure(session, code, first, last)
@@ -369,7 +370,7 @@ def _from_snapshot(
 
 
 def published_boards(
-    session: Session, codes: Sequence[str] | None = None
+    session: Connection, codes: Sequence[str] | None = None
 ) -> Iterator[DisclosureReport]:
     """Yield every published disclosure (from its snapshot) of ``codes`` (None: all entities).
 
@@ -395,7 +396,7 @@ def published_boards(
         yield _from_snapshot(session, str(code), int(first), int(last), snapshot)
 
 
-def site_address(session: Session, entity: str, base_url: str | None = None) -> str:
+def site_address(session: Connection, entity: str, base_url: str | None = None) -> str:
     """Return where the entity's published pages are put: ``base_url``, else its stored setting.
 
     "" when neither is set (the stored disclosure configuration's ``base_url``).
@@ -410,7 +411,7 @@ def site_address(session: Session, entity: str, base_url: str | None = None) -> 
 
 
 def board_path(
-    session: Session, entity: str, period_or_range: int | str | tuple[int, int]
+    session: Connection, entity: str, period_or_range: int | str | tuple[int, int]
 ) -> Path | None:
     """Where the closing run wrote the board of ``period_or_range`` (None when unknown)."""
     ent = get_entity(session, entity)
@@ -426,7 +427,7 @@ def board_path(
 
 
 def write_published(
-    session: Session,
+    session: Connection,
     entity: str,
     period_or_range: int | str | tuple[int, int],
     out: Path | None = None,

@@ -66,8 +66,7 @@ from typing import TextIO
 
 from beancount import loader
 from beancount.core import account as bc_account
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, func, select
 
 from juzhang.core.period import first_day, format_period, next_period, period_range
 from juzhang.core.types import Side, VoucherStatus
@@ -183,14 +182,14 @@ def _amount(fen: int) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _entities(session: Session, codes: Sequence[str] | None) -> list[EntityInfo]:
+def _entities(session: Connection, codes: Sequence[str] | None) -> list[EntityInfo]:
     if codes is None:
         codes = list(session.scalars(select(Entity.code).order_by(Entity.code)))
     return [get_entity(session, code) for code in codes]
 
 
 def write_beancount(
-    session: Session, out: TextIO, entities: Sequence[str] | None = None
+    session: Connection, out: TextIO, entities: Sequence[str] | None = None
 ) -> ExportSummary:
     """Write the books of ``entities`` (default: every entity) to ``out`` as beancount.
 
@@ -229,7 +228,7 @@ def _link_prefix(ent: EntityInfo) -> str:
     return ent.code if _LINK_SAFE.fullmatch(ent.code) else f"E{ent.id}"
 
 
-def _write_entity(session: Session, out: TextIO, ent: EntityInfo) -> tuple[int, int, int]:
+def _write_entity(session: Connection, out: TextIO, ent: EntityInfo) -> tuple[int, int, int]:
     accounts = accounts_of(session, ent.id)
     names = account_names(accounts, ent.code)
     start = ent.start_period
@@ -291,7 +290,7 @@ class _Head:
 _Line = tuple[str, str, int, str]  # account, side, amount fen, summary
 
 
-def _posted_lines(session: Session, entity_id: int) -> Iterator[tuple[_Head, list[_Line]]]:
+def _posted_lines(session: Connection, entity_id: int) -> Iterator[tuple[_Head, list[_Line]]]:
     """Posted vouchers with their lines, in period, date and number order (streamed)."""
     q = (
         select(
@@ -354,7 +353,7 @@ def _posted_lines(session: Session, entity_id: int) -> Iterator[tuple[_Head, lis
         yield head, lines
 
 
-def _reversed(session: Session, ent: EntityInfo) -> dict[int, tuple[int, str]]:
+def _reversed(session: Connection, ent: EntityInfo) -> dict[int, tuple[int, str]]:
     """``{voucher id: (period, label)}`` of the posted vouchers that a reversal names."""
     targets = select(Voucher.reverses_id).where(
         Voucher.entity_id == ent.id, Voucher.reverses_id.is_not(None)
@@ -438,7 +437,7 @@ class _Assertions:
             out.write("\n")
 
 
-def render_beancount(session: Session, entities: Sequence[str] | None = None) -> str:
+def render_beancount(session: Connection, entities: Sequence[str] | None = None) -> str:
     """Return the beancount text of ``entities`` (default: all); see :func:`write_beancount`."""
     buffer = io.StringIO()
     write_beancount(session, buffer, entities)
@@ -446,7 +445,7 @@ def render_beancount(session: Session, entities: Sequence[str] | None = None) ->
 
 
 def export_beancount(
-    session: Session, path: Path, entities: Sequence[str] | None = None
+    session: Connection, path: Path, entities: Sequence[str] | None = None
 ) -> ExportSummary:
     """Write the beancount file of ``entities`` (default: all) to ``path`` (UTF-8).
 

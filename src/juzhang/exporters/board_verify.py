@@ -36,8 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang.core.period import format_period, parse_period, period_range
 from juzhang.errors import JuzhangError, ValidationError
@@ -342,7 +341,7 @@ def read_fingerprint(path: Path) -> dict[str, str]:
     }
 
 
-def _chain_hash(session: Session, entity: str, seq: int, prefix: str) -> str | None:
+def _chain_hash(session: Connection, entity: str, seq: int, prefix: str) -> str | None:
     """The full hash of the chain's voucher ``seq`` when it starts with ``prefix``."""
     if seq == 0:
         return "0" * 64 if prefix == "0" * 16 else None
@@ -441,7 +440,7 @@ def json_fingerprint(data: dict[str, Any]) -> str:
     return f"{entity}:{period}:{int(chain['seq'])}:{str(chain['hash'])[:16]}:{digest[:16]}"
 
 
-def _verify_json(session: Session, path: Path) -> VerifyResult:
+def _verify_json(session: Connection, path: Path) -> VerifyResult:
     data = _read_json(path)
     try:
         fingerprint = json_fingerprint(data)
@@ -485,7 +484,7 @@ def _verify_json(session: Session, path: Path) -> VerifyResult:
 
 
 def _expected(
-    session: Session, code: str, first: int, last: int, data: dict[str, Any]
+    session: Connection, code: str, first: int, last: int, data: dict[str, Any]
 ) -> tuple[Disclosure, str, list[FigureDifference], bool]:
     """The board a file of ``first..last`` must be, its state, the books' changes since."""
     from juzhang.closing.signoff import published_disclosure  # noqa: PLC0415 — closing imports us
@@ -513,7 +512,7 @@ def _expected(
     return now, now.state, [], False
 
 
-def verify_report(session: Session, path: Path) -> VerifyResult:
+def verify_report(session: Connection, path: Path) -> VerifyResult:
     """Check a disclosure workbook: every visible cell against the board it must be.
 
     A ``.json`` file is a published page's JSON (:mod:`juzhang.exporters.site`):

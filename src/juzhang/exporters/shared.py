@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeAlias
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang.books import find_voucher
 from juzhang.reports.ledger import CustodyJournal, GeneralLedger, SubsidiaryLedger
@@ -116,7 +115,7 @@ class VoucherPrint:
         return f"{self.word}字第 {self.number:04d} 号"
 
 
-def voucher_print(session: Session, entity: str, period: int, number: int) -> VoucherPrint:
+def voucher_print(session: Connection, entity: str, period: int, number: int) -> VoucherPrint:
     """Read the posted voucher ``number`` of ``period`` for printing.
 
     Raises:

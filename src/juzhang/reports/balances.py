@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang.core.period import format_period
 from juzhang.errors import ValidationError
@@ -112,7 +111,7 @@ class Balances:
 
 
 def read_balances(
-    session: Session, entity_id: int, last: int, codes: Iterable[str] | None = None
+    session: Connection, entity_id: int, last: int, codes: Iterable[str] | None = None
 ) -> Balances:
     """Read the opening balances and the running balances up to ``last`` (no line is read).
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from juzhang import clock
 from juzhang.core.period import format_period, period_range
@@ -225,7 +224,7 @@ def _line_net() -> ColumnElement[int]:
 
 
 def _backing(
-    session: Session, entity_id: int, codes: list[str], last: int
+    session: Connection, entity_id: int, codes: list[str], last: int
 ) -> tuple[dict[int, int], dict[int, list[VoucherRef]]]:
     """Net posted backing of every entry of ``codes`` up to ``last``, and the vouchers naming it."""
     rows = session.execute(
@@ -267,7 +266,7 @@ def _backing(
 
 
 def _custody_account(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     acc: AccountInfo,
     balances: Balances,
@@ -363,7 +362,7 @@ def _custody_account(
 
 
 def custody_journal(
-    session: Session, entity: str, kind: str, first: int, last: int | None = None
+    session: Connection, entity: str, kind: str, first: int, last: int | None = None
 ) -> CustodyJournal:
     """Compute the cash (``kind="cash"``) or bank (``"bank"``) journals beside the ledger.
 
@@ -404,14 +403,14 @@ def custody_journal(
 
 
 def cash_journal(
-    session: Session, entity: str, first: int, last: int | None = None
+    session: Connection, entity: str, first: int, last: int | None = None
 ) -> CustodyJournal:
     """Compute the cash journals (现金日记账) beside the ledger (see :func:`custody_journal`)."""
     return custody_journal(session, entity, "cash", first, last)
 
 
 def bank_journal(
-    session: Session, entity: str, first: int, last: int | None = None
+    session: Connection, entity: str, first: int, last: int | None = None
 ) -> CustodyJournal:
     """Compute the bank journals (银行日记账) beside the ledger (see :func:`custody_journal`)."""
     return custody_journal(session, entity, "bank", first, last)

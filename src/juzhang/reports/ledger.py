@@ -72,8 +72,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, select
 
 from juzhang import clock
 from juzhang.core.period import format_period, period_range
@@ -250,7 +249,7 @@ def _months(
 
 
 def general_ledger(
-    session: Session,
+    session: Connection,
     entity: str,
     first: int,
     last: int | None = None,
@@ -391,7 +390,7 @@ _Line = tuple[dt.date, int, str, int, int, str, str, str, int]
 
 
 def _ledger_lines(
-    session: Session, entity_id: int, codes: list[str], first: int, last: int
+    session: Connection, entity_id: int, codes: list[str], first: int, last: int
 ) -> dict[int, list[_Line]]:
     """Posted lines of ``codes`` in ``first..last``, by period, in date and number order."""
     rows = session.execute(
@@ -428,7 +427,7 @@ def _ledger_lines(
 
 
 def subsidiary_ledger(
-    session: Session, entity: str, account: str, first: int, last: int | None = None
+    session: Connection, entity: str, account: str, first: int, last: int | None = None
 ) -> SubsidiaryLedger:
     """Compute the subsidiary ledger (明细账) of one account from ``first`` to ``last``.
 

@@ -83,8 +83,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, func, select
 
 from juzhang import clock
 from juzhang.core.period import first_day, format_period, last_day, next_period, period_of
@@ -371,11 +370,13 @@ class _Window:
     books_start: dt.date
 
 
-def _fen_sum(session: Session, query: Any) -> int:
+def _fen_sum(session: Connection, query: Any) -> int:
     return int(session.execute(query).scalar_one() or 0)
 
 
-def _line_rows(session: Session, w: _Window, *where: Any, by_account: bool = True) -> list[_Line]:
+def _line_rows(
+    session: Connection, w: _Window, *where: Any, by_account: bool = True
+) -> list[_Line]:
     """Statement lines of ``w``'s account matching ``where``, with their link's date.
 
     Without ``by_account`` the account is not asked for (``where`` must
@@ -458,7 +459,7 @@ def _line_order(ln: _Line) -> tuple[dt.date, str, int, int, int]:
     return (ln.date, ln.time, ln.batch, ln.row_no, ln.id)
 
 
-def _statement_lines(session: Session, w: _Window) -> tuple[list[_Line], int]:
+def _statement_lines(session: Connection, w: _Window) -> tuple[list[_Line], int]:
     """The month's lines, and the earlier ones (from the books' start) still open at its end.
 
     An earlier line is open when it is linked to nothing (the fallback may
@@ -503,7 +504,7 @@ def _statement_lines(session: Session, w: _Window) -> tuple[list[_Line], int]:
     )
 
 
-def _entries(session: Session, w: _Window) -> list[_Entry]:
+def _entries(session: Connection, w: _Window) -> list[_Entry]:
     """The month's entries, and the earlier ones not matched by a line at the month end.
 
     An earlier entry is matched when a line dated from the books' start to
@@ -579,7 +580,7 @@ class _Before:
     """Lines from the books' start to before the month start linked to an entry ≤ month end."""
 
 
-def _before(session: Session, w: _Window, open_lines: int) -> _Before:
+def _before(session: Connection, w: _Window, open_lines: int) -> _Before:
     """The aggregates of the months before ``w``'s month.
 
     ``open_lines`` is the number of earlier lines still open
@@ -652,7 +653,7 @@ def _needs_start(lines: Sequence[tuple[int, int]]) -> bool:
 
 
 def _balance_day(
-    session: Session, w: _Window, before: dt.date
+    session: Connection, w: _Window, before: dt.date
 ) -> tuple[dt.date, list[tuple[int, int]]] | None:
     """The last day before ``before`` with balances, and its ``(amount, balance)`` lines."""
     base = (
@@ -679,7 +680,7 @@ def _balance_day(
 
 
 def _statement_balance(
-    session: Session, w: _Window, opening: int
+    session: Connection, w: _Window, opening: int
 ) -> tuple[int, str, dt.date | None]:
     """Return (balance, basis, date of the last line) at the month end.
 
@@ -841,7 +842,7 @@ def _reconcile(
 
 
 def bank_reconciliation(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     *,

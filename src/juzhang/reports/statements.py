@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, func, select
 
 from juzhang import clock
 from juzhang.core.period import format_period, next_period
@@ -90,7 +89,7 @@ __all__ = [
 
 
 def _closing_moves(
-    session: Session, entity_id: int, first: int, last: int
+    session: Connection, entity_id: int, first: int, last: int
 ) -> dict[str, dict[int, tuple[int, int]]]:
     """Debit and credit of posted closing vouchers (结转) per account and month."""
     rows = session.execute(
@@ -309,14 +308,16 @@ def _lines(
     )
 
 
-def _setup(session: Session, entity: str, statement: str) -> tuple[EntityInfo, Layout, AccountTree]:
+def _setup(
+    session: Connection, entity: str, statement: str
+) -> tuple[EntityInfo, Layout, AccountTree]:
     ent = get_entity(session, entity)
     layout = load_layout(ent.chart, statement)
     return ent, layout, AccountTree(accounts_of(session, ent.id))
 
 
 def balance_sheet(
-    session: Session, entity: str, period: int, *, since: int | None = None
+    session: Connection, entity: str, period: int, *, since: int | None = None
 ) -> BalanceSheet:
     """Compute the balance sheet (资产负债表) of ``entity`` at the end of ``period``.
 
@@ -373,7 +374,7 @@ def balance_sheet(
 
 
 def income_statement(
-    session: Session, entity: str, period: int, *, since: int | None = None
+    session: Connection, entity: str, period: int, *, since: int | None = None
 ) -> IncomeStatement:
     """Compute the income statement (收益及收益分配表 / 业务活动表) of ``entity``.
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import clock
 from juzhang.core.period import format_period
@@ -92,7 +92,7 @@ class SummaryReport:
         }
 
 
-def community_summary(session: Session, entity: str, period: int) -> CommunitySummary:
+def community_summary(session: Connection, entity: str, period: int) -> CommunitySummary:
     """Return one community's summary row for ``period``.
 
     Raises:
@@ -117,7 +117,7 @@ def community_summary(session: Session, entity: str, period: int) -> CommunitySu
     )
 
 
-def summary_report(session: Session, entities: Sequence[str], period: int) -> SummaryReport:
+def summary_report(session: Connection, entities: Sequence[str], period: int) -> SummaryReport:
     """Return the summary rows of ``entities`` for ``period``, in the order given.
 
     A community whose books do not cover the month (they start later) is left

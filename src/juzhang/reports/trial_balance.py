@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from juzhang import clock
 from juzhang.core.period import format_period
@@ -101,7 +100,7 @@ class TrialBalance:
 
 
 def trial_balance(
-    session: Session, entity: str, first: int, last: int | None = None
+    session: Connection, entity: str, first: int, last: int | None = None
 ) -> TrialBalance:
     """Compute the trial balance of ``entity`` from month ``first`` to ``last``.
 

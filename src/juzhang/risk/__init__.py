@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from juzhang import clock
 from juzhang.core.period import format_period
@@ -91,7 +91,7 @@ class RiskReport:
 
 
 def make_risk_context(
-    session: Session, entity: str, period: int, settings: RiskSettings | None = None
+    session: Connection, entity: str, period: int, settings: RiskSettings | None = None
 ) -> RiskContext:
     """The context the checks read for a community's month (``settings``: the stored ones).
 
@@ -105,7 +105,7 @@ def make_risk_context(
 
 
 def risk_report(
-    session: Session,
+    session: Connection,
     entity: str,
     period: int,
     settings: RiskSettings | None = None,

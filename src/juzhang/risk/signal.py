@@ -19,8 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Connection, case, func, or_, select
 
 from juzhang.core.period import first_day, format_period, last_day, previous_period
 from juzhang.core.types import VoucherStatus
@@ -186,7 +185,7 @@ class VoucherLabels(Mapping[int, str]):
     is not in it, as before.
     """
 
-    def __init__(self, session: Session, entity_id: int, period: int) -> None:
+    def __init__(self, session: Connection, entity_id: int, period: int) -> None:
         self._session, self._entity_id, self._period = session, entity_id, period
         self._known: dict[int, str | None] = {}
 
@@ -232,7 +231,7 @@ class RiskContext:
     (:meth:`cash_opening_fen`, :meth:`undeposited_before_fen`).
     """
 
-    session: Session
+    session: Connection
     entity: EntityInfo
     period: int
     settings: RiskSettings
@@ -647,8 +646,8 @@ def _transfer_sql(bank: tuple[str, ...]) -> ColumnElement[int]:
     bank account (``bank``); with no posted voucher naming it, when its 摘要
     holds one of the transfer words.
     """
-    named = aliased(VoucherLine)
-    other = aliased(VoucherLine)
+    named_table = VoucherLine.__table__.alias()
+    named, other = named_table.c, VoucherLine.__table__.alias().c
     # NULL when no posted voucher names the entry, else 1 when one has a bank line
     has_bank = (
         select(other.voucher_id)
@@ -661,7 +660,7 @@ def _transfer_sql(bank: tuple[str, ...]) -> ColumnElement[int]:
     )
     bank_line = (
         select(func.max(case((has_bank, 1), else_=0)))
-        .select_from(named)
+        .select_from(named_table)
         .join(Voucher, (Voucher.entity_id == named.entity_id) & (Voucher.id == named.voucher_id))
         .where(
             named.entity_id == CustodyEntry.entity_id,

@@ -13,8 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, update
 
 from juzhang.errors import ConflictError, NotFoundError, StateError, ValidationError
 from juzhang.importers.bank import BankProfile, open_statement, same_account
@@ -62,7 +61,7 @@ def check_bank_account(accounts: dict[str, AccountInfo], code: str, entity: str)
 
 @command
 def set_bank_account(
-    session: Session,
+    session: Connection,
     entity: str,
     account: str,
     number: str,
@@ -116,14 +115,14 @@ def set_bank_account(
     audit(session, ent.id, actor, "bank_account.set", account, values)
 
 
-def _has_lines(session: Session, entity_id: int, account: str) -> bool:
+def _has_lines(session: Connection, entity_id: int, account: str) -> bool:
     q = select(StatementLine.id).where(
         StatementLine.entity_id == entity_id, StatementLine.account_code == account
     )
     return session.execute(q.limit(1)).first() is not None
 
 
-def bank_accounts(session: Session, entity: str) -> list[BankAccountView]:
+def bank_accounts(session: Connection, entity: str) -> list[BankAccountView]:
     """Return the bank account numbers recorded for an entity, by account code.
 
     Raises:
@@ -156,7 +155,7 @@ def statement_number(
         return stream.own_account
 
 
-def route_statement(session: Session, number: str | None) -> tuple[str, str]:
+def route_statement(session: Connection, number: str | None) -> tuple[str, str]:
     """Return ``(entity code, bank account code)`` whose recorded number is ``number``.
 
     Raises:

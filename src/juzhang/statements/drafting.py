@@ -18,8 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from juzhang import books as ledger
 from juzhang.charts import load_chart
@@ -65,7 +64,7 @@ from juzhang.storage.statistics import Statistics
 class Books:
     """What an import or a drafting run knows about the entity and the account."""
 
-    session: Session
+    session: Connection
     ent: EntityInfo
     uid: int
     actor: str
@@ -94,7 +93,7 @@ class Books:
 
 
 def open_books(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     uid: int,
     actor: str,
@@ -173,7 +172,7 @@ def _ensure_suspense(books: Books) -> None:
     books.suspense_ready = True
 
 
-def _usage(session: Session, entity_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
+def _usage(session: Connection, entity_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
     """Return ``{entry id: voucher id}`` for entries that already back a voucher.
 
     An entry backs a voucher as :mod:`juzhang.books` sees it: a draft or
@@ -225,7 +224,7 @@ def _usage(session: Session, entity_id: int, entry_ids: Sequence[int]) -> dict[i
     }
 
 
-def _claimed(session: Session, entity_id: int, entry_ids: Sequence[int]) -> set[int]:
+def _claimed(session: Connection, entity_id: int, entry_ids: Sequence[int]) -> set[int]:
     """Entries recorded for a claim (报账单) whose voucher the claims flow still drafts."""
     found: set[int] = set()
     for part in chunks(sorted(set(entry_ids)), 900):
@@ -323,7 +322,7 @@ def _relocate(books: Books, problem: Problem, targets: Sequence[Item]) -> Proble
 
 
 def pending_lines(
-    session: Session,
+    session: Connection,
     entity_id: int,
     account: str | None,
     *,
@@ -357,7 +356,7 @@ def pending_lines(
         yield [line_item(line) for line in lines]
 
 
-def store_links(session: Session, entity_id: int, items: Sequence[Item]) -> None:
+def store_links(session: Connection, entity_id: int, items: Sequence[Item]) -> None:
     """Write the entries matched and the vouchers drafted or found for stored lines."""
     rows = [
         {
@@ -374,7 +373,7 @@ def store_links(session: Session, entity_id: int, items: Sequence[Item]) -> None
 
 @command
 def draft_pending(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     *,

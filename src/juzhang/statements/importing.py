@@ -20,8 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, text
 
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
@@ -99,7 +98,7 @@ _LINE_COLUMNS = (
 
 
 def import_statement(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     path: str | Path,
@@ -147,7 +146,7 @@ def import_statement(
 
 
 def _with_settings(
-    session: Session, ent: EntityInfo, account: str, options: _Options
+    session: Connection, ent: EntityInfo, account: str, options: _Options
 ) -> tuple[_Options, tuple[str, ...]]:
     """Fill the rules and layout the caller left out from the stored import settings."""
     if options.rules is not None and options.layout is not None:
@@ -188,7 +187,7 @@ class _Options:
 
 @command
 def _import(
-    session: Session, entity: str, actor: str, account: str, options: _Options
+    session: Connection, entity: str, actor: str, account: str, options: _Options
 ) -> ImportResult:
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.DRAFT_VOUCHER)
@@ -236,7 +235,7 @@ class _Run:
     """One attempt at importing a file (see :func:`import_statement`)."""
 
     def __init__(
-        self, session: Session, who: _Who, account: str, number: str, options: _Options
+        self, session: Connection, who: _Who, account: str, number: str, options: _Options
     ) -> None:
         self.session = session
         self.who = who

@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, select
 
 from juzhang import custody
 from juzhang.core.duty import Action
@@ -46,7 +45,7 @@ from juzhang.storage.schema import StatementLine
 from juzhang.storage.statistics import Statistics
 
 
-def line_status(line: StoredLine | StatementLine, start: dt.date, closed: set[int]) -> LineStatus:
+def line_status(line: StoredLine | Row[Any], start: dt.date, closed: set[int]) -> LineStatus:
     if line.voucher_id is not None:
         return LineStatus.DRAFTED
     if line.txn_date < start:
@@ -71,7 +70,7 @@ def _custody_input(line: StoredLine) -> custody.CustodyInput:
 
 
 def _awaiting_chunks(
-    session: Session, ent: EntityInfo, account: str | None
+    session: Connection, ent: EntityInfo, account: str | None
 ) -> Iterator[list[StoredLine]]:
     start = first_day(ent.start_period)
     closed = closed_periods(session, ent.id)
@@ -95,7 +94,7 @@ def _awaiting_chunks(
 
 @command
 def accept_statement_lines(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     lines: Sequence[int] | Literal["all"],
@@ -141,7 +140,7 @@ class AcceptSummary:
 
 @command
 def accept_statement_bulk(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     lines: Sequence[int] | Literal["all"],
@@ -170,7 +169,7 @@ def accept_statement_bulk(
 
 
 def _accept(
-    session: Session,
+    session: Connection,
     ent: EntityInfo,
     actor: str,
     lines: Sequence[int] | Literal["all"],
@@ -232,7 +231,7 @@ def _accept(
 
 
 def _chosen_lines(
-    session: Session, ent: EntityInfo, ids: list[int], account: str | None
+    session: Connection, ent: EntityInfo, ids: list[int], account: str | None
 ) -> list[StoredLine]:
     found: dict[int, StoredLine] = {}
     for part in chunks(ids, 900):
@@ -276,7 +275,7 @@ def _chosen_lines(
 
 
 def list_statement_lines(
-    session: Session,
+    session: Connection,
     entity: str,
     *,
     account: str | None = None,
@@ -306,7 +305,7 @@ def list_statement_lines(
     if limit is not None:
         q = q.limit(limit)
     views = []
-    for line in session.scalars(q):
+    for line in session.execute(q):
         fen = line.in_fen - line.out_fen
         views.append(
             StatementLineView(

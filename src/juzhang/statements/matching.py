@@ -15,8 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, exists, func, select
 
 from juzhang.statements.model import Item, LineStatus, chunks, one_of
 from juzhang.storage.schema import CustodyEntry, StatementLine
@@ -35,7 +34,7 @@ def _counterparty_fit(line: str, entry: str) -> int | None:
 
 
 def match_entries(
-    session: Session, entity_id: int, account: str, window_days: int, items: Sequence[Item]
+    session: Connection, entity_id: int, account: str, window_days: int, items: Sequence[Item]
 ) -> None:
     """Give each item the cashier's entry of ``account`` that records it, where there is one."""
     wanted = [i for i in items if i.status is not LineStatus.BEFORE_START and i.entry is None]
@@ -52,7 +51,7 @@ def match_entries(
 
 
 def match_movements(
-    session: Session,
+    session: Connection,
     entity_id: int,
     account: str,
     window_days: int,

@@ -18,8 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy import ARRAY, BigInteger, ColumnClause, Connection, String, any_, bindparam
 
 from juzhang.errors import Problem
 from juzhang.storage.engine import is_sqlite
@@ -245,7 +244,9 @@ def chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def one_of(session: Session, column: Mapped[T] | Mapped[T | None], values: Sequence[T]) -> Any:
+def one_of(
+    session: Connection, column: ColumnClause[T] | ColumnClause[T | None], values: Sequence[T]
+) -> Any:
     """``column IN (values)``; on PostgreSQL ``column = ANY(array)``, one parameter.
 
     PostgreSQL plans a long ``IN`` list of parameters (psycopg prepares

@@ -25,15 +25,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
 
 from juzhang.core.duty import Action
 from juzhang.errors import ValidationError
 from juzhang.importers.bank import BankProfile, get_profile, load_profile, parse_profile
 from juzhang.importers.rules import Rules, load_rules, parse_rules
 from juzhang.statements.accounts import check_bank_account
-from juzhang.storage.access import accounts_of, audit, command, get_entity, now, require
+from juzhang.storage.access import accounts_of, audit, command, get_entity, get_row, now, require
 from juzhang.storage.schema import ImportSetting, User
 
 __all__ = [
@@ -75,7 +74,7 @@ def _read(path: str | Path) -> str:
 
 @command
 def set_import_settings(
-    session: Session,
+    session: Connection,
     entity: str,
     actor: str,
     *,
@@ -125,7 +124,7 @@ def set_import_settings(
     if profile is not None:
         get_profile(profile)
         values["profile"], values["mapping"] = profile, None
-    row = session.get(ImportSetting, (ent.id, code))
+    row = get_row(session, ImportSetting, ent.id, code)
     stamp = {"set_by": uid, "set_at": now()}
     if row is None:
         session.execute(
@@ -138,14 +137,13 @@ def set_import_settings(
             .values(**values, **stamp)
         )
     audit(session, ent.id, actor, "import.settings", code or ent.code, dict(values))
-    session.expire_all()
     (found,) = [s for s in import_settings(session, entity) if s.account == code]
     return found
 
 
 @command
 def clear_import_settings(
-    session: Session, entity: str, actor: str, *, account: str | None = None
+    session: Connection, entity: str, actor: str, *, account: str | None = None
 ) -> bool:
     """Forget the stored setting of ENTITY (and ``account``); return whether there was one.
 
@@ -156,7 +154,7 @@ def clear_import_settings(
     ent = get_entity(session, entity, lock=True)
     require(session, ent, actor, Action.DRAFT_VOUCHER)
     code = account or ""
-    if session.get(ImportSetting, (ent.id, code)) is None:
+    if get_row(session, ImportSetting, ent.id, code) is None:
         return False
     session.execute(
         delete(ImportSetting).where(
@@ -167,7 +165,7 @@ def clear_import_settings(
     return True
 
 
-def import_settings(session: Session, entity: str) -> list[ImportSettings]:
+def import_settings(session: Connection, entity: str) -> list[ImportSettings]:
     """Return ENTITY's stored settings, the community's (account ``""``) first.
 
     Raises:
@@ -175,18 +173,20 @@ def import_settings(session: Session, entity: str) -> list[ImportSettings]:
     """
     ent = get_entity(session, entity)
     rows = session.execute(
-        select(ImportSetting, User.login)
+        select(ImportSetting, User.login.label("set_by_login"))
         .join(User, User.id == ImportSetting.set_by)
         .where(ImportSetting.entity_id == ent.id)
         .order_by(ImportSetting.account_code)
     )
     return [
-        ImportSettings(ent.code, s.account_code, s.rules, s.mapping, s.profile, login, s.set_at)
-        for s, login in rows
+        ImportSettings(
+            ent.code, s.account_code, s.rules, s.mapping, s.profile, s.set_by_login, s.set_at
+        )
+        for s in rows
     ]
 
 
-def stored_for(session: Session, entity_id: int, entity: str, account: str) -> Stored:
+def stored_for(session: Connection, entity_id: int, entity: str, account: str) -> Stored:
     """The rules and layout an import into ``account`` takes from the settings (parsed).
 
     The account's own setting wins, field by field, over the community's.
@@ -195,7 +195,7 @@ def stored_for(session: Session, entity_id: int, entity: str, account: str) -> S
     """
     rows = {
         s.account_code: s
-        for s in session.scalars(
+        for s in session.execute(
             select(ImportSetting).where(
                 ImportSetting.entity_id == entity_id,
                 ImportSetting.account_code.in_(("", account)),
@@ -223,7 +223,7 @@ def stored_for(session: Session, entity_id: int, entity: str, account: str) -> S
     return Stored(rules, layout, tuple(used))
 
 
-def stored_layouts(session: Session) -> list[str | BankProfile]:
+def stored_layouts(session: Connection) -> list[str | BankProfile]:
     """Every layout stored in any community's settings, once each (mappings parsed).
 
     ``import bank --dir`` reads the account number of a file no shipped

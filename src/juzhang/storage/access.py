@@ -25,10 +25,10 @@ from json.encoder import encode_basestring as _encode_text
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Table, event, select
+from sqlalchemy import Connection, Engine, RootTransaction, Row, Table, event, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.sql.selectable import Select
 
 from juzhang.core.audit import GENESIS_HASH as GENESIS_AUDIT_HASH
 from juzhang.core.audit import audit_hashes
@@ -74,12 +74,8 @@ class AccountInfo:
 
 
 def table(model: type[Base]) -> Table:
-    """Return the Core table of a model: bulk writes go through Core ``executemany``.
-
-    The ORM's bulk paths issue one statement per row in some cases; the Core
-    table's ``insert()`` with a list of dicts is one ``executemany``.
-    """
-    return model.__table__  # type: ignore[return-value]
+    """Return the Core table of a model (``model.__table__``)."""
+    return model.__table__
 
 
 def _processed(rows: Iterable[Sequence[Any]], processors: list[Any]) -> list[tuple[Any, ...]]:
@@ -107,7 +103,7 @@ _MISSING = object()
 
 
 def _bound(
-    session: Session, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Connection, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> tuple[Connection, str, list[str], str, list[tuple[Any, ...]]]:
     """Return the connection, quoted table and columns, placeholder and processed rows.
 
@@ -115,8 +111,7 @@ def _bound(
     without building a parameter dict per row.
     """
     t = table(model)
-    session.flush()  # ORM changes still pending must reach the database first
-    conn = session.connection()
+    conn = session
     dialect = conn.dialect
     processors = [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     values = _processed(rows, processors)
@@ -131,7 +126,7 @@ _SQLITE_PARAMETERS = 999
 
 
 def insert_many(
-    session: Session, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Connection, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert rows (tuples in the order of ``columns``) in a few driver calls.
 
@@ -193,7 +188,7 @@ def _copy(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
         raise sa_exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
-def update_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+def update_many(session: Connection, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Update rows by ``(entity_id, id)``.
 
     Each dict holds ``entity_id``, ``id`` and the columns to set (the same
@@ -299,7 +294,7 @@ def _sqlite_update_run(
 
 
 def update_range(
-    session: Session, model: type[Base], entity_id: int, ids: range, values: dict[str, Any]
+    session: Connection, model: type[Base], entity_id: int, ids: range, values: dict[str, Any]
 ) -> None:
     """Set the same ``values`` on an entity's rows with ids in ``ids``, in one statement.
 
@@ -328,12 +323,12 @@ def now() -> dt.datetime:
 
 
 def command(
-    fn: Callable[Concatenate[Session, P], R],
-) -> Callable[Concatenate[Session, P], R]:
+    fn: Callable[Concatenate[Connection, P], R],
+) -> Callable[Concatenate[Connection, P], R]:
     """Run a service function in a savepoint; map backstop refusals to IntegrityError."""
 
     @functools.wraps(fn)
-    def wrapper(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(session: Connection, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with session.begin_nested(), _fewer_collections():
                 return fn(session, *args, **kwargs)
@@ -394,19 +389,20 @@ def _db_message(exc: sa_exc.DBAPIError) -> str:
 # by code ("entities") and the charts by entity id ("charts").  Entities are
 # only ever added (``agency.add_entity``), never changed or removed: the close
 # asked 22 times per community for one, and read its chart nine times, each a
-# round trip on PostgreSQL.  A chart is kept only across reads (any write in the
-# transaction forgets the charts, see ``_on_execute``); a rollback (a refused
+# round trip on PostgreSQL.  A chart is kept only across reads (any statement
+# that is not a SELECT forgets the charts, see ``_on_execute``; the bulk
+# writers' driver-level SQL never writes an account); a rollback (a refused
 # command's savepoint, which may have added the entity) forgets everything.
-_MEMOS: WeakKeyDictionary[SessionTransaction, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
+_MEMOS: WeakKeyDictionary[RootTransaction, dict[str, dict[Any, Any]]] = WeakKeyDictionary()
 
 
-def _memo(session: Session, kind: str) -> dict[Any, Any] | None:
+def _memo(session: Connection, kind: str) -> dict[Any, Any] | None:
     """The transaction's memo of ``kind`` (created on first use); ``None`` outside one."""
     tx = session.get_transaction()
     return None if tx is None else _MEMOS.setdefault(tx, {}).setdefault(kind, {})
 
 
-def _forget(session: Session, kind: str | None = None) -> None:
+def _forget(session: Connection, kind: str | None = None) -> None:
     """Forget the transaction's memo of ``kind`` (every memo when ``None``)."""
     tx = session.get_transaction()
     memos = _MEMOS.get(tx) if tx is not None else None
@@ -417,31 +413,32 @@ def _forget(session: Session, kind: str | None = None) -> None:
             memos.pop(kind, None)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _on_rollback(session: Session, previous: SessionTransaction) -> None:
-    _forget(session)
-    _MEMOS.pop(previous, None)
+@event.listens_for(Engine, "rollback_savepoint")
+def _on_rollback(conn: Connection, _name: Any, _context: Any) -> None:
+    _forget(conn)
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _on_execute(state: Any) -> None:
-    writes = state.is_insert or state.is_update or state.is_delete
-    if writes or (not state.is_select and not _reads(state.statement)):
-        _forget(state.session, "charts")
+@event.listens_for(Engine, "before_execute")
+def _on_execute(conn: Connection, statement: Any, _multi: Any, _params: Any, _options: Any) -> None:
+    if isinstance(statement, ClauseElement) and not _reads(statement):
+        _forget(conn, "charts")
 
 
-def _reads(statement: Any) -> bool:
-    """Whether a statement that is no ORM select is a plain SELECT text."""
-    return isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT"
+def _reads(statement: ClauseElement) -> bool:
+    """Whether a statement only reads: a SELECT, or a text that is a plain SELECT."""
+    if isinstance(statement, TextClause):
+        return statement.text.lstrip()[:6].upper() == "SELECT"
+    return isinstance(statement, Select)
 
 
-@event.listens_for(Session, "before_flush")
-def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if session.new or session.dirty or session.deleted:
-        _forget(session, "charts")
+def get_row(session: Connection, model: type[Base], *key: Any) -> Row[Any] | None:
+    """Return the row of ``model`` with this primary key (in its columns' order), else ``None``."""
+    t = model.__table__
+    where = [c == v for c, v in zip(t.primary_key.columns, key, strict=True)]
+    return session.execute(select(t).where(*where)).one_or_none()
 
 
-def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo:
+def get_entity(session: Connection, code: str, *, lock: bool = False) -> EntityInfo:
     """Return the entity with this code; with ``lock`` take its write lock first.
 
     Asked once per transaction for each code (see ``_MEMOS``); the lock
@@ -453,7 +450,7 @@ def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo
     memo = _memo(session, "entities")
     info = memo.get(code) if memo is not None else None
     if info is None:
-        row = session.execute(select(Entity).where(Entity.code == code)).scalar_one_or_none()
+        row = session.execute(select(Entity).where(Entity.code == code)).one_or_none()
         if row is None:
             raise NotFoundError("社区 entity", code)
         info = EntityInfo(
@@ -472,7 +469,7 @@ def get_entity(session: Session, code: str, *, lock: bool = False) -> EntityInfo
     return info
 
 
-def get_user_id(session: Session, login: str) -> int:
+def get_user_id(session: Connection, login: str) -> int:
     """Return the id of the user with this login.
 
     Raises:
@@ -484,7 +481,7 @@ def get_user_id(session: Session, login: str) -> int:
     return uid
 
 
-def user_logins(session: Session, ids: set[int]) -> dict[int, str]:
+def user_logins(session: Connection, ids: set[int]) -> dict[int, str]:
     """Return ``{user id: login}`` for the given ids."""
     if not ids:
         return {}
@@ -492,7 +489,7 @@ def user_logins(session: Session, ids: set[int]) -> dict[int, str]:
     return {uid: login for uid, login in rows}
 
 
-def roles_of(session: Session, entity_id: int, user_id: int) -> set[Role]:
+def roles_of(session: Connection, entity_id: int, user_id: int) -> set[Role]:
     """Return the roles a user holds for an entity, read from the database now."""
     rows = session.execute(
         select(RoleGrant.role).where(
@@ -504,7 +501,7 @@ def roles_of(session: Session, entity_id: int, user_id: int) -> set[Role]:
     return {Role(r) for (r,) in rows}
 
 
-def roles_ever(session: Session, entity_id: int, user_id: int) -> set[Role]:
+def roles_ever(session: Connection, entity_id: int, user_id: int) -> set[Role]:
     """Return every role a user has held for an entity, revoked or not (the grants' history)."""
     rows = session.execute(
         select(RoleGrant.role).where(RoleGrant.entity_id == entity_id, RoleGrant.user_id == user_id)
@@ -512,7 +509,7 @@ def roles_ever(session: Session, entity_id: int, user_id: int) -> set[Role]:
     return {Role(r) for (r,) in rows}
 
 
-def require(session: Session, entity: EntityInfo, login: str, action: Action) -> int:
+def require(session: Connection, entity: EntityInfo, login: str, action: Action) -> int:
     """Check that ``login`` may perform ``action`` on ``entity``; return the user's id.
 
     On PostgreSQL, when a person is connected with their own login,
@@ -529,7 +526,7 @@ def require(session: Session, entity: EntityInfo, login: str, action: Action) ->
     return uid
 
 
-def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
+def accounts_of(session: Connection, entity_id: int) -> dict[str, AccountInfo]:
     """Return every account of an entity by code, with leaf flags (a new dict each call).
 
     Read once per transaction until it writes (see ``_MEMOS``).
@@ -558,7 +555,7 @@ def accounts_of(session: Session, entity_id: int) -> dict[str, AccountInfo]:
     return dict(chart)
 
 
-def next_id(session: Session, table: Table, entity_id: int, column: str = "id") -> int:
+def next_id(session: Connection, table: Table, entity_id: int, column: str = "id") -> int:
     """Return the next free per-entity id (call under the entity's write lock)."""
     col = table.c[column]
     # ORDER BY … LIMIT 1 rather than max(): PostgreSQL, without statistics,
@@ -570,7 +567,7 @@ def next_id(session: Session, table: Table, entity_id: int, column: str = "id") 
 
 
 def audit(
-    session: Session,
+    session: Connection,
     entity_id: int,
     actor: str,
     action: str,
@@ -582,7 +579,7 @@ def audit(
 
 
 def audit_many(
-    session: Session,
+    session: Connection,
     entity_id: int,
     actor: str,
     action: str,
@@ -668,7 +665,7 @@ def detail_text(detail: dict[str, Any] | None) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def closed_periods(session: Session, entity_id: int) -> set[int]:
+def closed_periods(session: Connection, entity_id: int) -> set[int]:
     """Return the entity's closed periods."""
     rows = session.execute(
         select(Period.period).where(Period.entity_id == entity_id, Period.status == "closed")

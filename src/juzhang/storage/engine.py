@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session
 
 DEFAULT_URL = "sqlite:///juzhang.db"
 _WRITE = "juzhang_write"
@@ -100,28 +99,28 @@ def database_files(url: str | URL) -> frozenset[Path]:
     return frozenset({db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))})
 
 
-def is_sqlite(bind: Engine | Connection | Session) -> bool:
+def is_sqlite(bind: Engine | Connection) -> bool:
     """Return whether ``bind`` talks to SQLite."""
-    b = bind.get_bind() if isinstance(bind, Session) else bind
-    return b.dialect.name == "sqlite"
+    return bind.dialect.name == "sqlite"
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """Open one database transaction as a :class:`Session`; commit on success.
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
+    """Open one database transaction on a :class:`~sqlalchemy.Connection`; commit on success.
 
     Any exception rolls everything back and propagates, so a command is all
     or nothing.  ``write=True`` starts SQLite transactions with
-    ``BEGIN IMMEDIATE``.
+    ``BEGIN IMMEDIATE``.  juzhang works through SQLAlchemy Core alone: no ORM
+    session, so no command pays for importing and configuring one.
     """
     with engine.connect() as conn:
         if write:
             conn.execution_options(**{_WRITE: True})
-        with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-            yield session
+        with conn.begin():
+            yield conn
 
 
-def lock_entity(session: Session, entity_id: int) -> None:
+def lock_entity(session: Connection, entity_id: int) -> None:
     """Take the per-entity write lock for the rest of the transaction.
 
     PostgreSQL: ``pg_advisory_xact_lock``.  SQLite: the database is already

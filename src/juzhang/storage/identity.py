@@ -19,8 +19,7 @@ import re
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Connection, RootTransaction, text
 
 from juzhang.errors import IdentityError, ValidationError
 from juzhang.storage.engine import is_sqlite
@@ -40,10 +39,10 @@ STAND_INS = frozenset({"operator", "system"})
 
 
 # What the connection is, asked once per transaction (every command asks).
-_PER_TRANSACTION: WeakKeyDictionary[SessionTransaction, dict[str, Any]] = WeakKeyDictionary()
+_PER_TRANSACTION: WeakKeyDictionary[RootTransaction, dict[str, Any]] = WeakKeyDictionary()
 
 
-def _asked(session: Session, key: str, sql: str) -> Any:
+def _asked(session: Connection, key: str, sql: str) -> Any:
     tx = session.get_transaction()
     memo = _PER_TRANSACTION.setdefault(tx, {}) if tx is not None else {}
     if key not in memo:
@@ -51,7 +50,7 @@ def _asked(session: Session, key: str, sql: str) -> Any:
     return memo[key]
 
 
-def db_actor(session: Session) -> str | None:
+def db_actor(session: Connection) -> str | None:
     """Return the juzhang login of the person connected, or ``None``.
 
     ``None`` on SQLite, and on PostgreSQL for the owner or a role that is no
@@ -65,7 +64,7 @@ def db_actor(session: Session) -> str | None:
     return None if who is None else str(who)
 
 
-def row_security(session: Session) -> bool:
+def row_security(session: Connection) -> bool:
     """Return whether row-level security applies to this connection (asked once per transaction).
 
     True on a person's own login (and on any role but the owner); the bulk
@@ -74,7 +73,7 @@ def row_security(session: Session) -> bool:
     return bool(_asked(session, "rls", "SELECT row_security_active('voucher')"))
 
 
-def acting(session: Session, claimed: str) -> str:
+def acting(session: Connection, claimed: str) -> str:
     """Return who acts: the person connected, else ``claimed``.
 
     A set-up command's ``operator`` and the machine's ``system`` stand for
@@ -91,7 +90,7 @@ def acting(session: Session, claimed: str) -> str:
     raise IdentityError(me, claimed)
 
 
-def namespace(session: Session) -> str:
+def namespace(session: Connection) -> str:
     """Return the namespace of this store's PostgreSQL roles (``<namespace>.cashier``)."""
     return str(session.execute(text("SELECT jz_namespace()")).scalar_one())
 

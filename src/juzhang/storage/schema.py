@@ -21,18 +21,23 @@ Only this module and the migrations know table layouts; the rest of the
 library goes through :mod:`juzhang.books` and friends.
 """
 
-# No ``from __future__ import annotations`` here, unlike the rest of juzhang
-# (start-up time): with it every ``Mapped[...]`` is a string that SQLAlchemy
-# evaluates when it declares the table, 0.05 G instructions of each command
-# (about 2 % of a small one).  The tables and their DDL are the same either way;
-# tests/storage/test_migrations.py checks that the annotations stay evaluated.
+# No ``from __future__ import annotations`` here, unlike the rest of juzhang:
+# :class:`Base` reads each column's annotation (``Col[int | None]``) for its
+# type and nullability, and an evaluated annotation is read without parsing a
+# string; tests/storage/test_migrations.py checks that they stay evaluated.
 
 import datetime as dt
+import inspect
+import types
+import typing
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
+    ColumnClause,
     Date,
     DateTime,
     ForeignKey,
@@ -41,10 +46,11 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import NullType, TypeEngine
 
 from juzhang.core.types import VoucherStatus
 
@@ -67,24 +73,95 @@ ENTITY_CODE_CHECK = (
 )
 
 
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention so Alembic names constraints stably."""
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
+"""Every table, with a naming convention so Alembic names constraints stably."""
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# The column type an annotation stands for when a column names none (a key
+# column typed by its ``ForeignKey``, say): what SQLAlchemy's declarative
+# mapping chose for the same annotations when these tables were ORM classes.
+_TYPE_OF: dict[Any, type[TypeEngine[Any]]] = {
+    int: Integer,
+    str: String,
+    bool: Boolean,
+    dt.date: Date,
+    dt.datetime: DateTime,
+}
+
+
+Col = ColumnClause
+"""A column's annotation in a :class:`Base` class: ``number: Col[int | None]``.
+
+Every ``Column`` is a ``ColumnClause``.  The annotation is not ``Column[...]``
+because SQLAlchemy 2.1's typing reads a ``Column`` class attribute as a
+descriptor of its ``TypedColumns`` and gives class access the type ``Never``.
+"""
+
+
+def column(*args: Any, **kwargs: Any) -> Any:
+    """A column of a :class:`Base` table; its name, and unless given its type, come from the class.
+
+    Typed ``Any`` so that the attribute's annotation (``Col[int | None]``) is
+    the type checkers see, as ``mapped_column`` was.  Nullability is the
+    annotation's alone, so there is no ``nullable`` argument.
+    """
+    if "nullable" in kwargs:
+        raise TypeError("column(): nullability comes from the annotation (Col[T | None])")
+    return Column(*args, **kwargs)
+
+
+class Base:
+    """A table declared as a class whose attributes are its columns (SQLAlchemy Core, no ORM).
+
+    ``Voucher.status`` is the ``voucher.status`` column, ``Voucher.__table__``
+    the table, and ``select(Voucher)`` selects every column into plain rows.
+    The declaration reads like the ORM's: ``status: Col[str] =
+    column(String(8))``.  A column is ``NOT NULL`` unless its annotation
+    admits ``None``, and a column without a type takes the annotation's.
+    The library reads and writes through Core only, so a command imports no
+    ORM and configures no mappers (start-up time, issue 15).
+    """
+
+    metadata: ClassVar[MetaData] = METADATA
+    __tablename__: ClassVar[str]
+    __table__: ClassVar[Table]
+    __table_args__: ClassVar[tuple[Any, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        columns = []
+        for name, hint in inspect.get_annotations(cls).items():
+            col = cls.__dict__.get(name)
+            if not isinstance(col, Column):
+                continue
+            (inner,) = typing.get_args(hint)  # Col[T] or Col[T | None]
+            parts = typing.get_args(inner) if isinstance(inner, types.UnionType) else (inner,)
+            optional = type(None) in parts
+            col.name = col.key = name
+            if isinstance(col.type, NullType):
+                (kind,) = [p for p in parts if p is not type(None)]
+                col.type = _TYPE_OF[kind]()
+            col.nullable = optional and not col.primary_key
+            columns.append(col)
+        cls.__table__ = Table(cls.__tablename__, cls.metadata, *columns, *cls.__table_args__)
+
+    @classmethod
+    def __clause_element__(cls) -> Table:
+        """The table: what ``select(Voucher)`` and ``insert(Voucher)`` work on."""
+        return cls.__table__
 
 
 class Entity(Base):
     """One community (社区): an accounting entity of its own (独立核算)."""
 
     __tablename__ = "entity"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    chart: Mapped[str] = mapped_column(String(32))
-    start_period: Mapped[int] = mapped_column(Integer)
-    voucher_word: Mapped[str] = mapped_column(String(4), default="记")
-    link_window_days: Mapped[int] = mapped_column(Integer, default=10)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=True)
+    code: Col[str] = column(String(32), unique=True)
+    name: Col[str] = column(String(200))
+    chart: Col[str] = column(String(32))
+    start_period: Col[int] = column(Integer)
+    voucher_word: Col[str] = column(String(4), default="记")
+    link_window_days: Col[int] = column(Integer, default=10)
+    created_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint("id > 0", name="id_positive"),
         CheckConstraint(PERIOD_CHECK.replace("period", "start_period"), name="start_period"),
@@ -97,13 +174,13 @@ class User(Base):
     """A person known to the agency (agency-wide; roles are granted per entity)."""
 
     __tablename__ = "app_user"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    login: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=True)
+    login: Col[str] = column(String(64), unique=True)
+    name: Col[str] = column(String(100))
+    created_at: Col[dt.datetime] = column(DateTime(timezone=True))
     #: PostgreSQL: the person's own login role (``<namespace>.<login>``, migration
     #: 0018), ``None`` for a person without one and always on SQLite.
-    db_role: Mapped[str | None] = mapped_column(String(63))
+    db_role: Col[str | None] = column(String(63))
     __table_args__ = (Index("uq_app_user_db_role", "db_role", unique=True),)
 
 
@@ -118,12 +195,12 @@ class RoleGrant(Base):
     """
 
     __tablename__ = "role_grant"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    user_id: Col[int] = column(ForeignKey("app_user.id"), primary_key=True)
+    role: Col[str] = column(String(16), primary_key=True)
+    granted_at: Col[dt.datetime] = column(DateTime(timezone=True), primary_key=True)
+    revoked_at: Col[dt.datetime | None] = column(DateTime(timezone=True))
+    revoked_by: Col[str | None] = column(String(64))
     __table_args__ = (
         CheckConstraint(
             "role IN ('cashier', 'bookkeeper', 'reviewer', 'supervisor', 'admin')", name="role"
@@ -135,15 +212,15 @@ class Account(Base):
     """An account of an entity's chart: a first-level account or a detail account (明细科目)."""
 
     __tablename__ = "account"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    parent_code: Mapped[str | None] = mapped_column(String(20))
-    level: Mapped[int] = mapped_column(Integer)
-    category: Mapped[str] = mapped_column(String(16))
-    side: Mapped[str] = mapped_column(String(8))
-    custody: Mapped[str | None] = mapped_column(String(8))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    code: Col[str] = column(String(20), primary_key=True)
+    name: Col[str] = column(String(100))
+    parent_code: Col[str | None] = column(String(20))
+    level: Col[int] = column(Integer)
+    category: Col[str] = column(String(16))
+    side: Col[str] = column(String(8))
+    custody: Col[str | None] = column(String(8))
+    active: Col[bool] = column(Boolean, default=True)
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "parent_code"], ["account.entity_id", "account.code"]),
         CheckConstraint(
@@ -162,9 +239,9 @@ class OpeningBalance(Base):
     """期初余额: an account's balance when the entity's books start (debit positive)."""
 
     __tablename__ = "opening_balance"
-    entity_id: Mapped[int] = mapped_column(primary_key=True)
-    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    entity_id: Col[int] = column(primary_key=True)
+    account_code: Col[str] = column(String(20), primary_key=True)
+    amount_fen: Col[int] = column(BigInteger)
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
     )
@@ -174,15 +251,15 @@ class Period(Base):
     """A month of an entity's books; a row exists once the month has been opened or closed."""
 
     __tablename__ = "period"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(8), default="open")
-    closed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    period: Col[int] = column(Integer, primary_key=True)
+    status: Col[str] = column(String(8), default="open")
+    closed_by: Col[int | None] = column(ForeignKey("app_user.id"))
+    closed_at: Col[dt.datetime | None] = column(DateTime(timezone=True))
     # The hash-chain position (sequence, hash) the close's verification reached:
     # the next close verifies only what was posted after it.
-    verified_seq: Mapped[int | None] = mapped_column(Integer)
-    verified_hash: Mapped[str | None] = mapped_column(String(64))
+    verified_seq: Col[int | None] = column(Integer)
+    verified_hash: Col[str | None] = column(String(64))
     __table_args__ = (
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         CheckConstraint(PERIOD_CHECK, name="period"),
@@ -196,18 +273,18 @@ class CustodyEntry(Base):
     """
 
     __tablename__ = "custody_entry"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    entry_date: Mapped[dt.date] = mapped_column(Date)
-    period: Mapped[int] = mapped_column(Integer)
-    account_code: Mapped[str] = mapped_column(String(20))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    summary: Mapped[str] = mapped_column(Text)
-    counterparty: Mapped[str] = mapped_column(Text, default="")
-    reference: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(16), default="manual")
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    entry_date: Col[dt.date] = column(Date)
+    period: Col[int] = column(Integer)
+    account_code: Col[str] = column(String(20))
+    amount_fen: Col[int] = column(BigInteger)
+    summary: Col[str] = column(Text)
+    counterparty: Col[str] = column(Text, default="")
+    reference: Col[str] = column(Text, default="")
+    source: Col[str] = column(String(16), default="manual")
+    recorded_by: Col[int] = column(ForeignKey("app_user.id"))
+    recorded_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
         UniqueConstraint("entity_id", "id", "account_code"),
@@ -224,26 +301,26 @@ class Voucher(Base):
     """记账凭证: prepared (制单) → reviewed (审核) → posted (记账), then never changed."""
 
     __tablename__ = "voucher"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    voucher_date: Mapped[dt.date] = mapped_column(Date)
-    period: Mapped[int] = mapped_column(Integer)
-    word: Mapped[str] = mapped_column(String(4), default="记")
-    number: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(8), default=VoucherStatus.DRAFT)
-    kind: Mapped[str] = mapped_column(String(12), default="normal")
-    attachments: Mapped[int] = mapped_column(Integer, default=0)
-    prepared_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    posted_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    reverses_id: Mapped[int | None] = mapped_column(Integer)
-    prepared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    chain_seq: Mapped[int | None] = mapped_column(Integer)
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    voucher_date: Col[dt.date] = column(Date)
+    period: Col[int] = column(Integer)
+    word: Col[str] = column(String(4), default="记")
+    number: Col[int | None] = column(Integer)
+    status: Col[str] = column(String(8), default=VoucherStatus.DRAFT)
+    kind: Col[str] = column(String(12), default="normal")
+    attachments: Col[int] = column(Integer, default=0)
+    prepared_by: Col[int] = column(ForeignKey("app_user.id"))
+    reviewed_by: Col[int | None] = column(ForeignKey("app_user.id"))
+    posted_by: Col[int | None] = column(ForeignKey("app_user.id"))
+    cashier_id: Col[int | None] = column(ForeignKey("app_user.id"))
+    reverses_id: Col[int | None] = column(Integer)
+    prepared_at: Col[dt.datetime] = column(DateTime(timezone=True))
+    reviewed_at: Col[dt.datetime | None] = column(DateTime(timezone=True))
+    posted_at: Col[dt.datetime | None] = column(DateTime(timezone=True))
+    chain_seq: Col[int | None] = column(Integer)
+    prev_hash: Col[str | None] = column(String(64))
+    hash: Col[str | None] = column(String(64))
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "reverses_id"], ["voucher.entity_id", "voucher.id"]),
         UniqueConstraint("entity_id", "period", "number"),
@@ -276,14 +353,14 @@ class VoucherLine(Base):
     """
 
     __tablename__ = "voucher_line"
-    entity_id: Mapped[int] = mapped_column(primary_key=True)
-    voucher_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_code: Mapped[str] = mapped_column(String(20))
-    summary: Mapped[str] = mapped_column(Text)
-    side: Mapped[str] = mapped_column(String(1))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
+    entity_id: Col[int] = column(primary_key=True)
+    voucher_id: Col[int] = column(Integer, primary_key=True)
+    line_no: Col[int] = column(Integer, primary_key=True)
+    account_code: Col[str] = column(String(20))
+    summary: Col[str] = column(Text)
+    side: Col[str] = column(String(1))
+    amount_fen: Col[int] = column(BigInteger)
+    custody_entry_id: Col[int | None] = column(Integer)
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "voucher_id"], ["voucher.entity_id", "voucher.id"]),
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
@@ -303,11 +380,11 @@ class AccountBalance(Base):
     """Running balance: debit and credit posted per (entity, account, month)."""
 
     __tablename__ = "account_balance"
-    entity_id: Mapped[int] = mapped_column(primary_key=True)
-    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    debit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    entity_id: Col[int] = column(primary_key=True)
+    account_code: Col[str] = column(String(20), primary_key=True)
+    period: Col[int] = column(Integer, primary_key=True)
+    debit_fen: Col[int] = column(BigInteger, default=0)
+    credit_fen: Col[int] = column(BigInteger, default=0)
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
     )
@@ -323,31 +400,31 @@ class AuditLog(Base):
     """
 
     __tablename__ = "audit_log"
-    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(Text)
-    detail: Mapped[str] = mapped_column(Text, default="")
-    hash: Mapped[str] = mapped_column(String(64))
+    entity_id: Col[int] = column(Integer, primary_key=True)
+    seq: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    at: Col[dt.datetime] = column(DateTime(timezone=True))
+    actor: Col[str] = column(String(64))
+    action: Col[str] = column(String(64))
+    subject: Col[str] = column(Text)
+    detail: Col[str] = column(Text, default="")
+    hash: Col[str] = column(String(64))
 
 
 class ImportBatch(Base):
     """One imported file (导入批次): a bank statement, a claim batch or a beancount file."""
 
     __tablename__ = "import_batch"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(12))
-    file_name: Mapped[str] = mapped_column(Text)
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    account_code: Mapped[str | None] = mapped_column(String(20))
-    profile: Mapped[str] = mapped_column(String(64), default="")
-    imported_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    kind: Col[str] = column(String(12))
+    file_name: Col[str] = column(Text)
+    file_sha256: Col[str] = column(String(64))
+    account_code: Col[str | None] = column(String(20))
+    profile: Col[str] = column(String(64), default="")
+    imported_by: Col[int] = column(ForeignKey("app_user.id"))
+    imported_at: Col[dt.datetime] = column(DateTime(timezone=True))
+    rows_read: Col[int] = column(Integer, default=0)
+    rows_new: Col[int] = column(Integer, default=0)
     __table_args__ = (
         CheckConstraint("kind IN ('bank', 'claims', 'beancount')", name="kind"),
         CheckConstraint("rows_read >= 0 AND rows_new >= 0", name="rows"),
@@ -366,26 +443,26 @@ class StatementLine(Base):
     """
 
     __tablename__ = "statement_line"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    account_code: Mapped[str] = mapped_column(String(20))
-    batch_id: Mapped[int] = mapped_column(Integer)
-    row_no: Mapped[int] = mapped_column(Integer)
-    dedup_key: Mapped[str] = mapped_column(String(200))
-    txn_date: Mapped[dt.date] = mapped_column(Date)
-    txn_time: Mapped[str | None] = mapped_column(String(8))
-    out_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    in_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    balance_fen: Mapped[int | None] = mapped_column(BigInteger)
-    counterparty: Mapped[str] = mapped_column(Text, default="")
-    counterparty_account: Mapped[str] = mapped_column(Text, default="")
-    counterparty_bank: Mapped[str] = mapped_column(Text, default="")
-    summary: Mapped[str] = mapped_column(Text, default="")
-    purpose: Mapped[str] = mapped_column(Text, default="")
-    remark: Mapped[str] = mapped_column(Text, default="")
-    serial: Mapped[str] = mapped_column(Text, default="")
-    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
-    voucher_id: Mapped[int | None] = mapped_column(Integer)
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    account_code: Col[str] = column(String(20))
+    batch_id: Col[int] = column(Integer)
+    row_no: Col[int] = column(Integer)
+    dedup_key: Col[str] = column(String(200))
+    txn_date: Col[dt.date] = column(Date)
+    txn_time: Col[str | None] = column(String(8))
+    out_fen: Col[int] = column(BigInteger, default=0)
+    in_fen: Col[int] = column(BigInteger, default=0)
+    balance_fen: Col[int | None] = column(BigInteger)
+    counterparty: Col[str] = column(Text, default="")
+    counterparty_account: Col[str] = column(Text, default="")
+    counterparty_bank: Col[str] = column(Text, default="")
+    summary: Col[str] = column(Text, default="")
+    purpose: Col[str] = column(Text, default="")
+    remark: Col[str] = column(Text, default="")
+    serial: Col[str] = column(Text, default="")
+    custody_entry_id: Col[int | None] = column(Integer)
+    voucher_id: Col[int | None] = column(Integer)
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
         ForeignKeyConstraint(
@@ -420,29 +497,29 @@ class Claim(Base):
     """
 
     __tablename__ = "claim"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    batch_id: Mapped[int] = mapped_column(Integer)
-    row_no: Mapped[int] = mapped_column(Integer)
-    claim_date: Mapped[dt.date] = mapped_column(Date)
-    purpose: Mapped[str] = mapped_column(Text)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    capitals: Mapped[str] = mapped_column(Text, default="")
-    category: Mapped[str] = mapped_column(Text, default="")
-    account_code: Mapped[str | None] = mapped_column(String(20))
-    payment: Mapped[str] = mapped_column(String(8))
-    custody_account: Mapped[str | None] = mapped_column(String(20))
-    handler: Mapped[str] = mapped_column(Text, default="")
-    witness: Mapped[str] = mapped_column(Text, default="")
-    approver: Mapped[str] = mapped_column(Text, default="")
-    attachments: Mapped[int] = mapped_column(Integer, default=0)
-    invoice_no: Mapped[str] = mapped_column(Text, default="")
-    decision_ref: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    reasons: Mapped[str] = mapped_column(Text, default="")
-    custody_entry_id: Mapped[int | None] = mapped_column(Integer)
-    voucher_id: Mapped[int | None] = mapped_column(Integer)
-    submitted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    batch_id: Col[int] = column(Integer)
+    row_no: Col[int] = column(Integer)
+    claim_date: Col[dt.date] = column(Date)
+    purpose: Col[str] = column(Text)
+    amount_fen: Col[int] = column(BigInteger)
+    capitals: Col[str] = column(Text, default="")
+    category: Col[str] = column(Text, default="")
+    account_code: Col[str | None] = column(String(20))
+    payment: Col[str] = column(String(8))
+    custody_account: Col[str | None] = column(String(20))
+    handler: Col[str] = column(Text, default="")
+    witness: Col[str] = column(Text, default="")
+    approver: Col[str] = column(Text, default="")
+    attachments: Col[int] = column(Integer, default=0)
+    invoice_no: Col[str] = column(Text, default="")
+    decision_ref: Col[str] = column(Text, default="")
+    status: Col[str] = column(String(10), default="pending")
+    reasons: Col[str] = column(Text, default="")
+    custody_entry_id: Col[int | None] = column(Integer)
+    voucher_id: Col[int | None] = column(Integer)
+    submitted_by: Col[int] = column(ForeignKey("app_user.id"))
     __table_args__ = (
         ForeignKeyConstraint(
             ["entity_id", "batch_id"], ["import_batch.entity_id", "import_batch.id"]
@@ -472,15 +549,15 @@ class CashCount(Base):
     """现金盘点: cash on hand counted by the cashier on a date (usually the month end)."""
 
     __tablename__ = "cash_count"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    count_date: Mapped[dt.date] = mapped_column(Date)
-    period: Mapped[int] = mapped_column(Integer)
-    account_code: Mapped[str] = mapped_column(String(20))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    note: Mapped[str] = mapped_column(Text, default="")
-    counted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    count_date: Col[dt.date] = column(Date)
+    period: Col[int] = column(Integer)
+    account_code: Col[str] = column(String(20))
+    amount_fen: Col[int] = column(BigInteger)
+    note: Col[str] = column(Text, default="")
+    counted_by: Col[int] = column(ForeignKey("app_user.id"))
+    counted_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
         CheckConstraint("amount_fen >= 0", name="amount"),
@@ -499,14 +576,14 @@ class BudgetVersion(Base):
     """
 
     __tablename__ = "budget_version"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(8))
-    decision: Mapped[str] = mapped_column(Text, default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
-    actor: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    year: Col[int] = column(Integer, primary_key=True)
+    version: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    kind: Col[str] = column(String(8))
+    decision: Col[str] = column(Text, default="")
+    reason: Col[str] = column(Text, default="")
+    actor: Col[str] = column(Text, default="")
+    created_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint("kind IN ('set', 'adjust')", name="kind"),
         CheckConstraint("kind <> 'adjust' OR decision <> ''", name="decision"),
@@ -519,14 +596,14 @@ class BudgetLine(Base):
     """One line of a budget version, matched to accounts by code prefix (append-only)."""
 
     __tablename__ = "budget_line"
-    entity_id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(8))
-    accounts: Mapped[str] = mapped_column(Text)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    entity_id: Col[int] = column(primary_key=True)
+    year: Col[int] = column(Integer, primary_key=True)
+    version: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    line_no: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    name: Col[str] = column(Text)
+    kind: Col[str] = column(String(8))
+    accounts: Col[str] = column(Text)
+    amount_fen: Col[int] = column(BigInteger)
     __table_args__ = (
         ForeignKeyConstraint(
             ["entity_id", "year", "version"],
@@ -549,24 +626,24 @@ class Disclosure(Base):
     """
 
     __tablename__ = "disclosure"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    first_period: Mapped[int] = mapped_column(Integer)
-    last_period: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="draft")
-    fingerprint: Mapped[str] = mapped_column(String(100))
-    chain_seq: Mapped[int] = mapped_column(Integer, default=0)
-    generated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    signed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    signer_name: Mapped[str] = mapped_column(Text, default="")
-    opinion: Mapped[str] = mapped_column(Text, default="")
-    signed_on: Mapped[dt.date | None] = mapped_column(Date)
-    posted_on: Mapped[dt.date | None] = mapped_column(Date)
-    posted_until: Mapped[dt.date | None] = mapped_column(Date)
-    snapshot: Mapped[str | None] = mapped_column(Text)
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    first_period: Col[int] = column(Integer)
+    last_period: Col[int] = column(Integer)
+    status: Col[str] = column(String(10), default="draft")
+    fingerprint: Col[str] = column(String(100))
+    chain_seq: Col[int] = column(Integer, default=0)
+    generated_at: Col[dt.datetime] = column(DateTime(timezone=True))
+    signed_by: Col[int | None] = column(ForeignKey("app_user.id"))
+    signer_name: Col[str] = column(Text, default="")
+    opinion: Col[str] = column(Text, default="")
+    signed_on: Col[dt.date | None] = column(Date)
+    posted_on: Col[dt.date | None] = column(Date)
+    posted_until: Col[dt.date | None] = column(Date)
+    snapshot: Col[str | None] = column(Text)
     """The published figures, frozen at sign-off: the disclosure's JSON (every section, row
     and figure, title, entity, period, signatures) plus its configuration (migration 0009)."""
-    board_path: Mapped[str | None] = mapped_column(Text)
+    board_path: Col[str | None] = column(Text)
     """Where the closing run wrote the month's board (the signed one replaces it there)."""
     __table_args__ = (
         UniqueConstraint("entity_id", "first_period", "last_period"),
@@ -589,10 +666,10 @@ class DisclosureSetting(Base):
     """
 
     __tablename__ = "disclosure_setting"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    config: Mapped[str] = mapped_column(Text)
-    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    config: Col[str] = column(Text)
+    set_by: Col[int] = column(ForeignKey("app_user.id"))
+    set_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint("config LIKE '{%}'", name="config"),)
 
 
@@ -609,13 +686,13 @@ class ImportSetting(Base):
     """
 
     __tablename__ = "import_setting"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    rules: Mapped[str | None] = mapped_column(Text)
-    mapping: Mapped[str | None] = mapped_column(Text)
-    profile: Mapped[str | None] = mapped_column(String(64))
-    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    account_code: Col[str] = column(String(20), primary_key=True)
+    rules: Col[str | None] = column(Text)
+    mapping: Col[str | None] = column(Text)
+    profile: Col[str | None] = column(String(64))
+    set_by: Col[int] = column(ForeignKey("app_user.id"))
+    set_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint("mapping IS NULL OR profile IS NULL", name="one_layout"),
         CheckConstraint("profile IS NULL OR profile <> ''", name="profile"),
@@ -635,18 +712,18 @@ class Question(Base):
     """
 
     __tablename__ = "question"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    period: Mapped[int] = mapped_column(Integer)
-    line_no: Mapped[int | None] = mapped_column(Integer)
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    period: Col[int] = column(Integer)
+    line_no: Col[int | None] = column(Integer)
     """The 序号 of the board line asked about (``None``: the month as a whole)."""
-    line_ref: Mapped[str] = mapped_column(Text, default="")
+    line_ref: Col[str] = column(Text, default="")
     """That line as the published board shows it (凭证号 摘要 金额), kept with the question."""
-    text: Mapped[str] = mapped_column(Text)
-    asked_on: Mapped[dt.date] = mapped_column(Date)
-    due_on: Mapped[dt.date] = mapped_column(Date)
-    asked_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    text: Col[str] = column(Text)
+    asked_on: Col[dt.date] = column(Date)
+    due_on: Col[dt.date] = column(Date)
+    asked_by: Col[int] = column(ForeignKey("app_user.id"))
+    recorded_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint("text <> ''", name="text"),
         CheckConstraint("due_on >= asked_on", name="due"),
@@ -660,12 +737,12 @@ class QuestionAnswer(Base):
     """回音栏: the community's answer to a question (one per question, append-only)."""
 
     __tablename__ = "question_answer"
-    entity_id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    text: Mapped[str] = mapped_column(Text)
-    answered_on: Mapped[dt.date] = mapped_column(Date)
-    answered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(primary_key=True)
+    question_id: Col[int] = column(Integer, primary_key=True, autoincrement=False)
+    text: Col[str] = column(Text)
+    answered_on: Col[dt.date] = column(Date)
+    answered_by: Col[int] = column(ForeignKey("app_user.id"))
+    recorded_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "question_id"], ["question.entity_id", "question.id"]),
         CheckConstraint("text <> ''", name="text"),
@@ -680,10 +757,10 @@ class RiskSetting(Base):
     """
 
     __tablename__ = "risk_setting"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    config: Mapped[str] = mapped_column(Text)
-    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    config: Col[str] = column(Text)
+    set_by: Col[int] = column(ForeignKey("app_user.id"))
+    set_at: Col[dt.datetime] = column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint("config LIKE '{%}'", name="config"),)
 
 
@@ -696,11 +773,11 @@ class BankAccount(Base):
     """
 
     __tablename__ = "bank_account"
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), primary_key=True)
-    account_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    number: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(Text, default="")
-    bank: Mapped[str] = mapped_column(Text, default="")
+    entity_id: Col[int] = column(ForeignKey("entity.id"), primary_key=True)
+    account_code: Col[str] = column(String(20), primary_key=True)
+    number: Col[str] = column(String(64))
+    name: Col[str] = column(Text, default="")
+    bank: Col[str] = column(Text, default="")
     __table_args__ = (
         ForeignKeyConstraint(["entity_id", "account_code"], ["account.entity_id", "account.code"]),
         UniqueConstraint("entity_id", "number"),

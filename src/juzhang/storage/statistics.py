@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 from juzhang.storage.engine import is_sqlite
 
@@ -54,7 +53,7 @@ class Statistics:
     """
 
     def __init__(
-        self, session: Session, grows: str = "voucher", tables: Sequence[str] = BOOK_TABLES
+        self, session: Connection, grows: str = "voucher", tables: Sequence[str] = BOOK_TABLES
     ) -> None:
         self.session = session
         self.grows = grows  # the table the step fills: its growth paces the analyses

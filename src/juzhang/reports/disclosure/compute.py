@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, and_, select
 
 from juzhang import clock
 from juzhang.books import chain_head
@@ -85,7 +85,7 @@ class _PostedLine:
 
 
 def _posted_lines(
-    session: Session, entity_id: int, codes: Iterable[str], first: int, last: int
+    session: Connection, entity_id: int, codes: Iterable[str], first: int, last: int
 ) -> list[_PostedLine]:
     """Posted lines on ``codes`` in ``first..last``, closing vouchers left out, in book order."""
     wanted = sorted(set(codes))
@@ -141,7 +141,7 @@ def _posted_lines(
 
 
 def _closing_moves(
-    session: Session, entity_id: int, first: int, last: int
+    session: Connection, entity_id: int, first: int, last: int
 ) -> dict[str, dict[int, tuple[int, int]]]:
     """(debit, credit) of posted closing vouchers (结转) per account and month."""
     rows = session.execute(
@@ -202,7 +202,7 @@ def _category_of(code: str, categories: Sequence[Category], fallback: str) -> st
 
 
 def _handlers(
-    session: Session, entity_id: int, lines: Sequence[_PostedLine]
+    session: Connection, entity_id: int, lines: Sequence[_PostedLine]
 ) -> dict[tuple[int, int], str]:
     """经办人 per (voucher id, line no): the claim's 经手人, else the recording cashier."""
     ids = sorted({ln.voucher_id for ln in lines})
@@ -235,7 +235,7 @@ def _handlers(
 
 
 def _items(
-    session: Session,
+    session: Connection,
     books: _Books,
     config: DisclosureConfig,
     first: int,
@@ -338,7 +338,7 @@ def _funds(books: _Books, first: int, last: int, year_first: int) -> tuple[FundR
 
 
 def _sections(
-    session: Session,
+    session: Connection,
     books: _Books,
     config: DisclosureConfig,
     first: int,
@@ -352,7 +352,7 @@ def _sections(
 
 
 def _section(
-    session: Session,
+    session: Connection,
     books: _Books,
     s: SectionConfig,
     first: int,
@@ -434,7 +434,7 @@ def _full_name(accounts: Mapping[str, AccountInfo], code: str) -> str:
 
 
 def _budget(
-    session: Session,
+    session: Connection,
     books: _Books,
     first: int,
     last: int,
@@ -469,7 +469,7 @@ def _budget(
     return tuple(rows), names
 
 
-def _people(session: Session, entity_id: int, role: str) -> list[str]:
+def _people(session: Connection, entity_id: int, role: str) -> list[str]:
     rows = session.execute(
         select(User.name)
         .join(RoleGrant, RoleGrant.user_id == User.id)
@@ -484,7 +484,7 @@ def _people(session: Session, entity_id: int, role: str) -> list[str]:
 
 
 def _signatures(
-    session: Session, ent: EntityInfo, config: DisclosureConfig, row: DisclosureRow | None
+    session: Connection, ent: EntityInfo, config: DisclosureConfig, row: Row[Any] | None
 ) -> SignatureBlock:
     sig = config.signatures
     group = sig.group or tuple(_people(session, ent.id, "supervisor"))
@@ -522,7 +522,7 @@ def _check_range(first: int, last: int) -> None:
 
 
 def disclosure(
-    session: Session,
+    session: Connection,
     entity: str,
     first: int,
     last: int | None = None,
@@ -571,7 +571,7 @@ def disclosure(
             DisclosureRow.first_period == first,
             DisclosureRow.last_period == last,
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     # A published board keeps the budget it was published with: a later
     # adjustment is a new version, dated after the board was generated.
     as_of = row.generated_at if row is not None and row.status != "draft" else None
@@ -624,7 +624,7 @@ def disclosure(
     )
 
 
-def _questions(session: Session, entity: str, first: int, last: int) -> tuple[QuestionRow, ...]:
+def _questions(session: Connection, entity: str, first: int, last: int) -> tuple[QuestionRow, ...]:
     """The residents' questions the board lists, as of its last day."""
     end = last_day(last)
     return tuple(
