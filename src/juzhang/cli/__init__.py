@@ -58,6 +58,7 @@ import typer
 from typer.core import TyperGroup
 
 from juzhang import clock
+from juzhang.cli import _gc
 from juzhang.cli._settings import DEFAULT_URL, Settings
 
 __all__ = ["COMMANDS", "app", "lift_global_options", "main"]
@@ -291,4 +292,5 @@ def _root(
 
 def main() -> None:
     """Run the command line (the ``juzhang`` script)."""
+    _gc.starting()
     app()

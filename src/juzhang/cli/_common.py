@@ -24,6 +24,7 @@ import typer
 from sqlalchemy import Connection
 
 from juzhang.charts import CHART_KEYS
+from juzhang.cli import _gc
 from juzhang.cli._settings import Settings
 from juzhang.core.period import parse_date, parse_period, parse_period_range
 from juzhang.errors import JuzhangError, Problem
@@ -99,6 +100,7 @@ def session(ctx: typer.Context, *, write: bool = True) -> Iterator[Connection]:
     engine = make_engine(settings(ctx).url)
     try:
         with transaction(engine, write=write) as s:
+            _gc.started()
             yield s
     finally:
         engine.dispose()
