@@ -44,6 +44,7 @@ class Config:
     sizes: tuple[int, ...] | None = None
     history: tuple[int, ...] | None = None
     parts: tuple[str, ...] | None = None
+    cli_parts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,12 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
         choices=("doubling", "history", "copy"),
         help="scale: run only this part (repeatable; default all three)",
     )
+    p.add_argument(
+        "--cli-part",
+        action="append",
+        choices=("a", "b", "c", "d"),
+        help="cli: run only this section (repeatable; default all four)",
+    )
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic books")
     p.add_argument("--no-verify", action="store_true", help="skip verify() after the run")
     p.add_argument("--workdir", type=Path, help="folder for the SQLite files (default: temp)")
@@ -214,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes=args.sizes,
         history=args.history,
         parts=tuple(args.scale_part) if args.scale_part else None,
+        cli_parts=tuple(args.cli_part) if args.cli_part else None,
     )
     info = machine()
     print(

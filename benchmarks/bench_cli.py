@@ -960,11 +960,15 @@ def run(cfg: Config) -> Iterator[Result]:
     folder = Path(tempfile.mkdtemp(prefix="jz-bench-cli-", dir=cfg.workdir))
     _say(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     _say(compile_juzhang())
+    parts = cfg.cli_parts or ("a", "b", "c", "d")
     try:
-        yield from section_a(cfg, folder)
-        yield from section_b(cfg, folder)
-        yield from section_c(cfg, folder)
-        if cfg.pg_url:
+        if "a" in parts:
+            yield from section_a(cfg, folder)
+        if "b" in parts:
+            yield from section_b(cfg, folder)
+        if "c" in parts:
+            yield from section_c(cfg, folder)
+        if cfg.pg_url and "d" in parts:
             from benchmarks import pg_copy
 
             yield from pg_copy.run(cfg)
