@@ -155,8 +155,9 @@ def insert_many(
         t = table(model)
         if row_security(session):
             # a person's own connection (migration 0018): COPY refuses row-level
-            # security, so one INSERT … SELECT FROM unnest(…), still one statement
-            arrays = ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}[]" for c in columns)
+            # security, so one INSERT … SELECT FROM unnest(…), still one statement;
+            # binary arrays as in update_many
+            arrays = ", ".join(f"%b::{t.c[c].type.compile(conn.dialect)}[]" for c in columns)
             conn.exec_driver_sql(
                 f"INSERT INTO {name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})",
                 tuple(list(c) for c in zip(*values, strict=True)),
@@ -209,18 +210,21 @@ def update_many(session: Connection, model: type[Base], rows: list[dict[str, Any
         _sqlite_update_many(conn, name, cols, values)
         return
     t = table(model)
-    arrays = ", ".join(f"%s::{t.c[c].type.compile(conn.dialect)}[]" for c in names)
+    arrays = ", ".join(f"%b::{t.c[c].type.compile(conn.dialect)}[]" for c in names)
     sets = ", ".join(f"{c} = v.{c}" for c in cols[:-2])
     entity, key = cols[-2], cols[-1]
     # One statement whatever the number of rows, each column one array: a
     # VALUES list of a parameter per cell cost more to parse than to run.
+    # The arrays go in binary (%b): psycopg's text form quotes every element
+    # through a regular expression, 1.3 million searches (about 1 s of the
+    # client) when posting 100,000 vouchers; binary has nothing to quote.
     # The ANY conditions let the primary key find the rows: on tables without
     # statistics the planner joined the rows to a scan of the whole table.
     columns_of = [list(c) for c in zip(*values, strict=True)]
     conn.exec_driver_sql(
         f"UPDATE {name} AS t SET {sets} FROM unnest({arrays}) AS v ({', '.join(cols)})"
         f" WHERE t.{entity} = v.{entity} AND t.{key} = v.{key}"
-        f" AND t.{entity} = ANY(%s) AND t.{key} = ANY(%s)",
+        f" AND t.{entity} = ANY(%b) AND t.{key} = ANY(%b)",
         (*columns_of, sorted(set(columns_of[-2])), columns_of[-1]),
     )
 
