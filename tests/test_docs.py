@@ -304,7 +304,7 @@ def test_the_guides_configuration_examples_are_read_by_juzhang(guide: str) -> No
 
 
 def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
-    """The README's quick start, with the voucher.json it shows, runs as written."""
+    """The README's quick start (with the voucher.json it shows) and its Python example run."""
     import os
     import subprocess
 
@@ -323,6 +323,14 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"balanced": true' in done.stdout
     assert "no problems: C001" in done.stdout + done.stderr
+    # the Python API in brief, on the same agency.db
+    api = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert api, "README lacks its Python example"
+    done = subprocess.run(
+        [sys.executable, "-c", api.group(1)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "drafted voucher 2" in done.stdout
 
 
 # --------------------------------------------------------------------------- the guide's month
