@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.pool import Pool
 from typer.testing import CliRunner
 
 from juzhang import agency, books
@@ -132,6 +133,49 @@ def test_month_over_entities(engine: Engine, db_url: str, tmp_path: Path) -> Non
     assert sorted(p.name for p in out_dir.iterdir()) == [
         f"trial-balance-{c}-2026-09.json" for c in NUMBERS
     ]
+
+
+def _connections(url: str, *args: str, actor: str) -> tuple[Any, int]:
+    """Run one command; return its result and how many database connections it opened."""
+    opened: list[object] = []
+
+    def count(_dbapi_conn: object, _record: object) -> None:
+        opened.append(_dbapi_conn)
+
+    event.listen(Pool, "connect", count)
+    try:
+        res = jz(url, *args, actor=actor)
+    finally:
+        event.remove(Pool, "connect", count)
+    return res, len(opened)
+
+
+def test_batch_commands_connect_once(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """A batch step takes every community's transaction on one connection, not one each.
+
+    A connection per community connected afresh (a login on PostgreSQL) and
+    compiled every statement afresh for each community: a third of the
+    agency's month.  What remains is per command: the list of communities
+    and, on PostgreSQL, who is connected.
+    """
+    three(engine)
+    d = folder(tmp_path)
+    (d / "c003.csv").unlink()
+    write_csv(d / "c003.csv", csv_rows(transactions(4, seed=9), account=NUMBERS["C003"]))
+    res, n = _connections(db_url, "import", "bank", "--dir", str(d), actor="bk")
+    assert lines_of(engine) == {"C001": 6, "C002": 6, "C003": 4}, res.output
+    assert n <= 2, n  # five files
+    steps = [
+        ("custody", "accept-statement", "--entities", "all", "--all"),
+        ("statement", "draft", "--entities", "all"),
+        ("voucher", "review", "--entities", "all", "--all"),
+        ("voucher", "post", "--entities", "all", "--all"),
+    ]
+    for args, who in zip(steps, ("cash", "bk", "rv", "bk"), strict=True):
+        res, n = _connections(db_url, *args, actor=who)
+        assert res.exit_code == 0, res.output
+        assert res.stdout.count("\tdone\t") == 3, res.output
+        assert n <= 3, (args, n)  # three communities; one connection a community made 4 or 5
 
 
 def test_entities_all_respects_roles(engine: Engine, db_url: str, tmp_path: Path) -> None:
