@@ -122,9 +122,9 @@ def one_engine(ctx: typer.Context) -> Iterator[None]:
 
     Each community (or file) is still its own transaction, all or nothing.
     An engine per transaction connected afresh each time and compiled every
-    statement afresh for each community: on PostgreSQL a new login (TLS
-    included) and the dialect's first-connect queries, 800 times in an
-    agency's month of 200 communities.
+    statement afresh for each community: on PostgreSQL a new login (with a
+    TLS handshake where the server offers TLS) and the dialect's
+    first-connect queries, 800 times in an agency's month of 200 communities.
     """
     if _ENGINE in ctx.meta:  # already inside one
         yield
