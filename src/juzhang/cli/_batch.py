@@ -28,7 +28,7 @@ import typer
 from sqlalchemy import Connection
 
 from juzhang.agency import entities_for, list_entities
-from juzhang.cli._common import actor, console, note, one_engine, session, settings
+from juzhang.cli._common import actor, console, note, session, settings
 from juzhang.cli._listing import Col, emit
 from juzhang.core.duty import Action
 from juzhang.errors import JuzhangError, ProblemsError
@@ -109,7 +109,7 @@ def run_batch(
     started = time.monotonic()
     interrupted = False
     try:
-        with one_engine(ctx), batch_progress(what, len(codes)) as advance:
+        with batch_progress(what, len(codes)) as advance:
             for outcome in outcomes:
                 _one(ctx, outcome, step, write)
                 advance(outcome.entity)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from juzhang.charts import CHART_KEYS
 from juzhang.cli import _gc
@@ -71,7 +71,7 @@ def actor(ctx: typer.Context) -> str:
     services refuse a name that is not the person connected
     (:class:`~juzhang.errors.IdentityError`).
     """
-    who = settings(ctx).actor or _connected_person(settings(ctx).url)
+    who = settings(ctx).actor or _connected_person(ctx)
     if not who:
         raise typer.BadParameter(
             "需要操作人：请用 --as LOGIN 或设置 JUZHANG_USER"
@@ -82,60 +82,42 @@ def actor(ctx: typer.Context) -> str:
     return who
 
 
-def _connected_person(url: str) -> str | None:
+def _connected_person(ctx: typer.Context) -> str | None:
     """The person connected to a PostgreSQL database with their own login, else ``None``."""
-    if url.startswith("sqlite"):
+    if settings(ctx).url.startswith("sqlite"):
         return None
-    engine = make_engine(url)
-    try:
-        with transaction(engine, write=False) as s:
-            return db_actor(s)
-    finally:
-        engine.dispose()
+    with session(ctx, write=False) as s:
+        return db_actor(s)
 
 
 _ENGINE = "juzhang.engine"
-"""Where :func:`one_engine` keeps the command's engine (``ctx.meta``, shared by its contexts)."""
+"""Where :func:`_engine` keeps the command's engine (``ctx.meta``, shared by its contexts)."""
+
+
+def _engine(ctx: typer.Context) -> Engine:
+    """The command's engine: made on first use, disposed of when the command ends.
+
+    Every transaction of a command (each community of an ``--entities`` step,
+    each file of ``import bank --dir``) is taken on it.  An engine per
+    transaction connected afresh each time and compiled every statement
+    afresh: on PostgreSQL a new login (with a TLS handshake where the server
+    offers TLS) and the dialect's first-connect queries, 800 times in an
+    agency's month of 200 communities.
+    """
+    engine = ctx.meta.get(_ENGINE)
+    if engine is None:
+        engine = make_engine(settings(ctx).url)
+        ctx.meta[_ENGINE] = engine
+        ctx.find_root().call_on_close(engine.dispose)
+    return engine
 
 
 @contextmanager
 def session(ctx: typer.Context, *, write: bool = True) -> Iterator[Connection]:
-    """Open one transaction on the configured database (see :func:`transaction`).
-
-    Inside :func:`one_engine` the transaction is taken on the command's
-    engine; otherwise on an engine of its own, disposed of afterwards.
-    """
-    shared = ctx.meta.get(_ENGINE)
-    engine = shared if shared is not None else make_engine(settings(ctx).url)
-    try:
-        with transaction(engine, write=write) as s:
-            _gc.started()
-            yield s
-    finally:
-        if shared is None:
-            engine.dispose()
-
-
-@contextmanager
-def one_engine(ctx: typer.Context) -> Iterator[None]:
-    """Let every :func:`session` of a batch command share one engine and its connection.
-
-    Each community (or file) is still its own transaction, all or nothing.
-    An engine per transaction connected afresh each time and compiled every
-    statement afresh for each community: on PostgreSQL a new login (with a
-    TLS handshake where the server offers TLS) and the dialect's
-    first-connect queries, 800 times in an agency's month of 200 communities.
-    """
-    if _ENGINE in ctx.meta:  # already inside one
-        yield
-        return
-    engine = make_engine(settings(ctx).url)
-    ctx.meta[_ENGINE] = engine
-    try:
-        yield
-    finally:
-        del ctx.meta[_ENGINE]
-        engine.dispose()
+    """Open one transaction, all or nothing, on the command's engine (see :func:`transaction`)."""
+    with transaction(_engine(ctx), write=write) as s:
+        _gc.started()
+        yield s
 
 
 # --------------------------------------------------------------------------- output

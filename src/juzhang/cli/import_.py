@@ -70,7 +70,6 @@ from juzhang.cli._common import (
     command_group,
     console,
     note,
-    one_engine,
     session,
 )
 from juzhang.cli._listing import Col, emit
@@ -533,7 +532,7 @@ def import_folder(
     layout = load_profile(mapping) if mapping is not None else profile
     outcomes = [_FileOutcome(p.name) for p in statement_files(folder)]
     stored: list[str | BankProfile] | None = None
-    with one_engine(ctx), batch_progress("导入 import bank", len(outcomes)) as advance:
+    with batch_progress("导入 import bank", len(outcomes)) as advance:
         for path, outcome in zip(statement_files(folder), outcomes, strict=True):
             try:
                 try:

@@ -646,8 +646,8 @@ def _transfer_sql(bank: tuple[str, ...]) -> ColumnElement[int]:
     bank account (``bank``); with no posted voucher naming it, when its 摘要
     holds one of the transfer words.
     """
-    named_table = VoucherLine.__table__.alias()
-    named, other = named_table.c, VoucherLine.__table__.alias().c
+    named_table, other_table = VoucherLine.__table__.alias(), VoucherLine.__table__.alias()
+    named, other = named_table.c, other_table.c
     # NULL when no posted voucher names the entry, else 1 when one has a bank line
     has_bank = (
         select(other.voucher_id)

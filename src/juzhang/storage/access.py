@@ -104,20 +104,19 @@ _MISSING = object()
 
 def _bound(
     session: Connection, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> tuple[Connection, str, list[str], str, list[tuple[Any, ...]]]:
-    """Return the connection, quoted table and columns, placeholder and processed rows.
+) -> tuple[str, list[str], str, list[tuple[Any, ...]]]:
+    """Return the quoted table and columns, the placeholder and the processed rows.
 
     Values go through each column type's own bind processor, as with Core,
     without building a parameter dict per row.
     """
     t = table(model)
-    conn = session
-    dialect = conn.dialect
+    dialect = session.dialect
     processors = [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     values = _processed(rows, processors)
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    return conn, quote(t.name), [quote(c) for c in columns], mark, values
+    return quote(t.name), [quote(c) for c in columns], mark, values
 
 
 # Host parameters per statement: the lowest limit SQLite has had by default (999
@@ -148,29 +147,29 @@ def insert_many(
     share.  A refused row refuses its whole statement (the caller's
     transaction or savepoint is rolled back either way).
     """
-    conn, name, cols, mark, values = _bound(session, model, columns, rows)
+    name, cols, mark, values = _bound(session, model, columns, rows)
     if not values:
         return
-    if conn.dialect.name != "sqlite":
+    if session.dialect.name != "sqlite":
         t = table(model)
         if row_security(session):
             # a person's own connection (migration 0018): COPY refuses row-level
             # security, so one INSERT … SELECT FROM unnest(…), still one statement;
             # binary arrays as in update_many
-            arrays = ", ".join(f"%b::{t.c[c].type.compile(conn.dialect)}[]" for c in columns)
-            conn.exec_driver_sql(
+            arrays = ", ".join(f"%b::{t.c[c].type.compile(session.dialect)}[]" for c in columns)
+            session.exec_driver_sql(
                 f"INSERT INTO {name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})",
                 tuple(list(c) for c in zip(*values, strict=True)),
             )
             return
-        _copy(conn, f"COPY {name} ({', '.join(cols)}) FROM STDIN", values)
+        _copy(session, f"COPY {name} ({', '.join(cols)}) FROM STDIN", values)
         return
     head = f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
     row = f"({', '.join(mark for _ in cols)})"
     per = max(1, _SQLITE_PARAMETERS // len(cols))
     for start in range(0, len(values), per):
         chunk = values[start : start + per]
-        conn.exec_driver_sql(head + ", ".join([row] * len(chunk)), tuple(chain(*chunk)))
+        session.exec_driver_sql(head + ", ".join([row] * len(chunk)), tuple(chain(*chunk)))
 
 
 def _copy(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
@@ -203,14 +202,12 @@ def update_many(session: Connection, model: type[Base], rows: list[dict[str, Any
         return
     columns = [k for k in rows[0] if k not in ("entity_id", "id")]
     names = [*columns, "entity_id", "id"]
-    conn, name, cols, _mark, values = _bound(
-        session, model, names, ([r[c] for c in names] for r in rows)
-    )
-    if conn.dialect.name == "sqlite":
-        _sqlite_update_many(conn, name, cols, values)
+    name, cols, _mark, values = _bound(session, model, names, ([r[c] for c in names] for r in rows))
+    if session.dialect.name == "sqlite":
+        _sqlite_update_many(session, name, cols, values)
         return
     t = table(model)
-    arrays = ", ".join(f"%b::{t.c[c].type.compile(conn.dialect)}[]" for c in names)
+    arrays = ", ".join(f"%b::{t.c[c].type.compile(session.dialect)}[]" for c in names)
     sets = ", ".join(f"{c} = v.{c}" for c in cols[:-2])
     entity, key = cols[-2], cols[-1]
     # One statement whatever the number of rows, each column one array: a
@@ -221,7 +218,7 @@ def update_many(session: Connection, model: type[Base], rows: list[dict[str, Any
     # The ANY conditions let the primary key find the rows: on tables without
     # statistics the planner joined the rows to a scan of the whole table.
     columns_of = [list(c) for c in zip(*values, strict=True)]
-    conn.exec_driver_sql(
+    session.exec_driver_sql(
         f"UPDATE {name} AS t SET {sets} FROM unnest({arrays}) AS v ({', '.join(cols)})"
         f" WHERE t.{entity} = v.{entity} AND t.{key} = v.{key}"
         f" AND t.{entity} = ANY(%b) AND t.{key} = ANY(%b)",
@@ -310,11 +307,11 @@ def update_range(
     row (see :func:`insert_many`).
     """
     names = [*values, "entity_id", "id", "id"]
-    conn, name, cols, mark, bound = _bound(
+    name, cols, mark, bound = _bound(
         session, model, names, [[*values.values(), entity_id, ids.start, ids.stop - 1]]
     )
     sets = ", ".join(f"{c} = {mark}" for c in cols[:-3])
-    conn.exec_driver_sql(
+    session.exec_driver_sql(
         f"UPDATE {name} SET {sets}"
         f" WHERE {cols[-3]} = {mark} AND {cols[-2]} BETWEEN {mark} AND {mark}",
         bound[0],
