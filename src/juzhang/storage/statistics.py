@@ -15,15 +15,33 @@ it, in another process, filled them), and as it writes it analyses them again
 each time its own rows exceed what they held when last analysed
 (:data:`GROWTH`).  ``ANALYZE`` sees the transaction's own rows and makes
 PostgreSQL plan again.  SQLite plans without statistics: nothing happens there.
+
+An ``ANALYZE`` costs what it samples, up to 30,000 rows a table, and it is
+paid inside a command someone waits for.  So it is kept to what plans are
+made from (:func:`analyze`): only the columns that an index, a key or a
+foreign key holds (the planner chooses an index from those; the text columns
+of a summary or an audit detail cost most to analyse and decide nothing),
+and, as a step grows, only the tables it has written since their last
+``ANALYZE``.  ``audit_log`` is not among them: its only index is its primary
+key, nothing refers to it, and the one read a step makes of it (the last
+``seq`` of a community) goes through that key whatever the statistics say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    Connection,
+    ForeignKeyConstraint,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    text,
+)
 
 from juzhang.storage.engine import is_sqlite
+from juzhang.storage.schema import TABLES
 
 GROWTH = 1.0
 """Analyse again once rows written since the last ``ANALYZE`` exceed this share of the table."""
@@ -37,9 +55,42 @@ BOOK_TABLES = (
     "custody_entry",
     "statement_line",
     "account_balance",
-    "audit_log",
 )
 """The tables the bulk steps fill and whose plans go wrong without statistics."""
+
+
+_KEYS = (PrimaryKeyConstraint, UniqueConstraint, ForeignKeyConstraint)
+
+
+def planned_columns(table: Table) -> tuple[str, ...]:
+    """Return the columns of ``table`` held by an index, a primary or unique key or a foreign key.
+
+    The planner picks an index and estimates a key's rows from these; a
+    foreign-key check is a lookup on the key it refers to.
+    """
+    held: set[str] = set()
+    for index in table.indexes:
+        held.update(c.name for c in index.columns)
+    for constraint in table.constraints:
+        if isinstance(constraint, _KEYS):
+            held.update(c.name for c in constraint.columns)
+    return tuple(c.name for c in table.columns if c.name in held)
+
+
+def analyze(session: Connection, tables: Sequence[str]) -> None:
+    """``ANALYZE`` ``tables`` (PostgreSQL), each on its :func:`planned_columns` only.
+
+    The other columns keep the statistics they had; the table's size
+    (``pg_class.reltuples``), which every plan reads, is updated as by a
+    plain ``ANALYZE``.
+    """
+    if tables:
+        session.execute(
+            text(
+                "ANALYZE "
+                + ", ".join(f"{t} ({', '.join(planned_columns(TABLES[t]))})" for t in tables)
+            )
+        )
 
 
 class Statistics:
@@ -91,8 +142,28 @@ class Statistics:
         if self.written >= FLOOR and self.written > self.known * GROWTH:
             self.known += self.written
             self.written = 0
-            self._analyze(self.tables)
+            self._analyze(self._written())
+
+    def _written(self) -> list[str]:
+        """Return the tables that have grown on disk since their last ``ANALYZE``.
+
+        ``ANALYZE`` records a table's pages (``relpages``); every row a step
+        inserts or updates is a new row version, so the tables it wrote are
+        the ones larger now, its own uncommitted rows included.  A table it
+        only read keeps statistics that still hold.
+        """
+        return list(
+            self.session.execute(
+                text(
+                    "SELECT c.relname FROM pg_catalog.pg_class c"
+                    " WHERE c.oid = ANY(CAST(:names AS pg_catalog.regclass[]))"
+                    " AND pg_catalog.pg_relation_size(c.oid)"
+                    " > c.relpages::bigint * current_setting('block_size')::bigint"
+                ),
+                {"names": list(self.tables)},
+            ).scalars()
+        )
 
     def _analyze(self, tables: Sequence[str]) -> None:
         self.analyses += 1
-        self.session.execute(text(f"ANALYZE {', '.join(tables)}"))
+        analyze(self.session, tables)
