@@ -122,23 +122,28 @@ class Statistics:
     def _start(self) -> None:
         """Analyse the tables that have doubled since their statistics were taken.
 
-        Two measures, because either alone can miss: the live rows the
-        statistics collector counts (``n_live_tup``, but a backend reports
-        its counts at most once a second, so one that runs many short steps
-        in a row sees its own last ones late: the posting benchmark's
-        voucher-line checks ran on the empty table's plan for ten steps,
-        millions of index tuples), and the table's pages on disk against the
-        pages recorded by its last ``ANALYZE`` (current, uncommitted rows
-        included; rows updated count too, as their new versions do).
+        Two measures, because either alone can miss:
+
+        * the live rows the statistics collector counts (``n_live_tup``).  A
+          backend reports its counts at most once a second and never those
+          of its open transaction, so one that runs many short steps in a
+          row sees its own last ones late: the posting benchmark's
+          voucher-line checks ran on the empty table's plan for up to ten
+          steps, millions of index tuples read;
+        * the table's pages on disk against the pages its last ``ANALYZE``
+          recorded: current, uncommitted rows included, and rows updated
+          count too, as their new versions do.
         """
         sizes = self.session.execute(
             text(
+                # pg_stat_get_live_tuples is pg_stat_user_tables.n_live_tup
+                # without the view, which reads every table's counters (1-4
+                # ms, against 0.2-0.7 ms for this query, in each step)
                 "SELECT c.relname, greatest(c.reltuples, 0)::bigint,"
-                " coalesce(s.n_live_tup, 0)::bigint, c.relpages::bigint,"
+                " pg_catalog.pg_stat_get_live_tuples(c.oid), c.relpages::bigint,"
                 " pg_catalog.pg_relation_size(c.oid)"
                 " / current_setting('block_size')::bigint"
                 " FROM pg_catalog.pg_class c"
-                " LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid"
                 " WHERE c.oid = ANY(CAST(:names AS pg_catalog.regclass[]))"
             ),
             {"names": list(self.tables)},
