@@ -45,12 +45,15 @@ when that command runs.  One module per command group:
   ``export beancount``;
 * :mod:`~juzhang.cli.publish`: ``publish`` (the published boards as a web site);
 * :mod:`~juzhang.cli.verify`: ``verify``, ``verify-report``, ``anchors``, ``audit``;
-  :mod:`~juzhang.cli.demo`: ``demo``.
+  :mod:`~juzhang.cli.demo`: ``demo``; :mod:`~juzhang.cli.daemon`: ``daemon``
+  (:mod:`~juzhang.cli._warm`, the warm process short commands can run in).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -61,7 +64,7 @@ from juzhang import clock
 from juzhang.cli import _gc
 from juzhang.cli._settings import DEFAULT_URL, Settings
 
-__all__ = ["COMMANDS", "app", "lift_global_options", "main"]
+__all__ = ["COMMANDS", "app", "lift_global_options", "main", "run_command"]
 
 COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     # name, module, attribute (a function: a command; a Typer: a group), help line
@@ -93,6 +96,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("risk", "risk", "risk_app", "廉政风险提示 / risk signals for the finance group"),
     ("anchors", "verify", "anchors_app", "链头锚点 / published chain heads outside the database"),
     ("audit", "verify", "audit_app", "职责核对 / who holds which duty (juzhang and database)"),
+    ("daemon", "daemon", "daemon", "常驻进程 / keep the imports warm for short commands."),
 )
 """The commands and groups in the order ``juzhang --help`` lists them."""
 
@@ -291,6 +295,29 @@ def _root(
 
 
 def main() -> None:
-    """Run the command line (the ``juzhang`` script)."""
+    """Run the command line (the ``juzhang`` script).
+
+    With ``JUZHANG_DAEMON`` set, the command runs in that ``juzhang daemon``
+    when one listens there (:mod:`juzhang.cli._warm`), else here.
+    """
+    if os.environ.get("JUZHANG_DAEMON"):
+        from juzhang.cli import _warm  # noqa: PLC0415 — start-up time
+
+        status = _warm.forward(sys.argv)
+        if status is not None:
+            sys.exit(status)
     _gc.starting()
     app()
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one command line in this process (a daemon's child); return its exit status."""
+    sys.argv = argv
+    try:
+        app(prog_name="juzhang")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
