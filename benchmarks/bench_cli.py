@@ -49,7 +49,11 @@ acceptances) < 60 s on SQLite, < 90 s on PostgreSQL; each acceptance
 < 0.5 s; peak RSS < 150 MB.  The acceptances are reported as median, 90th
 percentile and max, beside their floor measured in the same run: the first
 community's acceptance again once nothing waits (start-up, imports,
-connection and role checks, no line), median of five.
+connection and role checks, no line), median of five.  When the command line
+has ``juzhang daemon`` (the warm process, :mod:`juzhang.cli._warm`), it runs
+during the acceptances and every other community's cashier uses it
+(``JUZHANG_DAEMON``): the two halves, plain processes and processes that run
+in the daemon, are reported side by side, each with its floor.
 
 **(c) Start-up**: ``juzhang --help``, ``juzhang --version`` ("n/a" when it
 exits non-zero) and a JSON trial balance of a small book, best of 5 each;
@@ -84,6 +88,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -229,12 +234,22 @@ class Cli:
         env = {k: v for k, v in os.environ.items() if k not in ("JUZHANG_USER", "JUZHANG_DB")}
         self.env = env | {"JUZHANG_DB": url, "COLUMNS": "160"}
 
-    def __call__(self, *args: str, user: str | None = None, check: bool = True) -> Proc:
-        """Run ``juzhang [--as USER] ARGS``; raise when ``check`` and it fails."""
+    def __call__(
+        self,
+        *args: str,
+        user: str | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> Proc:
+        """Run ``juzhang [--as USER] ARGS`` (``env`` added to the environment).
+
+        Raises:
+            RuntimeError: ``check`` and the command failed.
+        """
         self.count += 1
         argv = [str(juzhang_script()), *(("--as", user) if user else ()), *args]
         out = self.folder / f"out-{self.count:05d}.txt"
-        proc = run_proc(argv, env=self.env, stdout=out)
+        proc = run_proc(argv, env=self.env | (env or {}), stdout=out)
         if check and not proc.ok:
             raise RuntimeError(f"juzhang {' '.join(args)}: {proc.why()}")
         return proc
@@ -712,8 +727,49 @@ def _batch_or_each(
     return Tally(label, procs, f"one process per community ({len(codes)})")
 
 
-def agency_month(cli: Cli, files: Path, communities: int) -> tuple[list[Tally], Tally, Batch]:
-    """Run the agency's month; return the agency's steps, the acceptances and the mode."""
+@dataclass(frozen=True, slots=True)
+class Acceptances:
+    """The cashiers' acceptances: plain processes, and those run in ``juzhang daemon``."""
+
+    cold: Tally
+    warm: Tally | None  # every other community's, when the CLI has ``juzhang daemon``
+    floor: float | None
+    warm_floor: float | None
+
+
+@contextmanager
+def warm_daemon(cli: Cli) -> Iterator[dict[str, str] | None]:
+    """Run ``juzhang daemon`` while the block runs; yield the environment that uses it.
+
+    ``None`` when the command line has no ``daemon`` command (or it did not start).
+    """
+    if "daemon" not in cli.help_text():
+        yield None
+        return
+    sock = cli.folder / "daemon.sock"
+    proc = subprocess.Popen(
+        [str(juzhang_script()), "daemon", "--socket", str(sock)],
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else b""
+        yield {"JUZHANG_DAEMON": str(sock)} if b"listening" in line else None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def agency_month(cli: Cli, files: Path, communities: int) -> tuple[list[Tally], Acceptances, Batch]:
+    """Run the agency's month; return the agency's steps, the acceptances and the mode.
+
+    The cashiers' acceptances alternate, when the command line has ``juzhang
+    daemon``: every other community's runs with the daemon up (a process
+    that has the imports done), the others as plain processes, so both are
+    measured in the same run on the same database.
+    """
     from benchmarks.synthetic import entity_code
 
     codes = [entity_code(n) for n in range(communities)]
@@ -729,13 +785,34 @@ def agency_month(cli: Cli, files: Path, communities: int) -> tuple[list[Tally], 
             for code, path in zip(codes, paths, strict=True)
         ]
         steps.append(Tally("import bank", procs, f"one process per file ({len(paths)})"))
+    with warm_daemon(cli) as warm:
+        procs = [
+            cli(
+                "custody",
+                "accept-statement",
+                code,
+                "--all",
+                user=f"cash{n + 1:03d}",
+                check=False,
+                env=warm if n % 2 else None,
+            )
+            for n, code in enumerate(codes)
+        ]
+        floor = _acceptance_floor(cli), _acceptance_floor(cli, warm) if warm else None
     accept = Tally(
         "custody accept-statement --all (each community's cashier)",
-        [
-            cli("custody", "accept-statement", code, "--all", user=f"cash{n + 1:03d}", check=False)
-            for n, code in enumerate(codes)
-        ],
-        f"one process per community ({len(codes)})",
+        procs[0::2] if warm else procs,
+        f"one process per community ({len(procs[0::2]) if warm else len(procs)})",
+    )
+    accept_warm = (
+        Tally(
+            "custody accept-statement --all, juzhang daemon running",
+            procs[1::2],
+            f"one process per community ({len(procs[1::2])}), run in the daemon"
+            " (peak RSS: the caller's)",
+        )
+        if warm
+        else None
     )
     steps.append(
         _batch_or_each(cli, "statement draft", "bk", ("statement", "draft"), batch.draft, codes)
@@ -764,7 +841,7 @@ def agency_month(cli: Cli, files: Path, communities: int) -> tuple[list[Tally], 
         check=False,
     )
     steps.append(Tally("close --all --jobs 2", [proc], "one process, 2 workers"))
-    return steps, accept, batch
+    return steps, Acceptances(accept, accept_warm, *floor), batch
 
 
 def section_b(cfg: Config, folder: Path) -> Iterator[Result]:
@@ -799,7 +876,7 @@ FLOOR_RUNS = 5
 """How many times the acceptance's floor is measured."""
 
 
-def _acceptance_floor(cli: Cli) -> float | None:
+def _acceptance_floor(cli: Cli, env: dict[str, str] | None = None) -> float | None:
     """Median wall of the first community's acceptance once nothing waits (None if it fails).
 
     What a cashier's process costs before it has a line to accept: Python's
@@ -809,7 +886,15 @@ def _acceptance_floor(cli: Cli) -> float | None:
     from benchmarks.synthetic import entity_code
 
     procs = [
-        cli("custody", "accept-statement", entity_code(0), "--all", user="cash001", check=False)
+        cli(
+            "custody",
+            "accept-statement",
+            entity_code(0),
+            "--all",
+            user="cash001",
+            check=False,
+            env=env,
+        )
         for _ in range(FLOOR_RUNS)
     ]
     if not all(p.ok for p in procs):
@@ -829,26 +914,22 @@ def _agency_on(
     setup = in_child(f"{__name__}.prepare_agency", url=url, communities=communities)
     _say(f"(b) {db} set-up through the library: {setup['seconds']:.1f} s")
     cli = Cli(url, work)
-    steps, accept, batch = agency_month(cli, files, communities)
-    floor = _acceptance_floor(cli)
+    steps, acceptances, batch = agency_month(cli, files, communities)
+    accept, warm = acceptances.cold, acceptances.warm
     total = communities * rows
     agency_s = sum(t.seconds for t in steps)
     agency_rss = max(t.peak_rss_mb for t in [*steps, accept])
     limit = 60.0 if db == "sqlite" else 90.0
-    each = [p.seconds for p in accept.procs]
     counts = _counts(url)
     table: list[list[str]] = []
-    accepted = [
-        f"each: median {statistics.median(each):.2f} s,"
-        f" 90th percentile {_percentile(each, 0.9):.2f} s, max {max(each):.2f} s;"
-        f" target each < 0.5 s — {_verdict(max(each) < 0.5)}",
-        "the same command with nothing waiting (start-up, imports, connection, checks): "
-        + (f"median {floor:.2f} s of {FLOOR_RUNS}" if floor is not None else "failed"),
-    ]
-    for t in [*steps, accept]:
+    accepted = _acceptance_notes(accept, acceptances.floor)
+    warm_notes = _acceptance_notes(warm, acceptances.warm_floor) if warm else []
+    for t in [*steps, accept, *([warm] if warm else [])]:
         notes = [t.mode, *t.failures()[:5]]
         if t is accept:
             notes += accepted
+        if t is warm:
+            notes += warm_notes
         yield _result(
             db, f"(b) {t.label}", total, Step(t.label, t.seconds, t.peak_rss_mb, total), None, notes
         )
@@ -883,8 +964,24 @@ def _agency_on(
     )
     head = ["step", "seconds", "rows/s", "peak RSS MiB", "how"]
     _table(f"(b) {db}, {communities} communities × {rows} rows ({mode}):", head, table)
-    for note in [*notes, *(f"acceptances: {a}" for a in accepted)]:
+    for note in [
+        *notes,
+        *(f"acceptances: {a}" for a in accepted),
+        *(f"acceptances, juzhang daemon running: {a}" for a in warm_notes),
+    ]:
         _say(f"  - {note}")
+
+
+def _acceptance_notes(tally: Tally, floor: float | None) -> list[str]:
+    """The acceptances' spread against the 0.5 s target, and their floor."""
+    each = [p.seconds for p in tally.procs]
+    return [
+        f"each: median {statistics.median(each):.2f} s,"
+        f" 90th percentile {_percentile(each, 0.9):.2f} s, max {max(each):.2f} s"
+        f" ({len(each)} processes); target each < 0.5 s — {_verdict(max(each) < 0.5)}",
+        "the same command with nothing waiting (start-up, imports, connection, checks): "
+        + (f"median {floor:.2f} s of {FLOOR_RUNS}" if floor is not None else "failed"),
+    ]
 
 
 # --------------------------------------------------------------------------- (c) start-up
