@@ -38,11 +38,11 @@ def daemon(
     from juzhang.cli import run_command  # noqa: PLC0415 — the package that holds this module
 
     where = path or _warm.default_socket()
-    modules = _warm.preload()
+    _warm.preload()
 
     def ready() -> None:
         typer.echo(
-            f"juzhang daemon: {len(modules)} 个模块已载入 / modules loaded; 监听 / listening on"
+            f"juzhang daemon: {len(sys.modules)} 个模块已载入 / modules loaded; 监听 / listening on"
             f" {where}\n  export {_warm.ENV}={where}"
         )
         sys.stdout.flush()
