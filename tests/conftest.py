@@ -173,6 +173,24 @@ def _truncate_pg(engine: Engine) -> None:
         drop_roles(conn, namespace, keep=GROUP_ROLES)
 
 
+def _emptied(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _truncate_pg(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(name="db_url", params=[pytest.param("postgresql", marks=pytest.mark.pg)])
+def postgresql_only(pg_url: str) -> Iterator[str]:
+    """A module's ``db_url`` for tests of PostgreSQL alone: ``from tests.conftest import
+    postgresql_only`` overrides it.  The run's migrated schema, emptied before and after
+    (no person's login role outlives the test)."""
+    _emptied(pg_url)
+    yield pg_url
+    _emptied(pg_url)
+
+
 @pytest.fixture(params=DIALECTS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty, migrated database: SQLite (own file) or PostgreSQL (emptied)."""

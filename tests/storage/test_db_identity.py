@@ -48,7 +48,8 @@ from juzhang.storage.identity import db_actor, namespace
 from juzhang.storage.schema import TABLES, AuditLog, Entity, User
 from tests.claims.test_claims import SEPTEMBER, fill, prepare
 from tests.cli.test_cli import jz, ok, refused
-from tests.conftest import PEOPLE, World, _truncate_pg, lock_period
+from tests.conftest import PEOPLE, World, lock_period
+from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
 from tests.import_worker import BANK, OWN_ACCOUNT, csv_rows, transactions, write_csv
 from tests.import_worker import record_entries as record_bank_entries
 
@@ -59,18 +60,6 @@ SEP05 = dt.date(2026, 9, 5)
 SEP = 202609
 DENIED = r"permission denied|row-level security|juzhang: connected as"
 NOTHING = r"permission denied|does not exist"  # a login without USAGE on the schema
-
-
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.pg)])
-def db_url(pg_url: str) -> Iterator[str]:
-    """PostgreSQL only: the run's migrated schema, emptied (and its persons' roles dropped)."""
-    engine = make_engine(pg_url)
-    _truncate_pg(engine)
-    engine.dispose()
-    yield pg_url
-    engine = make_engine(pg_url)
-    _truncate_pg(engine)  # no person's role outlives the test
-    engine.dispose()
 
 
 @dataclass

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,8 @@ from juzhang.storage.engine import make_engine, upgrade
 from juzhang.storage.schema import TABLES
 from tests.books.test_backstop import OCT06, SEP05, Booked, Step, accepted, dump, refused
 from tests.books.test_backstop import b as b  # the fixture the books are built with
-from tests.conftest import PG_URL, World, _truncate_pg, build_world, lock_period, pg_schema
+from tests.conftest import PG_URL, World, build_world, lock_period, pg_schema
+from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
 from tests.storage.test_migrations import _downgrade, _post_cash
 
 pytestmark = pytest.mark.pg
@@ -57,15 +57,6 @@ KNOWN_READS = {
     "voucher",
     "voucher_line",
 }
-
-
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.pg)])
-def db_url(pg_url: str) -> Iterator[str]:
-    """PostgreSQL only: the run's migrated schema, emptied."""
-    engine = make_engine(pg_url)
-    _truncate_pg(engine)
-    engine.dispose()
-    yield pg_url
 
 
 def _schema(engine: Engine) -> str:

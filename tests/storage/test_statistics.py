@@ -22,21 +22,13 @@ from sqlalchemy import Connection, Engine, event, text
 from juzhang import books, custody
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.custody import CustodyInput
-from juzhang.storage.engine import make_engine, transaction
+from juzhang.storage.engine import transaction
 from juzhang.storage.schema import TABLES
 from juzhang.storage.statistics import BOOK_TABLES, FLOOR, Statistics, analyze, planned_columns
-from tests.conftest import World, _truncate_pg
+from tests.conftest import World
+from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.pg)])
-def db_url(pg_url: str) -> Iterator[str]:
-    """PostgreSQL only: the run's migrated schema, emptied."""
-    engine = make_engine(pg_url)
-    _truncate_pg(engine)
-    engine.dispose()
-    yield pg_url
 
 
 @contextmanager
