@@ -181,11 +181,16 @@ def _emptied(pg_url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(name="db_url", params=[pytest.param("postgresql", marks=pytest.mark.pg)])
+PG_ONLY = [pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
 def postgresql_only(pg_url: str) -> Iterator[str]:
-    """A module's ``db_url`` for tests of PostgreSQL alone: ``from tests.conftest import
-    postgresql_only`` overrides it.  The run's migrated schema, emptied before and after
-    (no person's login role outlives the test)."""
+    """The ``db_url`` of a module whose tests are PostgreSQL's alone.
+
+    The module declares ``db_url = pytest.fixture(name="db_url",
+    params=PG_ONLY)(postgresql_only)``: the run's migrated schema, emptied
+    before and after (no person's login role outlives the test).
+    """
     _emptied(pg_url)
     yield pg_url
     _emptied(pg_url)

@@ -6,11 +6,15 @@ set, each compared with the same command run without it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ import pytest
 from juzhang.cli import _warm
 from tests.conftest import World
 
-pytestmark = pytest.mark.skipif(not _warm.supported(), reason="POSIX only")
+pytestmark = pytest.mark.skipif(not _warm.supported(), reason="Linux only")
 
 JUZHANG = str(Path(sys.executable).parent / "juzhang")
 _OURS = ("JUZHANG_DB", "JUZHANG_USER", "JUZHANG_DAEMON", "JUZHANG_TODAY")
@@ -139,3 +143,47 @@ def test_ctrl_c_on_the_caller_interrupts_the_command(daemon: Daemon, tmp_path: P
         for _ in range(100):
             os.kill(pid, 0)
             time.sleep(0.05)
+
+
+
+def _listen_as(uid: int, path: Path, report: int) -> None:
+    """In a forked child: become ``uid``, listen on ``path``, report the bytes received."""
+    try:
+        os.setgid(uid)
+        os.setuid(uid)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen(1)
+        os.write(report, b"listening\n")
+        conn, _ = listener.accept()
+        conn.settimeout(10)
+        received = 0
+        with contextlib.suppress(OSError):
+            while chunk := conn.recv(65536):
+                received += len(chunk)
+        os.write(report, f"{received}\n".encode())
+    finally:
+        os._exit(0)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to listen as another user")
+def test_a_socket_another_user_listens_on_gets_nothing() -> None:
+    shared = Path(tempfile.mkdtemp(prefix="jz-daemon-"))  # not under pytest's 0700 folders
+    try:
+        shared.chmod(0o777)
+        sock = shared / "not-mine.sock"
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            _listen_as(65534, sock, write)  # nobody
+        os.close(write)
+        with os.fdopen(read) as report:
+            assert report.readline().strip() == "listening"
+            code, out, err = _run(["--version"], _env(JUZHANG_DAEMON=str(sock)))
+            received = report.readline().strip()
+        os.waitpid(pid, 0)
+        assert (code, out.split()[0]) == (0, "juzhang")  # run here instead
+        assert "another user" in err
+        assert received == "0"  # not a byte: no arguments, environment or descriptors
+    finally:
+        shutil.rmtree(shared)

@@ -48,12 +48,12 @@ from juzhang.storage.identity import db_actor, namespace
 from juzhang.storage.schema import TABLES, AuditLog, Entity, User
 from tests.claims.test_claims import SEPTEMBER, fill, prepare
 from tests.cli.test_cli import jz, ok, refused
-from tests.conftest import PEOPLE, World, lock_period
-from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
+from tests.conftest import PEOPLE, PG_ONLY, World, lock_period, postgresql_only
 from tests.import_worker import BANK, OWN_ACCOUNT, csv_rows, transactions, write_csv
 from tests.import_worker import record_entries as record_bank_entries
 
 pytestmark = pytest.mark.pg
+db_url = pytest.fixture(name="db_url", params=PG_ONLY)(postgresql_only)
 
 T = TypeVar("T")
 SEP05 = dt.date(2026, 9, 5)

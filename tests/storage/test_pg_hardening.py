@@ -38,11 +38,19 @@ from juzhang.storage.engine import make_engine, upgrade
 from juzhang.storage.schema import TABLES
 from tests.books.test_backstop import OCT06, SEP05, Booked, Step, accepted, dump, refused
 from tests.books.test_backstop import b as b  # the fixture the books are built with
-from tests.conftest import PG_URL, World, build_world, lock_period, pg_schema
-from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
+from tests.conftest import (
+    PG_ONLY,
+    PG_URL,
+    World,
+    build_world,
+    lock_period,
+    pg_schema,
+    postgresql_only,
+)
 from tests.storage.test_migrations import _downgrade, _post_cash
 
 pytestmark = pytest.mark.pg
+db_url = pytest.fixture(name="db_url", params=PG_ONLY)(postgresql_only)
 
 # Tables a function reads, at the least: a control that the search of the bodies works.
 KNOWN_READS = {

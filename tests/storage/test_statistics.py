@@ -25,10 +25,10 @@ from juzhang.custody import CustodyInput
 from juzhang.storage.engine import transaction
 from juzhang.storage.schema import TABLES
 from juzhang.storage.statistics import BOOK_TABLES, FLOOR, Statistics, analyze, planned_columns
-from tests.conftest import World
-from tests.conftest import postgresql_only as postgresql_only  # db_url: PostgreSQL only
+from tests.conftest import PG_ONLY, World, postgresql_only
 
 pytestmark = pytest.mark.pg
+db_url = pytest.fixture(name="db_url", params=PG_ONLY)(postgresql_only)
 
 
 @contextmanager

@@ -21,7 +21,9 @@ imports left.  Only the same operating-system user can use the socket (it
 is created readable and writable by its owner alone), so the daemon gives
 no one a right they did not have.  With ``JUZHANG_DAEMON`` unset, or naming
 a socket no daemon listens on, ``juzhang`` runs the command itself as
-before.  POSIX only (``fork`` and descriptor passing).
+before.  Both ends check the other's user id (``SO_PEERCRED``): a socket
+another user listens on gets nothing.  Linux (``fork``, descriptor passing
+and peer credentials); elsewhere ``juzhang`` runs every command itself.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ ENV = "JUZHANG_DAEMON"
 
 _HEADER = struct.Struct("!I")
 _STATUS = struct.Struct("!i")
+_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 PRELOADED = ("sqlalchemy", "sqlalchemy.dialects.sqlite", "juzhang.storage.engine")
@@ -56,8 +59,16 @@ OPTIONAL = ("psycopg", "sqlalchemy.dialects.postgresql.psycopg")
 
 
 def supported() -> bool:
-    """Whether this system can run the daemon (``fork`` and descriptor passing)."""
-    return hasattr(socket, "send_fds") and hasattr(os, "fork")
+    """Whether this system can run the daemon: ``fork``, descriptor passing, peer credentials."""
+    return all(
+        hasattr(m, a) for m, a in ((socket, "send_fds"), (os, "fork"), (socket, "SO_PEERCRED"))
+    )
+
+
+def _peer_uid(sock: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (``SO_PEERCRED``)."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDENTIALS.size)
+    return int(_CREDENTIALS.unpack(raw)[1])
 
 
 def default_socket() -> Path:
@@ -89,6 +100,14 @@ def forward(argv: Sequence[str]) -> int | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
+        if _peer_uid(sock) != os.getuid():  # never hand the environment to someone else
+            print(
+                f"注意 / warning: {ENV}={path} 由另一个用户监听，命令在本进程运行"
+                " / is another user's socket: the command runs here",
+                file=sys.stderr,
+            )
+            sock.close()
+            return None
         body = json.dumps({"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ)}).encode(
             "utf-8"
         )
@@ -202,6 +221,10 @@ def serve(
                 conn, _ = listener.accept()
             except InterruptedError:
                 continue
+            if _peer_uid(conn) != os.getuid():  # the socket's mode should prevent it
+                conn.close()
+                log("juzhang daemon: 拒绝其他用户 / refused another user's command")
+                continue
             pid = os.fork()
             if pid == 0:
                 listener.close()
@@ -225,6 +248,7 @@ def _child(conn: socket.socket, run: Callable[[list[str]], int]) -> None:
         for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(s, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        conn.sendall(_HEADER.pack(os.getpid()))  # first: the caller waits for it, then the status
         head, fds, _flags, _addr = socket.recv_fds(conn, _HEADER.size, 3)
         if len(head) < _HEADER.size:
             head += _exactly(conn, _HEADER.size - len(head))
@@ -239,7 +263,6 @@ def _child(conn: socket.socket, run: Callable[[list[str]], int]) -> None:
         if hasattr(time, "tzset"):
             time.tzset()
         _new_stdio()
-        conn.sendall(_HEADER.pack(os.getpid()))
         code = run(list(request["argv"]))
     except BaseException:  # the child must always report and end
         import traceback  # noqa: PLC0415

@@ -33,7 +33,7 @@ def daemon(
     caller's arguments, folder, environment, input and output.
     """
     if not _warm.supported():
-        typer.echo("错误 / error: juzhang daemon 需要 POSIX / needs a POSIX system", err=True)
+        typer.echo("错误 / error: juzhang daemon 需要 Linux / needs Linux", err=True)
         raise typer.Exit(2)
     from juzhang.cli import run_command  # noqa: PLC0415 — the package that holds this module
 
