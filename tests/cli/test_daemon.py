@@ -187,3 +187,22 @@ def test_a_socket_another_user_listens_on_gets_nothing() -> None:
         assert received == "0"  # not a byte: no arguments, environment or descriptors
     finally:
         shutil.rmtree(shared)
+
+
+def test_a_daemon_started_with_the_variable_set_runs_in_its_own_process(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """``juzhang daemon`` is never handed to the daemon the variable names."""
+    env = _env(JUZHANG_DAEMON=str(daemon.socket))
+    code, _out, err = _run(["daemon", "--socket", str(daemon.socket)], env)
+    assert code == 1 and "already listening" in err  # it ran here, and found the first one
+    second = tmp_path / "second.sock"
+    proc = subprocess.Popen(
+        [JUZHANG, "daemon", "--socket", str(second)], env=env, stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None and b"listening" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0 and not second.exists()

@@ -298,9 +298,10 @@ def main() -> None:
     """Run the command line (the ``juzhang`` script).
 
     With ``JUZHANG_DAEMON`` set, the command runs in that ``juzhang daemon``
-    when one listens there (:mod:`juzhang.cli._warm`), else here.
+    when one listens there (:mod:`juzhang.cli._warm`), else here; ``juzhang
+    daemon`` itself always runs here.
     """
-    if os.environ.get("JUZHANG_DAEMON"):
+    if os.environ.get("JUZHANG_DAEMON") and "daemon" not in sys.argv[1:]:
         from juzhang.cli import _warm  # noqa: PLC0415 — start-up time
 
         status = _warm.forward(sys.argv)

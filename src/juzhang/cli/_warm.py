@@ -211,11 +211,11 @@ def serve(
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
-    ready()
     served = 0
-    try:
+    try:  # a SIGTERM from the moment the socket exists removes it on the way out
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
+        ready()
         while True:
             try:
                 conn, _ = listener.accept()
