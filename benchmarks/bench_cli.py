@@ -747,16 +747,22 @@ def warm_daemon(cli: Cli) -> Iterator[dict[str, str] | None]:
         yield None
         return
     sock = cli.folder / "daemon.sock"
-    proc = subprocess.Popen(
-        [str(juzhang_script()), "daemon", "--socket", str(sock)],
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = cli.folder / "daemon.log"  # a line per command: a file, never a pipe that fills
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [str(juzhang_script()), "daemon", "--socket", str(sock)],
+            env=cli.env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        line = proc.stdout.readline() if proc.stdout else b""
-        yield {"JUZHANG_DAEMON": str(sock)} if b"listening" in line else None
+        deadline = time.monotonic() + 60
+        while b"listening" not in log.read_bytes() and proc.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        yield {"JUZHANG_DAEMON": str(sock)} if b"listening" in log.read_bytes() else None
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -201,6 +201,9 @@ def test_quick_cli_benchmark_runs(tmp_path: Path) -> None:
     for method in results:
         if method.startswith("(b) "):
             assert not any("exit " in n for n in results[method]["notes"]), results[method]
+    warm = results["(b) custody accept-statement --all, juzhang daemon running"]
+    assert "run in the daemon" in warm["notes"][0]  # one of the two communities, in the daemon
+    assert any(n.startswith("each: median") for n in warm["notes"]), warm["notes"]
     assert "(c) juzhang --help" in results
     assert any(m.startswith("(c) python -X importtime") for m in results)
     assert "(a) sqlite, one community, 100 statement rows:" in stdout
