@@ -206,3 +206,19 @@ def test_a_daemon_started_with_the_variable_set_runs_in_its_own_process(
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode == 0 and not second.exists()
+
+
+def test_a_file_where_the_socket_would_go_is_left_alone(tmp_path: Path) -> None:
+    kept = tmp_path / "not-a-socket.txt"
+    kept.write_text("账", encoding="utf-8")
+    code, _out, err = _run(["daemon", "--socket", str(kept)], _env())
+    assert code == 1 and "not a socket" in err
+    assert kept.read_text(encoding="utf-8") == "账"
+
+
+def test_a_second_daemons_probe_leaves_no_trace_in_the_first(daemon: Daemon) -> None:
+    _run(["daemon", "--socket", str(daemon.socket)], _env())
+    assert "command" in daemon.next_line()  # the probe's connection, forked and ended
+    code, out, _err = _run(["--version"], _env(JUZHANG_DAEMON=str(daemon.socket)))
+    assert (code, out.split()[0]) == (0, "juzhang")
+    assert "command" in daemon.next_line()  # the next line is the next command: no traceback

@@ -36,6 +36,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
@@ -186,9 +187,12 @@ def serve(
     process id; never its arguments, which may hold a database password).
 
     Raises:
-        FileExistsError: a daemon already listens on ``path``.
+        FileExistsError: a daemon already listens on ``path``, or ``path`` is
+            something other than a socket (it is never removed then).
     """
-    if path.exists() or path.is_symlink():
+    if path.is_symlink() or (path.exists() and not stat.S_ISSOCK(path.stat().st_mode)):
+        raise FileExistsError(f"{path} exists and is not a socket")
+    if path.exists():
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(str(path))
@@ -242,17 +246,20 @@ def serve(
 
 def _child(conn: socket.socket, run: Callable[[list[str]], int]) -> None:
     """Take the request, become the caller's process, run the command, report its status."""
-    code = 1
+    os.setsid()  # not in the daemon's terminal: a Ctrl-C there stops the daemon alone
+    for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        os.setsid()  # not in the daemon's terminal: a Ctrl-C there stops the daemon alone
-        for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
-            signal.signal(s, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         conn.sendall(_HEADER.pack(os.getpid()))  # first: the caller waits for it, then the status
         head, fds, _flags, _addr = socket.recv_fds(conn, _HEADER.size, 3)
         if len(head) < _HEADER.size:
             head += _exactly(conn, _HEADER.size - len(head))
         request = json.loads(_exactly(conn, _HEADER.unpack(head)[0]).decode("utf-8"))
+    except (OSError, ValueError):  # no command came (a second daemon's probe): nobody to tell
+        os._exit(0)
+    code = 1
+    try:
         for target, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
