@@ -131,17 +131,13 @@ def _wait(sock: socket.socket, pid: int) -> int:
 
     previous = {s: signal.signal(s, pass_on) for s in _FORWARDED}
     try:
-        while True:
-            try:
-                return int(_STATUS.unpack(_exactly(sock, _STATUS.size))[0])
-            except InterruptedError:
-                continue
-            except OSError:  # the child died without a word (killed)
-                print(
-                    "错误 / error: juzhang daemon 的子进程意外结束 / the command's process ended",
-                    file=sys.stderr,
-                )
-                return 1
+        return int(_STATUS.unpack(_exactly(sock, _STATUS.size))[0])
+    except OSError:  # the child died without a word (killed)
+        print(
+            "错误 / error: juzhang daemon 的子进程意外结束 / the command's process ended",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -160,18 +156,15 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
 # --------------------------------------------------------------------------- the daemon
 
 
-def preload() -> list[str]:
-    """Import every command's module and the database layers; return what was imported."""
+def preload() -> None:
+    """Import every command's module and the database layers (the driver when installed)."""
     from juzhang.cli import COMMANDS  # noqa: PLC0415 — the daemon's own start
 
-    names = [*PRELOADED, *sorted({f"juzhang.cli.{module}" for _c, module, _a, _h in COMMANDS})]
-    for name in names:
+    for name in (*PRELOADED, *sorted({f"juzhang.cli.{m}" for _c, m, _a, _h in COMMANDS})):
         importlib.import_module(name)
     for name in OPTIONAL:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-            names.append(name)
-    return names
 
 
 def serve(
@@ -221,10 +214,7 @@ def serve(
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
         ready()
         while True:
-            try:
-                conn, _ = listener.accept()
-            except InterruptedError:
-                continue
+            conn, _ = listener.accept()  # retried by Python when a signal interrupts it
             if _peer_uid(conn) != os.getuid():  # the socket's mode should prevent it
                 conn.close()
                 log("juzhang daemon: 拒绝其他用户 / refused another user's command")

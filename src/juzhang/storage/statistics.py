@@ -29,6 +29,7 @@ key, nothing refers to it, and the one read a step makes of it (the last
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -94,12 +95,13 @@ def analyze(session: Connection, tables: Sequence[str]) -> None:
     plain ``ANALYZE``.
     """
     if tables:
-        session.execute(
-            text(
-                "ANALYZE "
-                + ", ".join(f"{t} ({', '.join(planned_columns(TABLES[t]))})" for t in tables)
-            )
-        )
+        session.execute(text("ANALYZE " + ", ".join(_analyzed(t) for t in tables)))
+
+
+@functools.cache
+def _analyzed(name: str) -> str:
+    """``name (column, …)`` over its :func:`planned_columns`, made once per table."""
+    return f"{name} ({', '.join(planned_columns(TABLES[name]))})"
 
 
 class Statistics:
@@ -121,7 +123,6 @@ class Statistics:
         self.active = not is_sqlite(session)
         self.known = 0  # rows of ``grows`` when last analysed
         self.written = 0  # rows written since
-        self.analyses = 0
         if self.active:
             self._start()
 
@@ -142,7 +143,47 @@ class Statistics:
           recorded: current, uncommitted rows included, and rows updated
           count too, as their new versions do.
         """
-        sizes = self.session.execute(
+        sizes = self._sizes([*self.tables, CHART])
+        stale = [
+            name
+            for name, planned, live, analysed_pages, pages in sizes
+            if (live >= FLOOR and live > planned * (1 + GROWTH))
+            or (pages >= FLOOR_PAGES and pages > analysed_pages * (1 + GROWTH))
+            or (name == CHART and pages > analysed_pages)
+        ]
+        self.known = max((max(p, lv) for n, p, lv, _a, _pg in sizes if n == self.grows), default=0)
+        if stale:
+            analyze(self.session, stale)
+
+    def grew(self, rows: int) -> None:
+        """Count ``rows`` written; analyse when they exceed the share :data:`GROWTH` allows."""
+        if not self.active:
+            return
+        self.written += rows
+        if self.written >= FLOOR and self.written > self.known * GROWTH:
+            self.known += self.written
+            self.written = 0
+            analyze(self.session, self._written())
+
+    def _written(self) -> list[str]:
+        """Return the tables that have grown on disk since their last ``ANALYZE``.
+
+        ``ANALYZE`` records a table's pages (``relpages``); every row a step
+        inserts or updates is a new row version, so the tables it wrote are
+        the ones larger now, its own uncommitted rows included.  A table it
+        only read keeps statistics that still hold.
+        """
+        return [
+            name for name, _p, _l, analysed, pages in self._sizes(self.tables) if pages > analysed
+        ]
+
+    def _sizes(self, names: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+        """Each table's rows and pages at its last ``ANALYZE``, live rows, and pages on disk now.
+
+        ``(name, planned rows, live rows, analysed pages, pages)``; the pages on
+        disk include the transaction's own rows.
+        """
+        rows = self.session.execute(
             text(
                 # pg_stat_get_live_tuples is pg_stat_user_tables.n_live_tup
                 # without the view, which reads every table's counters (1-4
@@ -154,51 +195,6 @@ class Statistics:
                 " FROM pg_catalog.pg_class c"
                 " WHERE c.oid = ANY(CAST(:names AS pg_catalog.regclass[]))"
             ),
-            {"names": [*self.tables, CHART]},
-        ).all()
-        stale = [
-            name
-            for name, planned, live, analysed_pages, pages in sizes
-            if (live >= FLOOR and live > planned * (1 + GROWTH))
-            or (pages >= FLOOR_PAGES and pages > analysed_pages * (1 + GROWTH))
-            or (name == CHART and pages > analysed_pages)
-        ]
-        self.known = max(
-            (max(int(r[1]), int(r[2])) for r in sizes if r[0] == self.grows), default=0
+            {"names": list(names)},
         )
-        if stale:
-            self._analyze(stale)
-
-    def grew(self, rows: int) -> None:
-        """Count ``rows`` written; analyse when they exceed the share :data:`GROWTH` allows."""
-        if not self.active:
-            return
-        self.written += rows
-        if self.written >= FLOOR and self.written > self.known * GROWTH:
-            self.known += self.written
-            self.written = 0
-            self._analyze(self._written())
-
-    def _written(self) -> list[str]:
-        """Return the tables that have grown on disk since their last ``ANALYZE``.
-
-        ``ANALYZE`` records a table's pages (``relpages``); every row a step
-        inserts or updates is a new row version, so the tables it wrote are
-        the ones larger now, its own uncommitted rows included.  A table it
-        only read keeps statistics that still hold.
-        """
-        return list(
-            self.session.execute(
-                text(
-                    "SELECT c.relname FROM pg_catalog.pg_class c"
-                    " WHERE c.oid = ANY(CAST(:names AS pg_catalog.regclass[]))"
-                    " AND pg_catalog.pg_relation_size(c.oid)"
-                    " > c.relpages::bigint * current_setting('block_size')::bigint"
-                ),
-                {"names": list(self.tables)},
-            ).scalars()
-        )
-
-    def _analyze(self, tables: Sequence[str]) -> None:
-        self.analyses += 1
-        analyze(self.session, tables)
+        return [(str(n), int(p), int(lv), int(a), int(pg)) for n, p, lv, a, pg in rows]
