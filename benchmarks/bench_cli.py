@@ -29,7 +29,14 @@ same run, on the same file:
   "read this file and store these rows" on this machine;
 * **hledger** (``apt-get install hledger``; skipped with the reason when it
   is missing): ``hledger -f FILE --rules-file benchmarks/hledger_statement.rules
-  print > journal`` then ``hledger -f journal bal``.
+  print > journal`` then ``hledger -f journal bal``;
+* **PostgreSQL's own floor** (PostgreSQL only, when the run has a database
+  of its own): the rows the five steps stored, copied once with ``COPY`` into
+  copies of the path's database emptied of them, three ways: juzhang's
+  tables with their keys and foreign keys (triggers off), the same without
+  foreign keys, and plain tables (:func:`benchmarks.pg_copy.path_floor`).
+  What PostgreSQL needs to hold the path's rows, without juzhang's Python or
+  its second writes; the whole path's note says how many times that it took.
 
 Targets (issue 15): the whole path faster than hledger (ratio < 1.0) and
 peak RSS < 150 MB.
@@ -162,6 +169,8 @@ class Proc:
     stdout: Path
     stderr: str
     timed_out: bool = False
+    cpu_seconds: float = 0.0
+    """The child's own user + system CPU time (``wait4``)."""
 
     @property
     def ok(self) -> bool:
@@ -221,6 +230,7 @@ def run_proc(
         stdout or Path(os.devnull),
         text[-4000:],
         killed.is_set(),
+        usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -428,6 +438,82 @@ class Step:
     peak_rss_mb: float
     rows: int
     failed: str = ""
+    client_cpu: float | None = None
+    """The ``juzhang`` process's own CPU seconds."""
+    server_cpu: float | None = None
+    """CPU seconds of the local PostgreSQL server's processes during the step."""
+
+
+class ServerCpu:
+    """The CPU time the local PostgreSQL server's processes spend during a block.
+
+    Reads ``/proc`` every 20 ms for the processes named ``postgres…`` (the
+    step's backend, the WAL writer, the checkpointer) and sums what each used
+    from the start of the block, or from its own start for a backend that began
+    inside it.  ``seconds`` stays ``None`` on SQLite, for a server on another
+    host, or where ``/proc`` cannot be read.  A step's wall time is its client's
+    CPU, the server's, and the waits between them: their sum against the wall
+    says how far the two take turns rather than work side by side.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        local = u.get_backend_name() == "postgresql" and (u.host or "localhost") in (
+            "localhost",
+            "127.0.0.1",
+            "::1",
+        )
+        self.on = local and Path("/proc/self/stat").exists()
+        self.seconds: float | None = None
+        self._stop = threading.Event()
+        self._seen: dict[int, float] = {}
+        self._base: dict[int, float] = {}
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    @staticmethod
+    def _read() -> dict[int, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        out: dict[int, float] = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name = raw[raw.index("(") + 1 : raw.rindex(")")]
+            if name.startswith("postgres"):
+                fields = raw.rsplit(")", 1)[1].split()
+                out[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
+        return out
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.02):
+            self._seen.update(self._read())
+
+    def __enter__(self) -> ServerCpu:
+        if self.on:
+            self._base = self._read()
+            self._seen = dict(self._base)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.on:
+            self._stop.set()
+            self._thread.join()
+            self._seen.update(self._read())
+            self.seconds = sum(v - self._base.get(pid, 0.0) for pid, v in self._seen.items())
+
+
+def _cpu(step: Step) -> str:
+    """``client CPU x s, server CPU y s`` (what was measured of the two)."""
+    parts = [f"client CPU {step.client_cpu:.1f} s"] if step.client_cpu is not None else []
+    if step.server_cpu is not None:
+        parts.append(f"server CPU {step.server_cpu:.1f} s")
+    return ", ".join(parts)
 
 
 def one_community(cli: Cli, statement: Path, rows: int) -> tuple[list[Step], dict[str, Any]]:
@@ -440,12 +526,22 @@ def one_community(cli: Cli, statement: Path, rows: int) -> tuple[list[Step], dic
         if failed:
             steps.append(Step(label, 0.0, 0.0, rows, f"not run: {failed}"))
             continue
-        proc = cli(*(a.replace("{file}", str(statement)) for a in args), user=user, check=False)
+        with ServerCpu(cli.url) as server:
+            proc = cli(*(a.replace("{file}", str(statement)) for a in args), user=user, check=False)
         if not proc.ok:
             failed = f"{label} {proc.why()}"
-        steps.append(Step(label, proc.seconds, proc.peak_rss_mb, rows, "" if proc.ok else failed))
+        step = Step(
+            label,
+            proc.seconds,
+            proc.peak_rss_mb,
+            rows,
+            "" if proc.ok else failed,
+            proc.cpu_seconds,
+            server.seconds,
+        )
+        steps.append(step)
         _say(
-            f"  {label}: {proc.seconds:.1f} s, {proc.peak_rss_mb:.0f} MiB"
+            f"  {label}: {proc.seconds:.1f} s, {proc.peak_rss_mb:.0f} MiB, {_cpu(step)}"
             + (f" — FAILED {proc.why()}" if not proc.ok else "")
         )
     return steps, {"setup_seconds": setup, "counts": _counts(cli.url), "failed": failed}
@@ -458,15 +554,23 @@ def _a_results(
     stored: dict[str, Any],
     raw: dict[str, Any] | None,
     hledger: tuple[float, float] | str | None,
+    floor: dict[str, dict[str, float]] | str | None = None,
 ) -> list[Result]:
-    """Turn section (a)'s measurements into results, and print its table."""
+    """Turn section (a)'s measurements into results, and print its table.
+
+    ``floor`` is PostgreSQL's own time to store the rows the path left
+    (:func:`benchmarks.pg_copy.path_floor`), or why it was not measured.
+    """
     done = [s for s in steps if not s.failed]
+    servers = [s.server_cpu for s in done]
     whole = Step(
         "whole path (5 steps)",
         sum(s.seconds for s in done),
         max((s.peak_rss_mb for s in done), default=0.0),
         rows,
         stored["failed"],
+        sum(s.client_cpu or 0.0 for s in done),
+        None if None in servers else sum(s or 0.0 for s in servers),
     )
     raw_s = raw["seconds"] if raw else None
     hl_s = hledger[0] if isinstance(hledger, tuple) else None
@@ -477,6 +581,8 @@ def _a_results(
         ratio = step.seconds / raw_s if raw_s and not step.failed else None
         vs_hl = step.seconds / hl_s if hl_s and not step.failed else None
         notes = [step.failed] if step.failed else []
+        if step.client_cpu is not None and not step.failed:
+            notes.append(_cpu(step))
         if step is whole and not step.failed:
             notes += [
                 f"set-up with the guide's commands {stored['setup_seconds']:.1f} s (not in this)",
@@ -488,6 +594,14 @@ def _a_results(
                 f"target peak RSS < {RSS_TARGET_MB:.0f} MB: {step.peak_rss_mb:.0f} MiB —"
                 f" {_verdict(step.peak_rss_mb < RSS_TARGET_MB)}",
             ]
+            if isinstance(floor, dict) and floor.get("keys"):
+                keys = sum(floor["keys"].values())
+                notes.append(
+                    f"{step.seconds / keys:.1f}× PostgreSQL's own COPY of the rows it"
+                    f" stored into juzhang's tables ({keys:.2f} s)"
+                )
+            elif isinstance(floor, str):
+                notes.append(f"PostgreSQL floor not measured: {floor}")
             if counts.get("posted", 0) != rows:
                 notes.append(
                     f"expected {rows:,} posted vouchers, found {counts.get('posted', 0):,}"
@@ -499,6 +613,19 @@ def _a_results(
         note = f"{raw['stored']:,} rows into 4 tables without constraints, parse included"
         results.append(_result(db, f"(a) {base.label}", rows, base, None, [note]))
         table.append(_row(base, None, base.seconds / hl_s if hl_s else None))
+    if isinstance(floor, dict):
+        from benchmarks.pg_copy import FLOOR_MODES
+
+        for mode, took in floor.items():
+            seconds = sum(took.values())
+            base = Step(f"PostgreSQL COPY of the stored rows: {mode}", seconds, 0.0, rows)
+            notes = [
+                f"{FLOOR_MODES[mode]}; the rows the path stored, once, parse not included",
+                "by table (COPY + ANALYZE): "
+                + ", ".join(f"{t} {v:.2f} s" for t, v in took.items()),
+            ]
+            results.append(_result(db, f"(a) {base.label}", rows, base, None, notes))
+            table.append(_row(base, None, seconds / hl_s if hl_s else None))
     if isinstance(hledger, tuple):
         hl = Step(f"{_hledger_version()}: print + bal", *hledger, rows)
         ratio = hl.seconds / raw_s if raw_s else None
@@ -506,16 +633,17 @@ def _a_results(
         results.append(_result(db, f"(a) {hl.label}", rows, hl, ratio, notes))
         table.append(_row(hl, ratio, 1.0))
     elif isinstance(hledger, str):
-        table.append([f"hledger: skipped ({hledger})", "", "", "", "", ""])
-    head = ["step", "seconds", "rows/s", "peak RSS MiB", "× raw", "× hledger"]
+        table.append([f"hledger: skipped ({hledger})", "", "", "", "", "", ""])
+    head = ["step", "seconds", "rows/s", "peak RSS MiB", "× raw", "× hledger", "CPU client/server"]
     _table(f"(a) {db}, one community, {rows:,} statement rows:", head, table)
     return results
 
 
 def _row(step: Step, ratio: float | None, vs_hl: float | None) -> list[str]:
     if step.failed:
-        return [step.label, "—", "—", "—", "—", step.failed[:60]]
+        return [step.label, "—", "—", "—", "—", step.failed[:60], ""]
     rate = step.rows / step.seconds if step.seconds else 0.0
+    cpu = [f"{c:.2f}" if c is not None else "—" for c in (step.client_cpu, step.server_cpu)]
     return [
         step.label,
         f"{step.seconds:.2f}",
@@ -523,6 +651,7 @@ def _row(step: Step, ratio: float | None, vs_hl: float | None) -> list[str]:
         f"{step.peak_rss_mb:.0f}",
         _x(ratio),
         _x(vs_hl),
+        " / ".join(cpu) if step.client_cpu is not None else "",
     ]
 
 
@@ -571,10 +700,21 @@ def section_a(cfg: Config, folder: Path) -> Iterator[Result]:
         work = folder / "a-pg"
         work.mkdir()
         tag = f"jz_bench_cli_{os.getpid()}_{secrets.token_hex(3)}"
+        floor: dict[str, dict[str, float]] | str = "the path failed"
         with _pg_space(cfg.pg_url, tag, cfg.keep) as (url, kind):
             _say(f"(a) postgresql: a {kind} of its own")
             steps, stored = one_community(Cli(url, work), statement, rows)
-        yield from _a_results("postgresql", rows, steps, stored, raw, hledger)
+            if kind != "database":
+                floor = "no CREATEDB privilege: the floor needs copies of the database"
+            elif not stored["failed"]:
+                from benchmarks.pg_copy import path_floor
+
+                floor = path_floor(cfg.pg_url, url, f"{tag}_floor")
+                _say(
+                    "(a) postgresql floor: "
+                    + ", ".join(f"{k} {sum(v.values()):.2f} s" for k, v in floor.items())
+                )
+        yield from _a_results("postgresql", rows, steps, stored, raw, hledger, floor)
 
 
 # --------------------------------------------------------------------------- (b) the agency

@@ -214,3 +214,88 @@ def run(cfg: Config) -> Iterator[Result]:
             ratio=out["seconds"] / base if mode != "plain" else None,
             notes=tuple(notes),
         )
+
+
+# --------------------------------------------------------------------------- (a)'s floor
+
+FLOOR_TABLES = (
+    "import_batch",
+    "custody_entry",
+    "voucher",
+    "voucher_line",
+    "statement_line",
+    "audit_log",
+)
+"""What the 100,000-row path stores, in the order the foreign keys need."""
+
+FLOOR_MODES = {
+    "keys": "juzhang's tables: keys, indexes, CHECKs, foreign keys (triggers off)",
+    "no_fk": "juzhang's tables without their foreign keys (triggers off)",
+    "plain": "plain tables, no constraints or indexes",
+}
+
+
+def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, dict[str, float]]:
+    """Time a ``COPY`` of the rows the CLI path stored, once each, three ways.
+
+    Section (a)'s PostgreSQL floor: what PostgreSQL itself needs to store the
+    rows juzhang's five steps leave behind (statement lines, custody entries,
+    vouchers, their lines, the audit trail), written once, in one transaction,
+    each table analysed after its rows as juzhang's steps do, so that the
+    foreign keys of the tables after it are checked through their keys. Each
+    way runs in a copy of the path's database (``CREATE DATABASE … TEMPLATE``)
+    with those tables emptied, after a ``CHECKPOINT``; parsing is not in it.
+    Returns, by :data:`FLOOR_MODES` key, the seconds each table took (its
+    ``COPY`` and its ``ANALYZE``) and the commit's.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from benchmarks.bench_posting import _pg_conninfo
+
+    admin, _schema = _pg_conninfo(admin_url)
+    source, _schema = _pg_conninfo(path_url)
+    data: dict[str, bytes] = {}
+    with psycopg.connect(source) as conn, conn.cursor() as cur:
+        for t in FLOOR_TABLES:
+            with cur.copy(f"COPY {t} TO STDOUT (FORMAT binary)") as copy:
+                data[t] = b"".join(bytes(block) for block in copy)
+    template = make_url(path_url).database
+    target = make_url(source).set(database=name).render_as_string(hide_password=False)
+    out: dict[str, dict[str, float]] = {}
+    for mode in FLOOR_MODES:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        try:
+            with psycopg.connect(target, autocommit=True) as conn:
+                conn.execute(f"TRUNCATE {', '.join(FLOOR_TABLES)} CASCADE")
+                for t in FLOOR_TABLES:
+                    conn.execute(f"ALTER TABLE {t} DISABLE TRIGGER USER")
+                if mode != "keys":
+                    for con, table in conn.execute(
+                        "SELECT conname, conrelid::regclass::text FROM pg_constraint"
+                        " WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+                        (list(FLOOR_TABLES),),
+                    ).fetchall():
+                        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{con}"')
+                if mode == "plain":
+                    for t in FLOOR_TABLES:
+                        conn.execute(f"CREATE TABLE plain_{t} AS SELECT * FROM {t} WITH NO DATA")
+                conn.execute("ANALYZE")
+                conn.execute("CHECKPOINT")
+            prefix = "plain_" if mode == "plain" else ""
+            with psycopg.connect(target) as conn, conn.cursor() as cur:
+                took = out[mode] = {}
+                for t in FLOOR_TABLES:
+                    started = time.perf_counter()
+                    with cur.copy(f"COPY {prefix}{t} FROM STDIN (FORMAT binary)") as copy:
+                        copy.write(data[t])
+                    cur.execute(f"ANALYZE {prefix}{t}")
+                    took[t] = time.perf_counter() - started
+                started = time.perf_counter()
+                conn.commit()
+                took["commit"] = time.perf_counter() - started
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return out

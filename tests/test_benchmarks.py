@@ -28,6 +28,10 @@ import pytest
 from benchmarks import bench_posting, bench_publish, bench_reports
 from benchmarks.bench_scale import per_doubling
 from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
+from sqlalchemy import text
+
+from juzhang.storage.engine import make_engine
+from tests.conftest import PG_SKIP_REASON, PG_URL, REQUIRE_PG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,6 +212,49 @@ def test_quick_cli_benchmark_runs(tmp_path: Path) -> None:
     assert any(m.startswith("(c) python -X importtime") for m in results)
     assert "(a) sqlite, one community, 100 statement rows:" in stdout
     assert list(tmp_path.glob("jz-bench-*")) == []  # work files removed
+
+
+def test_quick_cli_benchmark_measures_postgresql_floor(tmp_path: Path) -> None:
+    """On PostgreSQL, (a) also times PostgreSQL's own COPY of the rows the path stored."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
+        pytest.skip(PG_SKIP_REASON)
+    out = tmp_path / "cli-pg.json"
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks", "--quick", "--only", "cli", "--no-sqlite"),
+            *("--pg", PG_URL, "--cli-part", "a", "--vouchers", "100"),
+            *("--json", str(out), "--workdir", str(tmp_path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {r["method"]: r for r in json.loads(out.read_text(encoding="utf-8"))["results"]}
+    assert all(r["db"] == "postgresql" for r in results.values())
+    whole = results["(a) whole path (5 steps)"]
+    assert any("100 vouchers posted" in n for n in whole["notes"]), whole["notes"]
+    assert any("PostgreSQL's own COPY of the rows it stored" in n for n in whole["notes"])
+    # the server is local: each step's CPU is split into the client's and the server's
+    assert any(n.startswith("client CPU") and "server CPU" in n for n in whole["notes"])
+    for mode in ("keys", "no_fk", "plain"):
+        floor = results[f"(a) PostgreSQL COPY of the stored rows: {mode}"]
+        assert floor["seconds"] > 0
+        by_table = next(n for n in floor["notes"] if n.startswith("by table"))
+        for table in ("custody_entry", "voucher_line", "statement_line", "audit_log"):
+            assert f"{table} " in by_table
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE 'jz_bench_cli_%'")
+            ).all()
+    finally:
+        engine.dispose()
+    assert left == []  # the path's database and the floor's copies are dropped
 
 
 def test_quick_publish_benchmark_runs(tmp_path: Path) -> None:
