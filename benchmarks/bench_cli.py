@@ -707,9 +707,15 @@ def section_a(cfg: Config, folder: Path) -> Iterator[Result]:
             if kind != "database":
                 floor = "no CREATEDB privilege: the floor needs copies of the database"
             elif not stored["failed"]:
-                from benchmarks.pg_copy import path_floor
-
-                floor = path_floor(cfg.pg_url, url, f"{tag}_floor")
+                # in a child of its own: the rows it holds would raise this
+                # process's peak RSS, which every later child reports as its
+                # own (Linux keeps the pre-exec memory's high-water mark)
+                floor = in_child(
+                    "benchmarks.pg_copy.path_floor",
+                    admin_url=cfg.pg_url,
+                    path_url=url,
+                    name=f"{tag}_floor",
+                )["modes"]
                 _say(
                     "(a) postgresql floor: "
                     + ", ".join(f"{k} {sum(v.values()):.2f} s" for k, v in floor.items())

@@ -235,7 +235,7 @@ FLOOR_MODES = {
 }
 
 
-def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, dict[str, float]]:
+def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, Any]:
     """Time a ``COPY`` of the rows the CLI path stored, once each, three ways.
 
     Section (a)'s PostgreSQL floor: what PostgreSQL itself needs to store the
@@ -245,8 +245,8 @@ def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, dict[str, 
     foreign keys of the tables after it are checked through their keys. Each
     way runs in a copy of the path's database (``CREATE DATABASE … TEMPLATE``)
     with those tables emptied, after a ``CHECKPOINT``; parsing is not in it.
-    Returns, by :data:`FLOOR_MODES` key, the seconds each table took (its
-    ``COPY`` and its ``ANALYZE``) and the commit's.
+    Returns ``{"modes": …}``: by :data:`FLOOR_MODES` key, the seconds each
+    table took (its ``COPY`` and its ``ANALYZE``) and the commit's.
     """
     import psycopg
     from sqlalchemy.engine import make_url
@@ -298,4 +298,4 @@ def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, dict[str, 
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return out
+    return {"modes": out}
