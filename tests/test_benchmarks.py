@@ -257,6 +257,27 @@ def test_quick_cli_benchmark_measures_postgresql_floor(tmp_path: Path) -> None:
     assert left == []  # the path's database and the floor's copies are dropped
 
 
+def test_run_proc_reports_the_commands_own_peak_and_kills_it_on_timeout(tmp_path: Path) -> None:
+    """The peak RSS is the command's, not this process's; a timeout kills the command itself."""
+    from benchmarks.bench_cli import GNU_TIME, run_proc
+
+    if GNU_TIME is None:
+        pytest.skip("GNU time (/usr/bin/time) is not installed: run_proc reports an upper bound")
+    held = bytearray(64 * 2**20)  # this process holds 64 MiB more than the command will
+    held[:: 4096] = b"x" * len(held[:: 4096])
+    small = run_proc([sys.executable, "-S", "-c", "pass"])
+    assert small.ok and 0 < small.peak_rss_mb < 48, small
+    marker = tmp_path / "still-running"
+    script = f"import time, pathlib; time.sleep(3); pathlib.Path({str(marker)!r}).touch()"
+    slow = run_proc([sys.executable, "-S", "-c", script], timeout=0.5)
+    assert slow.timed_out and not slow.ok
+    import time
+
+    time.sleep(3.5)
+    assert not marker.exists()  # the command under GNU time was killed, not only GNU time
+    del held
+
+
 def test_quick_publish_benchmark_runs(tmp_path: Path) -> None:
     """publish on a few communities: every published board gets its page, timed once."""
     _stdout, data = _quick(tmp_path, "publish", "publish")
