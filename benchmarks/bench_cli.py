@@ -29,7 +29,9 @@ same run, on the same file:
   "read this file and store these rows" on this machine;
 * **hledger** (``apt-get install hledger``; skipped with the reason when it
   is missing): ``hledger -f FILE --rules-file benchmarks/hledger_statement.rules
-  print > journal`` then ``hledger -f journal bal``;
+  print > journal`` then ``hledger -f journal bal``, run before and after
+  each database's path and compared as the mean of the two (this machine's
+  speed drifts by 10-20 % within minutes);
 * **PostgreSQL's own floor** (PostgreSQL only, when the run has a database
   of its own): the rows the five steps stored, copied once with ``COPY`` into
   copies of the path's database emptied of them, three ways: juzhang's
@@ -575,7 +577,7 @@ def _a_results(
     steps: list[Step],
     stored: dict[str, Any],
     raw: dict[str, Any] | None,
-    hledger: tuple[float, float] | str | None,
+    hledger: Hledger | str | None,
     floor: dict[str, dict[str, float]] | str | None = None,
 ) -> list[Result]:
     """Turn section (a)'s measurements into results, and print its table.
@@ -595,7 +597,7 @@ def _a_results(
         None if None in servers else sum(s or 0.0 for s in servers),
     )
     raw_s = raw["seconds"] if raw else None
-    hl_s = hledger[0] if isinstance(hledger, tuple) else None
+    hl_s = hledger.seconds if isinstance(hledger, Hledger) else None
     counts = stored["counts"]
     results: list[Result] = []
     table: list[list[str]] = []
@@ -648,10 +650,14 @@ def _a_results(
             ]
             results.append(_result(db, f"(a) {base.label}", rows, base, None, notes))
             table.append(_row(base, None, seconds / hl_s if hl_s else None))
-    if isinstance(hledger, tuple):
-        hl = Step(f"{_hledger_version()}: print + bal", *hledger, rows)
+    if isinstance(hledger, Hledger):
+        hl = Step(f"{_hledger_version()}: print + bal", hledger.seconds, hledger.peak_rss_mb, rows)
         ratio = hl.seconds / raw_s if raw_s else None
-        notes = [f"rules: benchmarks/{RULES.name}"]
+        notes = [
+            f"rules: benchmarks/{RULES.name}",
+            f"the mean of a run before this path ({hledger.before:.2f} s)"
+            f" and one after it ({hledger.after:.2f} s)",
+        ]
         results.append(_result(db, f"(a) {hl.label}", rows, hl, ratio, notes))
         table.append(_row(hl, ratio, 1.0))
     elif isinstance(hledger, str):
@@ -703,19 +709,26 @@ def section_a(cfg: Config, folder: Path) -> Iterator[Result]:
     _say(f"(a) {rows:,}-row ICBC statement, {statement.stat().st_size / 2**20:.1f} MiB")
     raw = in_child(f"{__name__}.raw_phase", path=str(statement), db=str(folder / "raw.db"))
     _say(f"(a) raw sqlite3: {raw['seconds']:.2f} s")
-    hl = hledger_run(statement, folder)
-    hledger = (
-        (hl[0].seconds + hl[1].seconds, max(hl[0].peak_rss_mb, hl[1].peak_rss_mb))
-        if (isinstance(hl, tuple))
-        else hl
-    )
-    _say(f"(a) hledger: {hledger}")
+
+    def hledger_now() -> tuple[float, float] | str:
+        hl = hledger_run(statement, folder)
+        if isinstance(hl, str):
+            return hl
+        _say(f"(a) hledger: {hl[0].seconds + hl[1].seconds:.2f} s")
+        return hl[0].seconds + hl[1].seconds, max(hl[0].peak_rss_mb, hl[1].peak_rss_mb)
+
+    # hledger runs before and after each database's path, and the path is
+    # compared with the mean of the two: the speed of this machine drifts by
+    # 10-20 % within minutes, and one hledger run before both paths compared
+    # the second with a moment up to a few minutes earlier
+    hl_runs = [hledger_now()]
     if cfg.sqlite:
         work = folder / "a-sqlite"
         work.mkdir()
         cli = Cli(f"sqlite:///{work / 'juzhang.db'}", work)
         steps, stored = one_community(cli, statement, rows)
-        yield from _a_results("sqlite", rows, steps, stored, raw, hledger)
+        hl_runs.append(hledger_now())
+        yield from _a_results("sqlite", rows, steps, stored, raw, _window(*hl_runs[-2:]))
     if cfg.pg_url:
         from benchmarks.bench_posting import _pg_space
 
@@ -742,7 +755,32 @@ def section_a(cfg: Config, folder: Path) -> Iterator[Result]:
                     "(a) postgresql floor: "
                     + ", ".join(f"{k} {sum(v.values()):.2f} s" for k, v in floor.items())
                 )
+        hl_runs.append(hledger_now())
+        hledger = _window(*hl_runs[-2:])
         yield from _a_results("postgresql", rows, steps, stored, raw, hledger, floor)
+
+
+@dataclass(frozen=True, slots=True)
+class Hledger:
+    """hledger's runs before and after one database's path: their mean is the baseline."""
+
+    before: float
+    after: float
+    peak_rss_mb: float
+
+    @property
+    def seconds(self) -> float:
+        """The mean of the run before and the run after."""
+        return (self.before + self.after) / 2
+
+
+def _window(before: tuple[float, float] | str, after: tuple[float, float] | str) -> Hledger | str:
+    """hledger around one path, or why it did not run."""
+    if isinstance(before, str):
+        return before
+    if isinstance(after, str):
+        return after
+    return Hledger(before[0], after[0], max(before[1], after[1]))
 
 
 # --------------------------------------------------------------------------- (b) the agency
