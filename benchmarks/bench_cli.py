@@ -471,10 +471,11 @@ class Step:
 class ServerCpu:
     """The CPU time the local PostgreSQL server's processes spend during a block.
 
-    Reads ``/proc`` every 20 ms for the processes named ``postgres…`` (the
-    step's backend, the WAL writer, the checkpointer) and sums what each used
-    from the start of the block, or from its own start for a backend that began
-    inside it.  ``seconds`` stays ``None`` on SQLite, for a server on another
+    Every 20 ms reads the CPU time of the PostgreSQL servers' processes (each
+    postmaster and its children: the step's backend, the WAL writer, the
+    checkpointer; a few files of ``/proc``) and sums what each used from the
+    start of the block, or from its own start for a backend that began inside
+    it.  ``seconds`` stays ``None`` on SQLite, for a server on another
     host, or where ``/proc`` cannot be read.  A step's wall time is its client's
     CPU, the server's, and the waits between them: their sum against the wall
     says how far the two take turns rather than work side by side.
@@ -494,23 +495,41 @@ class ServerCpu:
         self._stop = threading.Event()
         self._seen: dict[int, float] = {}
         self._base: dict[int, float] = {}
+        self._postmasters: list[int] = []
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     @staticmethod
-    def _read() -> dict[int, float]:
+    def _stat(pid: int | str) -> tuple[str, list[str]] | None:
+        """A process's name and the fields after it in ``/proc/PID/stat``."""
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        return raw[raw.index("(") + 1 : raw.rindex(")")], raw.rsplit(")", 1)[1].split()
+
+    @classmethod
+    def _find_postmasters(cls) -> list[int]:
+        """The ``postgres`` processes whose parent is not one (one scan of ``/proc``)."""
+        parents: dict[int, int] = {}
+        for pid in os.listdir("/proc"):
+            got = cls._stat(pid) if pid.isdigit() else None
+            if got is not None and got[0].startswith("postgres"):
+                parents[int(pid)] = int(got[1][1])
+        return [pid for pid, parent in parents.items() if parent not in parents]
+
+    def _read(self) -> dict[int, float]:
         tick = os.sysconf("SC_CLK_TCK")
         out: dict[int, float] = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
+        for master in self._postmasters:
             try:
-                raw = Path(f"/proc/{pid}/stat").read_text()
+                children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
             except OSError:
-                continue
-            name = raw[raw.index("(") + 1 : raw.rindex(")")]
-            if name.startswith("postgres"):
-                fields = raw.rsplit(")", 1)[1].split()
-                out[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
+                children = []
+            for pid in (master, *map(int, children)):
+                got = self._stat(pid)
+                if got is not None:
+                    fields = got[1]
+                    out[pid] = (int(fields[11]) + int(fields[12])) / tick
         return out
 
     def _loop(self) -> None:
@@ -519,6 +538,7 @@ class ServerCpu:
 
     def __enter__(self) -> ServerCpu:
         if self.on:
+            self._postmasters = self._find_postmasters()
             self._base = self._read()
             self._seen = dict(self._base)
             self._thread.start()
