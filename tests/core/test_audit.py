@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from juzhang.core.audit import GENESIS_HASH, audit_hash, audit_hashes
 
@@ -101,6 +102,67 @@ def test_voucher_hash_hashes_the_canonical_json() -> None:
         lines=lines,
     )
     assert got == expected
+
+
+def test_voucher_hash_text_is_the_encoders_for_every_kind_of_value() -> None:
+    """The text written directly is json.dumps' for awkward strings; other types fall back."""
+    import json
+    import random
+    from decimal import Decimal
+
+    from juzhang.core.voucher import _direct, voucher_hash
+
+    def encoder(**v: object) -> str:
+        v["date"] = v["date"].isoformat()  # type: ignore[attr-defined]
+        v["lines"] = [list(x) for x in sorted(v["lines"])]  # type: ignore[call-overload]
+        return json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    pick = random.Random(7)
+    texts = ["", "应收", 'a "quoted" \\ back', "tab\tnew\nline\x00\x1f", "🙂", "\u2028\u2029", "é"]
+    for _ in range(300):
+        lines = [
+            (
+                n,
+                pick.choice(texts),
+                pick.choice("DC"),
+                pick.randint(-(10**15), 10**15),
+                pick.choice(texts),
+                pick.choice([None, pick.randint(1, 10**9)]),
+            )
+            for n in range(1, pick.randint(1, 6))
+        ]
+        value = {
+            "entity": pick.choice(texts),
+            "seq": pick.randint(1, 10**9),
+            "period": 202609,
+            "number": pick.randint(1, 10**6),
+            "date": dt.date(2026, 9, pick.randint(1, 30)),
+            "kind": pick.choice(["normal", "reversal", 'x"y']),
+            "reverses": pick.choice([None, pick.randint(1, 10**6)]),
+        }
+        assert _direct(**value, lines=sorted(lines)) == encoder(**value, lines=lines)
+    base = {
+        "entity": "C001",
+        "seq": 1,
+        "period": 202609,
+        "number": 1,
+        "date": dt.date(2026, 9, 1),
+        "kind": "normal",
+        "reverses": None,
+    }
+    line = (1, "10201", "D", 100, "摘要", None)
+    for other in ({"number": Decimal(1)}, {"date": dt.datetime(2026, 9, 1, 12)}):
+        assert _direct(**(base | {"lines": [line]} | other)) is None  # type: ignore[arg-type]
+    # values of other types go through the encoder itself: the same hash as json.dumps
+    for other in (
+        {"seq": True},
+        {"lines": [[*line]]},
+        {"lines": [(*line[:3], True, *line[4:])]},
+    ):
+        value = base | {"lines": [line]} | other
+        assert _direct(**value) is None, other  # type: ignore[arg-type]
+        expected = hashlib.sha256((GENESIS_HASH + encoder(**value)).encode("utf-8")).hexdigest()
+        assert voucher_hash(GENESIS_HASH, **value) == expected, other  # type: ignore[arg-type]
 
 
 def test_audit_detail_text_is_json_dumps() -> None:
