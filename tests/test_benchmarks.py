@@ -20,6 +20,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -268,12 +269,10 @@ def test_run_proc_reports_the_commands_own_peak_and_kills_it_on_timeout(tmp_path
     small = run_proc([sys.executable, "-S", "-c", "pass"])
     assert small.ok and 0 < small.peak_rss_mb < 48, small
     marker = tmp_path / "still-running"
-    script = f"import time, pathlib; time.sleep(3); pathlib.Path({str(marker)!r}).touch()"
-    slow = run_proc([sys.executable, "-S", "-c", script], timeout=0.5)
+    script = f"import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).touch()"
+    slow = run_proc([sys.executable, "-S", "-c", script], timeout=0.3)
     assert slow.timed_out and not slow.ok
-    import time
-
-    time.sleep(3.5)
+    time.sleep(2.0)
     assert not marker.exists()  # the command under GNU time was killed, not only GNU time
     del held
 
