@@ -259,7 +259,7 @@ def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, Any]:
     with psycopg.connect(source) as conn, conn.cursor() as cur:
         for t in FLOOR_TABLES:
             with cur.copy(f"COPY {t} TO STDOUT (FORMAT binary)") as copy:
-                data[t] = b"".join(bytes(block) for block in copy)
+                data[t] = b"".join(copy)
     template = make_url(path_url).database
     target = make_url(source).set(database=name).render_as_string(hide_password=False)
     out: dict[str, dict[str, float]] = {}

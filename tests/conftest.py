@@ -103,16 +103,22 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def server_url() -> str:
+    """The PostgreSQL server's URL; without one, skip (with ``JUZHANG_REQUIRE_PG=1``, fail)."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
+        pytest.skip(PG_SKIP_REASON)
+    return PG_URL
+
+
 @contextmanager
 def pg_schema(prefix: str) -> Iterator[str]:
     """Yield the URL of a new, empty PostgreSQL schema; drop it afterwards.
 
     Skips (or, with ``JUZHANG_REQUIRE_PG=1``, fails) without a server URL.
     """
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
-        pytest.skip(PG_SKIP_REASON)
+    server_url()
     schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:

@@ -32,7 +32,7 @@ from benchmarks.synthetic import CUSTODY_ACCOUNTS, OPENING_FEN, community_year
 from sqlalchemy import text
 
 from juzhang.storage.engine import make_engine
-from tests.conftest import PG_SKIP_REASON, PG_URL, REQUIRE_PG
+from tests.conftest import server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -217,15 +217,12 @@ def test_quick_cli_benchmark_runs(tmp_path: Path) -> None:
 
 def test_quick_cli_benchmark_measures_postgresql_floor(tmp_path: Path) -> None:
     """On PostgreSQL, (a) also times PostgreSQL's own COPY of the rows the path stored."""
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("JUZHANG_REQUIRE_PG=1 but JUZHANG_TEST_PG_URL is not set")
-        pytest.skip(PG_SKIP_REASON)
+    pg_url = server_url()
     out = tmp_path / "cli-pg.json"
     proc = subprocess.run(
         [
             *(sys.executable, "-m", "benchmarks", "--quick", "--only", "cli", "--no-sqlite"),
-            *("--pg", PG_URL, "--cli-part", "a", "--vouchers", "100"),
+            *("--pg", pg_url, "--cli-part", "a", "--vouchers", "100"),
             *("--json", str(out), "--workdir", str(tmp_path)),
         ],
         cwd=ROOT,
@@ -247,7 +244,7 @@ def test_quick_cli_benchmark_measures_postgresql_floor(tmp_path: Path) -> None:
         by_table = next(n for n in floor["notes"] if n.startswith("by table"))
         for table in ("custody_entry", "voucher_line", "statement_line", "audit_log"):
             assert f"{table} " in by_table
-    engine = make_engine(PG_URL)
+    engine = make_engine(pg_url)
     try:
         with engine.connect() as conn:
             left = conn.execute(
@@ -264,8 +261,7 @@ def test_run_proc_reports_the_commands_own_peak_and_kills_it_on_timeout(tmp_path
 
     if GNU_TIME is None:
         pytest.skip("GNU time (/usr/bin/time) is not installed: run_proc reports an upper bound")
-    held = bytearray(64 * 2**20)  # this process holds 64 MiB more than the command will
-    held[:: 4096] = b"x" * len(held[:: 4096])
+    held = b"x" * (64 * 2**20)  # this process holds 64 MiB more than the command will
     small = run_proc([sys.executable, "-S", "-c", "pass"])
     assert small.ok and 0 < small.peak_rss_mb < 48, small
     marker = tmp_path / "still-running"
