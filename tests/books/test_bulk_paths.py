@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 from juzhang import agency, books, verify
+from juzhang.books import posting
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.errors import SegregationOfDutiesError, StateError
 from juzhang.storage.engine import make_engine, transaction
@@ -114,6 +115,40 @@ def test_chunks_number_and_chain_as_one_posting_would(world: World) -> None:
             select(Voucher.period, Voucher.number).where(Voucher.status == "posted")
         ).all()
     assert len(numbers) == 40
+
+
+def test_a_chunk_refused_behind_the_next_leaves_nothing_posted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posting writes a chunk while it numbers the next (on PostgreSQL on a second
+    thread); a refusal of the third chunk's writes, found after the fourth chunk
+    was numbered, still undoes the whole posting."""
+    ids = world.run(books.draft_vouchers, "C001", "bk", _drafts(30))
+    world.run(books.review_bulk, "C001", "rv", "all")
+    real = posting._write_posting  # noqa: SLF001 — refuse a chunk behind the next
+    calls: list[int] = []
+
+    def write(session: Any, rows: list[dict[str, Any]], audit: list[Any]) -> None:
+        calls.append(len(rows))
+        real(session, rows, audit)
+        if len(calls) == 3:
+            raise StateError("凭证 voucher", "posted", "a refusal of the database, as a test")
+
+    monkeypatch.setattr(posting, "_write_posting", write)
+    with pytest.raises(StateError, match="a refusal"):
+        world.run(books.post_reviewed, "C001", "bk", "all", chunk=4)
+    assert calls == [4, 4, 4]
+    with transaction(world.engine, write=False) as s:
+        statuses = set(s.execute(select(Voucher.status)).scalars())
+        posted = s.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "voucher.post")
+        )
+    assert statuses == {"reviewed"}
+    assert posted == 0
+    monkeypatch.setattr(posting, "_write_posting", real)
+    assert world.run(books.post_reviewed, "C001", "bk", "all", chunk=4).count == len(ids)
+    with transaction(world.engine, write=False) as s:
+        assert verify.verify(s, "C001") == []
 
 
 def test_bulk_review_and_post_keep_every_rule(world: World) -> None:

@@ -10,11 +10,12 @@ drafts, reviews and posts a batch in one pass.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Date, literal, select, tuple_, update
 
 from juzhang.books.drafting import _check_all, _insert_vouchers
 from juzhang.books.opening import _opening_difference
@@ -44,6 +45,7 @@ from juzhang.errors import (
 )
 from juzhang.money import format_amount, from_fen
 from juzhang.storage.access import (
+    AuditChain,
     EntityInfo,
     audit,
     audit_many,
@@ -56,6 +58,8 @@ from juzhang.storage.access import (
     update_many,
     update_range,
 )
+from juzhang.storage.behind import WriteBehind
+from juzhang.storage.engine import is_sqlite
 from juzhang.storage.schema import (
     CustodyEntry,
     Voucher,
@@ -212,21 +216,28 @@ def _keys_of(session: Connection, ent: EntityInfo, ids: Sequence[int]) -> list[_
     return [found[i] for i in ids]
 
 
-def _next_chunk(session: Connection, ent: EntityInfo, status: str, chunk: int) -> list[_Key]:
-    """The first ``chunk`` vouchers in ``status`` in (month, date, id) order.
+def _next_chunk(
+    session: Connection, ent: EntityInfo, status: str, chunk: int, after: _Key | None = None
+) -> list[_Key]:
+    """The first ``chunk`` vouchers in ``status`` in (month, date, id) order, after ``after``.
 
-    Acting on them moves them out of ``status``, so the next call returns the
-    next chunk (the caller holds the entity's lock: nothing else comes in).
-    The index ``ix_voucher_status`` (entity, status, month, date, id) gives
-    them in this order without sorting the rest.
+    The caller holds the entity's lock: nothing else comes in.  Reviewing
+    moves them out of ``status``, so its next call needs no ``after``;
+    posting reads the next chunk before the last one is written, so it
+    passes the last key it read.  The index ``ix_voucher_status`` (entity,
+    status, month, date, id) gives them in this order without sorting the
+    rest.
     """
+    q = select(*_KEY_COLUMNS).where(Voucher.entity_id == ent.id, Voucher.status == status)
+    if after is not None:
+        q = q.where(
+            tuple_(Voucher.period, Voucher.voucher_date, Voucher.id)
+            > tuple_(literal(after.period), literal(after.date, Date()), literal(after.id))
+        )
     return [
         _Key(*r)
         for r in session.execute(
-            select(*_KEY_COLUMNS)
-            .where(Voucher.entity_id == ent.id, Voucher.status == status)
-            .order_by(Voucher.period, Voucher.voucher_date, Voucher.id)
-            .limit(chunk)
+            q.order_by(Voucher.period, Voucher.voucher_date, Voucher.id).limit(chunk)
         )
     ]
 
@@ -258,84 +269,118 @@ def _number(session: Connection, ent: EntityInfo, items: list[_ToPost]) -> list[
     The caller holds the entity's lock and has checked the roles.  Numbers run
     per period in (period, date, id) order, the hash chain in the same order.
     """
-    diff = _opening_difference(session, ent.id)
-    if diff:
-        raise UnbalancedError("期初余额 opening balances", format_amount(from_fen(abs(diff))))
-    closed = closed_periods(session, ent.id)
-    for item in items:
-        if item.period in closed:
-            raise PeriodClosedError(ent.code, format_period(item.period))
-    numbers: dict[int, int] = {}
-    for p in {v.period for v in items}:
-        # The month's last number by ORDER BY … LIMIT 1 on the unique key
-        # (entity, period, number): max() aggregated every row of the month
-        # when PostgreSQL planned it without (or with early) statistics.
-        numbers[p] = int(
-            session.execute(
-                select(Voucher.number)
-                .where(
-                    Voucher.entity_id == ent.id,
-                    Voucher.period == p,
-                    Voucher.number.is_not(None),
-                )
-                .order_by(Voucher.number.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            or 0
-        )
-    head = session.execute(
-        select(Voucher.chain_seq, Voucher.hash)
-        .where(Voucher.entity_id == ent.id, Voucher.chain_seq.is_not(None))
-        .order_by(Voucher.chain_seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev = (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
-    cashiers = _cashiers(session, ent.id, items)
-    out: dict[int, _Numbered] = {}
-    for i in sorted(range(len(items)), key=lambda i: (items[i].period, items[i].date, items[i].id)):
-        item = items[i]
-        numbers[item.period] += 1
-        seq += 1
-        number = numbers[item.period]
-        digest = voucher_hash(
-            prev,
-            entity=ent.code,
-            seq=seq,
-            period=item.period,
-            number=number,
-            date=item.date,
-            kind=item.kind,
-            reverses=item.reverses,
-            lines=item.rows,
-        )
-        out[i] = _Numbered(number, seq, prev, digest, cashiers.get(item.id))
-        prev = digest
-    return [out[i] for i in range(len(items))]
+    chain = _Chain(session, ent)
+    return chain.number(items, chain.read(session, items))
+
+
+class _Chain:
+    """The months' numbers and the hash chain's head while an entity's vouchers are posted.
+
+    Read once (:meth:`__init__`), each new month's last number and a chunk's
+    cashiers as the chunk comes (:meth:`read`); :meth:`number` then numbers
+    and chains a chunk in memory and moves the head on, so a chunk can be
+    numbered while the one before is still being written.  The caller holds
+    the entity's lock: no other posting moves the head meanwhile.
+    """
+
+    def __init__(self, session: Connection, ent: EntityInfo) -> None:
+        diff = _opening_difference(session, ent.id)
+        if diff:
+            raise UnbalancedError("期初余额 opening balances", format_amount(from_fen(abs(diff))))
+        self.ent = ent
+        self.closed = closed_periods(session, ent.id)
+        self.numbers: dict[int, int] = {}
+        head = session.execute(
+            select(Voucher.chain_seq, Voucher.hash)
+            .where(Voucher.entity_id == ent.id, Voucher.chain_seq.is_not(None))
+            .order_by(Voucher.chain_seq.desc())
+            .limit(1)
+        ).first()
+        self.seq, self.prev = (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
+
+    def read(self, session: Connection, items: list[_ToPost]) -> dict[int, int]:
+        """Check the items' months are open, read each new month's last number; return the
+        cashier behind each voucher that has one (by voucher id)."""
+        for item in items:
+            if item.period in self.closed:
+                raise PeriodClosedError(self.ent.code, format_period(item.period))
+        for p in {v.period for v in items} - self.numbers.keys():
+            # The month's last number by ORDER BY … LIMIT 1 on the unique key
+            # (entity, period, number): max() aggregated every row of the month
+            # when PostgreSQL planned it without (or with early) statistics.
+            self.numbers[p] = int(
+                session.execute(
+                    select(Voucher.number)
+                    .where(
+                        Voucher.entity_id == self.ent.id,
+                        Voucher.period == p,
+                        Voucher.number.is_not(None),
+                    )
+                    .order_by(Voucher.number.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                or 0
+            )
+        return _cashiers(session, self.ent.id, items)
+
+    def number(self, items: list[_ToPost], cashiers: dict[int, int]) -> list[_Numbered]:
+        """Number and chain ``items`` (read by :meth:`read`); one result per item in its order."""
+        numbers = self.numbers
+        seq, prev = self.seq, self.prev
+        out: dict[int, _Numbered] = {}
+
+        def order(n: int) -> tuple[int, dt.date, int]:
+            return items[n].period, items[n].date, items[n].id
+
+        for i in sorted(range(len(items)), key=order):
+            item = items[i]
+            numbers[item.period] += 1
+            seq += 1
+            number = numbers[item.period]
+            digest = voucher_hash(
+                prev,
+                entity=self.ent.code,
+                seq=seq,
+                period=item.period,
+                number=number,
+                date=item.date,
+                kind=item.kind,
+                reverses=item.reverses,
+                lines=item.rows,
+            )
+            out[i] = _Numbered(number, seq, prev, digest, cashiers.get(item.id))
+            prev = digest
+        self.seq, self.prev = seq, prev
+        return [out[i] for i in range(len(items))]
 
 
 def _post(session: Connection, ent: EntityInfo, poster: int, items: list[_ToPost]) -> list[int]:
     """Number, chain and post reviewed vouchers (caller holds the lock and checked roles).
 
-    Returns the numbers given, in number order.  The rows are updated in
-    number order: SQLite's row trigger refuses number ``n`` before ``n - 1``.
-    (:func:`post_bulk` writes the numbers with its drafts and posts them in
-    one statement instead.)
+    Returns the numbers given, in number order.  (:func:`post_bulk` writes
+    the numbers with its drafts and posts them in one statement instead.)
     """
-    numbered = _number(session, ent, items)
+    rows, numbers = _posting_rows(ent, poster, items, _number(session, ent, items))
+    update_many(session, Voucher, rows)
+    return numbers
+
+
+def _posting_rows(
+    ent: EntityInfo, poster: int, items: list[_ToPost], numbered: list[_Numbered]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The voucher updates that post ``items`` as ``numbered``, and the numbers, in number order.
+
+    In number order: SQLite's row trigger refuses number ``n`` before ``n - 1``.
+    """
     at = now()
     in_order = sorted(zip(items, numbered, strict=True), key=lambda p: p[1].chain_seq)
-    if in_order:
-        update_many(
-            session,
-            Voucher,
-            [
-                {"entity_id": ent.id, "id": item.id, "status": VoucherStatus.POSTED}
-                | n._asdict()
-                | {"posted_by": poster, "posted_at": at}
-                for item, n in in_order
-            ],
-        )
-    return [n.number for _item, n in in_order]
+    rows = [
+        {"entity_id": ent.id, "id": item.id, "status": VoucherStatus.POSTED}
+        | n._asdict()
+        | {"posted_by": poster, "posted_at": at}
+        for item, n in in_order
+    ]
+    return rows, [n.number for _item, n in in_order]
 
 
 def _cashiers(session: Connection, entity_id: int, items: list[_ToPost]) -> dict[int, int]:
@@ -437,20 +482,54 @@ def _post_reviewed(
     chunk: int,
     numbers: list[int] | None,
 ) -> Posted:
-    """Post reviewed vouchers (the caller holds the entity's lock and checked the role)."""
+    """Post reviewed vouchers (the caller holds the entity's lock and checked the role).
+
+    A chunk at a time, each chunk's writes behind the next chunk's numbering
+    (:class:`~juzhang.storage.behind.WriteBehind`): the chunk's vouchers and
+    lines are read first, then the previous chunk's writes start, then this
+    chunk is numbered, chained and audited in memory while they run.
+    """
     stats = Statistics(session)
     spans: dict[int, list[int]] = {}
     count = 0
-    for part in _to_post(session, ent, ids, chunk):
-        given = _post_chunk(session, ent, uid, actor, part)
-        for key, number in zip(part, given, strict=True):
-            span = spans.setdefault(key.period, [number, number])
-            span[1] = number
-        if numbers is not None:
-            numbers.extend(given)
-        count += len(part)
-        stats.grew(len(part))
+    with WriteBehind(threaded=not is_sqlite(session)) as behind:
+        written = 0
+        pending: Callable[[], None] | None = None
+        for part in _to_post(session, ent, ids, chunk):
+            if not count:  # read once there is something to post
+                chain = _Chain(session, ent)
+                trail = AuditChain(session, ent.id, actor)
+            lines = _lines_of(session, ent.id, [k.id for k in part])
+            items = [_ToPost(k.id, k.period, k.date, k.kind, k.reverses, lines[k.id]) for k in part]
+            cashiers = chain.read(session, items)
+            if pending is not None:
+                behind.submit(pending)  # the chunk before, while this one is numbered
+            rows, given = _posting_rows(ent, uid, items, chain.number(items, cashiers))
+            audit = trail.rows(
+                "voucher.post",
+                [(f"#{k.id}", {"number": n}) for k, n in zip(part, given, strict=True)],
+            )
+            pending = functools.partial(_write_posting, session, rows, audit)
+            behind.wait()  # the connection is this thread's again
+            stats.grew(written)
+            written = len(part)
+            for key, number in zip(part, given, strict=True):
+                span = spans.setdefault(key.period, [number, number])
+                span[1] = number
+            if numbers is not None:
+                numbers.extend(given)
+            count += len(part)
+        if pending is not None:
+            pending()
+            stats.grew(written)
     return Posted(count, ent.voucher_word, tuple((p, a, b) for p, (a, b) in sorted(spans.items())))
+
+
+def _write_posting(
+    session: Connection, rows: list[dict[str, Any]], audit: list[tuple[Any, ...]]
+) -> None:
+    update_many(session, Voucher, rows)
+    AuditChain.write(session, audit)
 
 
 def _to_post(
@@ -458,8 +537,10 @@ def _to_post(
 ) -> Iterator[list[_Key]]:
     """The vouchers to post in chunks, in (month, date, id) order; each is checked reviewed."""
     if ids == "all":
-        while waiting := _next_chunk(session, ent, "reviewed", chunk):
+        last = None
+        while waiting := _next_chunk(session, ent, "reviewed", chunk, last):
             yield waiting
+            last = waiting[-1]
         return
     keys: list[_Key] = []
     for part in chunked(list(dict.fromkeys(ids)), chunk):  # each id once
@@ -470,23 +551,6 @@ def _to_post(
     keys.sort(key=lambda k: (k.period, k.date, k.id))
     for start in range(0, len(keys), chunk):
         yield keys[start : start + chunk]
-
-
-def _post_chunk(
-    session: Connection, ent: EntityInfo, uid: int, actor: str, keys: list[_Key]
-) -> list[int]:
-    """Post a chunk of reviewed vouchers given in (month, date, id) order; return their numbers."""
-    lines = _lines_of(session, ent.id, [k.id for k in keys])
-    items = [_ToPost(k.id, k.period, k.date, k.kind, k.reverses, lines[k.id]) for k in keys]
-    numbers = _post(session, ent, uid, items)
-    audit_many(
-        session,
-        ent.id,
-        actor,
-        "voucher.post",
-        [(f"#{k.id}", {"number": n}) for k, n in zip(keys, numbers, strict=True)],
-    )
-    return numbers
 
 
 @command

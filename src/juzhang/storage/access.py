@@ -593,32 +593,74 @@ def audit_many(
     """
     if not items:
         return
-    actor = acting(session, actor)
     if entity_id == AGENCY:
         lock_entity(session, AGENCY)
-    last = session.execute(
-        select(AuditLog.seq, AuditLog.hash)
-        .where(AuditLog.entity_id == entity_id)
-        .order_by(AuditLog.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_AUDIT_HASH)
-    at = now()
-    texts: dict[int, str] = {}  # one text per detail object: bulk calls share one
-    shown = [(subject, _detail_json(detail, texts)) for subject, detail in items]
-    hashes = audit_hashes(
-        prev, entity_id=entity_id, first_seq=seq, at=at, actor=actor, action=action, items=shown
-    )
-    rows = [
-        (entity_id, seq + i, at, actor, action, subject, text, digest)
-        for i, ((subject, text), digest) in enumerate(zip(shown, hashes, strict=True))
-    ]
-    insert_many(
-        session,
-        AuditLog,
-        ("entity_id", "seq", "at", "actor", "action", "subject", "detail", "hash"),
-        rows,
-    )
+    AuditChain(session, entity_id, actor).append(session, action, items)
+
+
+_AUDIT_COLUMNS = ("entity_id", "seq", "at", "actor", "action", "subject", "detail", "hash")
+
+
+class AuditChain:
+    """An entity's audit chain as a step that holds the entity's lock writes to it.
+
+    The chain's head (the last ``seq`` and hash) is read once; :meth:`rows`
+    numbers and hashes the records of one action from it and moves it on,
+    without the database, so that a step can make a chunk's records while
+    the previous chunk's are still being written (:class:`WriteBehind`).
+    Nothing else may write the entity's audit log meanwhile: the caller
+    holds the entity's lock (the agency's, ``AGENCY``, for agency-wide
+    actions).
+    """
+
+    def __init__(self, session: Connection, entity_id: int, actor: str) -> None:
+        self.entity_id = entity_id
+        self.actor = acting(session, actor)
+        last = session.execute(
+            select(AuditLog.seq, AuditLog.hash)
+            .where(AuditLog.entity_id == entity_id)
+            .order_by(AuditLog.seq.desc())
+            .limit(1)
+        ).first()
+        self.seq, self.prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_AUDIT_HASH)
+
+    def rows(
+        self, action: str, items: list[tuple[str, dict[str, Any] | None]]
+    ) -> list[tuple[Any, ...]]:
+        """Return the rows of ``items`` (subject, detail) as the chain's next records."""
+        at = now()
+        texts: dict[int, str] = {}  # one text per detail object: bulk calls share one
+        shown = [(subject, _detail_json(detail, texts)) for subject, detail in items]
+        hashes = list(
+            audit_hashes(
+                self.prev,
+                entity_id=self.entity_id,
+                first_seq=self.seq,
+                at=at,
+                actor=self.actor,
+                action=action,
+                items=shown,
+            )
+        )
+        rows = [
+            (self.entity_id, self.seq + i, at, self.actor, action, subject, text, digest)
+            for i, ((subject, text), digest) in enumerate(zip(shown, hashes, strict=True))
+        ]
+        if rows:
+            self.seq += len(rows)
+            self.prev = hashes[-1]
+        return rows
+
+    @staticmethod
+    def write(session: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows made by :meth:`rows`, in one statement."""
+        insert_many(session, AuditLog, _AUDIT_COLUMNS, rows)
+
+    def append(
+        self, session: Connection, action: str, items: list[tuple[str, dict[str, Any] | None]]
+    ) -> None:
+        """Make and insert the records of ``items``."""
+        self.write(session, self.rows(action, items))
 
 
 # json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str) with one

@@ -1,0 +1,87 @@
+"""Writes that run behind the step: a chunk's statements on a second thread.
+
+A bulk step (posting every reviewed voucher, say) reads a chunk, computes
+in Python (numbers, hashes, the audit records) and writes it.  Done in turn,
+the client waits while the database writes, and the database waits while
+the client computes.  :class:`WriteBehind` lets the two overlap: the step
+hands a chunk's writes to a second thread and computes the next chunk
+while they run.  The writes keep their order and stay in the step's one
+transaction (the same connection), so all-or-nothing and every trigger,
+key and check hold as before; only one thread uses the connection at a
+time.
+
+The caller keeps that rule: between :meth:`WriteBehind.submit` and the
+next :meth:`WriteBehind.wait`, it may compute but not touch the
+connection.  Reads the next chunk needs are made before the previous
+chunk's writes are submitted, and whatever those writes would change (the
+next number, the hash chain's head, the audit chain's head) is carried in
+memory by the caller, who holds the entity's lock.
+
+On PostgreSQL the server does the writes' work while psycopg waits with the
+GIL released: posting 100,000 reviewed vouchers through ``juzhang voucher
+post`` took 15.0–16.6 s instead of 18.8 s (``docs/performance.md``).  On
+SQLite the writes' work is the client's own (the library runs in the
+process): the second thread competed with the first for the GIL and the
+same posting took 12.1–12.5 s instead of 11.8 s, so there the writes run in
+the caller's thread (``threaded=False``), in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from types import TracebackType
+
+
+class WriteBehind:
+    """Run one write at a time on a second thread (see the module's text).
+
+    Use as a context manager; leaving it waits for the write in progress.
+    A write's exception is raised in the caller by the next :meth:`wait`
+    (or :meth:`submit`, or on leaving the block).  When the block is left
+    by an exception, the write in progress is let finish and its own
+    outcome dropped (the transaction is rolled back either way), so the
+    connection is the caller's alone again before the exception goes on.
+    """
+
+    def __init__(self, *, threaded: bool = True) -> None:
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="juzhang-write")
+            if threaded
+            else None
+        )
+        self._job: Future[None] | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        """Wait for the write in progress, then start ``write`` (run it now, unthreaded)."""
+        self.wait()
+        if self._pool is None:
+            write()
+            return
+        self._job = self._pool.submit(write)
+
+    def wait(self) -> None:
+        """Wait for the write in progress; raise its exception, if it had one."""
+        job, self._job = self._job, None
+        if job is not None:
+            job.result()
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            elif self._job is not None:
+                wait_for([self._job])
+        finally:
+            self._job = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
