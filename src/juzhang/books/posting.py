@@ -26,13 +26,13 @@ from juzhang.books.rows import (
     _Numbered,
     _ToPost,
     chunked,
+    head_of,
     id_in,
 )
 from juzhang.core.duty import Action
 from juzhang.core.period import format_period
 from juzhang.core.types import VoucherStatus
 from juzhang.core.voucher import (
-    GENESIS_HASH,
     VoucherDraft,
     voucher_hash,
 )
@@ -290,13 +290,7 @@ class _Chain:
         self.ent = ent
         self.closed = closed_periods(session, ent.id)
         self.numbers: dict[int, int] = {}
-        head = session.execute(
-            select(Voucher.chain_seq, Voucher.hash)
-            .where(Voucher.entity_id == ent.id, Voucher.chain_seq.is_not(None))
-            .order_by(Voucher.chain_seq.desc())
-            .limit(1)
-        ).first()
-        self.seq, self.prev = (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
+        self.seq, self.prev = head_of(session, ent.id)
 
     def read(self, session: Connection, items: list[_ToPost]) -> dict[int, int]:
         """Check the items' months are open, read each new month's last number; return the

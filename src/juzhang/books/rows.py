@@ -18,6 +18,7 @@ from sqlalchemy import ARRAY, BigInteger, Connection, Row, any_, bindparam, sele
 
 from juzhang.core.period import format_period
 from juzhang.core.types import VoucherStatus
+from juzhang.core.voucher import GENESIS_HASH
 from juzhang.errors import (
     NotFoundError,
 )
@@ -105,6 +106,17 @@ def _find_posted(session: Connection, ent: EntityInfo, period: int, number: int)
             "凭证 voucher", f"{ent.code} {format_period(period)} {ent.voucher_word}-{number:04d}"
         )
     return row
+
+
+def head_of(session: Connection, entity_id: int) -> tuple[int, str]:
+    """Return ``(sequence, hash)`` of the entity's last posted voucher (0 and zeros if none)."""
+    head = session.execute(
+        select(Voucher.chain_seq, Voucher.hash)
+        .where(Voucher.entity_id == entity_id, Voucher.chain_seq.is_not(None))
+        .order_by(Voucher.chain_seq.desc())
+        .limit(1)
+    ).first()
+    return (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
 
 
 def _lines_of(session: Connection, entity_id: int, ids: Sequence[int]) -> dict[int, list[LineRow]]:

@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from juzhang.books.rows import _find_posted, _lines_of, _load_voucher
+from juzhang.books.rows import _find_posted, _lines_of, _load_voucher, head_of
 from juzhang.core.voucher import (
-    GENESIS_HASH,
     LineView,
     VoucherView,
 )
@@ -96,11 +95,4 @@ def _views(session: Connection, ent: EntityInfo, rows: Sequence[Row[Any]]) -> li
 
 def chain_head(session: Connection, entity: str) -> tuple[int, str]:
     """Return ``(sequence, hash)`` of the entity's last posted voucher (0 and zeros if none)."""
-    ent = get_entity(session, entity)
-    head = session.execute(
-        select(Voucher.chain_seq, Voucher.hash)
-        .where(Voucher.entity_id == ent.id, Voucher.chain_seq.is_not(None))
-        .order_by(Voucher.chain_seq.desc())
-        .limit(1)
-    ).first()
-    return (int(head[0] or 0), str(head[1])) if head else (0, GENESIS_HASH)
+    return head_of(session, get_entity(session, entity).id)
