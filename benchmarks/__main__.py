@@ -125,13 +125,68 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def machine() -> dict[str, str]:
-    """Return what the figures depend on: CPUs, Python, SQLite."""
+    """Return what the figures depend on: CPUs, Python, SQLite, and the host's speed now.
+
+    Machines of the same kind differed from one session to the next by more
+    than any change measured on them: the same juzhang step took 1.5–1.8
+    times as long on one "AMD EPYC" host as on another; the PostgreSQL
+    acceptance's imports took 0.40 s on one and 0.59–0.69 s on the other,
+    while a small pure-Python loop took the same time throughout.  So each
+    run records both probes, and figures from two runs are compared only
+    with them in view.
+    """
     return {
         "cpus": str(os.cpu_count()),
-        "python": platform.python_version(),
+        "cpu": _cpu_model(),
+        "python": f"{platform.python_version()} ({sys.executable})",
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
+        "loop_us": f"{_loop_us():.1f}",
+        "imports_s": f"{_imports_s():.3f}",
     }
+
+
+def _cpu_model() -> str:
+    """The processor's name from ``/proc/cpuinfo`` ("" where there is none)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _loop_us() -> float:
+    """Best of 5: µs for a small pure-Python loop (json, str, Decimal), as ``timeit`` gives it."""
+    import timeit
+
+    timer = timeit.Timer(
+        "json.dumps(d); [str(i) for i in range(200)]; sum(Decimal(i) for i in range(50))",
+        "from decimal import Decimal; import json; d = {'a': 1, 'b': 'x' * 10, 'c': [1, 2, 3]}",
+    )
+    return min(timer.repeat(5, 2000)) / 2000 * 1e6
+
+
+def _imports_s() -> float:
+    """Best of 3: seconds for a new Python process that imports SQLAlchemy, psycopg and typer.
+
+    What every ``juzhang`` command pays before it does anything (psycopg
+    and SQLAlchemy's PostgreSQL dialect only where they are installed).
+    """
+    import subprocess
+
+    code = (
+        "import sqlalchemy, typer\n"
+        "try:\n import psycopg, sqlalchemy.dialects.postgresql.psycopg\n"
+        "except ImportError:\n pass"
+    )
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
@@ -224,8 +279,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     info = machine()
     print(
-        f"machine: {info['cpus']} CPUs, Python {info['python']}, SQLite {info['sqlite']},"
+        f"machine: {info['cpus']} CPUs ({info['cpu'] or 'processor not named'}),"
+        f" Python {info['python']}, SQLite {info['sqlite']},"
         f" {info['platform']}; PostgreSQL: {'yes' if cfg.pg_url else 'not run'}",
+        flush=True,
+    )
+    print(
+        f"host now: a small pure-Python loop {info['loop_us']} µs; a new process importing"
+        f" SQLAlchemy, psycopg and typer {info['imports_s']} s (best of 3)",
         flush=True,
     )
     results: list[Result] = []
