@@ -19,7 +19,8 @@ memory by the caller, who holds the entity's lock.
 
 On PostgreSQL the server does the writes' work while psycopg waits with the
 GIL released: posting 100,000 reviewed vouchers through ``juzhang voucher
-post`` took 15.0–16.6 s instead of 18.8 s (``docs/performance.md``).  On
+post`` took 15.8 s instead of 18.1 s (medians of 7 runs each, alternating;
+``docs/performance.md``).  On
 SQLite the writes' work is the client's own (the library runs in the
 process): the second thread competed with the first for the GIL and the
 same posting took 12.1–12.5 s instead of 11.8 s, so there the writes run in
