@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, Date, literal, select, tuple_, update
+from sqlalchemy import Connection, select, tuple_, update
 
 from juzhang.books.drafting import _check_all, _insert_vouchers
 from juzhang.books.opening import _opening_difference
@@ -59,7 +59,6 @@ from juzhang.storage.access import (
     update_range,
 )
 from juzhang.storage.behind import WriteBehind
-from juzhang.storage.engine import is_sqlite
 from juzhang.storage.schema import (
     CustodyEntry,
     Voucher,
@@ -232,7 +231,7 @@ def _next_chunk(
     if after is not None:
         q = q.where(
             tuple_(Voucher.period, Voucher.voucher_date, Voucher.id)
-            > tuple_(literal(after.period), literal(after.date, Date()), literal(after.id))
+            > (after.period, after.date, after.id)
         )
     return [
         _Key(*r)
@@ -486,7 +485,7 @@ def _post_reviewed(
     stats = Statistics(session)
     spans: dict[int, list[int]] = {}
     count = 0
-    with WriteBehind(threaded=not is_sqlite(session)) as behind:
+    with WriteBehind.on(session) as behind:
         written = 0
         pending: Callable[[], None] | None = None
         for part in _to_post(session, ent, ids, chunk):

@@ -24,7 +24,7 @@ post`` took 15.8 s instead of 18.1 s (medians of 7 runs each, alternating;
 SQLite the writes' work is the client's own (the library runs in the
 process): the second thread competed with the first for the GIL and the
 same posting took 12.1–12.5 s instead of 11.8 s, so there the writes run in
-the caller's thread (``threaded=False``), in the same order.
+the caller's thread, in the same order (:meth:`WriteBehind.on` chooses).
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+from juzhang.storage.engine import is_sqlite
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 class WriteBehind:
@@ -53,6 +59,12 @@ class WriteBehind:
             else None
         )
         self._job: Future[None] | None = None
+
+    @classmethod
+    def on(cls, session: Connection) -> WriteBehind:
+        """A step's writes on ``session``: threaded on PostgreSQL, in the caller's thread on
+        SQLite (the module's text says why)."""
+        return cls(threaded=not is_sqlite(session))
 
     def submit(self, write: Callable[[], None]) -> None:
         """Wait for the write in progress, then start ``write`` (run it now, unthreaded)."""
