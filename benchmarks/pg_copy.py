@@ -102,11 +102,14 @@ def copy_phase(
     cols = {"custody_entry": CUSTODY_COLS, "voucher": VOUCHER_COLS, "voucher_line": LINE_COLS}
     target = {t: t for t in TABLES}
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        # the reference checks stand for foreign keys: kept where the keys are
+        keep = set() if mode == "no_fk" else set(conn.execute(REFERENCE_CHECKS).fetchall())
         for tg, table in conn.execute(
             "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
             " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
         ).fetchall():
-            conn.execute(f'DROP TRIGGER "{tg}" ON "{table}"')
+            if (tg, table) not in keep:
+                conn.execute(f'DROP TRIGGER "{tg}" ON "{table}"')
         if mode == "plain":
             for t in TABLES:
                 conn.execute(f"CREATE TABLE plain_{t} AS SELECT * FROM {t} WITH NO DATA")
@@ -228,8 +231,18 @@ FLOOR_TABLES = (
 )
 """What the 100,000-row path stores, in the order the foreign keys need."""
 
+REFERENCE_CHECKS = (
+    "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+    " JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'jz_refs' AND t.tgtype & 4 <> 0"
+    " AND c.relnamespace = current_schema()::regnamespace"
+)
+"""The statement triggers that check the book tables' inserted references to
+the reference tables on PostgreSQL since migration 0021 (foreign keys before):
+a floor "with foreign keys" keeps them (``tgtype & 4``: an INSERT trigger)."""
+
 FLOOR_MODES = {
-    "keys": "juzhang's tables: keys, indexes, CHECKs, foreign keys (triggers off)",
+    "keys": "juzhang's tables: keys, indexes, CHECKs, foreign keys and the reference"
+    " checks that stand for them (other triggers off)",
     "no_fk": "juzhang's tables without their foreign keys (triggers off)",
     "plain": "plain tables, no constraints or indexes",
 }
@@ -271,6 +284,9 @@ def path_floor(admin_url: str, path_url: str, name: str) -> dict[str, Any]:
                 conn.execute(f"TRUNCATE {', '.join(FLOOR_TABLES)} CASCADE")
                 for t in FLOOR_TABLES:
                     conn.execute(f"ALTER TABLE {t} DISABLE TRIGGER USER")
+                if mode == "keys":
+                    for tg, table in conn.execute(REFERENCE_CHECKS).fetchall():
+                        conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{tg}"')
                 if mode != "keys":
                     for con, table in conn.execute(
                         "SELECT conname, conrelid::regclass::text FROM pg_constraint"

@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from juzhang.storage.engine import make_engine
-from juzhang.storage.schema import Base
+from juzhang.storage.schema import Base, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +26,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

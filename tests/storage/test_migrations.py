@@ -24,14 +24,22 @@ from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import alembic_config, make_engine, upgrade
-from juzhang.storage.schema import Base
+from juzhang.storage.schema import Base, include_object
 from tests.conftest import World, build_world, pg_schema
 
 
-def _differences(engine: Engine, metadata: MetaData = Base.metadata) -> list[Any]:
+def _differences(
+    engine: Engine, metadata: MetaData = Base.metadata, include: Any = None
+) -> list[Any]:
+    """Alembic's differences between ``metadata`` and the database (``include``: its filter)."""
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": include or include_object(engine.dialect.name),
+            },
         )
         return list(compare_metadata(context, metadata))
 

@@ -795,3 +795,40 @@ Index(
 
 
 TABLES = Base.metadata.tables
+
+#: The book tables' foreign keys to the reference tables that PostgreSQL checks
+#: once per statement, by juzhang's triggers, instead of row by row (migration
+#: 0021): declared here for SQLite, which keeps them, and for SQLAlchemy's joins.
+PG_STATEMENT_REFERENCES = frozenset(
+    {
+        "fk_statement_line_entity_id_entity",
+        "fk_statement_line_entity_id_account_code_account",
+        "fk_statement_line_entity_id_batch_id_import_batch",
+        "fk_custody_entry_entity_id_entity",
+        "fk_custody_entry_entity_id_account_code_account",
+        "fk_custody_entry_recorded_by_app_user",
+        "fk_voucher_entity_id_entity",
+        "fk_voucher_prepared_by_app_user",
+        "fk_voucher_reviewed_by_app_user",
+        "fk_voucher_posted_by_app_user",
+        "fk_voucher_cashier_id_app_user",
+        "fk_voucher_line_entity_id_account_code_account",
+    }
+)
+
+
+def include_object(dialect: str) -> Any:
+    """Alembic's ``include_object`` for comparing these models with a ``dialect`` database.
+
+    On PostgreSQL the foreign keys of :data:`PG_STATEMENT_REFERENCES` are
+    triggers, not constraints, and are left out of the comparison.
+    """
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return not (
+            dialect == "postgresql"
+            and type_ == "foreign_key_constraint"
+            and name in PG_STATEMENT_REFERENCES
+        )
+
+    return include
