@@ -10,6 +10,7 @@
 CREATE FUNCTION jz_refs() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $fn$
 DECLARE
   keys text;
+  cond text;
   wanted bigint;
   found bigint;
 BEGIN
@@ -21,9 +22,16 @@ BEGIN
     SELECT format('SELECT * FROM (%s) k EXCEPT (%s)', keys, string_agg(format('SELECT %s FROM o', cols), ' UNION ALL '))
       INTO keys FROM unnest(TG_ARGV[2:]) cols;
   END IF;
-  EXECUTE format('SELECT (SELECT count(*) FROM (%1$s) k),'
-      ' (SELECT count(*) FROM (SELECT 1 FROM %2$I r WHERE (%3$s) IN (%1$s) FOR KEY SHARE OF r) s)',
-      keys, TG_ARGV[0], TG_ARGV[1]) INTO wanted, found;
+  -- each key looked up by the referenced table's key (a LATERAL probe: a
+  -- semi-join would read the whole reference table when it is small or
+  -- without statistics), the row found locked as a foreign key locks it
+  SELECT string_agg(format('r.%I = k.%I', btrim(refkey[j]), btrim(col[j])), ' AND ')
+    INTO cond
+    FROM (SELECT string_to_array(TG_ARGV[1], ',') AS refkey, string_to_array(TG_ARGV[2], ',') AS col) a,
+         generate_subscripts(a.refkey, 1) j;
+  EXECUTE format('SELECT count(*), count(x.one) FROM (%s) k LEFT JOIN LATERAL'
+      ' (SELECT 1 AS one FROM %I r WHERE %s FOR KEY SHARE OF r) x ON true',
+      keys, TG_ARGV[0], cond) INTO wanted, found;
   IF wanted <> found THEN
     RAISE EXCEPTION 'juzhang: foreign key: % (%) names no row of % (%)',
         TG_TABLE_NAME, array_to_string(TG_ARGV[2:], ' / '), TG_ARGV[0], TG_ARGV[1]

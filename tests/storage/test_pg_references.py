@@ -72,6 +72,16 @@ def test_each_reference_is_a_statement_trigger_not_a_constraint(b: Booked) -> No
         for e in ("del", "upd")
     }
     assert wanted <= triggers
+    by_row = _names(
+        b.engine,
+        "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+        " WHERE t.tgtype & 1 = 1 AND c.relnamespace = current_schema()::regnamespace"
+        " AND tgname LIKE 'jz%upd'",
+    )
+    # the services update vouchers' people in bulk (by statement); the other
+    # tables' references never (a row trigger fires only when one changes)
+    assert {n for n in wanted if n.endswith("_upd") and not n.startswith("jz_voucher_")} <= by_row
+    assert not {"jz_voucher_app_user_upd", "jz_voucher_entity_upd"} & by_row
 
 
 def _batch(b: Booked, bid: int, **values: Any) -> Step:
