@@ -128,21 +128,24 @@ def _named_triggers() -> list[tuple[str, str, str]]:
             users.setdefault((referred, key), []).extend((table, ", ".join(cols)))
     out = []
     for (referred, key), pairs in users.items():
-        args = _args(", ".join(key), *pairs)
+        call = f"EXECUTE FUNCTION jz_still_named({_args(', '.join(key), *pairs)})"
         changed = " OR ".join(f"OLD.{k} IS DISTINCT FROM NEW.{k}" for k in key)
-        for name, when in (
-            (f"jz_{referred}_named_del", "AFTER DELETE"),
-            (f"jz_{referred}_named_upd", "AFTER UPDATE"),
-        ):
-            cond = f" WHEN ({changed})" if "UPDATE" in when else ""
-            out.append(
-                (
-                    name,
-                    referred,
-                    f"CREATE TRIGGER {name} {when} ON {referred} FOR EACH ROW{cond}"
-                    f" EXECUTE FUNCTION jz_still_named({args})",
-                )
+        name = f"jz_{referred}_named"
+        out.append(
+            (
+                f"{name}_del",
+                referred,
+                f"CREATE TRIGGER {name}_del AFTER DELETE ON {referred} FOR EACH ROW {call}",
             )
+        )
+        out.append(
+            (
+                f"{name}_upd",
+                referred,
+                f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {referred}"
+                f" FOR EACH ROW WHEN ({changed}) {call}",
+            )
+        )
     return out
 
 

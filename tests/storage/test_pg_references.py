@@ -24,7 +24,7 @@ from juzhang.storage.schema import PG_STATEMENT_REFERENCES, TABLES
 from tests.books.test_backstop import OCT06, Booked, Step, _migration, accepted, refused
 from tests.books.test_backstop import b as b  # the fixture the books are built with
 from tests.conftest import PG_ONLY, build_world, pg_schema, postgresql_only
-from tests.storage.test_migrations import _differences, _downgrade, _post_cash
+from tests.storage.test_migrations import _differences, _downgrade, _post_cash, _triggers
 
 pytestmark = pytest.mark.pg
 db_url = pytest.fixture(name="db_url", params=PG_ONLY)(postgresql_only)
@@ -60,11 +60,7 @@ def test_each_reference_is_a_statement_trigger_not_a_constraint(b: Booked) -> No
     constraints = _constraints(b.engine)
     assert not names & constraints
     assert "fk_voucher_line_entity_id_voucher_id_voucher" in constraints  # control: book to book
-    triggers = _names(
-        b.engine,
-        "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-        " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace",
-    )
+    triggers = _triggers(b.engine)
     wanted = {f"jz_{t}_{r}_{e}" for t, r, *_rest in m.REFS for e in ("ins", "upd")}
     wanted |= {
         f"jz_{r}_named_{e}"

@@ -30,6 +30,7 @@ import datetime as dt
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -817,7 +818,7 @@ PG_STATEMENT_REFERENCES = frozenset(
 )
 
 
-def include_object(dialect: str) -> Any:
+def include_object(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
     """Alembic's ``include_object`` for comparing these models with a ``dialect`` database.
 
     On PostgreSQL the foreign keys of :data:`PG_STATEMENT_REFERENCES` are
