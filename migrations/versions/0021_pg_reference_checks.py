@@ -50,6 +50,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from juzhang.migrations.ref_triggers import Ref, named_triggers, statement_triggers
 from juzhang.migrations.sql_file import read_statements
 
 revision = "0021"
@@ -60,7 +61,7 @@ depends_on = None
 PG = read_statements(__file__, "pg")
 
 #: (book table, referenced table, its key columns, the sets of referencing columns).
-REFS: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+REFS: tuple[Ref, ...] = (
     ("statement_line", "entity", ("id",), (("entity_id",),)),
     ("statement_line", "account", ("entity_id", "code"), (("entity_id", "account_code"),)),
     ("statement_line", "import_batch", ("entity_id", "id"), (("entity_id", "batch_id"),)),
@@ -83,10 +84,6 @@ def fk_name(table: str, columns: tuple[str, ...], referred: str) -> str:
     return f"fk_{table}_{'_'.join(columns)}_{referred}"
 
 
-def _args(*values: str) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 #: Tables whose updates are checked by statement: review and posting name the
 #: voucher's people.  The other tables' references are never changed by the
 #: services; a row trigger checks an update that changes them.
@@ -95,58 +92,12 @@ BY_STATEMENT = ("voucher",)
 
 def _statement_triggers() -> list[tuple[str, str, str]]:
     """(trigger name, table, CREATE TRIGGER statement) of every check on a book table."""
-    out = []
-    for table, referred, key, sets in REFS:
-        args = _args(referred, ", ".join(key), *(", ".join(s) for s in sets))
-        name = f"jz_{table}_{referred}"
-        each = f"FOR EACH STATEMENT EXECUTE FUNCTION jz_refs({args})"
-        out.append(
-            (
-                f"{name}_ins",
-                table,
-                f"CREATE TRIGGER {name}_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS n {each}",
-            )
-        )
-        if table in BY_STATEMENT:
-            update = f"REFERENCING OLD TABLE AS o NEW TABLE AS n {each}"
-        else:
-            changed = " OR ".join(
-                f"OLD.{c} IS DISTINCT FROM NEW.{c}" for cols in sets for c in cols
-            )
-            update = f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION jz_ref_row({args})"
-        out.append(
-            (f"{name}_upd", table, f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {table} {update}")
-        )
-    return out
+    return statement_triggers(REFS, BY_STATEMENT)
 
 
 def _named_triggers() -> list[tuple[str, str, str]]:
     """(trigger name, table, CREATE TRIGGER statement) on each reference table."""
-    users: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for table, referred, key, sets in REFS:
-        for cols in sets:
-            users.setdefault((referred, key), []).extend((table, ", ".join(cols)))
-    out = []
-    for (referred, key), pairs in users.items():
-        call = f"EXECUTE FUNCTION jz_still_named({_args(', '.join(key), *pairs)})"
-        changed = " OR ".join(f"OLD.{k} IS DISTINCT FROM NEW.{k}" for k in key)
-        name = f"jz_{referred}_named"
-        out.append(
-            (
-                f"{name}_del",
-                referred,
-                f"CREATE TRIGGER {name}_del AFTER DELETE ON {referred} FOR EACH ROW {call}",
-            )
-        )
-        out.append(
-            (
-                f"{name}_upd",
-                referred,
-                f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {referred}"
-                f" FOR EACH ROW WHEN ({changed}) {call}",
-            )
-        )
-    return out
+    return named_triggers(REFS)
 
 
 def _schema() -> str:

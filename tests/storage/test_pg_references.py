@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 
 from juzhang import books, verify
 from juzhang.storage.engine import make_engine, upgrade
@@ -51,20 +52,38 @@ def _constraints(engine: Engine) -> set[str]:
     )
 
 
+def _in_database(names: frozenset[str]) -> set[str]:
+    """The foreign keys' names as PostgreSQL holds them (shortened to 63 characters)."""
+    fks = {fk.name: fk for table in TABLES.values() for fk in table.foreign_key_constraints}
+    format_fk = postgresql.dialect().identifier_preparer.format_constraint
+    return {str(format_fk(fks[name])) for name in names}
+
+
 def test_each_reference_is_a_statement_trigger_not_a_constraint(b: Booked) -> None:
-    m = _migration("0021_pg_reference_checks")
-    names = {m.fk_name(t, cols, r) for t, r, _key, sets in m.REFS for cols in sets}
+    m21 = _migration("0021_pg_reference_checks")
+    m23 = _migration("0023_pg_book_reference_checks")
+    names = {m21.fk_name(t, cols, r) for t, r, _key, sets in m21.REFS for cols in sets}
+    declared = {
+        (table.name, fk.referred_table.name): fk.name
+        for table in TABLES.values()
+        for fk in table.foreign_key_constraints
+    }
+    names |= {declared[t, r] for t, r, *_rest in m23.REFS}
     assert names == PG_STATEMENT_REFERENCES
-    declared = {fk.name for table in TABLES.values() for fk in table.foreign_key_constraints}
-    assert names <= declared  # the models keep them: SQLite's foreign keys, SQLAlchemy's joins
+    # the models keep them: SQLite's foreign keys, SQLAlchemy's joins
+    assert names <= {fk.name for table in TABLES.values() for fk in table.foreign_key_constraints}
+    assert _in_database(frozenset(names)) >= set(m23.FOREIGN_KEYS.values())
     constraints = _constraints(b.engine)
-    assert not names & constraints
-    assert "fk_voucher_line_entity_id_voucher_id_voucher" in constraints  # control: book to book
+    assert not _in_database(PG_STATEMENT_REFERENCES) & constraints
+    # control: the references between book tables written a few at a time stay keys
+    assert "fk_voucher_entity_id_reverses_id_voucher" in constraints
+    assert "fk_claim_entity_id_voucher_id_voucher" in constraints
     triggers = _triggers(b.engine)
-    wanted = {f"jz_{t}_{r}_{e}" for t, r, *_rest in m.REFS for e in ("ins", "upd")}
+    refs = m21.REFS + m23.REFS
+    wanted = {f"jz_{t}_{r}_{e}" for t, r, *_rest in refs for e in ("ins", "upd")}
     wanted |= {
         f"jz_{r}_named_{e}"
-        for r in ("entity", "account", "app_user", "import_batch")
+        for r in ("entity", "account", "app_user", "import_batch", "voucher", "custody_entry")
         for e in ("del", "upd")
     }
     assert wanted <= triggers
@@ -74,10 +93,18 @@ def test_each_reference_is_a_statement_trigger_not_a_constraint(b: Booked) -> No
         " WHERE t.tgtype & 1 = 1 AND c.relnamespace = current_schema()::regnamespace"
         " AND tgname LIKE 'jz%upd'",
     )
-    # the services update vouchers' people in bulk (by statement); the other
-    # tables' references never (a row trigger fires only when one changes)
-    assert {n for n in wanted if n.endswith("_upd") and not n.startswith("jz_voucher_")} <= by_row
-    assert not {"jz_voucher_app_user_upd", "jz_voucher_entity_upd"} & by_row
+    # the services update vouchers' people and statement lines' links in bulk
+    # (by statement); the other references never (a row trigger fires only
+    # when one changes)
+    by_statement = {
+        "jz_voucher_app_user_upd",
+        "jz_voucher_entity_upd",
+        "jz_statement_line_custody_entry_upd",
+        "jz_statement_line_voucher_upd",
+    }
+    assert by_statement <= wanted
+    assert {n for n in wanted if n.endswith("_upd")} - by_statement <= by_row
+    assert not by_statement & by_row
 
 
 def _batch(b: Booked, bid: int, **values: Any) -> Step:
@@ -137,6 +164,11 @@ def _set(table: str, column: str, value: Any, where: str, **params: Any) -> Step
         "statement_line.batch_id",
         "statement_line.account_code",
         "statement_line.entity_id",
+        "voucher_line.voucher_id",
+        "voucher_line.custody_entry_id",
+        "statement_line.custody_entry_id",
+        "statement_line.custody_entry_id (acceptance)",
+        "statement_line.voucher_id (drafting)",
     ],
 )
 def test_a_row_naming_a_missing_reference_is_refused(b: Booked, case: str) -> None:
@@ -189,6 +221,27 @@ def test_a_row_naming_a_missing_reference_is_refused(b: Booked, case: str) -> No
         case "statement_line.entity_id":
             bad = [batch, _statement_line(b, 1, 1, entity_id=NOBODY)]
             good = [batch, _statement_line(b, 1, 1)]
+        case "voucher_line.voucher_id":
+            bad = [b.line(NOBODY, 1, "51301", "D", 100)]
+            good = [b.line(b.d2, 3, "51301", "D", 100)]
+        case "voucher_line.custody_entry_id":  # e2 is an entry of 101, not of 102
+            bad = [b.line(b.d2, 3, "102", "D", 300, entry=b.e2)]
+            good = [b.line(b.d2, 3, "101", "D", 300, entry=b.e2)]
+        case "statement_line.custody_entry_id":
+            entry = b.entry(60, OCT06, "102", 100)
+            bad = [entry, batch, _statement_line(b, 1, 1, custody_entry_id=NOBODY)]
+            good = [entry, batch, _statement_line(b, 1, 1, custody_entry_id=60)]
+        case "statement_line.custody_entry_id (acceptance)":
+            entry = b.entry(60, OCT06, "102", 100)
+            line = [entry, batch, _statement_line(b, 1, 1)]
+            where = "entity_id = :e AND id = 1"
+            bad = [*line, _set("statement_line", "custody_entry_id", NOBODY, where, e=b.eid)]
+            good = [*line, _set("statement_line", "custody_entry_id", 60, where, e=b.eid)]
+        case "statement_line.voucher_id (drafting)":
+            line = [batch, _statement_line(b, 1, 1)]
+            where = "entity_id = :e AND id = 1"
+            bad = [*line, _set("statement_line", "voucher_id", NOBODY, where, e=b.eid)]
+            good = [*line, _set("statement_line", "voucher_id", b.d2, where, e=b.eid)]
     accepted(b.engine, *good)
     refused(b.engine, *bad, match=FK)
 
@@ -238,6 +291,44 @@ def test_a_named_reference_row_is_not_deleted_or_rekeyed(b: Booked) -> None:
         match=FK + ": rows of statement_line",
     )
     accepted(b.engine, _batch(b, 1), drop)
+    # a custody entry named only by a statement line, a draft named only by one
+    entries = TABLES["custody_entry"]
+    drop_entry = delete(entries).where(entries.c.entity_id == b.eid, entries.c.id == 60)
+    linked = [b.entry(60, OCT06, "102", 100), _batch(b, 1)]
+    refused(
+        b.engine,
+        *linked,
+        _statement_line(b, 1, 1, custody_entry_id=60),
+        drop_entry,
+        match=FK + ": rows of statement_line",
+    )
+    accepted(b.engine, *linked, _statement_line(b, 1, 1), drop_entry)
+    vouchers = TABLES["voucher"]
+    drop_draft = delete(vouchers).where(vouchers.c.entity_id == b.eid, vouchers.c.id == 50)
+    draft = [b.voucher(50, OCT06), _batch(b, 1)]
+    refused(
+        b.engine,
+        *draft,
+        _statement_line(b, 1, 1, voucher_id=50),
+        drop_draft,
+        match=FK + ": rows of statement_line",
+    )
+    accepted(b.engine, *draft, _statement_line(b, 1, 1), drop_draft)
+    # a draft and an entry named by a voucher line
+    refused(
+        b.engine,
+        b.voucher(50, OCT06),
+        b.line(50, 1, "51301", "D", 100),
+        drop_draft,
+        match=FK + ": rows of voucher_line",
+    )
+    refused(
+        b.engine,
+        b.entry(60, OCT06, "101", 100),
+        b.line(b.d2, 3, "101", "D", 100, entry=60),
+        drop_entry,
+        match=FK + ": rows of voucher_line",
+    )
     # a community: its books name it (PostgreSQL's own keys from its other tables refuse too)
     entity = TABLES["entity"]
     refused(b.engine, delete(entity).where(entity.c.id == b.eid), match=r"(?i)foreign key")
@@ -273,7 +364,7 @@ def test_a_writer_locks_the_rows_it_names_until_it_commits(b: Booked) -> None:
             deleter.execute(gone)
 
 
-def test_0021_goes_down_to_foreign_keys_and_up_again() -> None:
+def test_0021_and_0023_go_down_to_foreign_keys_and_up_again() -> None:
     """Down: the foreign keys are back and agree with the models; up: the triggers take over."""
     with pg_schema("jz_refs") as url:
         engine = make_engine(url)
@@ -282,13 +373,13 @@ def test_0021_goes_down_to_foreign_keys_and_up_again() -> None:
             world = build_world(engine)
             _post_cash(world, 1)
             _downgrade(engine, "0020")
-            assert _constraints(engine) >= PG_STATEMENT_REFERENCES
+            assert _constraints(engine) >= _in_database(PG_STATEMENT_REFERENCES)
             assert "jz_refs" not in _names(engine, FUNCTIONS)
             # no filter: the foreign keys are declared in the models, and back in the database
             assert _differences(engine, include=lambda *_args: True) == []
             upgrade(engine)
             assert _differences(engine) == []
-            assert not PG_STATEMENT_REFERENCES & _constraints(engine)
+            assert not _in_database(PG_STATEMENT_REFERENCES) & _constraints(engine)
             assert "jz_refs" in _names(engine, FUNCTIONS)
             _post_cash(world, 2)  # under the statement checks
             assert world.run(verify.verify, "C001") == []

@@ -805,9 +805,11 @@ Index(
 
 TABLES = Base.metadata.tables
 
-#: The book tables' foreign keys to the reference tables that PostgreSQL checks
-#: once per statement, by juzhang's triggers, instead of row by row (migration
-#: 0021): declared here for SQLite, which keeps them, and for SQLAlchemy's joins.
+#: The book tables' foreign keys that PostgreSQL checks once per statement, by
+#: juzhang's triggers, instead of row by row: to the reference tables
+#: (migration 0021) and between the bulk book tables (0023).  Declared here for
+#: SQLite, which keeps them, and for SQLAlchemy's joins.  The models' names:
+#: PostgreSQL holds two of them shortened to 63 characters.
 PG_STATEMENT_REFERENCES = frozenset(
     {
         "fk_statement_line_entity_id_entity",
@@ -822,6 +824,10 @@ PG_STATEMENT_REFERENCES = frozenset(
         "fk_voucher_posted_by_app_user",
         "fk_voucher_cashier_id_app_user",
         "fk_voucher_line_entity_id_account_code_account",
+        "fk_statement_line_entity_id_custody_entry_id_account_code_custody_entry",
+        "fk_statement_line_entity_id_voucher_id_voucher",
+        "fk_voucher_line_entity_id_voucher_id_voucher",
+        "fk_voucher_line_entity_id_custody_entry_id_account_code_custody_entry",
     }
 )
 
