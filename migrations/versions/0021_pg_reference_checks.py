@@ -92,12 +92,14 @@ BY_STATEMENT = ("voucher",)
 
 def _statement_triggers() -> list[tuple[str, str, str]]:
     """(trigger name, table, CREATE TRIGGER statement) of every check on a book table."""
-    return statement_triggers(REFS, BY_STATEMENT)
+    out: list[tuple[str, str, str]] = statement_triggers(REFS, BY_STATEMENT)
+    return out
 
 
 def _named_triggers() -> list[tuple[str, str, str]]:
     """(trigger name, table, CREATE TRIGGER statement) on each reference table."""
-    return named_triggers(REFS)
+    out: list[tuple[str, str, str]] = named_triggers(REFS)
+    return out
 
 
 def _schema() -> str:

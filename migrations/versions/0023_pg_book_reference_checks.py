@@ -81,7 +81,9 @@ BY_STATEMENT = ("statement_line",)
 
 def triggers() -> list[tuple[str, str, str]]:
     """(trigger name, table, CREATE TRIGGER statement) of this revision."""
-    return statement_triggers(REFS, BY_STATEMENT) + named_triggers(REFS)
+    made: list[tuple[str, str, str]] = statement_triggers(REFS, BY_STATEMENT)
+    named: list[tuple[str, str, str]] = named_triggers(REFS)
+    return made + named
 
 
 def upgrade() -> None:
