@@ -204,6 +204,46 @@ def test_pg_storage_parameters_follow_the_models() -> None:
             engine.dispose()
 
 
+def _posting_check(engine: Engine) -> tuple[str, bool, list[str]]:
+    """``jz_voucher_updated``'s body, whether it is SECURITY DEFINER, and its settings."""
+    with engine.connect() as conn:
+        source, definer, config = conn.execute(
+            text(
+                "SELECT prosrc, prosecdef, proconfig FROM pg_proc"
+                " WHERE oid = 'jz_voucher_updated()'::regprocedure"
+            )
+        ).one()
+        return source, definer, config
+
+
+def test_pg_0024_goes_down_to_0007s_posting_checks_and_up_again() -> None:
+    """PostgreSQL: 0024's one-pass posting checks go down to 0007's and up; both post and verify.
+
+    Each way the function keeps 0018's SECURITY DEFINER and 0008's pinned
+    search path, which ``CREATE OR REPLACE`` would drop.
+    """
+    with pg_schema("jz_0024") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            world = build_world(engine)
+            source, definer, config = _posting_check(engine)
+            assert "lines AS MATERIALIZED" in source
+            assert definer and config[0].startswith("search_path=pg_catalog, ")
+            _post_cash(world, 1)
+            _downgrade(engine, "0023")
+            source, definer, config = _posting_check(engine)
+            assert "COUNT(*) AS posted, MAX(v.number) AS last" in source  # 0007's
+            assert definer and config[0].startswith("search_path=pg_catalog, ")
+            _post_cash(world, 2)
+            upgrade(engine)
+            assert "lines AS MATERIALIZED" in _posting_check(engine)[0]
+            _post_cash(world, 3)
+            assert world.run(verify.verify, "C001") == []
+        finally:
+            engine.dispose()
+
+
 def _post_cash(world: World, day: int) -> None:
     """Record two cash receipts and post their vouchers in one bulk call."""
     entries = [
