@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select
 
@@ -34,10 +35,10 @@ from juzhang.errors import (
 from juzhang.money import from_fen, to_fen
 from juzhang.storage.access import (
     AccountInfo,
+    AuditChain,
     EntityInfo,
     accounts_of,
     audit,
-    audit_many,
     closed_periods,
     command,
     get_entity,
@@ -152,30 +153,6 @@ def record_entries(
     return _record(session, ent, uid, actor, items, None, source)
 
 
-def record_entries_fen(
-    session: Connection,
-    entity: str,
-    actor: str,
-    items: Sequence[CustodyInput],
-    fens: Sequence[int],
-    *,
-    source: str,
-) -> list[int]:
-    """:func:`record_entries` for items whose amounts the caller has in fen as well.
-
-    For accepting statement lines, which are stored in fen: each item's
-    ``amount`` is ``from_fen`` of its fen, so it is not parsed back to fen
-    (``to_fen`` validates text and ``Decimal`` input, about 3 µs an item).
-    Everything else as :func:`record_entries` (the caller runs it inside its
-    own command).
-    """
-    if len(fens) != len(items):
-        raise ValueError("one fen amount per item")
-    ent = get_entity(session, entity, lock=True)
-    uid = require(session, ent, actor, Action.RECORD_CUSTODY)
-    return _record(session, ent, uid, actor, items, fens, source)
-
-
 def _record(
     session: Connection,
     ent: EntityInfo,
@@ -185,20 +162,55 @@ def _record(
     given: Sequence[int] | None,
     source: str,
 ) -> list[int]:
-    accounts = accounts_of(session, ent.id)
-    problems = _check_inputs(ent, items, accounts, closed_periods(session, ent.id))
-    if problems:
-        raise ProblemsError("登记日记账 record custody entries", problems)
-    first = next_id(session, CustodyEntry.__table__, ent.id)
-    at = now()
-    fens = [to_fen(item.amount) for item in items] if given is None else given
-    insert_many(
-        session,
-        CustodyEntry,
-        _COLUMNS,
-        (
+    trail = AuditChain(session, ent.id, actor)
+    recorder = Recorder(session, ent, uid, trail, source)
+    rows, audit_rows, ids = recorder.rows(items, given)
+    Recorder.write(session, rows)
+    AuditChain.write(session, audit_rows)
+    return ids
+
+
+class Recorder:
+    """Custody entries made a chunk at a time, in memory, by a step that holds the entity's lock.
+
+    What the entries depend on in the database (the accounts, the closed
+    months, the next id) is read once; :meth:`rows` checks a chunk's items
+    and makes its rows and its audit records (on ``trail``) without the
+    database, so that a step can make one chunk's entries while the previous
+    chunk's are still being written (:class:`~juzhang.storage.behind.WriteBehind`).
+    The caller checked the role (``uid``) and holds the entity's lock: no one
+    else records entries meanwhile.
+    """
+
+    def __init__(
+        self, session: Connection, ent: EntityInfo, uid: int, trail: AuditChain, source: str
+    ) -> None:
+        self.ent = ent
+        self.uid = uid
+        self.trail = trail
+        self.source = source
+        self.accounts = accounts_of(session, ent.id)
+        self.closed = closed_periods(session, ent.id)
+        self.next = next_id(session, CustodyEntry.__table__, ent.id)
+
+    def rows(
+        self, items: Sequence[CustodyInput], given: Sequence[int] | None = None
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[int]]:
+        """Check ``items`` and return their rows, audit rows and ids (``given``: their fen).
+
+        Raises:
+            ProblemsError: any item is bad (all listed).
+        """
+        problems = _check_inputs(self.ent, items, self.accounts, self.closed)
+        if problems:
+            raise ProblemsError("登记日记账 record custody entries", problems)
+        first = self.next
+        at = now()
+        fens = [to_fen(item.amount) for item in items] if given is None else given
+        ent_id, source, uid = self.ent.id, self.source, self.uid
+        rows = [
             (
-                ent.id,
+                ent_id,
                 first + i,
                 item.date,
                 period_of(item.date),
@@ -212,19 +224,21 @@ def _record(
                 at,
             )
             for i, (item, fen) in enumerate(zip(items, fens, strict=True))
-        ),
-    )
-    audit_many(
-        session,
-        ent.id,
-        actor,
-        "custody.record",
-        [
-            (f"#{first + i}", {"account": item.account, "fen": fen})
-            for i, (item, fen) in enumerate(zip(items, fens, strict=True))
-        ],
-    )
-    return [first + i for i in range(len(items))]
+        ]
+        audit_rows = self.trail.rows(
+            "custody.record",
+            [
+                (f"#{first + i}", {"account": item.account, "fen": fen})
+                for i, (item, fen) in enumerate(zip(items, fens, strict=True))
+            ],
+        )
+        self.next += len(items)
+        return rows, audit_rows, [first + i for i in range(len(items))]
+
+    @staticmethod
+    def write(session: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows made by :meth:`rows`, in one statement."""
+        insert_many(session, CustodyEntry, _COLUMNS, rows)
 
 
 _COLUMNS = (

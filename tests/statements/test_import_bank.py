@@ -74,7 +74,6 @@ runner = CliRunner()
 # --------------------------------------------------------------------------- helpers
 
 
-
 def run(engine: Engine, fn: Any, *args: Any, **kwargs: Any) -> Any:
     with transaction(engine) as s:
         return fn(s, *args, **kwargs)
@@ -676,6 +675,45 @@ def test_entries_the_cashier_records_by_hand_later_are_matched_not_recorded_twic
         assert [v.custody_entry for v in lines[:2]] == by_hand
         assert lines[2].status is LineStatus.AWAITING_CASHIER
         assert len(custody.list_entries(s, "C001")) == 2
+
+
+def test_accepting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is_written(
+    bank: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines 1 and 3 fit the one entry the cashier recorded by hand; chunks of two lines.
+
+    Chunk 2's entries are matched before chunk 1's links are written (its
+    writes run behind chunk 2's making): the entry chunk 1 matched is carried
+    as taken, so line 3 gets an entry of its own instead of the same one.
+    """
+    base = transactions(4)
+    fens = [base[0].fen, base[1].fen, base[0].fen, base[3].fen]
+    txns, balance = [], 100_000_00
+    parties = [base[0].counterparty, base[1].counterparty] * 2
+    for t, fen, who in zip(base, fens, parties, strict=True):
+        balance += fen
+        txns.append(replace(t, fen=fen, balance=balance, counterparty=who))
+    import_file(bank, "C001", statement_file(tmp_path, txns))
+    first = txns[0]
+    by_hand = run(
+        bank,
+        custody.record_entry,
+        "C001",
+        "cash",
+        first.when.date(),
+        BANK,
+        D(first.fen) / 100,
+        first.summary,
+        counterparty=first.counterparty,
+    )
+    monkeypatch.setattr("juzhang.statements.lines.CHUNK_ROWS", 2)
+    accepted = run(bank, imp.accept_statement_lines, "C001", "cash", "all")
+    assert [(a.line, a.recorded) for a in accepted] == [(1, False), (2, True), (3, True), (4, True)]
+    assert accepted[0].entry == by_hand
+    assert len({a.entry for a in accepted}) == 4
+    with transaction(bank, write=False) as s:
+        assert len(custody.list_entries(s, "C001")) == 4
+        assert verify.verify(s, "C001") == []
 
 
 def test_draft_pending_drafts_accepted_lines(bank: Engine, tmp_path: Path) -> None:

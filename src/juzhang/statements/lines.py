@@ -10,7 +10,8 @@ vouchers.  :func:`list_statement_lines` shows lines and where they stand.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,14 +34,15 @@ from juzhang.statements.model import (
 )
 from juzhang.statements.stored import LINE_COLUMNS, StoredLine, stored_lines
 from juzhang.storage.access import (
+    AuditChain,
     EntityInfo,
-    audit_many,
     closed_periods,
     command,
     get_entity,
     require,
     update_many,
 )
+from juzhang.storage.behind import WriteBehind
 from juzhang.storage.schema import StatementLine
 from juzhang.storage.statistics import Statistics
 
@@ -175,59 +177,92 @@ def _accept(
     lines: Sequence[int] | Literal["all"],
     account: str | None,
 ) -> Iterator[list[Accepted]]:
-    """Accept the lines a chunk at a time; yield each chunk's results (the caller checked)."""
+    """Accept the lines a chunk at a time; yield each chunk's results (the caller checked).
+
+    Each chunk's writes (its new entries, the lines' links, the audit
+    records) run behind the next chunk's matching and making
+    (:class:`~juzhang.storage.behind.WriteBehind`): the next chunk's lines
+    and the entries they may match are read before the chunk before is
+    written, so the entries that chunk matched are carried as taken, and
+    the entries' ids and the audit chain's head move on in memory (the
+    caller holds the entity's lock).
+    """
     stats = Statistics(session, "custody_entry")
     if lines == "all":
         batches: Iterable[list[StoredLine]] = _awaiting_chunks(session, ent, account)
     else:
         batches = [_chosen_lines(session, ent, list(dict.fromkeys(lines)), account)]
-    for batch in batches:
-        if not batch:
-            continue
-        # the entry the cashier recorded by hand for each line, where there is one
-        found: list[int | None] = [None] * len(batch)
-        for code in sorted({line.account_code for line in batch}):
-            at = [n for n, line in enumerate(batch) if line.account_code == code]
-            movements = [
-                (batch[n].in_fen - batch[n].out_fen, batch[n].txn_date, batch[n].counterparty)
-                for n in at
-            ]
-            matched = match_movements(session, ent.id, code, ent.link_window_days, movements)
-            for n, entry in zip(at, matched, strict=True):
-                found[n] = entry
-        fresh = [line for line, entry in zip(batch, found, strict=True) if entry is None]
-        recorded = iter(
-            custody.record_entries_fen(
-                session,
-                ent.code,
-                actor,
+    recorder: custody.Recorder | None = None
+    taken: set[int] = set()  # entries recorded by hand, matched in this step
+    written = 0
+    pending: Callable[[], None] | None = None
+    with WriteBehind.on(session) as behind:
+        for batch in batches:
+            if not batch:
+                continue
+            if recorder is None:  # read once there is something to accept
+                uid = require(session, ent, actor, Action.RECORD_CUSTODY)
+                recorder = custody.Recorder(
+                    session, ent, uid, AuditChain(session, ent.id, actor), "statement"
+                )
+            found = _matched(session, ent, batch, taken)
+            taken.update(entry for entry in found if entry is not None)
+            if pending is not None:
+                behind.submit(pending)  # the chunk before, while this one is made
+            fresh = [line for line, entry in zip(batch, found, strict=True) if entry is None]
+            entries, audit_rows, ids = recorder.rows(
                 [_custody_input(line) for line in fresh],
                 [line.in_fen - line.out_fen for line in fresh],
-                source="statement",
             )
-            if fresh
-            else []
-        )
-        done = [
-            Accepted(line.id, next(recorded), True)
-            if entry is None
-            else Accepted(line.id, entry, False)
-            for line, entry in zip(batch, found, strict=True)
+            recorded = iter(ids)
+            done = [
+                Accepted(line.id, next(recorded), True)
+                if entry is None
+                else Accepted(line.id, entry, False)
+                for line, entry in zip(batch, found, strict=True)
+            ]
+            links = [{"entity_id": ent.id, "id": a.line, "custody_entry_id": a.entry} for a in done]
+            audit_rows += recorder.trail.rows(
+                "statement.accept",
+                [(f"line #{a.line}", {"entry": a.entry, "recorded": a.recorded}) for a in done],
+            )
+            pending = functools.partial(_write_accepted, session, entries, links, audit_rows)
+            behind.wait()  # the connection is this thread's again
+            stats.grew(written)
+            written = len(done)
+            yield done
+        if pending is not None:
+            pending()
+            stats.grew(written)
+
+
+def _matched(
+    session: Connection, ent: EntityInfo, batch: list[StoredLine], taken: set[int]
+) -> list[int | None]:
+    """The entry the cashier recorded by hand for each line, where there is one."""
+    found: list[int | None] = [None] * len(batch)
+    for code in sorted({line.account_code for line in batch}):
+        at = [n for n, line in enumerate(batch) if line.account_code == code]
+        movements = [
+            (batch[n].in_fen - batch[n].out_fen, batch[n].txn_date, batch[n].counterparty)
+            for n in at
         ]
-        update_many(
-            session,
-            StatementLine,
-            [{"entity_id": ent.id, "id": a.line, "custody_entry_id": a.entry} for a in done],
-        )
-        audit_many(
-            session,
-            ent.id,
-            actor,
-            "statement.accept",
-            [(f"line #{a.line}", {"entry": a.entry, "recorded": a.recorded}) for a in done],
-        )
-        stats.grew(len(done))
-        yield done
+        matched = match_movements(session, ent.id, code, ent.link_window_days, movements, taken)
+        for n, entry in zip(at, matched, strict=True):
+            found[n] = entry
+    return found
+
+
+def _write_accepted(
+    session: Connection,
+    entries: list[tuple[Any, ...]],
+    links: list[dict[str, Any]],
+    audit_rows: list[tuple[Any, ...]],
+) -> None:
+    if entries:
+        custody.Recorder.write(session, entries)
+    update_many(session, StatementLine, links)
+    AuditChain.write(session, audit_rows)
 
 
 def _chosen_lines(

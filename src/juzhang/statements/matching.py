@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from functools import lru_cache
 
 from sqlalchemy import Connection, exists, func, select
@@ -56,13 +56,16 @@ def match_movements(
     account: str,
     window_days: int,
     wanted: Sequence[tuple[int, dt.date, str]],
+    taken: Set[int] = frozenset(),
 ) -> list[int | None]:
     """Return for each movement ``(signed fen, date, counterparty)`` the entry that records it.
 
     :func:`match_entries` for movements given as plain tuples, in order
     (an entry goes to the first movement it fits best); ``None`` where the
     journal has no such entry.  Accepting statement lines calls it with the
-    stored lines' values, without building an item per line.
+    stored lines' values, without building an item per line, and with the
+    entries it matched to lines whose links are still being written
+    (``taken``: not matched again).
     """
     out: list[int | None] = [None] * len(wanted)
     if not wanted:
@@ -97,6 +100,8 @@ def match_movements(
             )
         )
         for entry_id, day, fen, counterparty in rows:
+            if entry_id in taken:
+                continue
             pool.setdefault(int(fen), []).append((day, int(entry_id), _fold(counterparty)))
     if not pool:
         return out
