@@ -246,6 +246,18 @@ class _Run:
         self.options = options
         self.batch_id: int | None = None
         self.next_line = next_id(session, _LINES, ent.id)
+        # A row can repeat only a line stored before this import: the file's
+        # own rows have keys of their own (an occurrence counter tells
+        # identical rows apart).  An account with none stored yet (its
+        # first statement) asks nothing of the database for each chunk.
+        self.stored_before = (
+            session.execute(
+                select(StatementLine.id)
+                .where(StatementLine.entity_id == ent.id, StatementLine.account_code == account)
+                .limit(1)
+            ).first()
+            is not None
+        )
         self.rows_read = 0
         self.new_lines = 0
         self.duplicates = Spans()
@@ -390,8 +402,10 @@ class _Run:
             analyze(self.session, _ANALYZED)
 
     def _existing(self, chunk: Sequence[Item]) -> dict[str, tuple[int, dt.date, int]]:
-        keys = [i.key for i in chunk]
         found: dict[str, tuple[int, dt.date, int]] = {}
+        if not self.stored_before:
+            return found
+        keys = [i.key for i in chunk]
         for start in range(0, len(keys), 900):
             rows = self.session.execute(
                 select(
