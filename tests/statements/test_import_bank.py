@@ -686,26 +686,9 @@ def test_accepting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is
     writes run behind chunk 2's making): the entry chunk 1 matched is carried
     as taken, so line 3 gets an entry of its own instead of the same one.
     """
-    base = transactions(4)
-    fens = [base[0].fen, base[1].fen, base[0].fen, base[3].fen]
-    txns, balance = [], 100_000_00
-    parties = [base[0].counterparty, base[1].counterparty] * 2
-    for t, fen, who in zip(base, fens, parties, strict=True):
-        balance += fen
-        txns.append(replace(t, fen=fen, balance=balance, counterparty=who))
-    import_file(bank, "C001", statement_file(tmp_path, txns))
-    first = txns[0]
-    by_hand = run(
-        bank,
-        custody.record_entry,
-        "C001",
-        "cash",
-        first.when.date(),
-        BANK,
-        D(first.fen) / 100,
-        first.summary,
-        counterparty=first.counterparty,
-    )
+    path, first = _twins(tmp_path)
+    import_file(bank, "C001", path)
+    by_hand = _by_hand(bank, first)
     monkeypatch.setattr("juzhang.statements.lines.CHUNK_ROWS", 2)
     accepted = run(bank, imp.accept_statement_lines, "C001", "cash", "all")
     assert [(a.line, a.recorded) for a in accepted] == [(1, False), (2, True), (3, True), (4, True)]
@@ -713,6 +696,79 @@ def test_accepting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is
     assert len({a.entry for a in accepted}) == 4
     with transaction(bank, write=False) as s:
         assert len(custody.list_entries(s, "C001")) == 4
+        assert verify.verify(s, "C001") == []
+
+
+def _twins(tmp_path: Path) -> tuple[Path, Txn]:
+    """A statement of four lines where lines 1 and 3 are the same movement; line 1's txn."""
+    base = transactions(4)
+    fens = [base[0].fen, base[1].fen, base[0].fen, base[3].fen]
+    parties = [base[0].counterparty, base[1].counterparty] * 2
+    txns, balance = [], 100_000_00
+    for t, fen, who in zip(base, fens, parties, strict=True):
+        balance += fen
+        txns.append(replace(t, fen=fen, balance=balance, counterparty=who))
+    return statement_file(tmp_path, txns), txns[0]
+
+
+def _by_hand(bank: Engine, t: Txn) -> int:
+    entry: int = run(
+        bank,
+        custody.record_entry,
+        "C001",
+        "cash",
+        t.when.date(),
+        BANK,
+        D(t.fen) / 100,
+        t.summary,
+        counterparty=t.counterparty,
+    )
+    return entry
+
+
+def test_drafting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is_written(
+    bank: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines 1 and 3 fit the one entry the cashier recorded by hand; chunks of two lines.
+
+    Chunk 2 is matched and looked up before chunk 1's vouchers and links are
+    written: the entry chunk 1 matched is carried as taken, so line 3 waits
+    for its own entry instead of backing a second voucher with the same one.
+    """
+    path, first = _twins(tmp_path)
+    import_file(bank, "C001", path)
+    by_hand = _by_hand(bank, first)
+    monkeypatch.setattr("juzhang.statements.drafting.CHUNK_ROWS", 2)
+    done = run(bank, imp.draft_pending, "C001", "bk")
+    assert (done.drafted, done.waiting) == (1, ())
+    with transaction(bank, write=False) as s:
+        lines = imp.list_statement_lines(s, "C001")
+        assert [v.custody_entry for v in lines] == [by_hand, None, None, None]
+        assert lines[0].status is LineStatus.DRAFTED
+        assert verify.verify(s, "C001") == []
+
+
+def test_drafting_creates_the_suspense_account_between_chunks_written_behind(
+    bank: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk 1 fits the rules, chunk 2 needs the suspense account the entity lacks.
+
+    Creating it writes an account and its audit record while chunk 1's
+    vouchers are still to be written: the step waits for them first and
+    reads the audit chain's head again, so the chain stays whole.
+    """
+    run(bank, books.delete_account, "C001", "21199")
+    run(bank, books.add_account, "C001", "50401", "利息收入")
+    import_file(bank, "C001", statement_file(tmp_path, transactions(4)))
+    run(bank, imp.accept_statement_lines, "C001", "cash", "all")
+    rules = parse_rules('[[rule]]\nsummary = ["转账", "手续费"]\naccount = "50401"\n', "r.toml")
+    monkeypatch.setattr("juzhang.statements.drafting.CHUNK_ROWS", 2)
+    done = run(bank, imp.draft_pending, "C001", "bk", rules=rules)
+    assert done.drafted == 4
+    with transaction(bank, write=False) as s:
+        vouchers = sorted(books.list_vouchers(s, "C001"), key=lambda v: v.id)
+        counters = [next(ln.account for ln in v.lines if ln.account != BANK) for v in vouchers]
+        assert counters == ["50401", "50401", "21199", "21199"]
         assert verify.verify(s, "C001") == []
 
 

@@ -43,6 +43,9 @@ from juzhang.books.correction import correction_label as correction_label
 from juzhang.books.correction import draft_correction, reverse_voucher
 from juzhang.books.drafting import (
     PairDraft,
+    PairWriter,
+    check_pairs,
+    custody_lookups,
     delete_voucher,
     draft_pairs,
     draft_pairs_for,
@@ -68,9 +71,12 @@ from juzhang.books.view import chain_head, find_voucher, get_voucher, list_vouch
 
 __all__ = [
     "PairDraft",
+    "PairWriter",
     "Posted",
     "add_account",
     "chain_head",
+    "check_pairs",
+    "custody_lookups",
     "deactivate_account",
     "delete_account",
     "delete_voucher",

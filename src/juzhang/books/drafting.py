@@ -12,7 +12,8 @@ its preparer; editing a reviewed voucher sends it back to draft.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ from juzhang.errors import (
 )
 from juzhang.storage.access import (
     AccountInfo,
+    AuditChain,
     EntityInfo,
     accounts_of,
     audit,
@@ -135,9 +137,33 @@ def _insert_vouchers(
     """
     if first is None:
         first = next_id(session, Voucher.__table__, ent.id)
-    at = now()
     ids = list(range(first, first + len(items)))
-    rows: Iterable[tuple[Any, ...]] = (
+    rows, lines = _draft_rows(ent, preparer, items, ids, kind, reverses)
+    columns: tuple[str, ...] = _VOUCHER_COLUMNS
+    if numbered is not None:
+        # In posting order: SQLite posts a bulk batch in one UPDATE, which
+        # visits the rows in the order they were inserted (see post_bulk).
+        columns = (*columns, *_Numbered._fields)
+        rows = (
+            row + tuple(n)
+            for row, n in sorted(zip(rows, numbered, strict=True), key=lambda p: p[1].chain_seq)
+        )
+    insert_many(session, Voucher, columns, rows)
+    insert_many(session, VoucherLine, _LINE_COLUMNS, lines)
+    return ids
+
+
+def _draft_rows(
+    ent: EntityInfo,
+    preparer: int,
+    items: Sequence[tuple[VoucherDraft | PairDraft, _Checked]],
+    ids: Sequence[int],
+    kind: str = "normal",
+    reverses: int | None = None,
+) -> tuple[Iterable[tuple[Any, ...]], Iterable[tuple[Any, ...]]]:
+    """The rows of drafts with ids ``ids``: the vouchers' (``_VOUCHER_COLUMNS``) and the lines'."""
+    at = now()
+    vouchers = (
         (
             ent.id,
             vid,
@@ -153,27 +179,12 @@ def _insert_vouchers(
         )
         for vid, (draft, checked) in zip(ids, items, strict=True)
     )
-    columns: tuple[str, ...] = _VOUCHER_COLUMNS
-    if numbered is not None:
-        # In posting order: SQLite posts a bulk batch in one UPDATE, which
-        # visits the rows in the order they were inserted (see post_bulk).
-        columns = (*columns, *_Numbered._fields)
-        rows = (
-            row + tuple(n)
-            for row, n in sorted(zip(rows, numbered, strict=True), key=lambda p: p[1].chain_seq)
-        )
-    insert_many(session, Voucher, columns, rows)
-    insert_many(
-        session,
-        VoucherLine,
-        _LINE_COLUMNS,
-        (
-            (ent.id, vid, no, acc, summary, side, fen, custody)
-            for vid, (_draft, checked) in zip(ids, items, strict=True)
-            for no, acc, side, fen, summary, custody in checked.rows
-        ),
+    lines = (
+        (ent.id, vid, no, acc, summary, side, fen, custody)
+        for vid, (_draft, checked) in zip(ids, items, strict=True)
+        for no, acc, side, fen, summary, custody in checked.rows
     )
-    return ids
+    return vouchers, lines
 
 
 _VOUCHER_COLUMNS = (
@@ -309,15 +320,81 @@ def draft_pairs_for(
     """
     if not drafts:
         return []
-    problems = _check_pairs(session, ent, drafts, accounts, closed)
+    check_pairs(session, ent, drafts, accounts, closed)
+    writer = PairWriter(session, ent, uid, actor)
+    ids, write = writer.rows(drafts)
+    write(session)
+    return ids
+
+
+def custody_lookups(
+    session: Connection, ent: EntityInfo, entry_ids: Iterable[int | None]
+) -> _CustodyLinker:
+    """What :func:`check_pairs` reads of the custody entries ``entry_ids``, read now."""
+    linker = _CustodyLinker(session, ent, None)
+    linker.prefetch(i for i in entry_ids if i is not None)
+    return linker
+
+
+def check_pairs(
+    session: Connection,
+    ent: EntityInfo,
+    drafts: Sequence[PairDraft],
+    accounts: Mapping[str, AccountInfo] | None = None,
+    closed: set[int] | None = None,
+    lookups: _CustodyLinker | None = None,
+) -> None:
+    """Check pair drafts as :func:`draft_pairs` does; ``lookups`` from :func:`custody_lookups`
+    (read earlier: the check then asks the database nothing).
+
+    Raises:
+        ProblemsError: any draft is bad (every problem listed).
+    """
+    problems = _check_pairs(session, ent, drafts, accounts, closed, lookups)
     if problems:
         raise ProblemsError("凭证 voucher", problems)
-    ids = _insert_vouchers(
-        session, ent, uid, [(d, _Checked(period_of(d.date), _pair_rows(d))) for d in drafts]
-    )
-    subject = f"#{ids[0]}" if len(ids) == 1 else f"#{ids[0]}-{ids[-1]}"
-    audit(session, ent.id, actor, "voucher.draft", subject, {"vouchers": len(drafts)})
-    return ids
+
+
+class PairWriter:
+    """Checked pair drafts made into rows a chunk at a time, by a step that holds the entity's lock.
+
+    The next voucher id and the audit chain's head are read once and moved
+    on in memory, so that a step can make one chunk's vouchers while the
+    previous chunk's are still being written
+    (:class:`~juzhang.storage.behind.WriteBehind`).  Nothing else may draft
+    vouchers or audit for the entity meanwhile: the caller holds its lock
+    (and refreshes :attr:`trail` after auditing anything else itself).
+    """
+
+    def __init__(self, session: Connection, ent: EntityInfo, uid: int, actor: str) -> None:
+        self.ent = ent
+        self.uid = uid
+        self.next = next_id(session, Voucher.__table__, ent.id)
+        self.trail = AuditChain(session, ent.id, actor)
+
+    def rows(self, drafts: Sequence[PairDraft]) -> tuple[list[int], Callable[[Connection], None]]:
+        """Number ``drafts`` (checked) and make their rows and audit record.
+
+        Returns the ids and the write, which inserts them in three statements.
+        """
+        ids = list(range(self.next, self.next + len(drafts)))
+        self.next += len(drafts)
+        items = [(d, _Checked(period_of(d.date), _pair_rows(d))) for d in drafts]
+        vouchers, lines = _draft_rows(self.ent, self.uid, items, ids)
+        subject = f"#{ids[0]}" if len(ids) == 1 else f"#{ids[0]}-{ids[-1]}"
+        trail = self.trail.rows("voucher.draft", [(subject, {"vouchers": len(drafts)})])
+        return ids, functools.partial(_write_drafts, list(vouchers), list(lines), trail)
+
+
+def _write_drafts(
+    vouchers: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    trail: list[tuple[Any, ...]],
+    session: Connection,
+) -> None:
+    insert_many(session, Voucher, _VOUCHER_COLUMNS, vouchers)
+    insert_many(session, VoucherLine, _LINE_COLUMNS, lines)
+    AuditChain.write(session, trail)
 
 
 def _pair_rows(d: PairDraft) -> list[LineRow]:
@@ -339,11 +416,12 @@ def _check_pairs(
     drafts: Sequence[PairDraft],
     accounts: Mapping[str, AccountInfo] | None = None,
     closed: set[int] | None = None,
+    linker: _CustodyLinker | None = None,
 ) -> list[Problem]:
     accounts = accounts_of(session, ent.id) if accounts is None else accounts
     closed = closed_periods(session, ent.id) if closed is None else closed
-    linker = _CustodyLinker(session, ent, None)
-    linker.prefetch(d.entry for d in drafts)
+    if linker is None:
+        linker = custody_lookups(session, ent, [d.entry for d in drafts])
     custody_ok = {
         c: _pair_account_problem(c, accounts, True) for c in {d.custody_account for d in drafts}
     }

@@ -14,9 +14,11 @@ exist now.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
@@ -48,6 +50,7 @@ from juzhang.statements.settings import stored_for
 from juzhang.statements.stored import LINE_COLUMNS, line_item, stored_lines
 from juzhang.storage.access import (
     AccountInfo,
+    AuditChain,
     EntityInfo,
     accounts_of,
     closed_periods,
@@ -56,6 +59,7 @@ from juzhang.storage.access import (
     require,
     update_many,
 )
+from juzhang.storage.behind import WriteBehind
 from juzhang.storage.schema import Claim, StatementLine, Voucher, VoucherLine
 from juzhang.storage.statistics import Statistics
 
@@ -77,6 +81,10 @@ class Books:
     name: str
     accounts: dict[str, AccountInfo]
     suspense_ready: bool = False
+    writer: ledger.PairWriter | None = None
+    """Set by a step that writes behind (:func:`draft_pending`): the chunks' vouchers."""
+    flush: Callable[[], None] | None = None
+    """Set with :attr:`writer`: waits for the writes in flight, before anything else is written."""
     drafted: int = 0
     linked: int = 0
     vouchers: Spans = field(default_factory=Spans)
@@ -165,11 +173,15 @@ def _ensure_suspense(books: Books) -> None:
     if books.suspense_ready:
         return
     template = load_chart(books.ent.chart).account(books.suspense)
+    if books.flush is not None:
+        books.flush()  # the connection is this thread's again
     ledger.add_account(
         books.session, books.ent.code, books.suspense, template.name, actor=books.actor
     )
     books.accounts.update(accounts_of(books.session, books.ent.id))  # shared by the command
     books.suspense_ready = True
+    if books.writer is not None:  # the account's audit record moved the chain's head
+        books.writer.trail = AuditChain(books.session, books.ent.id, books.actor)
 
 
 def _usage(session: Connection, entity_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
@@ -251,29 +263,62 @@ def _pair_of(books: Books, item: Item, cat: Categorised) -> ledger.PairDraft:
     )
 
 
+@dataclass(slots=True)
+class Lookups:
+    """What :func:`settle` reads for a chunk's items before it decides anything."""
+
+    matched: list[Item]
+    usage: dict[int, int]
+    claimed: set[int]
+    custody: Any = None  # ledger.custody_lookups of the entries that may be drafted
+
+
 def settle(books: Books, items: Sequence[Item]) -> None:
     """Draft vouchers for the items that have an entry, or link the voucher that exists."""
+    write = settle_made(books, items, settle_lookups(books, items))
+    if write is not None:
+        write(books.session)
+
+
+def settle_lookups(books: Books, items: Sequence[Item]) -> Lookups:
+    """The reads of :func:`settle`: which entries back a voucher or a pending claim, and
+    the entries the drafts would name."""
     matched = [i for i in items if i.entry is not None and i.voucher is None]
     if not matched:
-        return
+        return Lookups(matched, {}, set())
     entry_ids = [i.entry for i in matched if i.entry is not None]
     usage = _usage(books.session, books.ent.id, entry_ids)
     claimed = (
         _claimed(books.session, books.ent.id, entry_ids) if len(usage) < len(matched) else set()
     )
+    free = [e for e in entry_ids if e not in usage and e not in claimed]
+    custody = ledger.custody_lookups(books.session, books.ent, free) if free else None
+    return Lookups(matched, usage, claimed, custody)
+
+
+def settle_made(
+    books: Books, items: Sequence[Item], looked: Lookups
+) -> Callable[[Connection], None] | None:
+    """The rest of :func:`settle`, without the database when ``books.writer`` is set.
+
+    Decides each item, checks the drafts against what ``looked`` read, numbers
+    them (``books.writer``, else a writer of its own) and returns their write,
+    or ``None`` when nothing is drafted.  Creating the suspense account (it
+    writes) first waits for the writes in flight (``books.flush``).
+    """
     drafts: list[ledger.PairDraft] = []
     targets: list[Item] = []
     categorise, suspense = books.rules.categorise, books.suspense
-    for item in matched:
+    for item in looked.matched:
         assert item.entry is not None
-        voucher = usage.get(item.entry)
+        voucher = looked.usage.get(item.entry)
         if voucher is not None:
             item.voucher = voucher
             item.status = LineStatus.DRAFTED
             books.linked += 1
         elif item.status is LineStatus.CLOSED_PERIOD:
             continue
-        elif item.entry in claimed:
+        elif item.entry in looked.claimed:
             item.status = LineStatus.AWAITING_DRAFT
             if item.row:  # a row of the file being imported (stored lines: draft_pending says)
                 books.claims.add(item.row)
@@ -282,28 +327,25 @@ def settle(books: Books, items: Sequence[Item]) -> None:
             drafts.append(_pair_of(books, item, item.cat))
             targets.append(item)
     if not drafts:
-        return
+        return None
     if any(d.counter_account == suspense for d in drafts):
         _ensure_suspense(books)
     try:
-        ids = ledger.draft_pairs_for(
-            books.session,
-            books.ent,
-            books.uid,
-            books.actor,
-            drafts,
-            accounts=books.accounts,
-            closed=books.closed,
+        ledger.check_pairs(
+            books.session, books.ent, drafts, books.accounts, books.closed, looked.custody
         )
     except ProblemsError as exc:
         raise ProblemsError(
             exc.what, [_relocate(books, p, targets) for p in exc.problems]
         ) from None
+    writer = books.writer or ledger.PairWriter(books.session, books.ent, books.uid, books.actor)
+    ids, write = writer.rows(drafts)
     for item, voucher_id in zip(targets, ids, strict=True):
         item.voucher = voucher_id
         item.status = LineStatus.DRAFTED
     books.vouchers.add_run(ids[0], ids[-1])
     books.drafted += len(ids)
+    return write
 
 
 def _relocate(books: Books, problem: Problem, targets: Sequence[Item]) -> Problem:
@@ -358,7 +400,11 @@ def pending_lines(
 
 def store_links(session: Connection, entity_id: int, items: Sequence[Item]) -> None:
     """Write the entries matched and the vouchers drafted or found for stored lines."""
-    rows = [
+    update_many(session, StatementLine, _links(entity_id, items))
+
+
+def _links(entity_id: int, items: Sequence[Item]) -> list[dict[str, Any]]:
+    return [
         {
             "entity_id": entity_id,
             "id": i.line_id,
@@ -368,7 +414,16 @@ def store_links(session: Connection, entity_id: int, items: Sequence[Item]) -> N
         for i in items
         if i.entry is not None
     ]
-    update_many(session, StatementLine, rows)
+
+
+def _write_settled(
+    session: Connection,
+    drafts: Callable[[Connection], None] | None,
+    links: list[dict[str, Any]],
+) -> None:
+    if drafts is not None:
+        drafts(session)
+    update_many(session, StatementLine, links)
 
 
 @command
@@ -413,44 +468,64 @@ def draft_pending(
     )
     if account is not None:
         q = q.where(StatementLine.account_code == account)
-    for code in sorted(set(session.scalars(q.distinct()))):
-        chosen = given
-        if chosen is None:  # the rules stored for the account or the community, else none
-            stored = stored_for(session, ent.id, ent.code, code).rules
-            chosen = stored if stored is not None else Rules()
-        books = open_books(
-            session,
-            ent,
-            uid,
-            actor,
-            code,
-            chosen,
-            window_days,
-            f"{entity} {code}",
-            accounts,
-            closed,
-        )
-        books.vouchers = vouchers
-        stuck = Spans()
-        for items in pending_lines(session, ent.id, code, start=start):
-            for item in items:
-                books.classify(item)
-            match_entries(session, ent.id, code, books.window, items)
-            settle(books, items)
-            store_links(session, ent.id, items)
-            stats.grew(len(items))
-            for item in items:
-                if item.entry is not None and item.voucher is None:
-                    stuck.add(item.line_id)
-        drafted += books.drafted
-        linked += books.linked
-        if stuck.count:
-            waiting.append(
-                Problem(
-                    f"{entity} {code} 对账单行 lines #{format_spans(stuck.result())}",
-                    "未制单：月份已结账或属于待制单的报账单 / not drafted: closed month, or the "
-                    "entry belongs to a pending claim",
-                    "line",
-                )
+    codes = sorted(set(session.scalars(q.distinct())))
+    writer = ledger.PairWriter(session, ent, uid, actor) if codes else None
+    taken: set[int] = set()  # entries recorded by hand, matched in this step
+    written = 0
+    pending: Callable[[], None] | None = None
+    # Each chunk's writes (vouchers, lines, links) run behind the next
+    # chunk's deciding and making (WriteBehind): its lines, the entries they
+    # match and what backs them are read before the chunk before is written,
+    # and the voucher ids and the audit chain move on in memory (the entity
+    # is locked).
+    with WriteBehind.on(session) as behind:
+        for code in codes:
+            chosen = given
+            if chosen is None:  # the rules stored for the account or the community, else none
+                stored = stored_for(session, ent.id, ent.code, code).rules
+                chosen = stored if stored is not None else Rules()
+            books = open_books(
+                session,
+                ent,
+                uid,
+                actor,
+                code,
+                chosen,
+                window_days,
+                f"{entity} {code}",
+                accounts,
+                closed,
             )
+            books.vouchers = vouchers
+            books.writer, books.flush = writer, behind.wait
+            stuck = Spans()
+            for items in pending_lines(session, ent.id, code, start=start):
+                for item in items:
+                    books.classify(item)
+                match_entries(session, ent.id, code, books.window, items, taken)
+                looked = settle_lookups(books, items)
+                if pending is not None:
+                    behind.submit(pending)  # the chunk before, while this one is made
+                made = settle_made(books, items, looked)
+                pending = functools.partial(_write_settled, session, made, _links(ent.id, items))
+                behind.wait()  # the connection is this thread's again
+                stats.grew(written)
+                written = len(items)
+                for item in items:
+                    if item.entry is not None and item.voucher is None:
+                        stuck.add(item.line_id)
+            drafted += books.drafted
+            linked += books.linked
+            if stuck.count:
+                waiting.append(
+                    Problem(
+                        f"{entity} {code} 对账单行 lines #{format_spans(stuck.result())}",
+                        "未制单：月份已结账或属于待制单的报账单 / not drafted: closed month,"
+                        " or the entry belongs to a pending claim",
+                        "line",
+                    )
+                )
+        if pending is not None:
+            pending()
+            stats.grew(written)
     return DraftResult(drafted, linked, vouchers.result(), tuple(waiting))

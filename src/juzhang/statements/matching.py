@@ -34,9 +34,18 @@ def _counterparty_fit(line: str, entry: str) -> int | None:
 
 
 def match_entries(
-    session: Connection, entity_id: int, account: str, window_days: int, items: Sequence[Item]
+    session: Connection,
+    entity_id: int,
+    account: str,
+    window_days: int,
+    items: Sequence[Item],
+    taken: set[int] | None = None,
 ) -> None:
-    """Give each item the cashier's entry of ``account`` that records it, where there is one."""
+    """Give each item the cashier's entry of ``account`` that records it, where there is one.
+
+    ``taken``: entries matched earlier in the step whose links are still
+    being written; they are not matched again, and this chunk's are added.
+    """
     wanted = [i for i in items if i.status is not LineStatus.BEFORE_START and i.entry is None]
     found = match_movements(
         session,
@@ -44,10 +53,13 @@ def match_entries(
         account,
         window_days,
         [(i.fen, i.date, i.facts.counterparty) for i in wanted],
+        frozenset() if taken is None else taken,
     )
     for item, entry in zip(wanted, found, strict=True):
         if entry is not None:
             item.entry = entry
+            if taken is not None:
+                taken.add(entry)
 
 
 def match_movements(
