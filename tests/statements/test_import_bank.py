@@ -699,9 +699,9 @@ def test_accepting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is
         assert verify.verify(s, "C001") == []
 
 
-def _twins(tmp_path: Path) -> tuple[Path, Txn]:
+def _twins(tmp_path: Path, start: dt.datetime = dt.datetime(2026, 9, 1, 8)) -> tuple[Path, Txn]:
     """A statement of four lines where lines 1 and 3 are the same movement; line 1's txn."""
-    base = transactions(4)
+    base = transactions(4, start=start)
     fens = [base[0].fen, base[1].fen, base[0].fen, base[3].fen]
     parties = [base[0].counterparty, base[1].counterparty] * 2
     txns, balance = [], 100_000_00
@@ -724,6 +724,23 @@ def _by_hand(bank: Engine, t: Txn) -> int:
         counterparty=t.counterparty,
     )
     return entry
+
+
+def test_an_entry_recorded_by_hand_days_before_the_bank_line_is_matched_on_acceptance(
+    bank: Engine, tmp_path: Path
+) -> None:
+    """Within the link window (10 days) before the earliest line waiting: matched, not recorded.
+
+    Acceptance looks for such entries once at its start and matches only the
+    accounts that have some; this one is five days early and must be found.
+    """
+    path, first = _twins(tmp_path, dt.datetime(2026, 9, 15, 8))
+    import_file(bank, "C001", path)
+    early = replace(first, when=first.when - dt.timedelta(days=5))
+    by_hand = _by_hand(bank, early)
+    accepted = run(bank, imp.accept_statement_lines, "C001", "cash", "all")
+    assert accepted[0] == imp.Accepted(1, by_hand, recorded=False)
+    assert [a.recorded for a in accepted[1:]] == [True, True, True]
 
 
 def test_drafting_in_chunks_matches_a_hand_entry_once_while_the_chunk_before_is_written(

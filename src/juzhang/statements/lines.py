@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, exists, func, select
 
 from juzhang import custody
 from juzhang.core.duty import Action
@@ -29,6 +29,7 @@ from juzhang.statements.model import (
     Accepted,
     LineStatus,
     StatementLineView,
+    as_date,
     chunks,
     one_of,
 )
@@ -43,7 +44,7 @@ from juzhang.storage.access import (
     update_many,
 )
 from juzhang.storage.behind import WriteBehind
-from juzhang.storage.schema import StatementLine
+from juzhang.storage.schema import CustodyEntry, StatementLine
 from juzhang.storage.statistics import Statistics
 
 
@@ -194,6 +195,7 @@ def _accept(
         batches = [_chosen_lines(session, ent, list(dict.fromkeys(lines)), account)]
     recorder: custody.Recorder | None = None
     taken: set[int] = set()  # entries recorded by hand, matched in this step
+    unmatched: set[str] | None = None  # accounts with entries no line is linked to
     written = 0
     pending: Callable[[], None] | None = None
     with WriteBehind.on(session) as behind:
@@ -205,7 +207,9 @@ def _accept(
                 recorder = custody.Recorder(
                     session, ent, uid, AuditChain(session, ent.id, actor), "statement"
                 )
-            found = _matched(session, ent, batch, taken)
+            if unmatched is None:  # read once, before anything is written
+                unmatched = _unlinked_accounts(session, ent, batch)
+            found = _matched(session, ent, batch, taken, unmatched)
             taken.update(entry for entry in found if entry is not None)
             if pending is not None:
                 behind.submit(pending)  # the chunk before, while this one is made
@@ -236,12 +240,50 @@ def _accept(
             stats.grew(written)
 
 
+def _unlinked_accounts(session: Connection, ent: EntityInfo, first: list[StoredLine]) -> set[str]:
+    """The accounts with entries a line could still be matched to, at the step's start.
+
+    Entries no statement line is linked to, dated from the window before the
+    earliest line waiting (``first`` is the first chunk, by id; the
+    earliest date of all lines waiting is read).  The step's own entries are
+    linked as they are recorded and its matches as they are made, so the
+    set only shrinks: an account without such entries (a statement accepted
+    before the cashier recorded anything by hand) is not matched at all.
+    """
+    earliest = session.execute(
+        select(func.min(StatementLine.txn_date)).where(
+            StatementLine.entity_id == ent.id,
+            StatementLine.custody_entry_id.is_(None),
+            StatementLine.voucher_id.is_(None),
+        )
+    ).scalar_one()
+    since = min(line.txn_date for line in first) if earliest is None else as_date(earliest)
+    linked = exists().where(
+        StatementLine.entity_id == CustodyEntry.entity_id,
+        StatementLine.custody_entry_id == CustodyEntry.id,
+    )
+    rows = session.execute(
+        select(CustodyEntry.account_code)
+        .where(
+            CustodyEntry.entity_id == ent.id,
+            CustodyEntry.entry_date >= since - dt.timedelta(days=ent.link_window_days),
+            ~linked,
+        )
+        .distinct()
+    )
+    return {code for (code,) in rows}
+
+
 def _matched(
-    session: Connection, ent: EntityInfo, batch: list[StoredLine], taken: set[int]
+    session: Connection,
+    ent: EntityInfo,
+    batch: list[StoredLine],
+    taken: set[int],
+    unmatched: set[str],
 ) -> list[int | None]:
     """The entry the cashier recorded by hand for each line, where there is one."""
     found: list[int | None] = [None] * len(batch)
-    for code in sorted({line.account_code for line in batch}):
+    for code in sorted({line.account_code for line in batch} & unmatched):
         at = [n for n, line in enumerate(batch) if line.account_code == code]
         movements = [
             (batch[n].in_fen - batch[n].out_fen, batch[n].txn_date, batch[n].counterparty)
