@@ -130,12 +130,7 @@ def _review(
         ).scalar_one_or_none()
         if own is not None:
             raise _own_review(actor, ent, own)
-        done = 0
-        while waiting := _next_chunk(session, ent, "draft", chunk):
-            _review_chunk(session, ent, uid, actor, [k.id for k in waiting])
-            done += len(waiting)
-            stats.grew(len(waiting))
-        return done
+        return _review_all(session, ent, uid, actor, chunk, stats)
     unique = list(dict.fromkeys(ids))  # each id once
     for part in chunked(unique, chunk):
         keys = _keys_of(session, ent, part)
@@ -158,10 +153,59 @@ def _own_review(actor: str, ent: EntityInfo, voucher_id: int) -> SegregationOfDu
     )
 
 
+def _review_all(
+    session: Connection, ent: EntityInfo, uid: int, actor: str, chunk: int, stats: Statistics
+) -> int:
+    """Review every draft (none the reviewer's own), each chunk written behind the next one's read.
+
+    As posting does (:class:`~juzhang.storage.behind.WriteBehind`): the next
+    chunk is read after the last one read (its review may still be being
+    written), and the audit chain's head moves on in memory.
+    """
+    done = written = 0
+    last: _Key | None = None
+    pending: Callable[[], None] | None = None
+    trail: AuditChain | None = None
+    with WriteBehind.on(session) as behind:
+        while waiting := _next_chunk(session, ent, "draft", chunk, last):
+            last = waiting[-1]
+            if trail is None:  # read once there is something to review
+                trail = AuditChain(session, ent.id, actor)
+            if pending is not None:
+                behind.submit(pending)  # the chunk before, while this one is made
+            ids = [k.id for k in waiting]
+            audit = trail.rows("voucher.review", [(f"#{i}", None) for i in ids])
+            pending = functools.partial(_write_review, session, ent, uid, ids, audit)
+            behind.wait()  # the connection is this thread's again
+            stats.grew(written)
+            written = len(waiting)
+            done += len(waiting)
+        if pending is not None:
+            pending()
+            stats.grew(written)
+    return done
+
+
 def _review_chunk(
     session: Connection, ent: EntityInfo, uid: int, actor: str, ids: Sequence[int]
 ) -> None:
     """Review checked drafts ``ids`` (at most a chunk) in one statement, and audit them."""
+    _write_review(
+        session,
+        ent,
+        uid,
+        ids,
+        AuditChain(session, ent.id, actor).rows("voucher.review", [(f"#{i}", None) for i in ids]),
+    )
+
+
+def _write_review(
+    session: Connection,
+    ent: EntityInfo,
+    uid: int,
+    ids: Sequence[int],
+    audit: list[tuple[Any, ...]],
+) -> None:
     session.execute(
         update(Voucher)
         .where(Voucher.entity_id == ent.id, id_in(session, Voucher.id, ids))
@@ -169,7 +213,7 @@ def _review_chunk(
         .values(status="reviewed", reviewed_by=uid, reviewed_at=now()),
         execution_options={"synchronize_session": False},
     )
-    audit_many(session, ent.id, actor, "voucher.review", [(f"#{i}", None) for i in ids])
+    AuditChain.write(session, audit)
 
 
 class _Key(NamedTuple):
