@@ -336,25 +336,6 @@ def custody_lookups(
     return linker
 
 
-def check_pairs(
-    session: Connection,
-    ent: EntityInfo,
-    drafts: Sequence[PairDraft],
-    accounts: Mapping[str, AccountInfo] | None = None,
-    closed: set[int] | None = None,
-    lookups: _CustodyLinker | None = None,
-) -> None:
-    """Check pair drafts as :func:`draft_pairs` does; ``lookups`` from :func:`custody_lookups`
-    (read earlier: the check then asks the database nothing).
-
-    Raises:
-        ProblemsError: any draft is bad (every problem listed).
-    """
-    problems = _check_pairs(session, ent, drafts, accounts, closed, lookups)
-    if problems:
-        raise ProblemsError("凭证 voucher", problems)
-
-
 class PairWriter:
     """Checked pair drafts made into rows a chunk at a time, by a step that holds the entity's lock.
 
@@ -410,14 +391,20 @@ def _pair_rows(d: PairDraft) -> list[LineRow]:
     ]
 
 
-def _check_pairs(
+def check_pairs(
     session: Connection,
     ent: EntityInfo,
     drafts: Sequence[PairDraft],
     accounts: Mapping[str, AccountInfo] | None = None,
     closed: set[int] | None = None,
     linker: _CustodyLinker | None = None,
-) -> list[Problem]:
+) -> None:
+    """Check pair drafts as :func:`draft_pairs` does; ``linker`` from :func:`custody_lookups`
+    (read earlier: the check then asks the database nothing).
+
+    Raises:
+        ProblemsError: any draft is bad (every problem listed).
+    """
     accounts = accounts_of(session, ent.id) if accounts is None else accounts
     closed = closed_periods(session, ent.id) if closed is None else closed
     if linker is None:
@@ -464,7 +451,8 @@ def _check_pairs(
         if bad is not None:
             problems.append(Problem(f"{where} 第{counter_line}行 line {counter_line}", bad))
         problems[first:] = [p.about(VoucherRef(draft=n)) for p in problems[first:]]
-    return problems
+    if problems:
+        raise ProblemsError("凭证 voucher", problems)
 
 
 def _pair_account_problem(
