@@ -60,3 +60,44 @@ def test_unthreaded_runs_each_write_at_once_in_the_callers_thread() -> None:
     with WriteBehind(threaded=False) as behind:
         behind.submit(lambda: seen.append(threading.current_thread().name))
         assert seen == [threading.current_thread().name]
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_chunked_step_holds_each_write_until_the_next_chunk_is_read(threaded: bool) -> None:
+    """hold/release: chunk n's write starts after chunk n+1's read; the last runs on leaving.
+
+    ``written`` hears each write's rows once it is done, on the caller's thread.
+    """
+    log: list[str] = []
+    caller = threading.current_thread().name
+
+    def heard(rows: int) -> None:
+        assert threading.current_thread().name == caller
+        log.append(f"written {rows}")
+
+    with WriteBehind(threaded=threaded, written=heard) as behind:
+        for n in range(3):
+            log.append(f"read {n}")
+            behind.release()
+            behind.hold(lambda n=n: log.append(f"write {n}"), 10 + n)
+        log.append("loop done")
+    assert log == [
+        "read 0",
+        "read 1",
+        "write 0",
+        "written 10",
+        "read 2",
+        "write 1",
+        "written 11",
+        "loop done",
+        "write 2",
+        "written 12",
+    ]
+
+
+def test_a_held_write_is_dropped_when_the_block_is_left_by_an_error() -> None:
+    ran: list[int] = []
+    with pytest.raises(KeyboardInterrupt), WriteBehind() as behind:
+        behind.hold(lambda: ran.append(1))
+        raise KeyboardInterrupt
+    assert ran == []

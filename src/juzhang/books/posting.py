@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -162,27 +162,19 @@ def _review_all(
     chunk is read after the last one read (its review may still be being
     written), and the audit chain's head moves on in memory.
     """
-    done = written = 0
+    done = 0
     last: _Key | None = None
-    pending: Callable[[], None] | None = None
     trail: AuditChain | None = None
-    with WriteBehind.on(session) as behind:
+    with WriteBehind.on(session, written=stats.grew) as behind:
         while waiting := _next_chunk(session, ent, "draft", chunk, last):
             last = waiting[-1]
             if trail is None:  # read once there is something to review
                 trail = AuditChain(session, ent.id, actor)
-            if pending is not None:
-                behind.submit(pending)  # the chunk before, while this one is made
+            behind.release()  # the chunk before, while this one is made
             ids = [k.id for k in waiting]
             audit = trail.rows("voucher.review", [(f"#{i}", None) for i in ids])
-            pending = functools.partial(_write_review, session, ent, uid, ids, audit)
-            behind.wait()  # the connection is this thread's again
-            stats.grew(written)
-            written = len(waiting)
+            behind.hold(functools.partial(_write_review, session, ent, uid, ids, audit), len(ids))
             done += len(waiting)
-        if pending is not None:
-            pending()
-            stats.grew(written)
     return done
 
 
@@ -529,9 +521,7 @@ def _post_reviewed(
     stats = Statistics(session)
     spans: dict[int, list[int]] = {}
     count = 0
-    with WriteBehind.on(session) as behind:
-        written = 0
-        pending: Callable[[], None] | None = None
+    with WriteBehind.on(session, written=stats.grew) as behind:
         for part in _to_post(session, ent, ids, chunk):
             if not count:  # read once there is something to post
                 chain = _Chain(session, ent)
@@ -539,26 +529,19 @@ def _post_reviewed(
             lines = _lines_of(session, ent.id, [k.id for k in part])
             items = [_ToPost(k.id, k.period, k.date, k.kind, k.reverses, lines[k.id]) for k in part]
             cashiers = chain.read(session, items)
-            if pending is not None:
-                behind.submit(pending)  # the chunk before, while this one is numbered
+            behind.release()  # the chunk before, while this one is numbered
             rows, given = _posting_rows(ent, uid, items, chain.number(items, cashiers))
             audit = trail.rows(
                 "voucher.post",
                 [(f"#{k.id}", {"number": n}) for k, n in zip(part, given, strict=True)],
             )
-            pending = functools.partial(_write_posting, session, rows, audit)
-            behind.wait()  # the connection is this thread's again
-            stats.grew(written)
-            written = len(part)
+            behind.hold(functools.partial(_write_posting, session, rows, audit), len(part))
             for key, number in zip(part, given, strict=True):
                 span = spans.setdefault(key.period, [number, number])
                 span[1] = number
             if numbers is not None:
                 numbers.extend(given)
             count += len(part)
-        if pending is not None:
-            pending()
-            stats.grew(written)
     return Posted(count, ent.voucher_word, tuple((p, a, b) for p, (a, b) in sorted(spans.items())))
 
 

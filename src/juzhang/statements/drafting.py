@@ -471,14 +471,12 @@ def draft_pending(
     codes = sorted(set(session.scalars(q.distinct())))
     writer = ledger.PairWriter(session, ent, uid, actor) if codes else None
     taken: set[int] = set()  # entries recorded by hand, matched in this step
-    written = 0
-    pending: Callable[[], None] | None = None
     # Each chunk's writes (vouchers, lines, links) run behind the next
     # chunk's deciding and making (WriteBehind): its lines, the entries they
     # match and what backs them are read before the chunk before is written,
     # and the voucher ids and the audit chain move on in memory (the entity
     # is locked).
-    with WriteBehind.on(session) as behind:
+    with WriteBehind.on(session, written=stats.grew) as behind:
         for code in codes:
             chosen = given
             if chosen is None:  # the rules stored for the account or the community, else none
@@ -504,13 +502,10 @@ def draft_pending(
                     books.classify(item)
                 match_entries(session, ent.id, code, books.window, items, taken)
                 looked = settle_lookups(books, items)
-                if pending is not None:
-                    behind.submit(pending)  # the chunk before, while this one is made
+                behind.release()  # the chunk before, while this one is made
                 made = settle_made(books, items, looked)
-                pending = functools.partial(_write_settled, session, made, _links(ent.id, items))
-                behind.wait()  # the connection is this thread's again
-                stats.grew(written)
-                written = len(items)
+                write = functools.partial(_write_settled, session, made, _links(ent.id, items))
+                behind.hold(write, len(items))
                 for item in items:
                     if item.entry is not None and item.voucher is None:
                         stuck.add(item.line_id)
@@ -525,7 +520,4 @@ def draft_pending(
                         "line",
                     )
                 )
-        if pending is not None:
-            pending()
-            stats.grew(written)
     return DraftResult(drafted, linked, vouchers.result(), tuple(waiting))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -196,9 +196,7 @@ def _accept(
     recorder: custody.Recorder | None = None
     taken: set[int] = set()  # entries recorded by hand, matched in this step
     unmatched: set[str] | None = None  # accounts with entries no line is linked to
-    written = 0
-    pending: Callable[[], None] | None = None
-    with WriteBehind.on(session) as behind:
+    with WriteBehind.on(session, written=stats.grew) as behind:
         for batch in batches:
             if not batch:
                 continue
@@ -211,8 +209,7 @@ def _accept(
                 unmatched = _unlinked_accounts(session, ent, batch)
             found = _matched(session, ent, batch, taken, unmatched)
             taken.update(entry for entry in found if entry is not None)
-            if pending is not None:
-                behind.submit(pending)  # the chunk before, while this one is made
+            behind.release()  # the chunk before, while this one is made
             fresh = [line for line, entry in zip(batch, found, strict=True) if entry is None]
             entries, audit_rows, ids = recorder.rows(
                 [_custody_input(line) for line in fresh],
@@ -230,14 +227,9 @@ def _accept(
                 "statement.accept",
                 [(f"line #{a.line}", {"entry": a.entry, "recorded": a.recorded}) for a in done],
             )
-            pending = functools.partial(_write_accepted, session, entries, links, audit_rows)
-            behind.wait()  # the connection is this thread's again
-            stats.grew(written)
-            written = len(done)
+            write = functools.partial(_write_accepted, session, entries, links, audit_rows)
+            behind.hold(write, len(done))
             yield done
-        if pending is not None:
-            pending()
-            stats.grew(written)
 
 
 def _unlinked_accounts(session: Connection, ent: EntityInfo, first: list[StoredLine]) -> set[str]:
