@@ -819,6 +819,58 @@ def test_amount_and_side_checks(b: Booked) -> None:
     accepted(b.engine, b.line(b.d2, 3, "112", "D", -100))
 
 
+# --------------------------------------------------------------------------- statement lines
+
+
+def _statement_line(b: Booked) -> list[Executable]:
+    """Raw INSERTs of an import batch and one bank statement line of account 102 in it."""
+    batch = insert(TABLES["import_batch"]).values(
+        entity_id=b.eid,
+        id=1,
+        kind="bank",
+        file_name="s.csv",
+        file_sha256="0" * 64,
+        account_code="102",
+        imported_by=b.users["bk"],
+        imported_at=dt.datetime.now(dt.UTC),
+    )
+    line = insert(TABLES["statement_line"]).values(
+        entity_id=b.eid,
+        id=1,
+        account_code="102",
+        batch_id=1,
+        row_no=1,
+        dedup_key="k1",
+        txn_date=OCT06,
+        out_fen=0,
+        in_fen=300,
+        counterparty="居民",
+        summary="收款",
+    )
+    return [batch, line]
+
+
+def test_statement_line_stays_as_the_bank_sent_it(b: Booked) -> None:
+    """The bank's fields never change and a line is never deleted; its links may be set.
+
+    PostgreSQL checks the fields in the trigger's WHEN since migration 0025.
+    """
+    made = _statement_line(b)
+    where = {"e": b.eid}
+    msg = "juzhang: a bank statement line is kept as the bank sent it"
+    for sets in ("in_fen = 2", "summary = 'x'", "txn_date = txn_date + 1", "serial = 'S'"):
+        sql = f"UPDATE statement_line SET {sets} WHERE entity_id = :e"
+        refused(b.engine, *made, (sql, where), match=msg)
+    refused(
+        b.engine,
+        *made,
+        ("DELETE FROM statement_line WHERE entity_id = :e", where),
+        match="juzhang: bank statement lines are never deleted",
+    )
+    link = "UPDATE statement_line SET voucher_id = :v, summary = summary WHERE entity_id = :e"
+    accepted(b.engine, *made, (link, {**where, "v": b.d2}))
+
+
 # --------------------------------------------------------------------------- audit and grants
 
 

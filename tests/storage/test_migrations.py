@@ -263,3 +263,79 @@ def _post_cash(world: World, day: int) -> None:
         for i, e in zip(ids, entries, strict=True)
     ]
     world.run(books.post_bulk, "C001", drafts, preparer="bk", reviewer="rv", poster="bk")
+
+
+def _custody_indexes(engine: Engine) -> set[str]:
+    return {str(i["name"]) for i in inspect(engine).get_indexes("custody_entry")}
+
+
+def _line_check(engine: Engine) -> tuple[str, bool, list[str]]:
+    """``jz_line_inserted``'s body, whether it is SECURITY DEFINER, and its settings."""
+    with engine.connect() as conn:
+        source, definer, config = conn.execute(
+            text(
+                "SELECT prosrc, prosecdef, proconfig FROM pg_proc"
+                " WHERE oid = 'jz_line_inserted()'::regprocedure"
+            )
+        ).one()
+        return source, definer, config
+
+
+def _post_matched(world: World, day: int) -> None:
+    """Record a bank receipt and post a voucher whose bank line names no entry: it is
+    matched by amount within the window's months (ix_custody_entry_period since 0025)."""
+    amount = Decimal(f"{day}7.00")
+    date = dt.date(2026, 9, day)
+    world.run(custody.record_entry, "C001", "cash", date, "101", amount, "收款")
+    draft = VoucherDraft(
+        date, (Line("101", "收款", debit=amount), Line("501", "收款", credit=amount)), 1
+    )
+    world.run(books.post_bulk, "C001", [draft], preparer="bk", reviewer="rv", poster="bk")
+
+
+def _roundtrip_0025(engine: Engine) -> None:
+    """0025 at the head, down to 0024 and up again; books written and verified each way."""
+    pg = engine.dialect.name != "sqlite"
+    upgrade(engine)
+    world = build_world(engine)
+    assert "ix_custody_entry_amount" not in _custody_indexes(engine)
+    if pg:
+        assert "jz_statement_update" in _triggers(engine)
+        source, definer, config = _line_check(engine)
+        assert "bool_or(v.status = 'posted')" in source
+        assert definer and config[0].startswith("search_path=pg_catalog, ")
+    _post_matched(world, 1)
+    _downgrade(engine, "0024")
+    assert "ix_custody_entry_amount" in _custody_indexes(engine)
+    if pg:
+        assert "jz_statement_update" not in _triggers(engine)
+        assert "jz_statement_change" in _triggers(engine)
+        source, definer, config = _line_check(engine)
+        assert "SELECT v.status FROM voucher v WHERE" in source  # 0007's
+        assert definer and config[0].startswith("search_path=pg_catalog, ")
+    _post_matched(world, 2)
+    upgrade(engine)
+    assert _differences(engine) == []
+    _post_matched(world, 3)
+    assert world.run(verify.verify, "C001") == []
+
+
+def test_0025_goes_down_and_up_again_sqlite(tmp_path: Path) -> None:
+    """SQLite: the amount index comes back on the way down and goes on the way up."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'r0025.db'}")
+    try:
+        _roundtrip_0025(engine)
+    finally:
+        engine.dispose()
+
+
+def test_pg_0025_goes_down_and_up_again() -> None:
+    """PostgreSQL: the amount index, 0002's statement-line trigger and 0007's line check
+    come back on the way down, each function keeping 0018's SECURITY DEFINER and 0008's
+    pinned search path, and go on the way up."""
+    with pg_schema("jz_0025") as url:
+        engine = make_engine(url)
+        try:
+            _roundtrip_0025(engine)
+        finally:
+            engine.dispose()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
+from juzhang.core.period import period_of, period_range
 from juzhang.core.voucher import (
     Line,
 )
@@ -52,19 +53,25 @@ class _CustodyLinker:
         """
         if line.custody_entry is not None:
             return self.check_explicit(line.custody_entry, line.account, signed)
-        window = self.ent.link_window_days
+        days = self.ent.link_window_days
+        window = dt.timedelta(days=days)
+        d0, d1 = date - window, date + window
+        # the window's months, then the amount: ix_custody_entry_period
+        # (entity, account, month, amount) finds the entries of the amount
+        months = ", ".join(str(int(p)) for p in period_range(period_of(d0), period_of(d1)))
         rows = self.session.execute(
             text(
                 "SELECT c.id, c.entry_date FROM custody_entry c"
-                " WHERE c.entity_id = :e AND c.account_code = :a AND c.amount_fen = :f"
+                f" WHERE c.entity_id = :e AND c.account_code = :a AND c.period IN ({months})"
+                " AND c.amount_fen = :f"
                 " AND c.entry_date BETWEEN :d0 AND :d1 AND NOT (" + self._unavailable_sql() + ")"
             ),
             {
                 "e": self.ent.id,
                 "a": line.account,
                 "f": signed,
-                "d0": date - dt.timedelta(days=window),
-                "d1": date + dt.timedelta(days=window),
+                "d0": d0,
+                "d1": d1,
                 "exclude": self.exclude,
             },
         ).all()
@@ -76,8 +83,8 @@ class _CustodyLinker:
         if not candidates:
             return None, (
                 f"{line.account} {direction} {amount}: 出纳日记账中没有对应记录"
-                f"（±{window}天）/ no unlinked custody entry of this account, amount and"
-                f" direction within {window} days: the cashier must record it first"
+                f"（±{days}天）/ no unlinked custody entry of this account, amount and"
+                f" direction within {days} days: the cashier must record it first"
             )
         if len(candidates) > 1 and candidates[0][0] == candidates[1][0]:
             ids = ", ".join(f"#{c[1]}" for c in candidates if c[0] == candidates[0][0])

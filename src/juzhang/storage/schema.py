@@ -299,6 +299,10 @@ class CustodyEntry(Base):
         # ``id`` last: the reconciliation's walk over an account's earlier
         # entries reads the index alone (issue 18)
         Index("ix_custody_entry_account", "entity_id", "account_code", "entry_date", "id"),
+        # the sums before a month (the reconciliation, index alone) and the
+        # look-ups by amount within a window's months (matching a statement
+        # line or a voucher's line to its entry); no index on the amount
+        # alone, whose inserts land anywhere (migration 0025)
         Index("ix_custody_entry_period", "entity_id", "account_code", "period", "amount_fen"),
     )
 
@@ -792,15 +796,6 @@ class BankAccount(Base):
         UniqueConstraint("entity_id", "number"),
         CheckConstraint("number <> ''", name="number"),
     )
-
-
-# Matching statement lines to the cashier's entries looks entries up by amount.
-Index(
-    "ix_custody_entry_amount",
-    CustodyEntry.entity_id,
-    CustodyEntry.account_code,
-    CustodyEntry.amount_fen,
-)
 
 
 TABLES = Base.metadata.tables
