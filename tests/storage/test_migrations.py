@@ -24,7 +24,7 @@ from juzhang.core.period import parse_period
 from juzhang.core.voucher import Line, VoucherDraft
 from juzhang.reports.trial_balance import trial_balance
 from juzhang.storage.engine import alembic_config, make_engine, upgrade
-from juzhang.storage.schema import Base, include_object
+from juzhang.storage.schema import PG_PARTIAL_UNIQUES, Base, include_object
 from tests.conftest import World, build_world, pg_schema
 
 
@@ -337,5 +337,72 @@ def test_pg_0025_goes_down_and_up_again() -> None:
         engine = make_engine(url)
         try:
             _roundtrip_0025(engine)
+        finally:
+            engine.dispose()
+
+
+def _unique_keys(engine: Engine) -> dict[str, tuple[str, str]]:
+    """The keys of :data:`PG_PARTIAL_UNIQUES`: name → (how the database holds it, its rows).
+
+    ``("constraint", "all")`` for a table constraint, ``("index", "set")`` for a
+    unique index over the rows where its last column is set.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    inspector = inspect(engine)
+    for table in ("voucher", "statement_line"):
+        for uc in inspector.get_unique_constraints(table):
+            if uc["name"] in PG_PARTIAL_UNIQUES:
+                found[str(uc["name"])] = ("constraint", "all")
+        for ix in inspector.get_indexes(table):
+            where = ix.get("dialect_options", {}).get("postgresql_where")
+            if (
+                ix["name"] in PG_PARTIAL_UNIQUES
+                and ix["unique"]
+                and not ix.get("duplicates_constraint")
+            ):
+                found[str(ix["name"])] = ("index", "set" if where else "all")
+    return found
+
+
+def _line_custody_where(engine: Engine) -> str | None:
+    (ix,) = [
+        i
+        for i in inspect(engine).get_indexes("voucher_line")
+        if i["name"] == "ix_voucher_line_custody"
+    ]
+    where = ix.get("dialect_options", {}).get("postgresql_where")
+    return None if where is None else str(where).strip("()")
+
+
+def test_sqlite_keeps_the_partial_keys_as_table_constraints(tmp_path: Path) -> None:
+    """SQLite: the keys the comparison leaves out (include_object) are its table constraints."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'keys.db'}")
+    try:
+        upgrade(engine)
+        assert _unique_keys(engine) == {n: ("constraint", "all") for n in PG_PARTIAL_UNIQUES}
+    finally:
+        engine.dispose()
+
+
+def test_pg_0026_keys_hold_the_rows_where_set_and_go_down_and_up() -> None:
+    """PostgreSQL: 0026's partial unique indexes, down to 0025's constraints and up again."""
+    partial = {n: ("index", "set") for n in PG_PARTIAL_UNIQUES}
+    with pg_schema("jz_0026") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            world = build_world(engine)
+            assert _unique_keys(engine) == partial
+            assert _line_custody_where(engine) == "custody_entry_id IS NOT NULL"
+            _post_matched(world, 1)
+            _downgrade(engine, "0025")
+            assert _unique_keys(engine) == {n: ("constraint", "all") for n in PG_PARTIAL_UNIQUES}
+            assert _line_custody_where(engine) is None
+            _post_matched(world, 2)
+            upgrade(engine)
+            assert _unique_keys(engine) == partial
+            assert _differences(engine) == []
+            _post_matched(world, 3)
+            assert world.run(verify.verify, "C001") == []
         finally:
             engine.dispose()

@@ -364,6 +364,11 @@ def test_a_writer_locks_the_rows_it_names_until_it_commits(b: Booked) -> None:
             deleter.execute(gone)
 
 
+def _not_keys(_obj: object, _name: object, type_: str, *_rest: object) -> bool:
+    """Compare all but indexes and unique keys (later revisions change those)."""
+    return type_ not in ("index", "unique_constraint")
+
+
 def test_0021_and_0023_go_down_to_foreign_keys_and_up_again() -> None:
     """Down: the foreign keys are back and agree with the models; up: the triggers take over."""
     with pg_schema("jz_refs") as url:
@@ -375,8 +380,9 @@ def test_0021_and_0023_go_down_to_foreign_keys_and_up_again() -> None:
             _downgrade(engine, "0020")
             assert _constraints(engine) >= _in_database(PG_STATEMENT_REFERENCES)
             assert "jz_refs" not in _names(engine, FUNCTIONS)
-            # no filter: the foreign keys are declared in the models, and back in the database
-            assert _differences(engine, include=lambda *_args: True) == []
+            # no filter on foreign keys: they are declared in the models, and back in the
+            # database (the indexes and keys of 0025 and 0026 are not yet)
+            assert _differences(engine, include=_not_keys) == []
             upgrade(engine)
             assert _differences(engine) == []
             assert not _in_database(PG_STATEMENT_REFERENCES) & _constraints(engine)
