@@ -204,16 +204,22 @@ def test_pg_storage_parameters_follow_the_models() -> None:
             engine.dispose()
 
 
-def _posting_check(engine: Engine) -> tuple[str, bool, list[str]]:
-    """``jz_voucher_updated``'s body, whether it is SECURITY DEFINER, and its settings."""
+def _function(engine: Engine, name: str) -> tuple[str, bool, list[str]]:
+    """Function ``name()``'s body, whether it is SECURITY DEFINER, and its settings."""
     with engine.connect() as conn:
         source, definer, config = conn.execute(
             text(
                 "SELECT prosrc, prosecdef, proconfig FROM pg_proc"
-                " WHERE oid = 'jz_voucher_updated()'::regprocedure"
-            )
+                " WHERE oid = CAST(:f AS regprocedure)"
+            ),
+            {"f": f"{name}()"},
         ).one()
         return source, definer, config
+
+
+def _posting_check(engine: Engine) -> tuple[str, bool, list[str]]:
+    """``jz_voucher_updated``'s body, whether it is SECURITY DEFINER, and its settings."""
+    return _function(engine, "jz_voucher_updated")
 
 
 def test_pg_0024_goes_down_to_0007s_posting_checks_and_up_again() -> None:
@@ -271,14 +277,7 @@ def _custody_indexes(engine: Engine) -> set[str]:
 
 def _line_check(engine: Engine) -> tuple[str, bool, list[str]]:
     """``jz_line_inserted``'s body, whether it is SECURITY DEFINER, and its settings."""
-    with engine.connect() as conn:
-        source, definer, config = conn.execute(
-            text(
-                "SELECT prosrc, prosecdef, proconfig FROM pg_proc"
-                " WHERE oid = 'jz_line_inserted()'::regprocedure"
-            )
-        ).one()
-        return source, definer, config
+    return _function(engine, "jz_line_inserted")
 
 
 def _post_matched(world: World, day: int) -> None:
