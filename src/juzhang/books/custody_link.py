@@ -57,14 +57,17 @@ class _CustodyLinker:
         window = dt.timedelta(days=days)
         d0, d1 = date - window, date + window
         # the window's months, then the amount: ix_custody_entry_period
-        # (entity, account, month, amount) finds the entries of the amount
+        # (entity, account, month, amount) finds the entries of the amount;
+        # the date filtered only (coalesce), or SQLite walks the window's
+        # entries through the date index (as statements.matching says)
         months = ", ".join(str(int(p)) for p in period_range(period_of(d0), period_of(d1)))
         rows = self.session.execute(
             text(
                 "SELECT c.id, c.entry_date FROM custody_entry c"
                 f" WHERE c.entity_id = :e AND c.account_code = :a AND c.period IN ({months})"
                 " AND c.amount_fen = :f"
-                " AND c.entry_date BETWEEN :d0 AND :d1 AND NOT (" + self._unavailable_sql() + ")"
+                " AND COALESCE(c.entry_date, c.entry_date) BETWEEN :d0 AND :d1"
+                " AND NOT (" + self._unavailable_sql() + ")"
             ),
             {
                 "e": self.ent.id,
