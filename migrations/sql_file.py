@@ -41,3 +41,18 @@ def read_statements(revision_file: str | Path, name: str) -> list[str]:
     if any(not s.strip() for s in statements):
         raise ValueError(f"{path.stem}.{name}.sql: an empty statement")
     return statements
+
+
+def replaced_function(revision_file: str | Path, function: str) -> str:
+    """Return ``function``'s ``CREATE FUNCTION`` from the revision's ``.pg.sql`` as
+    ``CREATE OR REPLACE FUNCTION``: what a later revision's downgrade puts back.
+
+    ``function`` is its name with its arguments (``"jz_line_inserted()"``).
+    Raises :class:`ValueError` unless the file creates it exactly once.
+    """
+    (create,) = [
+        s
+        for s in read_statements(revision_file, "pg")
+        if s.startswith(f"CREATE FUNCTION {function}")
+    ]
+    return create.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from alembic import op
 
-from juzhang.migrations.sql_file import read_statements
+from juzhang.migrations.sql_file import read_statements, replaced_function
 
 revision = "0024"
 down_revision = "0023"
@@ -44,13 +44,10 @@ PG = read_statements(__file__, "pg")
 
 def _before() -> str:
     """0007's function, as 0007 created it."""
-    (create,) = [
-        s
-        for s in read_statements(Path(__file__).with_name("0007_pg_statement_checks.py"), "pg")
-        if s.startswith("CREATE FUNCTION jz_voucher_updated()")
-    ]
-    replaced: str = create.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-    return replaced
+    function: str = replaced_function(
+        Path(__file__).with_name("0007_pg_statement_checks.py"), "jz_voucher_updated()"
+    )
+    return function
 
 
 # CREATE OR REPLACE keeps only the settings it names: the search path 0008

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from alembic import op
 
-from juzhang.migrations.sql_file import read_statements
+from juzhang.migrations.sql_file import replaced_function
 
 revision = "0025"
 down_revision = "0024"
@@ -108,13 +108,10 @@ END $do$"""
 
 def _line_inserted_0007() -> str:
     """0007's function, as 0007 created it."""
-    (create,) = [
-        s
-        for s in read_statements(Path(__file__).with_name("0007_pg_statement_checks.py"), "pg")
-        if s.startswith("CREATE FUNCTION jz_line_inserted()")
-    ]
-    replaced: str = create.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-    return replaced
+    function: str = replaced_function(
+        Path(__file__).with_name("0007_pg_statement_checks.py"), "jz_line_inserted()"
+    )
+    return function
 
 
 def upgrade() -> None:
