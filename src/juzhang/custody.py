@@ -150,21 +150,8 @@ def record_entries(
     """
     ent = get_entity(session, entity, lock=True)
     uid = require(session, ent, actor, Action.RECORD_CUSTODY)
-    return _record(session, ent, uid, actor, items, None, source)
-
-
-def _record(
-    session: Connection,
-    ent: EntityInfo,
-    uid: int,
-    actor: str,
-    items: Sequence[CustodyInput],
-    given: Sequence[int] | None,
-    source: str,
-) -> list[int]:
-    trail = AuditChain(session, ent.id, actor)
-    recorder = Recorder(session, ent, uid, trail, source)
-    rows, audit_rows, ids = recorder.rows(items, given)
+    recorder = Recorder(session, ent, uid, AuditChain(session, ent.id, actor), source)
+    rows, audit_rows, ids = recorder.rows(items)
     Recorder.write(session, rows)
     AuditChain.write(session, audit_rows)
     return ids

@@ -98,34 +98,21 @@ class _CustodyLinker:
         self.taken.add(candidates[0][1])
         return candidates[0][1], None
 
-    def prefetch(self, entry_ids: Iterable[int]) -> None:
+    def prefetch(self, entry_ids: Iterable[int], *, unused: bool = False) -> None:
         """Load the named custody entries in a few queries (for many lines at once).
 
         An entry is *used* when posted lines net to a non-zero amount on it or
         an unposted voucher other than the one being edited names it (as in
         :meth:`_unavailable_sql`), counted here with one grouped query per
-        chunk instead of two subqueries per entry.
+        chunk instead of two subqueries per entry.  ``unused``: the caller has
+        just read that no voucher uses these entries (statement drafting's
+        ``_usage``, the same rule), and that query is not asked again.
         """
         wanted = sorted({i for i in entry_ids if i not in self.known})
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             ids = ", ".join(str(int(i)) for i in chunk)
-            used: dict[int, bool] = {}
-            for entry_id, posted, unposted in self.session.execute(
-                text(
-                    "SELECT l.custody_entry_id,"
-                    " SUM(CASE WHEN v.status = 'posted' THEN"
-                    "   CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END"
-                    "   ELSE 0 END),"
-                    " SUM(CASE WHEN v.status <> 'posted' AND v.id <> :exclude THEN 1 ELSE 0 END)"
-                    " FROM voucher_line l JOIN voucher v"
-                    " ON v.entity_id = l.entity_id AND v.id = l.voucher_id"
-                    f" WHERE l.entity_id = :e AND l.custody_entry_id IN ({ids})"
-                    " GROUP BY l.custody_entry_id"
-                ),
-                {"e": self.ent.id, "exclude": self.exclude},
-            ):
-                used[int(entry_id)] = int(posted or 0) != 0 or int(unposted or 0) > 0
+            used = {} if unused else self._used(ids)
             rows = self.session.execute(
                 text(
                     "SELECT c.id, c.account_code, c.amount_fen FROM custody_entry c"
@@ -136,6 +123,26 @@ class _CustodyLinker:
             for entry_id, acc, fen in rows:
                 self.known[int(entry_id)] = (str(acc), int(fen), used.get(int(entry_id), False))
             self.missing.update(i for i in chunk if i not in self.known)
+
+    def _used(self, ids: str) -> dict[int, bool]:
+        """``{entry id: used}`` of the entries ``ids`` (a comma-separated list) that lines name."""
+        used: dict[int, bool] = {}
+        for entry_id, posted, unposted in self.session.execute(
+            text(
+                "SELECT l.custody_entry_id,"
+                " SUM(CASE WHEN v.status = 'posted' THEN"
+                "   CASE l.side WHEN 'D' THEN l.amount_fen ELSE -l.amount_fen END"
+                "   ELSE 0 END),"
+                " SUM(CASE WHEN v.status <> 'posted' AND v.id <> :exclude THEN 1 ELSE 0 END)"
+                " FROM voucher_line l JOIN voucher v"
+                " ON v.entity_id = l.entity_id AND v.id = l.voucher_id"
+                f" WHERE l.entity_id = :e AND l.custody_entry_id IN ({ids})"
+                " GROUP BY l.custody_entry_id"
+            ),
+            {"e": self.ent.id, "exclude": self.exclude},
+        ):
+            used[int(entry_id)] = int(posted or 0) != 0 or int(unposted or 0) > 0
+        return used
 
     def check_explicit(
         self, entry_id: int, account: str, signed: int

@@ -328,11 +328,16 @@ def draft_pairs_for(
 
 
 def custody_lookups(
-    session: Connection, ent: EntityInfo, entry_ids: Iterable[int | None]
+    session: Connection, ent: EntityInfo, entry_ids: Iterable[int | None], *, unused: bool = False
 ) -> _CustodyLinker:
-    """What :func:`check_pairs` reads of the custody entries ``entry_ids``, read now."""
+    """What :func:`check_pairs` reads of the custody entries ``entry_ids``, read now.
+
+    ``unused``: the caller has just read that no voucher uses these entries
+    (as :func:`juzhang.statements.drafting.settle_lookups` has); only the
+    entries themselves are read.
+    """
     linker = _CustodyLinker(session, ent, None)
-    linker.prefetch(i for i in entry_ids if i is not None)
+    linker.prefetch((i for i in entry_ids if i is not None), unused=unused)
     return linker
 
 

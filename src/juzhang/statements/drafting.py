@@ -292,7 +292,8 @@ def settle_lookups(books: Books, items: Sequence[Item]) -> Lookups:
         _claimed(books.session, books.ent.id, entry_ids) if len(usage) < len(matched) else set()
     )
     free = [e for e in entry_ids if e not in usage and e not in claimed]
-    custody = ledger.custody_lookups(books.session, books.ent, free) if free else None
+    # ``usage`` is the rule the check asks again: the free entries are unused
+    custody = ledger.custody_lookups(books.session, books.ent, free, unused=True) if free else None
     return Lookups(matched, usage, claimed, custody)
 
 
