@@ -56,3 +56,15 @@ def replaced_function(revision_file: str | Path, function: str) -> str:
         if s.startswith(f"CREATE FUNCTION {function}")
     ]
     return create.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+def pinned(function: str) -> str:
+    """Return the statement that gives ``function`` (``"jz_line_inserted()"``) back the
+    settings ``CREATE OR REPLACE`` drops: 0018's ``SECURITY DEFINER`` and 0008's search
+    path pinned to the schema it runs in."""
+    return (
+        "DO $do$\nBEGIN\n"
+        f"  EXECUTE pg_catalog.format('ALTER FUNCTION {function} SECURITY DEFINER'\n"
+        "    ' SET search_path = pg_catalog, %I, pg_temp', pg_catalog.current_schema());\n"
+        "END $do$"
+    )

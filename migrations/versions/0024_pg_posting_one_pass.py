@@ -32,7 +32,7 @@ from pathlib import Path
 
 from alembic import op
 
-from juzhang.migrations.sql_file import read_statements, replaced_function
+from juzhang.migrations.sql_file import pinned, read_statements, replaced_function
 
 revision = "0024"
 down_revision = "0023"
@@ -53,11 +53,7 @@ def _before() -> str:
 # CREATE OR REPLACE keeps only the settings it names: the search path 0008
 # pinned on every function, and the SECURITY DEFINER 0018 gave every trigger
 # function (a person's login posts), are set again.
-PIN = """DO $do$
-BEGIN
-  EXECUTE pg_catalog.format('ALTER FUNCTION jz_voucher_updated() SECURITY DEFINER'
-    ' SET search_path = pg_catalog, %I, pg_temp', pg_catalog.current_schema());
-END $do$"""
+PIN = pinned("jz_voucher_updated()")
 
 
 def upgrade() -> None:

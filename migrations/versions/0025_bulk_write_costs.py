@@ -40,7 +40,7 @@ from pathlib import Path
 
 from alembic import op
 
-from juzhang.migrations.sql_file import replaced_function
+from juzhang.migrations.sql_file import pinned, replaced_function
 
 revision = "0025"
 down_revision = "0024"
@@ -99,11 +99,7 @@ END $fn$"""
 
 # CREATE OR REPLACE keeps only the settings it names: 0018's SECURITY DEFINER
 # and 0008's pinned search path are set again (as 0024 does)
-PIN = """DO $do$
-BEGIN
-  EXECUTE pg_catalog.format('ALTER FUNCTION jz_line_inserted() SECURITY DEFINER'
-    ' SET search_path = pg_catalog, %I, pg_temp', pg_catalog.current_schema());
-END $do$"""
+PIN = pinned("jz_line_inserted()")
 
 
 def _line_inserted_0007() -> str:
